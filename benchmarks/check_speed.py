@@ -1,0 +1,48 @@
+"""Median wall time of `handcalc check` against the floor `python -c "import sympy, click"`.
+
+Target: ratio at most 1.3. Run: .venv/bin/python benchmarks/check_speed.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def median_time(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args()
+    floor = median_time([sys.executable, "-c", "import sympy, click"], args.runs)
+    print(f"floor  python -c 'import sympy, click'   median {floor * 1000:7.1f} ms")
+    cases = [
+        ("correct, worked-5 part 2", ["worked-5", "2", "10, 18.81, 29.48"]),
+        ("wrong (mistake search), worked-4 part 1", ["worked-4", "1", "1, 3"]),
+        # codes as `handcalc new` prints them (the first acceptable seed)
+        ("generated, attention-3-14 part 3", ["attention-3-14", "3",
+                                              "1.06 -0.56; 0.49 -0.05; -1.04 0.37"]),
+        ("generated wrong, causal-3-14 part 3", ["causal-3-14", "3", "0 0; 0 0; 0 0"]),
+    ]
+    for name, args_ in cases:
+        t = median_time([str(BIN / "handcalc"), "check", *args_], args.runs)
+        print(f"check  {name:42s} median {t * 1000:7.1f} ms  ratio {t / floor:4.2f}"
+              f"  (target <= 1.30)")
+
+
+if __name__ == "__main__":
+    main()

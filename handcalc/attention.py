@@ -1,0 +1,103 @@
+"""Exact scaled dot-product attention, step by step, with its catalogued mistakes.
+
+    S = Q K^T / sqrt(d_k)            (n_q x n_k)
+    S_ij = -inf where key j is hidden from query i (mask)
+    A = softmax(S) along each row:   A_ij = exp(S_ij) / sum_l exp(S_il)
+    Z = A V                          (n_q x d_v)
+
+Each function takes the ``Work`` of the family computing it, records the steps a
+learner writes down, and makes the mistake ``work`` asks for at the step where it
+happens. Used by every family that computes attention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy
+from sympy import Integer
+
+from handcalc.exact import NEG_INF, Mat, col, elementwise, matmul, shape, transpose
+from handcalc.work import Work
+
+Visible = tuple[tuple[bool, ...], ...]
+
+
+def scale_text(d_k: int) -> str:
+    return f"sqrt({d_k})"
+
+
+def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
+    """S = Q K^T / sqrt(d_k), or Q K^T when ``scaled`` is False (d_k = 1 in the formula)."""
+    if w.has("k-not-transposed"):
+        if shape(Q)[1] != shape(K)[0] or shape(Q) != shape(K):
+            w.not_applicable()
+        raw = w.show("Q K (K not transposed)", matmul(Q, K))  # (n x d) @ (d x n)
+    else:
+        raw = w.show("Q K^T", matmul(Q, transpose(K)))  # (n_q x d) @ (d x n_k)
+    if not scaled or d_k == 1:
+        if w.has("no-scale") or w.has("div-dk") or w.has("mul-sqrt-dk"):
+            w.not_applicable()
+        return raw
+    root = sympy.sqrt(Integer(d_k))
+    if w.has("no-scale"):
+        return raw
+    if w.has("div-dk"):
+        return w.show(f"S = QK^T / {d_k}", elementwise(lambda x: x / d_k, raw))
+    if w.has("mul-sqrt-dk"):
+        return w.show(f"S = QK^T * sqrt({d_k})", elementwise(lambda x: x * root, raw))
+    return w.show(f"S = QK^T / sqrt({d_k})", elementwise(lambda x: x / root, raw))
+
+
+def causal_visible(n: int) -> Visible:
+    """Query i sees keys j <= i."""
+    return tuple(tuple(j <= i for j in range(n)) for i in range(n))
+
+
+def apply_mask(w: Work, S: Mat, visible: Visible) -> Mat:
+    """S with -inf where a key is hidden (mistakes: 0 instead of -inf, transposed, none)."""
+    if w.has("no-mask"):
+        return S
+    if w.has("mask-transposed"):
+        visible = tuple(zip(*visible, strict=True))
+    fill = Integer(0) if w.has("mask-zero") else NEG_INF
+    masked = tuple(tuple(s if vis else fill for s, vis in zip(r, vr, strict=True))
+                   for r, vr in zip(S, visible, strict=True))
+    return masked
+
+
+def _softmax_rows(w: Work, S: Mat, *, normalise: bool = True) -> Mat:
+    exps = w.show("exp(S) (row by row)", elementwise(sympy.exp, S))
+    if not normalise:
+        return exps
+    sums = w.show("row sums of exp(S)", col(sympy.Add(*r) for r in exps))
+    return tuple(tuple(e / s for e in r) for r, (s,) in zip(exps, sums, strict=True))
+
+
+def softmax(w: Work, S: Mat) -> Mat:
+    """A = softmax(S) along each row (mistakes: along columns, none, not normalised)."""
+    if w.has("no-softmax"):
+        return S
+    if w.has("exp-not-normalised"):
+        return _softmax_rows(w, S, normalise=False)
+    if w.has("softmax-columns"):
+        return transpose(_softmax_rows(w, transpose(S)))
+    return _softmax_rows(w, S)
+
+
+def masked_softmax(w: Work, S_masked: Mat, S_unmasked: Mat, visible: Visible) -> Mat:
+    """A from the masked scores; 'mask-after-softmax' zeroes hidden weights afterwards."""
+    if w.has("mask-after-softmax"):
+        A = softmax(w, S_unmasked)
+        return tuple(tuple(a if vis else Integer(0) for a, vis in zip(r, vr, strict=True))
+                     for r, vr in zip(A, visible, strict=True))
+    return softmax(w, S_masked)
+
+
+def output(w: Work, A: Mat, V: Mat) -> Mat:
+    """Z = A V: row i is sum_j a_ij v_j."""
+    return matmul(A, V)  # (n_q x n_k) @ (n_k x d_v)
+
+
+def weights_text(visible: Sequence[bool]) -> str:
+    return ", ".join(str(j + 1) for j, v in enumerate(visible) if v)

@@ -1,0 +1,158 @@
+"""The handcalc command line: a thin click layer over the library.
+
+Library errors are typed (handcalc.errors); this module turns them into a one-line
+message on stderr and an exit code (2 for bad input). torch is imported only by the
+commands that cross-check (new, solve); check and show never import it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from typing import Any
+
+import click
+
+from handcalc.errors import HandcalcError
+
+EXIT_CORRECT, EXIT_INCORRECT, EXIT_INVALID = 0, 1, 2
+
+
+class Group(click.Group):
+    """A click group that reports HandcalcError as `handcalc: message` and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HandcalcError as e:
+            click.echo(f"handcalc: {e}", err=True)
+            ctx.exit(e.exit_code)
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["--help"]})
+@click.version_option(package_name="handcalc")
+def cli() -> None:
+    """Generate, solve and grade hand-calculation exercises on self-attention.
+
+    Every exercise has a code (e.g. causal-2-4821, worked-5) that rebuilds it exactly.
+    """
+
+
+@cli.command()
+def families() -> None:
+    """List the exercise families and what they ask."""
+    from handcalc.render import families_text
+
+    click.echo(families_text())
+
+
+@cli.command()
+@click.argument("family")
+@click.option("--level", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="1 gentle (2 tokens, small integers) to 3 (more tokens, negatives).")
+@click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=None,
+              help="Seed of the random draw (default: a fresh one).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
+    """A fresh exercise of FAMILY and its code (answers checked with torch)."""
+    from handcalc.exercise import cross_check, generate
+    from handcalc.render import exercise_dict, exercise_text
+
+    if seed is None:
+        seed = random.SystemRandom().randrange(1000, 100000)
+    ex = generate(family, level, seed)
+    cross_check(ex)
+    if as_json:
+        emit_json(exercise_dict(ex))
+    else:
+        click.echo(exercise_text(ex))
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (given data, parts, exact and rounded answers).")
+def show(code: str, as_json: bool) -> None:
+    """The exercise for CODE."""
+    from handcalc.exercise import build
+    from handcalc.render import exercise_dict, exercise_text
+
+    ex = build(code)
+    if as_json:
+        emit_json(exercise_dict(ex))
+    else:
+        click.echo(exercise_text(ex))
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every step.")
+def solve(code: str, as_json: bool) -> None:
+    """The worked solution of CODE, every step, checked against torch."""
+    from handcalc.exercise import build, cross_check
+    from handcalc.render import exercise_dict, solution_text
+
+    ex = build(code)
+    worst = cross_check(ex)
+    if as_json:
+        emit_json({**exercise_dict(ex, steps=True), "torch_max_difference": worst})
+    else:
+        click.echo(solution_text(ex, worst))
+
+
+def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
+    from handcalc.errors import ParseError
+    from handcalc.parse import parse_answer
+
+    prior: dict[int, Any] = {}
+    for item in items:
+        number, sep, text = item.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise ParseError(f"--prior takes PART=ANSWER, e.g. --prior 1=\"1, 3\"; got '{item}'")
+        try:
+            prior[int(number)] = parse_answer(text)
+        except ParseError as e:
+            raise ParseError(f"--prior {number.strip()}: {e}") from None
+    return prior
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("code")
+@click.argument("part")
+@click.argument("answer", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--prior", "prior", multiple=True, metavar="PART=ANSWER",
+              help="Your answer to an earlier part, for error-carried-forward grading. "
+                   "Repeat for several parts.")
+@click.option("--strict", is_flag=True, help="Accept only the exact path.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
+          strict: bool, as_json: bool) -> None:
+    """Grade ANSWER to PART of exercise CODE, to 2 decimal places.
+
+    ANSWER may be a number (3.54, -1.5, 5/sqrt(2), e/(1+e), -inf), a vector
+    (0.20, 0.80) or a matrix ([[2.19, 0.54], [0.81, 1.46]] or 2.19 0.54; 0.81 1.46).
+    Quote it in the shell. Exit status: 0 correct, 1 incorrect, 2 invalid input.
+    """
+    from handcalc.exercise import build
+    from handcalc.grade import grade
+    from handcalc.parse import parse_answer
+    from handcalc.render import verdict_dict, verdict_text
+
+    ex = build(code)
+    ex.part(part)
+    verdict = grade(ex, part, parse_answer(" ".join(answer)), prior=_parse_prior(prior),
+                    strict=strict)
+    if as_json:
+        emit_json(verdict_dict(verdict))
+    else:
+        click.echo(verdict_text(verdict))
+    sys.exit(EXIT_CORRECT if verdict.correct else EXIT_INCORRECT)
+
+
+def main() -> None:
+    cli(prog_name="handcalc")

@@ -1,0 +1,49 @@
+"""Typed errors of the handcalc library.
+
+The CLI turns every ``HandcalcError`` into a one-line message on stderr and an exit
+code; anything else escaping the library is a bug.
+"""
+
+from __future__ import annotations
+
+
+class HandcalcError(Exception):
+    """Base of every error the library raises on bad input."""
+
+    exit_code = 2
+
+
+class ParseError(HandcalcError):
+    """Typed answer text that the answer grammar does not accept.
+
+    ``position`` is the 0-based index in the text where the problem was found, or
+    None when the problem concerns the whole text.
+    """
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        self.message = message
+        self.position = position
+        where = f" (at character {position + 1})" if position is not None else ""
+        super().__init__(f"{message}{where}")
+
+
+class UnknownCode(HandcalcError):
+    """An exercise code that names no family, level or worked exercise."""
+
+
+class UnknownPart(HandcalcError):
+    """A part number that the exercise does not have."""
+
+
+class ShapeError(HandcalcError):
+    """An answer whose shape differs from the shape the part asks for."""
+
+
+class SpecError(HandcalcError):
+    """A worksheet spec or submissions file that cannot be used."""
+
+
+class KernelMismatch(HandcalcError):
+    """The torch kernel and the exact solver disagree: the answer key is not trusted."""
+
+    exit_code = 1

@@ -1,0 +1,204 @@
+"""Exact matrices and the two-decimal rule.
+
+A matrix is a tuple of rows of sympy values (``Mat``); a scalar is 1 x 1 and a vector
+1 x n or n x 1. Products and sums are built from sympy's own Add/Mul, never simplified,
+so values stay exact (Rational, sqrt, exp) end to end.
+
+Numbers are judged at 2 decimals exactly:
+
+* ``round2(x)`` rounds half away from zero: sign(x) * floor(|x| * 100 + 1/2) / 100;
+* ``within(v, x)`` decides |v - x| <= 0.005, exactly for rational x and, for irrational
+  x, from a 30-digit (then 80-digit) evaluation, which cannot be fooled because
+  |v - x| then never equals the rational 0.005;
+* ``near_boundary(x)`` says whether x lies within 0.0005 of a rounding boundary x.xx5.
+
+Floats never decide any of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import sympy
+from sympy import Integer, Rational
+
+Mat = tuple[tuple[sympy.Expr, ...], ...]
+
+TOL = Rational(1, 200)  # 0.005, the two-decimal rule
+MARGIN = Rational(1, 2000)  # 0.0005, distance kept from a rounding boundary
+NEG_INF = -sympy.oo
+
+
+def to_exact(value: object) -> sympy.Expr:
+    """An int, str fraction ("1/10"), Fraction or sympy value as an exact sympy value."""
+    if isinstance(value, sympy.Basic):
+        return value  # type: ignore[return-value]
+    if isinstance(value, bool):
+        raise TypeError("booleans are not numbers here")
+    if isinstance(value, int):
+        return Integer(value)
+    if isinstance(value, str):
+        return Rational(value)
+    if isinstance(value, float):
+        raise TypeError("floats are not exact; give an int or a fraction string")
+    return Rational(value)  # fractions.Fraction
+
+
+def mat(rows: Iterable[Iterable[object]]) -> Mat:
+    """A Mat from nested iterables of exact numbers."""
+    out = tuple(tuple(to_exact(v) for v in row) for row in rows)
+    if not out or any(len(r) != len(out[0]) for r in out) or not out[0]:
+        raise ValueError("a matrix needs equal, non-empty rows")
+    return out
+
+
+def row(values: Iterable[object]) -> Mat:
+    """A 1 x n row vector."""
+    return mat([list(values)])
+
+
+def col(values: Iterable[object]) -> Mat:
+    """An n x 1 column vector."""
+    return mat([[v] for v in values])
+
+
+def scalar(value: object) -> Mat:
+    """A 1 x 1 matrix."""
+    return mat([[value]])
+
+
+def shape(m: Mat) -> tuple[int, int]:
+    return len(m), len(m[0])
+
+
+def entries(m: Mat) -> list[sympy.Expr]:
+    return [v for r in m for v in r]
+
+
+def transpose(m: Mat) -> Mat:
+    return tuple(zip(*m, strict=True))
+
+
+def matmul(a: Mat, b: Mat) -> Mat:
+    """a @ b for (n x k) @ (k x m)."""
+    if shape(a)[1] != shape(b)[0]:
+        raise ValueError(f"cannot multiply {fmt_shape(a)} by {fmt_shape(b)}")
+    bt = transpose(b)
+    return tuple(tuple(sympy.Add(*[x * y for x, y in zip(r, c, strict=True)]) for c in bt)
+                 for r in a)
+
+
+def elementwise(f: Callable[..., sympy.Expr], *ms: Mat) -> Mat:
+    """f applied entry by entry to matrices of one shape."""
+    if len({shape(m) for m in ms}) != 1:
+        raise ValueError("elementwise operation on matrices of different shapes")
+    return tuple(tuple(f(*vals) for vals in zip(*rows, strict=True))
+                 for rows in zip(*ms, strict=True))
+
+
+def add(a: Mat, b: Mat) -> Mat:
+    return elementwise(lambda x, y: x + y, a, b)
+
+
+def scale(m: Mat, c: sympy.Expr) -> Mat:
+    return elementwise(lambda x: x * c, m)
+
+
+def hconcat(*ms: Mat) -> Mat:
+    """[A || B]: side by side, along the feature axis."""
+    return tuple(sum(rows, ()) for rows in zip(*ms, strict=True))
+
+
+def vconcat(*ms: Mat) -> Mat:
+    """A over B: stacked along the token axis."""
+    return tuple(r for m in ms for r in m)
+
+
+def fmt_shape(m: Mat | tuple[int, int]) -> str:
+    r, c = m if isinstance(m[0], int) else shape(m)  # type: ignore[misc,arg-type]
+    return f"{r} x {c}"
+
+
+def is_finite(x: sympy.Expr) -> bool:
+    return x.is_finite is True or (x.is_number and bool(x.is_finite))
+
+
+def _numeric(x: sympy.Expr, digits: int = 30) -> sympy.Float:
+    value = sympy.N(x, digits)
+    if not isinstance(value, sympy.Float | sympy.Integer | sympy.Rational):
+        raise ValueError(f"not a real number: {x}")
+    return value
+
+
+def round2(x: sympy.Expr) -> sympy.Expr:
+    """x rounded to 2 decimals, half away from zero, as an exact Rational (-oo stays)."""
+    if x == NEG_INF or x == sympy.oo:
+        return x
+    val = x if isinstance(x, Rational) else _numeric(x)
+    r = Rational(int(sympy.floor(abs(val) * 100 + Rational(1, 2))), 100)
+    return -r if val < 0 else r
+
+
+def fmt2(x: sympy.Expr) -> str:
+    """x at 2 decimals as text: '18.81', '-0.50', '-inf'."""
+    if x == NEG_INF:
+        return "-inf"
+    if x == sympy.oo:
+        return "inf"
+    r = round2(x)
+    n = int(r * 100)
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    return f"{sign}{n // 100}.{n % 100:02d}"
+
+
+def fmt_exact(x: sympy.Expr) -> str:
+    """x as exact text: '5*sqrt(2)/2', '1/10', '-inf'."""
+    if x == NEG_INF:
+        return "-inf"
+    return sympy.sstr(x)
+
+
+def near_boundary(x: sympy.Expr, margin: sympy.Expr = MARGIN) -> bool:
+    """True when x lies within `margin` of a rounding boundary k/100 + 1/200."""
+    if not is_finite(x):
+        return False
+    if isinstance(x, Rational):
+        t = abs(x) * 100
+        frac = t - sympy.floor(t)
+        return bool(abs(frac - Rational(1, 2)) < margin * 100)
+    t = abs(_numeric(x)) * 100
+    frac = t - sympy.floor(t)
+    return bool(abs(frac - Rational(1, 2)) < margin * 100)
+
+
+def within(v: sympy.Expr, x: sympy.Expr, tol: sympy.Expr = TOL) -> bool:
+    """The two-decimal rule: |v - x| <= tol, decided exactly. -inf accepts only -inf."""
+    if not is_finite(x) or not is_finite(v):
+        return bool(v == x)
+    d = v - x
+    if isinstance(d, Rational):
+        return bool(abs(d) <= tol)
+    for digits in (30, 80):
+        gap = abs(_numeric(d, digits)) - tol
+        if abs(gap) > sympy.Float(10, digits) ** (-(digits - 5)):
+            return bool(gap < 0)
+    exact = sympy.nsimplify(sympy.simplify(d))
+    return bool(abs(exact) <= tol)
+
+
+def same2(a: Mat, b: Mat) -> bool:
+    """Whether two matrices show the same at 2 decimals (same shape, same rounded text)."""
+    return shape(a) == shape(b) and all(
+        fmt2(x) == fmt2(y) for x, y in zip(entries(a), entries(b), strict=True))
+
+
+def to_floats(m: Mat) -> list[list[float]]:
+    """Nested floats, for the torch kernel only (never for grading)."""
+    return [[float("-inf") if v == NEG_INF else float(sympy.N(v, 20)) for v in r] for r in m]
+
+
+def from_sequence(values: Sequence[object], rows: int, cols: int) -> Mat:
+    """A rows x cols Mat from a flat sequence."""
+    vals = list(values)
+    return mat([vals[i * cols:(i + 1) * cols] for i in range(rows)])

@@ -1,0 +1,31 @@
+"""The registry of exercise families: name -> family object."""
+
+from __future__ import annotations
+
+from handcalc.errors import UnknownCode
+from handcalc.families.attention import Attention
+from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.causal import Causal
+from handcalc.families.concat import Concat
+from handcalc.families.heads import Heads
+from handcalc.families.keys import Keys
+from handcalc.families.layernorm import LayerNorm
+from handcalc.families.projection_grad import ProjectionGrad
+from handcalc.families.score import Score
+from handcalc.families.variance import Variance
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    Score(), Attention(), Keys(), Causal(), Heads(), Concat(), LayerNorm(), Variance(),
+    ProjectionGrad(),
+)}
+
+
+def get_family(name: str) -> Family:
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise UnknownCode(f"unknown family '{name}'; choose one of: "
+                          f"{', '.join(FAMILIES)}") from None
+
+
+__all__ = ["FAMILIES", "Draw", "Family", "Instance", "Quantity", "get_family"]

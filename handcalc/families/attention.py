@@ -1,0 +1,72 @@
+"""attention: S, A and Z for a few tokens, scaled or unscaled (worked 2).
+
+    S = Q K^T / sqrt(d_k)       (n x n); unscaled exercises use d_k = 1 in the formula
+    A = softmax(S) row by row   (n x n)
+    Z = A V                     (n x d_v)
+
+Level 1: 2 tokens, d = 2 unscaled or d_k = 4 scaled with 0/1 entries. Level 2: 3 tokens,
+d_k in {2, 3}, entries -1..2. Level 3: 3 or 4 tokens, d_k in {2, 3, 4}, entries -2..2.
+Scores are kept within |S| <= 4 so that exponentials stay calculator-sized.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from handcalc import attention as att
+from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.work import Work
+
+
+def scaling_text(params: dict[str, Any]) -> str:
+    if params.get("scaled", True) and params["d_k"] != 1:
+        return f"d_k = {params['d_k']}, so S = QK^T / sqrt({params['d_k']})"
+    return "no scaling (d_k = 1 in S = QK^T / sqrt(d_k))"
+
+
+class Attention(Family):
+    name = "attention"
+    title = "Scaled dot-product attention"
+    summary = "S = QK^T/sqrt(d_k), A = softmax(S) by rows and Z = AV for 2 to 4 tokens"
+    quantities = (
+        Quantity("S", "the score matrix S"),
+        Quantity("A", "the attention weights A = softmax(S), row by row"),
+        Quantity("Z", "the output Z = A V"),
+    )
+    mistakes = ("no-scale", "div-dk", "mul-sqrt-dk", "k-not-transposed", "softmax-columns",
+                "no-softmax", "exp-not-normalised")
+
+    def draw(self, rng: random.Random, level: int) -> Draw:
+        if level == 1:
+            scaled = rng.random() < 0.5
+            n, d, lo, hi = 2, (4 if scaled else 2), 0, (1 if scaled else 2)
+        else:
+            scaled = True
+            n = 3 if level == 2 else rng.choice((3, 4))
+            d = rng.choice((2, 3)) if level == 2 else rng.choice((2, 3, 4))
+            lo, hi = (-1, 2) if level == 2 else (-2, 2)
+        d_k = d if scaled else 1
+        while True:
+            Q, K = rand_mat(rng, n, d, lo, hi), rand_mat(rng, n, d, lo, hi)
+            raw = [sum(a * b for a, b in zip(qr, kr, strict=True)) for qr in Q for kr in K]
+            if max(abs(x) for x in raw) <= 4 * max(1, d_k) ** 0.5 and len(set(raw)) > 1:
+                break
+        V = rand_mat(rng, n, 2 if level < 3 else rng.choice((2, 3)), lo, hi + 2)
+        return Draw({"Q": Q, "K": K, "V": V}, {"d_k": d_k, "scaled": scaled},
+                    ("S", "A", "Z"))
+
+    def statement(self, inst: Instance) -> str:
+        return f"Self-attention over {len(inst.given['Q'])} tokens with " \
+               f"{scaling_text(dict(inst.params))}. Compute:"
+
+    def compute(self, inst: Instance, w: Work) -> None:
+        g, p = inst.given, inst.params
+        S = w.result("S", att.scores(w, g["Q"], g["K"], p["d_k"], scaled=p["scaled"]))
+        A = w.result("A", att.softmax(w, S), label="A = softmax(S), row by row")  # (n x n)
+        w.result("Z", att.output(w, A, g["V"]), label="Z = A V")  # (n x d_v)
+
+    def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
+        g, p = inst.given, inst.params
+        out = k.attention(g["Q"], g["K"], g["V"], d_k=p["d_k"] if p["scaled"] else 1)
+        return {"S": out["S"], "A": out["A"], "Z": out["Z"]}

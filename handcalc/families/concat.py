@@ -1,0 +1,67 @@
+"""concat: concatenating head outputs and projecting with W^O (worked 7).
+
+    C = [Z_1 || Z_2 || ... || Z_h]    along the feature axis    (n x h*d_h)
+    Z_final = C W^O                   W^O: (h*d_h x d_model)    (n x d_model)
+
+Level 1: 2 heads, 2 tokens, d_h = 2, d_model = 2, small entries. Level 2: 2 heads,
+2 or 3 tokens, negatives. Level 3: 3 heads.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from handcalc.exact import hconcat, matmul, vconcat
+from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.work import Work
+
+
+def head_names(inst: Instance) -> list[str]:
+    return sorted((n for n in inst.given if n.startswith("Z")), key=lambda n: int(n[1:]))
+
+
+class Concat(Family):
+    name = "concat"
+    title = "Concatenating heads"
+    summary = "head outputs concatenated along features, then multiplied by W^O"
+    quantities = (
+        Quantity("C", "the concatenation [Z1 || ... || Zh] along the feature axis"),
+        Quantity("out", "Z_final = [Z1 || ... || Zh] W^O"),
+    )
+    mistakes = ("concat-order", "concat-rows", "no-wo")
+
+    def draw(self, rng: random.Random, level: int) -> Draw:
+        h = 2 if level < 3 else 3
+        n = 2 if level == 1 else rng.choice((2, 3))
+        d_model = 2 if level == 1 else rng.choice((2, 3))
+        lo, hi = (0, 3) if level == 1 else (-2, 3)
+        given = {f"Z{i + 1}": rand_mat(rng, n, 2, lo, hi) for i in range(h)}
+        while True:
+            WO = rand_mat(rng, 2 * h, d_model, -1 if level > 1 else 0, 2)
+            if any(x != 0 for r in WO for x in r):
+                break
+        given["W^O"] = WO
+        return Draw(given, {"h": h}, ("C", "out"))
+
+    def statement(self, inst: Instance) -> str:
+        names = head_names(inst)
+        return (f"{len(names)} heads produce {', '.join(names)}; the output projection is "
+                f"W^O. Compute:")
+
+    def compute(self, inst: Instance, w: Work) -> None:
+        heads = [inst.given[n] for n in head_names(inst)]
+        if w.has("concat-order"):
+            heads = heads[::-1]
+        C = vconcat(*heads) if w.has("concat-rows") else hconcat(*heads)  # (n x h*d_h)
+        C = w.result("C", C, label="[Z1 || ... || Zh]")
+        if w.has("no-wo"):
+            w.result("out", C)
+            return
+        if len(C[0]) != len(inst.given["W^O"]):
+            w.not_applicable()
+        w.result("out", matmul(C, inst.given["W^O"]), label="Z_final = C W^O")  # (n x d_model)
+
+    def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
+        out = k.concat_heads([inst.given[n] for n in head_names(inst)], inst.given["W^O"])
+        return {"C": out["C"], "out": out["out"]}

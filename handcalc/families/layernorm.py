@@ -1,0 +1,85 @@
+"""layernorm: residual connection then LayerNorm (worked 8).
+
+    Y = X + Z                                   (n x d)
+    mu_i = (1/d) sum_j Y_ij                     (n x 1)
+    var_i = (1/d) sum_j (Y_ij - mu_i)^2         (n x 1)   biased, as LayerNorm uses
+    LN(Y)_ij = (Y_ij - mu_i) / sqrt(var_i + eps)          no learned gain or bias
+
+eps = 1e-5 unless stated. Level 1: one row of 3 features, entries -2..3. Level 2: one
+row of 4 features. Level 3: two rows of 3 or 4 features. Rows with variance 0 are not
+drawn (worked 8 has one: its LN is 0).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import sympy
+from sympy import Rational
+
+from handcalc.exact import Mat, add, col
+from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.work import Work
+
+EPS = Rational(1, 100000)
+
+
+def _mean(y: tuple[sympy.Expr, ...]) -> sympy.Expr:
+    return sympy.Add(*y) / len(y)
+
+
+class LayerNorm(Family):
+    name = "layernorm"
+    title = "Residual + LayerNorm"
+    summary = "the residual Y = X + Z, its mean and variance, then LayerNorm(Y)"
+    quantities = (
+        Quantity("Y", "the residual Y = X + Z"),
+        Quantity("mean", "the mean of each row of Y"),
+        Quantity("var", "the variance of each row of Y (divide by d)"),
+        Quantity("LN", "LayerNorm(Y) with mean 0 and variance 1, eps = {eps_text}, "
+                       "no learned gain or bias"),
+    )
+    mistakes = ("ln-no-residual", "ln-unbiased", "ln-no-center", "ln-no-sqrt")
+
+    def draw(self, rng: random.Random, level: int) -> Draw:
+        n, d = {1: (1, 3), 2: (1, 4), 3: (2, rng.choice((3, 4)))}[level]
+        lo, hi = (-2, 3) if level < 3 else (-3, 3)
+        while True:
+            X, Z = rand_mat(rng, n, d, lo, hi), rand_mat(rng, n, d, lo, hi)
+            if all(len(set(r)) > 1 for r in add(X, Z)):
+                break
+        return Draw({"X": X, "Z": Z}, ln_params(EPS), ("Y", "mean", "var", "LN"))
+
+    def statement(self, inst: Instance) -> str:
+        return "A sub-layer maps X to Z; the block adds the residual and applies LayerNorm. " \
+               "Compute:"
+
+    def compute(self, inst: Instance, w: Work) -> None:
+        g, eps = inst.given, inst.params["eps"]
+        Y = g["Z"] if w.has("ln-no-residual") else add(g["X"], g["Z"])  # (n x d)
+        Y = w.result("Y", Y, label="Y = X + Z")
+        d = len(Y[0])
+        mean = w.result("mean", col(_mean(r) for r in Y), label="mean of each row")  # (n x 1)
+        centred: Mat = tuple(tuple(y - m for y in r) for r, (m,) in zip(Y, mean, strict=True))
+        centred = w.show("Y - mean", centred)
+        denom = d - 1 if w.has("ln-unbiased") else d
+        var = w.result("var", col(sympy.Add(*[c ** 2 for c in r]) / denom for r in centred),
+                       label=f"variance: mean of squared deviations (divide by {denom})")
+        if w.has("ln-no-sqrt"):
+            spread = col(v + eps for (v,) in var)
+        else:
+            spread = col(sympy.sqrt(v + eps) for (v,) in var)
+        spread = w.show("sqrt(var + eps)" if not w.has("ln-no-sqrt") else "var + eps", spread)
+        top = Y if w.has("ln-no-center") else centred
+        w.result("LN", tuple(tuple(c / s for c in r) for r, (s,) in zip(top, spread, strict=True)),
+                 label="LN = (Y - mean) / sqrt(var + eps)")
+
+    def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
+        return k.layer_norm(inst.given["X"], inst.given["Z"], inst.params["eps"])
+
+
+def ln_params(eps: sympy.Expr) -> dict[str, Any]:
+    text = "1e-5" if eps == EPS else sympy.sstr(eps)
+    return {"eps": eps, "eps_text": text}
+

@@ -1,0 +1,82 @@
+"""variance: why attention divides by sqrt(d_k) (worked 9).
+
+For q, k in R^{d_k} with independent components, mean 0, Var(q_i) = s_q, Var(k_i) = s_k:
+
+    Var(q . k) = sum_i Var(q_i k_i) = d_k s_q s_k
+    std(q . k) = sqrt(d_k s_q s_k)
+    Var(q . k / sqrt(d_k)) = s_q s_k             independent of d_k
+
+Level 1: unit variances, two d_k that are perfect squares. Level 2: integer variances,
+two d_k. Level 3: three d_k and variances that may be fractions. At level 1 the scaled
+variance (1) equals its square root, so 'var-std-swapped' is not told apart there.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import sympy
+from sympy import Integer, Rational
+
+from handcalc.exact import row
+from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.work import Work
+
+
+class Variance(Family):
+    name = "variance"
+    title = "Why scale: the variance of q . k"
+    summary = "variance and standard deviation of q . k by d_k, before and after scaling"
+    quantities = (
+        Quantity("var", "the variance of q . k for d_k = {dks_text}"),
+        Quantity("std", "the standard deviation of q . k for d_k = {dks_text}"),
+        Quantity("scaled_var", "the variance of q . k / sqrt(d_k) for d_k = {dks_text}"),
+    )
+    mistakes = ("var-std-swapped", "no-scale", "div-dk")
+
+    def draw(self, rng: random.Random, level: int) -> Draw:
+        if level == 1:
+            dks, sq, sk = rng.sample((1, 4, 9, 16, 25, 36, 64), 2), Integer(1), Integer(1)
+        elif level == 2:
+            dks = rng.sample(range(2, 65), 2)
+            sq, sk = Integer(rng.randint(1, 4)), Integer(rng.randint(2, 4))
+        else:
+            dks = rng.sample(range(2, 129), 3)
+            choices = (Rational(1, 2), Integer(2), Integer(3), Integer(4))
+            sq, sk = rng.choice(choices), rng.choice(choices[1:])
+        return Draw({}, variance_params(dks, sq, sk), ("var", "std", "scaled_var"))
+
+    def statement(self, inst: Instance) -> str:
+        p = inst.params
+        return (f"q and k have independent components with mean 0, Var(q_i) = {p['var_q']} "
+                f"and Var(k_i) = {p['var_k']}. Compute:")
+
+    def compute(self, inst: Instance, w: Work) -> None:
+        p = inst.params
+        prod = p["var_q"] * p["var_k"]
+        var = row(d * prod for d in p["d_ks"])  # Var(q.k) = d_k s_q s_k   (1 x m)
+        std = row(sympy.sqrt(v) for v in var[0])
+        if w.has("var-std-swapped"):
+            var, std = std, var
+        w.result("var", var, label="Var(q . k) = d_k Var(q_i) Var(k_i)")
+        w.result("std", std, label="std = sqrt(variance)")
+        if w.has("no-scale"):
+            scaled = var
+        elif w.has("div-dk"):
+            scaled = row(v / d ** 2 for v, d in zip(var[0], p["d_ks"], strict=True))
+        elif w.has("var-std-swapped"):
+            scaled = row(sympy.sqrt(prod) for _ in p["d_ks"])
+        else:
+            scaled = row(prod for _ in p["d_ks"])
+        w.result("scaled_var", scaled, label="Var(q . k / sqrt(d_k)) = Var(q . k) / d_k")
+
+    def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
+        p = inst.params
+        return k.dot_variance(p["d_ks"], p["var_q"], p["var_k"])
+
+
+def variance_params(dks: list[int] | tuple[int, ...], var_q: sympy.Expr,
+                    var_k: sympy.Expr) -> dict[str, Any]:
+    dks = tuple(int(d) for d in dks)
+    return {"d_ks": dks, "dks_text": ", ".join(map(str, dks)), "var_q": var_q, "var_k": var_k}

@@ -1,0 +1,74 @@
+import sympy
+from sympy import Rational, exp, sqrt
+
+from handcalc.exact import (
+    NEG_INF,
+    col,
+    fmt2,
+    fmt_exact,
+    hconcat,
+    mat,
+    matmul,
+    near_boundary,
+    round2,
+    row,
+    same2,
+    shape,
+    transpose,
+    vconcat,
+    within,
+)
+
+
+def test_round2_half_away_from_zero_exact():
+    assert round2(Rational(1, 8)) == Rational(13, 100)
+    assert round2(Rational(-1, 8)) == Rational(-13, 100)
+    assert round2(5 / sqrt(2)) == Rational(354, 100)
+    assert round2(NEG_INF) == NEG_INF
+
+
+def test_fmt2():
+    assert fmt2(5 / sqrt(2)) == "3.54"
+    assert fmt2(Rational(-1, 1000)) == "0.00"
+    assert fmt2(Rational(-3, 2)) == "-1.50"
+    assert fmt2(NEG_INF) == "-inf"
+    assert fmt2(exp(9)) == "8103.08"
+
+
+def test_within_is_exact_at_the_boundary():
+    x = Rational(354, 100)
+    assert within(Rational(3545, 1000), x)  # exactly 0.005 away: accepted
+    assert not within(Rational(35451, 10000), x)
+    assert not within(Rational(353, 100), 5 / sqrt(2))  # 0.0055 away
+    assert within(Rational(3531, 1000), 5 / sqrt(2))  # 0.0045 away
+    assert within(Rational(354, 100), 5 / sqrt(2))
+    assert within(NEG_INF, NEG_INF)
+    assert not within(Rational(-10**6), NEG_INF)
+    assert not within(NEG_INF, Rational(0))
+
+
+def test_within_irrational_close_to_tolerance():
+    x = sqrt(2)
+    v = Rational(14192, 10000)  # |v - sqrt 2| = 0.00498...
+    assert within(v, x)
+    assert not within(Rational(14193, 10000), x)
+
+
+def test_near_boundary():
+    assert near_boundary(Rational(1, 8))  # 0.125 is a tie
+    assert near_boundary(Rational(12549, 100000))
+    assert not near_boundary(Rational(1244, 10000))
+    assert not near_boundary(NEG_INF)
+    assert not near_boundary(5 / sqrt(2))
+
+
+def test_matrix_helpers():
+    a = mat([[1, 2], [3, 4]])
+    assert shape(a) == (2, 2)
+    assert transpose(a) == mat([[1, 3], [2, 4]])
+    assert matmul(a, col([1, 1])) == col([3, 7])
+    assert hconcat(a, a)[0] == tuple(sympy.Integer(v) for v in (1, 2, 1, 2))
+    assert shape(vconcat(a, a)) == (4, 2)
+    assert same2(row([Rational(1, 3)]), row([Rational(333, 1000)]))
+    assert fmt_exact(Rational(1, 10)) == "1/10"
+    assert fmt_exact(NEG_INF) == "-inf"
