@@ -7,6 +7,7 @@ commands that cross-check (new, solve); check and show never import it.
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import sys
@@ -19,8 +20,25 @@ from handcalc.errors import HandcalcError
 EXIT_CORRECT, EXIT_INCORRECT, EXIT_INVALID = 0, 1, 2
 
 
+# Commands that live in their own modules, imported only when named (or listed by
+# --help): name -> "module:attribute". Each module imports its heavy dependencies
+# inside the command function, never at import time.
+LAZY_COMMANDS: dict[str, str] = {
+}
+
+
 class Group(click.Group):
-    """A click group that reports HandcalcError as `handcalc: message` and its exit code."""
+    """A click group that reports HandcalcError as `handcalc: message` and its exit code,
+    and loads the commands of LAZY_COMMANDS on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

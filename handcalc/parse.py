@@ -139,6 +139,66 @@ def _bits(value: sympy.Rational) -> int:
     return max(int(value.p).bit_length(), int(value.q).bit_length())
 
 
+def _check_roots(value: sympy.Expr, pos: int | None) -> sympy.Expr:
+    """Reject a product whose radicals sympy merged into a root of a huge number."""
+    factors = value.args if value.is_Mul else (value,)
+    for factor in factors:
+        if (
+            factor.is_Pow
+            and factor.base.is_Rational
+            and not factor.exp.is_Integer
+            and _bits(factor.base) > _MAX_ROOT_BITS
+        ):
+            raise ParseError(_ROOT_TOO_BIG, pos)
+    return value
+
+
+class _Product:
+    """A running product kept as coefficient * radicals * other factors * sums.
+
+    sympy distributes a number over a sum it multiplies, so multiplying a long sum
+    by 2, then 2, then 2 ... one factor at a time would be quadratic, and so would
+    re-flattening a growing product. Sums and other factors are collected and
+    multiplied in once at the end. Radicals (roots of rationals) are multiplied one
+    at a time: sympy merges them (sqrt(2)*sqrt(3) is sqrt(6)) and factors the merged
+    number, so a huge merged radicand must be caught before it grows further.
+    """
+
+    __slots__ = ("coeff", "radicals", "others", "sums")
+
+    def __init__(self, value: sympy.Expr) -> None:
+        self.coeff: sympy.Expr = sympy.Integer(1)
+        self.radicals: sympy.Expr = sympy.Integer(1)
+        self.others: list[sympy.Expr] = []
+        self.sums: list[sympy.Expr] = []
+        self.multiply(value, None)
+
+    def multiply(self, factor: sympy.Expr, pos: int | None) -> None:
+        coeff, rest = factor.as_coeff_Mul(rational=True)
+        self.coeff *= coeff
+        for arg in sympy.Mul.make_args(rest):
+            if arg.is_Rational:
+                self.coeff *= arg
+            elif arg.is_Add:
+                self.sums.append(arg)
+            elif arg.is_Pow and arg.base.is_Rational:
+                radicals = _check_roots(self.radicals * arg, pos)
+                coeff, self.radicals = radicals.as_coeff_Mul(rational=True)
+                self.coeff *= coeff
+            else:
+                self.others.append(arg)
+
+    def divide(self, divisor: sympy.Expr, pos: int) -> None:
+        """Divide by a divisor already known to be non-zero."""
+        coeff, rest = divisor.as_coeff_Mul(rational=True)
+        self.coeff /= coeff
+        if rest != 1:
+            self.multiply(1 / rest, pos)
+
+    def value(self, pos: int | None) -> sympy.Expr:
+        return _check_roots(sympy.Mul(self.coeff, self.radicals, *self.others, *self.sums), pos)
+
+
 def _describe_char(ch: str) -> str:
     code = f"U+{ord(ch):04X}"
     name = unicodedata.name(ch, "")
@@ -602,23 +662,26 @@ class _Parser:
         return first if len(terms) == 1 else sympy.Add(*terms)
 
     def parse_term(self) -> tuple[sympy.Expr, bool]:
-        left, implicit = self.parse_unary()
+        first, implicit = self.parse_unary()
+        product = _Product(first)
         while True:
             tok = self.peek()
             if tok.kind != "op" or tok.text not in "*/":
-                return left, implicit
+                return product.value(tok.pos), implicit
             self.advance()
             operand_pos = self.peek().pos
             right, right_implicit = self.parse_unary()
             if tok.text == "*":
-                left = self.check_roots(left * right, tok.pos)
+                product.multiply(right, tok.pos)
             else:
                 if right_implicit:
                     raise ParseError(
                         "ambiguous implicit multiplication after '/': write 1/(2*pi) or (1/2)*pi",
                         operand_pos,
                     )
-                left = self.divide(left, right, tok.pos)
+                if self.sign(right, tok.pos, "the divisor") == 0:
+                    raise ParseError("division by zero", tok.pos)
+                product.divide(right, tok.pos)
             implicit = False
 
     def parse_unary(self) -> tuple[sympy.Expr, bool]:
@@ -642,12 +705,13 @@ class _Parser:
 
     def parse_implicit(self) -> tuple[sympy.Expr, bool]:
         value = self.parse_power()
-        implicit = False
+        if not self.implicit_follows():
+            return value, False
+        product = _Product(value)
         while self.implicit_follows():
             pos = self.peek().pos
-            value = self.check_roots(value * self.parse_power(), pos)
-            implicit = True
-        return value, implicit
+            product.multiply(self.parse_power(), pos)
+        return product.value(pos), True
 
     def parse_power(self) -> sympy.Expr:
         base_pos = self.peek().pos
@@ -763,24 +827,7 @@ class _Parser:
             return 0
         return 1 if num > 0 else -1
 
-    def divide(self, left: sympy.Expr, right: sympy.Expr, pos: int) -> sympy.Expr:
-        if self.sign(right, pos, "the divisor") == 0:
-            raise ParseError("division by zero", pos)
-        return self.check_roots(left / right, pos)
-
-    @staticmethod
-    def check_roots(value: sympy.Expr, pos: int) -> sympy.Expr:
-        """Reject a product whose radicals sympy merged into a root of a huge number."""
-        factors = value.args if value.is_Mul else (value,)
-        for factor in factors:
-            if (
-                factor.is_Pow
-                and factor.base.is_Rational
-                and not factor.exp.is_Integer
-                and _bits(factor.base) > _MAX_ROOT_BITS
-            ):
-                raise ParseError(_ROOT_TOO_BIG, pos)
-        return value
+    check_roots = staticmethod(_check_roots)
 
     @staticmethod
     def check_root_argument(arg: sympy.Expr, pos: int) -> None:
