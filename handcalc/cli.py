@@ -24,6 +24,10 @@ EXIT_CORRECT, EXIT_INCORRECT, EXIT_INVALID = 0, 1, 2
 # --help): name -> "module:attribute". Each module imports its heavy dependencies
 # inside the command function, never at import time.
 LAZY_COMMANDS: dict[str, str] = {
+    "worksheet": "handcalc.commands.worksheet:worksheet",
+    "practice": "handcalc.commands.practice:practice",
+    "grade": "handcalc.commands.classgrade:grade",
+    "verify": "handcalc.commands.verify:verify",
 }
 
 
@@ -37,7 +41,12 @@ class Group(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in LAZY_COMMANDS:
             module, attr = LAZY_COMMANDS[name].split(":")
-            return getattr(importlib.import_module(module), attr)
+            try:
+                return getattr(importlib.import_module(module), attr)
+            except ModuleNotFoundError as e:
+                if e.name != module:
+                    raise
+                return None  # not built yet in this checkout
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
