@@ -222,6 +222,11 @@ def _bad_char(ch: str, pos: int) -> ParseError:
     return ParseError(f"unexpected character {_describe_char(ch)}{hint}", pos)
 
 
+def _show(value: sympy.Rational) -> str:
+    """A rational for a message; huge ones are not spelled out."""
+    return str(value) if _bits(value) <= 64 else "(a very large number)"
+
+
 def _short(name: str) -> str:
     return name if len(name) <= 20 else name[:20] + "..."
 
@@ -381,6 +386,8 @@ def _tokenize(text: str) -> list[_Token]:
             i += 1
             tok = _Token(ch, ch, ch, start, space)
         elif ch == ".":
+            if i + 1 < n and text[i + 1] in _ASCII_LETTERS:
+                raise ParseError("unexpected '.': attribute access is not accepted", i)
             raise ParseError(
                 "unexpected '.': write decimals with digits after the point, like 0.5 or .5",
                 i,
@@ -486,7 +493,7 @@ class _Parser:
             rows = self.parse_rows(first)
             close = self.peek()
             if close.kind != "]":
-                raise ParseError(f"'[' at character {first.pos + 1} is never closed", first.pos)
+                raise ParseError("'[' is never closed", first.pos)
             self.advance()
         else:
             rows = self.parse_rows(None)
@@ -508,7 +515,7 @@ class _Parser:
             tok = self.peek()
             if tok.kind != "[":
                 if tok.kind == "eof":
-                    raise ParseError(f"'[' at character {outer.pos + 1} is never closed", outer.pos)
+                    raise ParseError("'[' is never closed", outer.pos)
                 raise ParseError(
                     f"expected '[' to start row {len(rows) + 1}, found {_quoted(tok)}: in "
                     "the [[...], [...]] form every row is in brackets",
@@ -526,7 +533,7 @@ class _Parser:
                     tok.pos,
                 )
             if tok.kind != "]":
-                raise ParseError(f"'[' at character {opening.pos + 1} is never closed", opening.pos)
+                raise ParseError("'[' is never closed", opening.pos)
             self.advance()
             self.add_row(rows, row, row_pos)
             tok = self.peek()
@@ -542,7 +549,7 @@ class _Parser:
                 self.advance()
                 return rows
             if tok.kind == "eof":
-                raise ParseError(f"'[' at character {outer.pos + 1} is never closed", outer.pos)
+                raise ParseError("'[' is never closed", outer.pos)
             raise ParseError(
                 f"expected ',' or ']' after row {len(rows)}, found {_quoted(tok)}", tok.pos
             )
@@ -560,9 +567,7 @@ class _Parser:
                 if tok.kind == ";":
                     raise ParseError("empty row before ';'", tok.pos)
                 if tok.kind == "eof" and opening is not None:
-                    raise ParseError(
-                        f"'[' at character {opening.pos + 1} is never closed", opening.pos
-                    )
+                    raise ParseError("'[' is never closed", opening.pos)
                 raise ParseError("unmatched ']'", tok.pos)
             row_pos = tok.pos
             row = self.parse_row()
@@ -645,10 +650,10 @@ class _Parser:
         if self.toks[j].kind == "inf" and self.entry_ends_at(j + 1):
             self.i = j + 1
             return -sympy.oo if sign < 0 else sympy.oo
-        value = self.parse_expr()
+        value = self.parse_sum()
         return self.finish(value, start.pos)
 
-    def parse_expr(self) -> sympy.Expr:
+    def parse_sum(self) -> sympy.Expr:
         first, _ = self.parse_term()
         terms = [first]
         while True:
@@ -663,6 +668,9 @@ class _Parser:
 
     def parse_term(self) -> tuple[sympy.Expr, bool]:
         first, implicit = self.parse_unary()
+        tok = self.peek()
+        if tok.kind != "op" or tok.text not in "*/":
+            return first, implicit
         product = _Product(first)
         while True:
             tok = self.peek()
@@ -780,14 +788,14 @@ class _Parser:
         if self.peek().kind == ")":
             raise ParseError(f"empty parentheses {where}".rstrip(), opening.pos)
         self.group_depth += 1
-        value = self.parse_expr()
+        value = self.parse_sum()
         self.group_depth -= 1
         tok = self.peek()
         if tok.kind == ")":
             self.advance()
             return value
         if tok.kind in ("eof", ";", "]"):
-            raise ParseError(f"'(' at character {opening.pos + 1} is never closed", opening.pos)
+            raise ParseError("'(' is never closed", opening.pos)
         raise self.unexpected_after_value(tok)
 
     def expected_value(self, tok: _Token) -> ParseError:
@@ -846,7 +854,7 @@ class _Parser:
         p, q = int(exponent.p), int(exponent.q)
         if abs(p) > MAX_POWER_NUMERATOR or q > MAX_POWER_DENOMINATOR:
             raise ParseError(
-                f"exponent {exponent} is out of range: it must be a fraction p/q with "
+                f"exponent {_show(exponent)} is out of range: it must be a fraction p/q with "
                 f"|p| <= {MAX_POWER_NUMERATOR} and q <= {MAX_POWER_DENOMINATOR}",
                 exp_pos,
             )
