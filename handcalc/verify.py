@@ -1,0 +1,364 @@
+"""Verification: many generated exercises recomputed by torch, and the stable-code record.
+
+``verify(count, seed, families)`` draws ``count`` exercises in all, spread evenly over
+the chosen families and their levels (round robin over the (family, level) pairs), from
+seeds derived from ``seed``: the k-th draw of a pair uses the k-th number of
+``random.Random("handcalc-verify:SEED:FAMILY:LEVEL")``, so a run is reproducible and
+narrowing it to one family draws the same exercises of that family. For each exercise it
+
+* generates it (``generate`` must terminate) and checks that its code rebuilds the same
+  data with a single draw;
+* recomputes every part with the torch kernel (``cross_check``: within 1e-9);
+* checks that no exact answer lies within 0.0005 of a rounding boundary and, from level 2
+  on, that every catalogued mistake that changes an answer changes its 2-decimal form
+  (``rejection(ex)`` must be None).
+
+It returns a ``Report`` (per family: instances, parts, largest difference, failures);
+anything that goes wrong with one exercise is a failure of that exercise, never a crash.
+
+The golden record ``solutions/golden-codes.json`` holds, for every family and level, at
+least five codes (the canonical code ``generate`` returns for seeds 1, 2, ...) and the
+worked set, each with its given data, parameters and exact and 2-decimal answers. Rewrite
+it with ``python -m handcalc.verify --write-golden``; ``--check-golden`` compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sympy
+
+from handcalc.exact import Mat, fmt2, fmt_exact
+from handcalc.exercise import (
+    MAX_SEED,
+    Exercise,
+    build,
+    cross_check,
+    draw,
+    generate,
+    rejection,
+)
+from handcalc.families import FAMILIES, get_family
+from handcalc.worked import WORKED
+
+DEFAULT_COUNT = 100
+GOLDEN_PATH = Path(__file__).resolve().parent.parent / "solutions" / "golden-codes.json"
+GOLDEN_PER_LEVEL = 5
+
+
+# ---------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class Task:
+    """One exercise to verify: family, level and the seed it is drawn from."""
+
+    family: str
+    level: int
+    seed: int
+
+    @property
+    def code(self) -> str:
+        return f"{self.family}-{self.level}-{self.seed}"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An exercise that failed verification: its code and the reason."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verification of one exercise."""
+
+    task: Task
+    code: str
+    parts: int
+    difference: float
+    failure: Failure | None
+
+
+@dataclass(frozen=True)
+class FamilyReport:
+    family: str
+    instances: int
+    parts: int
+    largest_difference: float
+    failures: tuple[Failure, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    count: int
+    seed: int
+    families: tuple[FamilyReport, ...]
+    seconds: float
+
+    @property
+    def failures(self) -> tuple[Failure, ...]:
+        return tuple(f for fam in self.families for f in fam.failures)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def parts(self) -> int:
+        return sum(f.parts for f in self.families)
+
+    @property
+    def largest_difference(self) -> float:
+        return max((f.largest_difference for f in self.families), default=0.0)
+
+
+def plan(count: int, seed: int = 0, families: Sequence[str] | None = None) -> list[Task]:
+    """``count`` tasks spread evenly (round robin) over the families' (family, level) pairs."""
+    names = list(families) if families is not None else list(FAMILIES)
+    for name in names:
+        get_family(name)  # UnknownCode, listing the families, for a bad name
+    pairs = [(name, level) for name in names for level in FAMILIES[name].levels]
+    rngs = {pair: random.Random(f"handcalc-verify:{seed}:{pair[0]}:{pair[1]}")
+            for pair in pairs}
+    tasks = []
+    for i in range(count):
+        name, level = pairs[i % len(pairs)]
+        tasks.append(Task(name, level, rngs[name, level].randrange(MAX_SEED)))
+    return tasks
+
+
+def _check(ex: Exercise) -> float:
+    """The largest torch difference; raises AssertionError (or the library's error)."""
+    inst = ex.instance
+    assert inst.family is not None and inst.level is not None and inst.seed is not None
+    again = draw(inst.family, inst.level, inst.seed)
+    if again.given != inst.given or dict(again.params) != dict(inst.params) \
+            or again.ask != inst.ask:
+        raise AssertionError(f"the code {ex.code} does not rebuild the same data")
+    worst = cross_check(ex)
+    why = rejection(ex)
+    if why is not None:
+        raise AssertionError(why)
+    return worst
+
+
+def verify_one(task: Task) -> Outcome:
+    """Generate one exercise and check it; every error becomes a Failure."""
+    code, parts = task.code, 0
+    try:
+        ex = generate(task.family, task.level, task.seed)
+        code, parts = ex.code, len(ex.parts)
+        worst = _check(ex)
+    except Exception as e:  # noqa: BLE001 - any error is this exercise's failure
+        reason = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
+        return Outcome(task, code, parts, 0.0, Failure(code, reason))
+    return Outcome(task, code, parts, worst, None)
+
+
+def summarise(outcomes: Iterable[Outcome], *, count: int, seed: int, seconds: float,
+              families: Sequence[str] | None = None) -> Report:
+    names = list(families) if families is not None else list(FAMILIES)
+    by_family: dict[str, list[Outcome]] = {name: [] for name in names}
+    for o in outcomes:
+        by_family.setdefault(o.task.family, []).append(o)
+    return Report(count, seed, tuple(
+        FamilyReport(name, len(os), sum(o.parts for o in os),
+                     max((o.difference for o in os), default=0.0),
+                     tuple(o.failure for o in os if o.failure is not None))
+        for name, os in by_family.items() if os), seconds)
+
+
+def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | None = None,
+           progress: Callable[[Outcome], None] | None = None) -> Report:
+    """Verify ``count`` generated exercises (see the module docstring)."""
+    from handcalc import kernel  # noqa: F401 - import torch once, before the clock runs
+
+    tasks = plan(count, seed, families)
+    start = time.perf_counter()
+    outcomes = []
+    for task in tasks:
+        outcome = verify_one(task)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    return summarise(outcomes, count=count, seed=seed, seconds=time.perf_counter() - start,
+                     families=families)
+
+
+def report_text(report: Report) -> str:
+    """The per-family table, the totals and the codes that failed."""
+    header = ("family", "instances", "parts", "largest difference", "failures")
+    rows = [(f.family, str(f.instances), str(f.parts), f"{f.largest_difference:.1e}",
+             str(len(f.failures))) for f in report.families]
+    rows.append(("all", str(sum(f.instances for f in report.families)), str(report.parts),
+                 f"{report.largest_difference:.1e}", str(len(report.failures))))
+    widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
+
+    def line(r: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if j == 0 else c.rjust(w)
+                         for j, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+
+    out = [line(header), line(["-" * w for w in widths]), *map(line, rows[:-1]),
+           line(["-" * w for w in widths]), line(rows[-1]), ""]
+    n = sum(f.instances for f in report.families)
+    if report.ok:
+        out += [f"verified {n} exercises ({report.parts} parts) in {report.seconds:.1f} s, "
+                "no failures:",
+                "  sympy and torch (float64) agree within 1e-9 on every part;",
+                "  every exact answer keeps 0.0005 away from a rounding boundary;",
+                "  from level 2 on, every catalogued mistake changes the 2-decimal answer."]
+    else:
+        out.append(f"{len(report.failures)} of {n} exercises failed "
+                   f"(in {report.seconds:.1f} s):")
+        out += [f"  {f.code}: {f.reason}" for f in report.failures]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- golden codes
+
+
+def _rows(m: Mat, fmt: Callable[[sympy.Expr], str]) -> list[list[str]]:
+    return [[fmt(v) for v in r] for r in m]
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, tuple | list):
+        return [_param(v) for v in value]
+    if isinstance(value, sympy.Basic):
+        return fmt_exact(value)  # type: ignore[arg-type]
+    raise TypeError(f"cannot record a parameter of type {type(value).__name__}")
+
+
+def golden_entry(ex: Exercise) -> dict[str, Any]:
+    """What must never change for a code: its data, the parts asked and their answers.
+
+    Matrices are nested lists of rows (a scalar is [["x"]]); wording (statement, prompts)
+    is not recorded, so it may be improved without breaking a code.
+    """
+    inst = ex.instance
+    return {
+        "code": ex.code, "family": inst.family, "level": inst.level, "seed": inst.seed,
+        "given": {name: _rows(m, fmt_exact) for name, m in inst.given.items()},
+        "params": {k: _param(v) for k, v in inst.params.items()},
+        "parts": [{"part": p.number, "key": p.key, "answer": _rows(p.answer, fmt_exact),
+                   "rounded": _rows(p.answer, fmt2)} for p in ex.parts],
+    }
+
+
+def golden_codes(per_level: int = GOLDEN_PER_LEVEL) -> list[dict[str, Any]]:
+    """The worked set, then ``per_level`` distinct codes per family and level.
+
+    The codes are those ``generate`` returns for seeds 1, 2, 3, ... (a seed whose draw is
+    refused leads to a later seed's code; duplicates are skipped). Each entry records the
+    seed it was generated from (``from_seed``).
+    """
+    out = []
+    for n in sorted(WORKED):
+        out.append({**golden_entry(build(f"worked-{n}")), "from_seed": None})
+    for name, family in FAMILIES.items():
+        for level in family.levels:
+            seen: set[str] = set()
+            seed = 1
+            while len(seen) < per_level:
+                ex = generate(name, level, seed)
+                if ex.code not in seen:
+                    seen.add(ex.code)
+                    out.append({**golden_entry(ex), "from_seed": seed})
+                seed += 1
+    return out
+
+
+def golden_document(per_level: int = GOLDEN_PER_LEVEL) -> dict[str, Any]:
+    return {
+        "about": "Codes that must rebuild the same exercise in every release. Written by "
+                 "`python -m handcalc.verify --write-golden`; tests/test_golden.py rebuilds "
+                 "every code and compares. Matrices are lists of rows of exact strings "
+                 "(answer) and 2-decimal strings (rounded).",
+        "codes": golden_codes(per_level),
+    }
+
+
+def golden_json(doc: dict[str, Any]) -> str:
+    """JSON text with one line per field of a code and one line per part (readable diffs)."""
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    entries = []
+    for entry in doc["codes"]:
+        head = ", ".join(f"{dump(k)}: {dump(entry[k])}"
+                         for k in ("code", "family", "level", "seed", "from_seed"))
+        lines = [f"  {{{head},"]
+        lines += [f"   {dump(k)}: {dump(entry[k])}," for k in ("given", "params")]
+        parts = ",\n".join(f"    {dump(p)}" for p in entry["parts"])
+        lines.append(f'   "parts": [\n{parts}]}}')
+        entries.append("\n".join(lines))
+    return (f'{{"about": {dump(doc["about"])},\n "codes": [\n' + ",\n".join(entries)
+            + "\n ]}\n")
+
+
+def write_golden(path: Path = GOLDEN_PATH) -> int:
+    doc = golden_document()
+    text = golden_json(doc)
+    assert json.loads(text) == doc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return len(doc["codes"])
+
+
+def golden_differences(recorded: dict[str, Any]) -> list[str]:
+    """Every way in which rebuilding the recorded codes differs from the record."""
+    problems = []
+    for entry in recorded["codes"]:
+        code = entry["code"]
+        try:
+            now = golden_entry(build(code))
+        except Exception as e:  # noqa: BLE001 - report, don't stop at the first code
+            problems.append(f"{code}: cannot be rebuilt ({type(e).__name__}: {e})")
+            continue
+        for field, value in now.items():
+            if entry.get(field) != value:
+                problems.append(f"{code}: {field} differs: recorded {entry.get(field)!r}, "
+                                f"now {value!r}")
+        if entry.get("from_seed") is not None:
+            got = generate(entry["family"], entry["level"], entry["from_seed"]).code
+            if got != code:
+                problems.append(f"{code}: seed {entry['from_seed']} now generates {got}")
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m handcalc.verify", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--write-golden", action="store_true",
+                    help="(re)write solutions/golden-codes.json")
+    ap.add_argument("--check-golden", action="store_true",
+                    help="compare solutions/golden-codes.json with the current code")
+    ap.add_argument("--path", type=Path, default=GOLDEN_PATH, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.write_golden:
+        n = write_golden(args.path)
+        print(f"wrote {n} codes to {args.path.name}")
+        return 0
+    if args.check_golden:
+        problems = golden_differences(json.loads(args.path.read_text(encoding="utf-8")))
+        print("\n".join(problems) if problems else "every golden code rebuilds unchanged")
+        return 1 if problems else 0
+    ap.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
