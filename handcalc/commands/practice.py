@@ -1,0 +1,46 @@
+"""`handcalc practice [FAMILY ...]`: an interactive drill in the terminal (handcalc.practice).
+
+Reads answers with click.prompt, so it works with piped input too; end of input or
+Ctrl-C ends the session cleanly with the summary so far (exit 0).
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("families", nargs=-1, metavar="[FAMILY ...]")
+@click.option("--level", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="1 gentle (2 tokens, small integers) to 3.")
+@click.option("--count", type=click.IntRange(1, 100), default=3, show_default=True,
+              help="Number of exercises.")
+@click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=None,
+              help="Seed of the session (default: a fresh one); the same seed gives the "
+                   "same exercises.")
+def practice(families: tuple[str, ...], level: int, count: int, seed: int | None) -> None:
+    """Drill exercises of FAMILY ... (default: every family) in the terminal.
+
+    Each part is asked in turn and graded at once, with a diagnosis of known mistakes;
+    you have three tries a part, then its worked solution is shown. Earlier answers
+    carry forward. Type 'skip' to give up a part, 'quit' or Ctrl-D to stop.
+    """
+    import random
+
+    from handcalc.families import FAMILIES, get_family
+    from handcalc.practice import HELP, Drill, run, session_exercises
+
+    names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or list(FAMILIES)
+    if seed is None:
+        seed = random.SystemRandom().randrange(1, 10**6)
+    click.echo(f"Practice: {count} exercise{'s' if count > 1 else ''} at level {level} "
+               f"(seed {seed}: repeat this session with --seed {seed}).")
+    click.echo(HELP)
+
+    def ask(prompt: str) -> str:
+        try:
+            return click.prompt(prompt, default="", show_default=False)
+        except click.Abort:  # end of input or Ctrl-C at the prompt
+            raise EOFError from None
+
+    run(Drill(session_exercises(names, level, count, seed)), ask, click.echo)

@@ -1,0 +1,222 @@
+"""The practice drill: exercises one at a time, each part asked in turn, three tries a part.
+
+UI-agnostic: a ``Drill`` holds the state of a session and grades typed text; ``run`` drives
+it with two callables, ``ask(prompt) -> str`` (raising EOFError or KeyboardInterrupt to
+stop) and ``say(text)``, so the terminal command and the tests share one loop.
+
+* A typed answer is parsed and graded with ``handcalc.grade.grade``; the learner's last
+  answers to the earlier parts of the same exercise are its ``prior``, so an error carried
+  forward is credited.
+* Text that is not an answer (``ParseError``, ``ShapeError``: any ``HandcalcError``) is
+  explained in one line and asked again without using a try.
+* A part is over when it is right, or after three wrong tries (or ``skip``); a missed
+  part's worked solution (its steps and answer) is shown.
+* ``quit``, end of input or Ctrl-C end the session with the summary so far: parts right
+  on the first try, right after retries, missed, and the total.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from handcalc.exact import Mat, shape
+from handcalc.exercise import Exercise, Part, generate
+from handcalc.grade import Verdict, fit_shape, grade
+from handcalc.parse import parse_answer
+
+TRIES = 3
+FIRST, RETRY, MISSED = "first try", "after retries", "missed"
+SKIP, QUIT = ("skip",), ("quit", "exit")
+SEED_RANGE = 100000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one part of an exercise ended."""
+
+    code: str
+    part: int
+    tries: int
+    result: str  # FIRST, RETRY or MISSED
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What one graded try (or a skip) gave."""
+
+    exercise: Exercise
+    part: Part
+    verdict: Verdict | None  # None for a skip
+    tries_left: int
+    outcome: Outcome | None  # set when the part is over
+
+
+@dataclass(frozen=True)
+class Summary:
+    outcomes: tuple[Outcome, ...]
+    unfinished: tuple[str, int] | None = None  # (code, part) left after a wrong try
+
+    def count(self, result: str) -> int:
+        return sum(1 for o in self.outcomes if o.result == result)
+
+    @property
+    def right(self) -> int:
+        return self.count(FIRST) + self.count(RETRY)
+
+    @property
+    def total(self) -> int:
+        return len(self.outcomes)
+
+
+class Drill:
+    """The state of a session: the current exercise and part, tries used, answers given."""
+
+    def __init__(self, exercises: Iterable[Exercise], tries: int = TRIES) -> None:
+        self.tries = tries
+        self._exercises: Iterator[Exercise] = iter(exercises)
+        self.exercise: Exercise | None = next(self._exercises, None)
+        self._index = 0
+        self.tries_used = 0
+        self._answers: dict[int, Mat] = {}
+        self._outcomes: list[Outcome] = []
+
+    @property
+    def done(self) -> bool:
+        return self.exercise is None
+
+    @property
+    def part(self) -> Part:
+        if self.exercise is None:
+            raise RuntimeError("the session is over")
+        return self.exercise.parts[self._index]
+
+    def prior(self) -> dict[int, Mat]:
+        """The learner's last answers to the earlier parts, where their shape fits."""
+        assert self.exercise is not None
+        return {n: a for n, a in self._answers.items() if n < self.part.number
+                and fit_shape(a, shape(self.exercise.part(n).answer)) is not None}
+
+    def answer(self, text: str) -> Feedback:
+        """Grade typed text against the current part. Raises HandcalcError (unparseable
+        text, wrong shape) without using a try."""
+        ex, part = self.exercise, self.part
+        assert ex is not None
+        verdict = grade(ex, part.number, parse_answer(text), prior=self.prior())
+        self.tries_used += 1
+        self._answers[part.number] = verdict.answer
+        if verdict.correct:
+            return self._finish(verdict, FIRST if self.tries_used == 1 else RETRY)
+        if self.tries_used >= self.tries:
+            return self._finish(verdict, MISSED)
+        return Feedback(ex, part, verdict, self.tries - self.tries_used, None)
+
+    def skip(self) -> Feedback:
+        """Give up the current part: it counts as missed."""
+        return self._finish(None, MISSED)
+
+    def _finish(self, verdict: Verdict | None, result: str) -> Feedback:
+        ex, part = self.exercise, self.part
+        assert ex is not None
+        outcome = Outcome(ex.code, part.number, self.tries_used, result)
+        self._outcomes.append(outcome)
+        self._index += 1
+        self.tries_used = 0
+        if self._index == len(ex.parts):
+            self.exercise = next(self._exercises, None)
+            self._index = 0
+            self._answers = {}
+        return Feedback(ex, part, verdict, 0, outcome)
+
+    def summary(self) -> Summary:
+        unfinished = None
+        if self.exercise is not None and self.tries_used:
+            unfinished = (self.exercise.code, self.part.number)
+        return Summary(tuple(self._outcomes), unfinished)
+
+
+def session_exercises(families: Sequence[str], level: int, count: int,
+                      seed: int) -> Iterator[Exercise]:
+    """`count` exercises drawn from `families` (each once before any repeats), made one
+    at a time; the same arguments give the same session."""
+    rng = random.Random(seed)
+    order: list[str] = []
+    while len(order) < count:
+        order += rng.sample(list(families), len(families))
+    for name in order[:count]:
+        yield generate(name, level, rng.randrange(1, SEED_RANGE))
+
+
+# ---------------------------------------------------------------- text
+
+
+def part_solution_text(part: Part) -> str:
+    """The worked solution of one part: its steps, exact answer and 2-decimal answer."""
+    from handcalc.render import labelled, pretty_lines, rounded_lines
+
+    out = [f"Worked solution of part {part.number}: {part.prompt}"]
+    out += [labelled(step.label, rounded_lines(step.value)) for step in part.steps]
+    out.append(labelled("exact", pretty_lines(part.answer)))
+    out.append(labelled("answer", rounded_lines(part.answer)))
+    return "\n".join(out)
+
+
+def summary_text(s: Summary) -> str:
+    out = ["", "Summary"]
+    out += [f"  {o.code} part {o.part}: {o.result}" for o in s.outcomes]
+    if s.unfinished:
+        out.append(f"  {s.unfinished[0]} part {s.unfinished[1]}: stopped (not counted)")
+    width = 24
+    out += [f"  {'right on the first try:'.ljust(width)}{s.count(FIRST)}",
+            f"  {'right after retries:'.ljust(width)}{s.count(RETRY)}",
+            f"  {'missed:'.ljust(width)}{s.count(MISSED)}",
+            f"  {'total:'.ljust(width)}{s.right} of {s.total} parts right"]
+    return "\n".join(out)
+
+
+HELP = ("Type each answer to 2 decimal places (3.54, 0.20, 0.80 or 1 2; 3 4). You have "
+        f"{TRIES} tries a part; type 'skip' to see a part's solution, 'quit' (or Ctrl-D) "
+        "to stop.")
+
+
+def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None]) -> Summary:
+    """Drive a session: show each exercise, ask its parts, answer at once; EOFError or
+    KeyboardInterrupt from `ask` (or anywhere in the loop) ends it with the summary."""
+    from handcalc.errors import HandcalcError
+    from handcalc.render import exercise_text, verdict_text
+
+    shown = None
+    try:
+        while drill.exercise is not None:
+            ex, part = drill.exercise, drill.part
+            if ex is not shown:
+                say("\n" + exercise_text(ex) + "\n")
+                shown = ex
+            text = ask(f"part {part.number} (try {drill.tries_used + 1} of {drill.tries})")
+            word = text.strip().lower()
+            if not word:
+                say("type an answer, 'skip' to see the solution or 'quit' to stop")
+                continue
+            if word in QUIT:
+                break
+            if word in SKIP:
+                feedback = drill.skip()
+            else:
+                try:
+                    feedback = drill.answer(text)
+                except HandcalcError as e:
+                    say(f"not graded, try again: {e}")
+                    continue
+            say(verdict_text(feedback.verdict) if feedback.verdict is not None else
+                f"{feedback.exercise.code} part {feedback.part.number}: skipped")
+            if feedback.outcome is None:
+                left = feedback.tries_left
+                say(f"try again ({left} {'try' if left == 1 else 'tries'} left)")
+            elif feedback.outcome.result == MISSED:
+                say(part_solution_text(feedback.part))
+    except (EOFError, KeyboardInterrupt):
+        say("")
+    summary = drill.summary()
+    say(summary_text(summary))
+    return summary
