@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sympy
-from sympy import Integer
-
-from handcalc.exact import NEG_INF, Mat, col, elementwise, matmul, shape, transpose
+from handcalc.exact import Mat, col, elementwise, matmul, shape, total, transpose
 from handcalc.work import Work
 
 Visible = tuple[tuple[bool, ...], ...]
@@ -39,7 +36,7 @@ def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
         if w.has("no-scale") or w.has("div-dk") or w.has("mul-sqrt-dk"):
             w.not_applicable()
         return raw
-    root = sympy.sqrt(Integer(d_k))
+    root = w.sqrt(d_k)
     if w.has("no-scale"):
         return raw
     if w.has("div-dk"):
@@ -60,17 +57,17 @@ def apply_mask(w: Work, S: Mat, visible: Visible) -> Mat:
         return S
     if w.has("mask-transposed"):
         visible = tuple(zip(*visible, strict=True))
-    fill = Integer(0) if w.has("mask-zero") else NEG_INF
+    fill = w.num(0) if w.has("mask-zero") else w.neg_inf
     masked = tuple(tuple(s if vis else fill for s, vis in zip(r, vr, strict=True))
                    for r, vr in zip(S, visible, strict=True))
     return masked
 
 
 def _softmax_rows(w: Work, S: Mat, *, normalise: bool = True) -> Mat:
-    exps = w.show("exp(S) (row by row)", elementwise(sympy.exp, S))
+    exps = w.show("exp(S) (row by row)", elementwise(w.exp, S))
     if not normalise:
         return exps
-    sums = w.show("row sums of exp(S)", col(sympy.Add(*r) for r in exps))
+    sums = w.show("row sums of exp(S)", col(total(r) for r in exps))
     return tuple(tuple(e / s for e in r) for r, (s,) in zip(exps, sums, strict=True))
 
 
@@ -89,7 +86,7 @@ def masked_softmax(w: Work, S_masked: Mat, S_unmasked: Mat, visible: Visible) ->
     """A from the masked scores; 'mask-after-softmax' zeroes hidden weights afterwards."""
     if w.has("mask-after-softmax"):
         A = softmax(w, S_unmasked)
-        return tuple(tuple(a if vis else Integer(0) for a, vis in zip(r, vr, strict=True))
+        return tuple(tuple(a if vis else w.num(0) for a, vis in zip(r, vr, strict=True))
                      for r, vr in zip(A, visible, strict=True))
     return softmax(w, S_masked)
 

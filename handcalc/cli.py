@@ -171,7 +171,7 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     from handcalc.render import verdict_dict, verdict_text
 
     ex = build(code)
-    ex.part(part)
+    ex.number(part)
     verdict = grade(ex, part, parse_answer(" ".join(answer)), prior=_parse_prior(prior),
                     strict=strict)
     if as_json:

@@ -12,12 +12,18 @@ Numbers are judged at 2 decimals exactly:
   |v - x| then never equals the rational 0.005;
 * ``near_boundary(x)`` says whether x lies within 0.0005 of a rounding boundary x.xx5.
 
-Floats never decide any of these.
+Speed without giving up exactness: each exact value's float approximation is cached
+(``approx``). A comparison is settled from floats only when the float result misses
+the threshold by more than a guard band (1e-9, relative), thousands of times the float
+error of these few operations; otherwise it is decided from the exact value. So the
+decisions are the exact ones, and floats never decide a case near a boundary.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 import sympy
 from sympy import Integer, Rational
@@ -27,6 +33,7 @@ Mat = tuple[tuple[sympy.Expr, ...], ...]
 TOL = Rational(1, 200)  # 0.005, the two-decimal rule
 MARGIN = Rational(1, 2000)  # 0.0005, distance kept from a rounding boundary
 NEG_INF = -sympy.oo
+GUARD = 1e-9  # relative band around a threshold inside which floats do not decide
 
 
 def to_exact(value: object) -> sympy.Expr:
@@ -52,19 +59,32 @@ def mat(rows: Iterable[Iterable[object]]) -> Mat:
     return out
 
 
+def _value(v: object) -> object:
+    """Exact numbers as sympy values; floats (the numeric screen's) pass through."""
+    return v if isinstance(v, float) else to_exact(v)
+
+
 def row(values: Iterable[object]) -> Mat:
     """A 1 x n row vector."""
-    return mat([list(values)])
+    return (tuple(_value(v) for v in values),)  # type: ignore[return-value]
 
 
 def col(values: Iterable[object]) -> Mat:
     """An n x 1 column vector."""
-    return mat([[v] for v in values])
+    return tuple((_value(v),) for v in values)  # type: ignore[return-value]
 
 
 def scalar(value: object) -> Mat:
     """A 1 x 1 matrix."""
-    return mat([[value]])
+    return ((_value(value),),)  # type: ignore[return-value]
+
+
+def total(values: Iterable[object]) -> sympy.Expr:
+    """The sum of exact values (one sympy Add) or of floats."""
+    vals = list(values)
+    if vals and isinstance(vals[0], float):
+        return sum(vals, 0.0)  # type: ignore[return-value]
+    return sympy.Add(*vals)
 
 
 def shape(m: Mat) -> tuple[int, int]:
@@ -84,8 +104,7 @@ def matmul(a: Mat, b: Mat) -> Mat:
     if shape(a)[1] != shape(b)[0]:
         raise ValueError(f"cannot multiply {fmt_shape(a)} by {fmt_shape(b)}")
     bt = transpose(b)
-    return tuple(tuple(sympy.Add(*[x * y for x, y in zip(r, c, strict=True)]) for c in bt)
-                 for r in a)
+    return tuple(tuple(total(x * y for x, y in zip(r, c, strict=True)) for c in bt) for r in a)
 
 
 def elementwise(f: Callable[..., sympy.Expr], *ms: Mat) -> Mat:
@@ -130,12 +149,98 @@ def _numeric(x: sympy.Expr, digits: int = 30) -> sympy.Float:
     return value
 
 
+@lru_cache(maxsize=1 << 16)
+def approx(x: sympy.Expr) -> float:
+    """x as the nearest float (from a 20-digit evaluation); -inf for -oo. Cached."""
+    if x == NEG_INF:
+        return -math.inf
+    if isinstance(x, Rational):
+        return float(x)
+    return float(_numeric(x, 20))
+
+
+def _band(*values: float) -> float:
+    return GUARD * max(1.0, *(abs(v) for v in values))
+
+
+def _frac_to_half(x: float) -> float:
+    """Distance of |x| * 100 from the nearest k + 1/2 (a rounding tie at 2 decimals)."""
+    t = abs(x) * 100
+    return abs(t - math.floor(t) - 0.5)
+
+
+def cents_f(f: float) -> int | None:
+    """A float screen value rounded to whole cents (half away from zero), or None when it
+    lies too near a rounding tie for a float to tell (or is not finite)."""
+    if not math.isfinite(f) or _frac_to_half(f) <= _band(f * 100):
+        return None
+    n = math.floor(abs(f) * 100 + 0.5)
+    return -n if f < 0 else n
+
+
+class Undecided(Exception):
+    """A float screen cannot settle this; the exact value must."""
+
+
+def round2_f(f: float) -> float:
+    """A float screen value rounded to 2 decimals (a float), or Undecided near a tie."""
+    if f == -math.inf:
+        return f
+    n = cents_f(f)
+    if n is None:
+        raise Undecided(f)
+    return n / 100
+
+
+def within_f(v: sympy.Expr, f: float) -> bool | None:
+    """The two-decimal rule for typed v against a float screen value f: True or False
+    when the floats settle it beyond the guard band, None when only exact values can."""
+    if f == -math.inf or v == NEG_INF:
+        return bool(f == -math.inf and v == NEG_INF)
+    if not math.isfinite(f) or not is_finite(v):
+        return None
+    fv = approx(v)
+    gap = abs(fv - f) - float(TOL)
+    return (gap < 0) if abs(gap) > _band(fv, f) else None
+
+
+def differs_f(a: Mat, b: Mat) -> bool:
+    """Whether two float screen matrices surely differ (beyond the guard band)."""
+    if shape(a) != shape(b):
+        return True
+    for x, y in zip(entries(a), entries(b), strict=True):
+        if (x == -math.inf) != (y == -math.inf):
+            return True
+        if math.isfinite(x) and math.isfinite(y) and abs(x - y) > _band(x, y):
+            return True
+    return False
+
+
+def near_boundary_f(f: float, margin: sympy.Expr = MARGIN) -> bool | None:
+    """near_boundary for a float screen value, or None when only the exact value can tell."""
+    if f == -math.inf:
+        return False
+    if not math.isfinite(f):
+        return None
+    gap = _frac_to_half(f) - float(margin * 100)
+    return (gap < 0) if abs(gap) > _band(f * 100) else None
+
+
 def round2(x: sympy.Expr) -> sympy.Expr:
     """x rounded to 2 decimals, half away from zero, as an exact Rational (-oo stays)."""
     if x == NEG_INF or x == sympy.oo:
         return x
-    val = x if isinstance(x, Rational) else _numeric(x)
-    r = Rational(int(sympy.floor(abs(val) * 100 + Rational(1, 2))), 100)
+    if isinstance(x, Rational):
+        val = x
+        n = int(sympy.floor(abs(val) * 100 + Rational(1, 2)))
+    else:
+        f = approx(x)
+        if _frac_to_half(f) > _band(f * 100):
+            val, n = f, math.floor(abs(f) * 100 + 0.5)
+        else:
+            val = _numeric(x)
+            n = int(sympy.floor(abs(val) * 100 + Rational(1, 2)))
+    r = Rational(n, 100)
     return -r if val < 0 else r
 
 
@@ -145,8 +250,7 @@ def fmt2(x: sympy.Expr) -> str:
         return "-inf"
     if x == sympy.oo:
         return "inf"
-    r = round2(x)
-    n = int(r * 100)
+    n = int(round2(x) * 100)
     sign = "-" if n < 0 else ""
     n = abs(n)
     return f"{sign}{n // 100}.{n % 100:02d}"
@@ -165,24 +269,30 @@ def near_boundary(x: sympy.Expr, margin: sympy.Expr = MARGIN) -> bool:
         return False
     if isinstance(x, Rational):
         t = abs(x) * 100
-        frac = t - sympy.floor(t)
-        return bool(abs(frac - Rational(1, 2)) < margin * 100)
+        return bool(abs(t - sympy.floor(t) - Rational(1, 2)) < margin * 100)
+    f = approx(x)
+    gap = _frac_to_half(f) - float(margin * 100)
+    if abs(gap) > _band(f * 100):
+        return gap < 0
     t = abs(_numeric(x)) * 100
-    frac = t - sympy.floor(t)
-    return bool(abs(frac - Rational(1, 2)) < margin * 100)
+    return bool(abs(t - sympy.floor(t) - Rational(1, 2)) < margin * 100)
 
 
 def within(v: sympy.Expr, x: sympy.Expr, tol: sympy.Expr = TOL) -> bool:
     """The two-decimal rule: |v - x| <= tol, decided exactly. -inf accepts only -inf."""
     if not is_finite(x) or not is_finite(v):
         return bool(v == x)
+    if isinstance(x, Rational) and isinstance(v, Rational):
+        return bool(abs(v - x) <= tol)
+    fv, fx = approx(v), approx(x)
+    gap = abs(fv - fx) - float(tol)
+    if abs(gap) > _band(fv, fx):
+        return gap < 0
     d = v - x
-    if isinstance(d, Rational):
-        return bool(abs(d) <= tol)
     for digits in (30, 80):
-        gap = abs(_numeric(d, digits)) - tol
-        if abs(gap) > sympy.Float(10, digits) ** (-(digits - 5)):
-            return bool(gap < 0)
+        gap_exact = abs(_numeric(d, digits)) - tol
+        if abs(gap_exact) > sympy.Float(10, digits) ** (-(digits - 5)):
+            return bool(gap_exact < 0)
     exact = sympy.nsimplify(sympy.simplify(d))
     return bool(abs(exact) <= tol)
 

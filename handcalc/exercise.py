@@ -8,22 +8,38 @@ drawn from ``random.Random(seed)``; it is accepted when
   2-decimal answer too.
 
 Otherwise seed + 1 is tried, and so on: the code of the exercise is the seed accepted, so
-a code printed by handcalc rebuilds its exercise with a single draw. The torch kernel's
+a code printed by handcalc rebuilds its exercise with a single draw. Both rules are
+screened by running the family's math in floats (handcalc.work's float kit); the exact
+sympy computation is consulted only where the float screen cannot decide, so the
+decisions are the exact ones at a fraction of the cost. The torch kernel's
 agreement is checked by ``cross_check`` (in ``new``, ``solve`` and ``verify``); a
 disagreement is a bug in the key, raised as KernelMismatch, never skipped silently.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy
 
 from handcalc.errors import KernelMismatch, UnknownCode, UnknownPart
-from handcalc.exact import NEG_INF, Mat, entries, is_finite, near_boundary, same2, shape
+from handcalc.exact import (
+    GUARD,
+    NEG_INF,
+    Mat,
+    cents_f,
+    entries,
+    is_finite,
+    near_boundary,
+    near_boundary_f,
+    same2,
+    shape,
+)
 from handcalc.families import FAMILIES, Family, Instance, get_family
 from handcalc.work import NotApplicable, Step, Work
 from handcalc.worked import WORKED
@@ -48,10 +64,10 @@ class Part:
 
 @dataclass(frozen=True)
 class Exercise:
+    """An instance with its question; the exact solution is computed when first asked for
+    (``parts``), the float screen of its answers likewise (``approx``)."""
+
     instance: Instance
-    title: str
-    statement: str
-    parts: tuple[Part, ...]
 
     @property
     def code(self) -> str:
@@ -65,17 +81,45 @@ class Exercise:
     def given(self) -> Mapping[str, Mat]:
         return self.instance.given
 
-    def by_key(self, key: str) -> Part:
-        return next(p for p in self.parts if p.key == key)
+    @property
+    def title(self) -> str:
+        return self.family.title
 
-    def part(self, number: int | str) -> Part:
+    @property
+    def statement(self) -> str:
+        return self.family.statement(self.instance)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.instance.ask
+
+    @cached_property
+    def parts(self) -> tuple[Part, ...]:
+        return _solve_parts(self.instance)
+
+    @cached_property
+    def approx(self) -> dict[str, Mat]:
+        """Every asked quantity computed in floats (the screen; never shown as a key)."""
+        return compute(self.instance, numeric=True).results
+
+    def prompt(self, number: int) -> str:
+        return self.family.prompt(self.instance, self.keys[number - 1])
+
+    def by_key(self, key: str) -> Part:
+        return self.parts[self.keys.index(key)]
+
+    def number(self, number: int | str) -> int:
+        """A valid part number from typed text, or UnknownPart."""
         try:
             n = int(str(number).strip())
         except ValueError:
             n = -1
-        if not 1 <= n <= len(self.parts):
-            raise UnknownPart(f"{self.code} has parts 1 to {len(self.parts)}, not '{number}'")
-        return self.parts[n - 1]
+        if not 1 <= n <= len(self.keys):
+            raise UnknownPart(f"{self.code} has parts 1 to {len(self.keys)}, not '{number}'")
+        return n
+
+    def part(self, number: int | str) -> Part:
+        return self.parts[self.number(number) - 1]
 
 
 def kind_of(m: Mat) -> str:
@@ -86,14 +130,16 @@ def kind_of(m: Mat) -> str:
 
 
 def compute(inst: Instance, *, mistake: str | None = None, rounded: bool = False,
-            prior: Mapping[str, Mat] | None = None) -> Work:
-    """Run the family's computation; raises NotApplicable for a mistake that can't happen."""
-    w = Work(mistake=mistake, rounded=rounded, prior=prior)
+            prior: Mapping[str, Mat] | None = None, numeric: bool = False) -> Work:
+    """Run the family's computation; raises NotApplicable for a mistake that can't happen.
+
+    numeric=True runs it in floats: a screen, never an answer key."""
+    w = Work(mistake=mistake, rounded=rounded, prior=prior, numeric=numeric)
     FAMILIES[inst.family].compute(inst, w)
     return w
 
 
-def assemble(inst: Instance) -> Exercise:
+def _solve_parts(inst: Instance) -> tuple[Part, ...]:
     family = FAMILIES[inst.family]
     w = compute(inst)
     parts, pending = [], []
@@ -105,9 +151,12 @@ def assemble(inst: Instance) -> Exercise:
             pending = []
     order = {k: i for i, k in enumerate(inst.ask)}
     parts.sort(key=lambda p: order[p[0]])
-    return Exercise(inst, family.title, family.statement(inst), tuple(
-        Part(i + 1, key, family.prompt(inst, key), w.results[key], steps)
-        for i, (key, steps) in enumerate(parts)))
+    return tuple(Part(i + 1, key, family.prompt(inst, key), w.results[key], steps)
+                 for i, (key, steps) in enumerate(parts))
+
+
+def assemble(inst: Instance) -> Exercise:
+    return Exercise(inst)
 
 
 def mistaken(inst: Instance, mistake: str,
@@ -138,24 +187,72 @@ def differs(a: Mat, b: Mat) -> bool:
     return False
 
 
-def rejection(ex: Exercise) -> str | None:
-    """Why an instance is not fit to be an exercise, or None when it is."""
-    for part in ex.parts:
-        if any(near_boundary(v) for v in entries(part.answer)):
-            return f"part {part.number} lies within 0.0005 of a rounding boundary"
-    level = ex.instance.level
-    if level is None or level < 2:
-        return None
-    for mistake in ex.family.mistakes:
-        results = mistaken(ex.instance, mistake)
-        if results is None:
+SCREEN_ERRORS = (NotApplicable, ZeroDivisionError, ValueError, OverflowError)
+
+
+def _screen_same2(wrong: Mat, right: Mat) -> bool | None:
+    """From floats: True when two different values show the same at 2 decimals, False
+    when they are told apart, None when only exact values can say."""
+    if shape(wrong) != shape(right):
+        return False
+    apart = False
+    for w, r in zip(entries(wrong), entries(right), strict=True):
+        if w == r == -math.inf:
             continue
-        for part in ex.parts:
-            wrong = results.get(part.key)
-            if wrong is None or not usable(wrong) or not differs(wrong, part.answer):
-                continue
-            if same2(wrong, part.answer):
-                return f"mistake '{mistake}' gives part {part.number}'s 2-decimal answer"
+        if (w == -math.inf) != (r == -math.inf):
+            return False
+        cw, cr = cents_f(w), cents_f(r)
+        if cw is None or cr is None:
+            return None
+        if cw != cr:
+            return False
+        apart = apart or abs(w - r) > GUARD * max(1.0, abs(w), abs(r))
+    return True if apart else None
+
+
+def rejection(item: Exercise | Instance) -> str | None:
+    """Why an instance is not fit to be an exercise, or None when it is."""
+    inst = item.instance if isinstance(item, Exercise) else item
+    screen = compute(inst, numeric=True).results
+    exact: dict[str, Mat] = {}
+
+    def exact_value(key: str) -> Mat:
+        if not exact:
+            exact.update(compute(inst).results)
+        return exact[key]
+
+    for number, key in enumerate(inst.ask, 1):
+        for i, f in enumerate(entries(screen[key])):
+            near = near_boundary_f(f)
+            if near is None:
+                near = near_boundary(entries(exact_value(key))[i])
+            if near:
+                return f"part {number} lies within 0.0005 of a rounding boundary"
+    if inst.level is None or inst.level < 2:
+        return None
+    for mistake in FAMILIES[inst.family].mistakes:
+        try:
+            wrong = compute(inst, mistake=mistake, numeric=True)
+        except NotApplicable:
+            continue
+        except SCREEN_ERRORS:
+            wrong = None
+        for number, key in enumerate(inst.ask, 1):
+            if wrong is not None:
+                if key not in wrong.results or not wrong.affected[key]:
+                    continue
+                same = _screen_same2(wrong.results[key], screen[key])
+                if same is False:
+                    continue
+            else:
+                same = None
+            if same is None:
+                results = mistaken(inst, mistake)
+                value = None if results is None else results.get(key)
+                same = (value is not None and usable(value)
+                        and differs(value, exact_value(key)) and same2(value, exact_value(key)))
+            if same:
+                return f"mistake '{mistake}' gives part {number}'s 2-decimal answer"
     return None
 
 
@@ -199,9 +296,9 @@ def generate(name: str, level: int, seed: int) -> Exercise:
         raise UnknownCode(f"{name} has levels {', '.join(map(str, family.levels))}, "
                           f"not {level}")
     for s in range(seed, seed + SEED_TRIES):
-        ex = assemble(draw(name, level, s % MAX_SEED))
-        if rejection(ex) is None:
-            return ex
+        inst = draw(name, level, s % MAX_SEED)
+        if rejection(inst) is None:
+            return assemble(inst)
     raise RuntimeError(f"no acceptable {name} exercise at level {level} near seed {seed}")
 
 

@@ -1,8 +1,8 @@
 """Grading one typed answer against one part, exactly.
 
 The two-decimal rule: an entry with exact value x accepts a typed value v when
-|v - x| <= 0.005 (decided exactly, see handcalc.exact.within); -inf accepts only -inf.
-A part is correct when every entry is; its score is the fraction of correct entries.
+|v - x| <= 0.005, decided exactly; -inf accepts only -inf. A part is correct when every
+entry is; its score is the fraction of correct entries.
 
 When the answer is wrong, other paths are tried on the whole part (never entry by
 entry), unless ``strict``:
@@ -13,22 +13,44 @@ entry), unless ``strict``:
    not an acceptance).
 
 A flat list is accepted for an n x 1 answer and a column for a 1 x n answer.
+
+Every comparison is a filtered predicate: the family's math run in floats settles it
+when it misses the threshold by more than handcalc.exact's guard band (1e-9 relative,
+about 10^5 times the float error of these computations); otherwise the exact sympy
+computation decides. The verdicts are therefore the exact ones, and a check whose
+answer is clearly right or wrong never pays for the exact solve.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from handcalc.errors import ShapeError
-from handcalc.exact import Mat, entries, fmt_shape, shape, transpose, within
-from handcalc.exercise import Exercise, Part, compute, differs, mistaken, usable
+from handcalc.exact import (
+    Mat,
+    Undecided,
+    differs_f,
+    entries,
+    fmt_shape,
+    shape,
+    transpose,
+    within,
+    within_f,
+)
+from handcalc.exercise import Exercise, compute, differs, usable
 from handcalc.mistakes import CATALOGUE, Mistake
+from handcalc.work import NotApplicable, Work
 
 EXACT = "exact"
 CARRIED = "carried-forward"
 ROUNDED = "rounded-intermediates"
+
+_FAILED = (NotApplicable, ZeroDivisionError, ValueError, TypeError)
+_SCREEN_FAILED = (ZeroDivisionError, ValueError, OverflowError, Undecided)
+_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -50,7 +72,13 @@ class Verdict:
     accepted_by: str | None
     diagnosis: Diagnosis | None
     answer: Mat
-    expected: Mat
+    expected_shape: tuple[int, int]
+    exercise: Exercise = field(repr=False, compare=False)
+
+    @property
+    def expected(self) -> Mat:
+        """The exact answer of the part (computes the exact solution if not yet done)."""
+        return self.exercise.part(self.part).answer
 
 
 def fit_shape(answer: Mat, expected: tuple[int, int]) -> Mat | None:
@@ -74,91 +102,191 @@ def shape_message(expected: tuple[int, int], got: Mat) -> str:
     return f"expected {want}{size}, got {got_text}{hint}"
 
 
-def _matches(answer: Mat, value: Mat | None) -> bool:
-    if value is None or not usable(value):
+class _Paths:
+    """The computations that grading one exercise may need, each done once: float screens
+    and exact solves, keyed by (mistake, rounded, the learner's earlier answers)."""
+
+    def __init__(self, ex: Exercise) -> None:
+        self.ex = ex
+        self._screens: dict[tuple, Work | None | Undecided] = {}
+        self._exact: dict[tuple, Work | None] = {}
+
+    @staticmethod
+    def _key(mistake: str | None, rounded: bool, prior: Mapping[str, Mat] | None) -> tuple:
+        return mistake, rounded, tuple(sorted((prior or {}).items()))
+
+    def screen(self, mistake: str | None = None, rounded: bool = False,
+               prior: Mapping[str, Mat] | None = None) -> Work | None | Undecided:
+        """The float run: a Work, None when the path cannot be taken, Undecided when
+        only the exact run can tell."""
+        key = self._key(mistake, rounded, prior)
+        if key not in self._screens:
+            if len(self._screens) > _CACHE_SIZE:
+                self._screens.clear()
+            try:
+                self._screens[key] = compute(self.ex.instance, mistake=mistake,
+                                             rounded=rounded, prior=prior, numeric=True)
+            except NotApplicable:
+                self._screens[key] = None
+            except _SCREEN_FAILED as e:
+                self._screens[key] = Undecided(e)
+        return self._screens[key]
+
+    def exact(self, mistake: str | None = None, rounded: bool = False,
+              prior: Mapping[str, Mat] | None = None) -> Work | None:
+        key = self._key(mistake, rounded, prior)
+        if key not in self._exact:
+            if len(self._exact) > _CACHE_SIZE:
+                self._exact.clear()
+            try:
+                self._exact[key] = compute(self.ex.instance, mistake=mistake, rounded=rounded,
+                                           prior=prior)
+            except _FAILED:
+                self._exact[key] = None
+        return self._exact[key]
+
+    def matches(self, key: str, answer: Mat, **path: Any) -> bool:
+        """Whether the answer matches quantity `key` on this path, at 2 decimals."""
+        screened = self.screen(**path)
+        if screened is None:
+            return False
+        if isinstance(screened, Work):
+            value = screened.results.get(key)
+            if value is None:
+                return False
+            verdict = _match_screen(answer, value)
+            if verdict is not None:
+                return verdict
+        work = self.exact(**path)
+        value = None if work is None else work.results.get(key)
+        return value is not None and _match_exact(answer, value)
+
+    def changes(self, key: str, **path: Any) -> bool:
+        """Whether the path's value of `key` differs from the right one."""
+        screened = self.screen(**path)
+        if isinstance(screened, Work) and key in screened.results:
+            if not screened.affected[key]:
+                return False
+            if differs_f(screened.results[key], self.ex.approx[key]):
+                return True
+        work = self.exact(**path)
+        value = None if work is None else work.results.get(key)
+        return value is not None and usable(value) and differs(value, self.ex.by_key(key).answer)
+
+
+_PATHS: dict[str, _Paths] = {}
+
+
+def paths_for(ex: Exercise) -> _Paths:
+    """The shared computation cache of an exercise (one per code)."""
+    found = _PATHS.get(ex.code)
+    if found is None or found.ex.instance != ex.instance:
+        if len(_PATHS) > 256:
+            _PATHS.clear()
+        found = _PATHS[ex.code] = _Paths(ex)
+    return found
+
+
+def _match_screen(answer: Mat, value: Mat) -> bool | None:
+    fitted = fit_shape(answer, shape(value))
+    if fitted is None:
+        return False
+    undecided = False
+    for v, f in zip(entries(fitted), entries(value), strict=True):
+        ok = within_f(v, f)
+        if ok is False:
+            return False
+        undecided = undecided or ok is None
+    return None if undecided else True
+
+
+def _match_exact(answer: Mat, value: Mat) -> bool:
+    if not usable(value):
         return False
     fitted = fit_shape(answer, shape(value))
     return fitted is not None and all(
         within(v, x) for v, x in zip(entries(fitted), entries(value), strict=True))
 
 
-def prior_by_key(ex: Exercise, part: Part, prior: Mapping[int, Mat]) -> dict[str, Mat]:
+def _cell(ex: Exercise, number: int, index: int, v: Any, f: float) -> bool:
+    ok = within_f(v, f)
+    if ok is None:
+        ok = within(v, entries(ex.part(number).answer)[index])
+    return ok
+
+
+def prior_by_key(ex: Exercise, number: int, prior: Mapping[int, Mat]) -> dict[str, Mat]:
     """The learner's earlier answers, by quantity, fitted to their parts' shapes."""
     out = {}
-    for number, value in prior.items():
-        earlier = ex.part(number)
-        if earlier.number >= part.number:
+    for earlier, value in prior.items():
+        n = ex.number(earlier)
+        if n >= number:
             continue
-        fitted = fit_shape(value, shape(earlier.answer))
+        key = ex.keys[n - 1]
+        fitted = fit_shape(value, shape(ex.approx[key]))
         if fitted is None:
-            raise ShapeError(f"--prior {number}: {shape_message(shape(earlier.answer), value)}")
-        out[earlier.key] = fitted
+            raise ShapeError(f"--prior {n}: {shape_message(shape(ex.approx[key]), value)}")
+        out[key] = fitted
     return out
 
 
-def diagnose(ex: Exercise, part: Part, answer: Mat,
+def diagnose(ex: Exercise, number: int, answer: Mat,
              prior: Mapping[str, Mat] | None = None) -> Diagnosis | None:
     """The first catalogued mistake whose answer to this part the typed answer matches."""
+    paths, key = paths_for(ex), ex.keys[number - 1]
     for mistake_id in ex.family.mistakes:
         for ctx in ((None, prior) if prior else (None,)):
-            results = mistaken(ex.instance, mistake_id, ctx)
-            if results is None:
-                continue
-            value = results.get(part.key)
-            if value is not None and differs(value, part.answer) and _matches(answer, value):
-                return Diagnosis(CATALOGUE[mistake_id], part.number)
+            if paths.matches(key, answer, mistake=mistake_id, prior=ctx) and paths.changes(
+                    key, mistake=mistake_id, prior=ctx):
+                return Diagnosis(CATALOGUE[mistake_id], number)
     return None
 
 
-def _earlier_diagnosis(ex: Exercise, part: Part,
+def _earlier_diagnosis(ex: Exercise, number: int,
                        prior: Mapping[str, Mat]) -> Diagnosis | None:
-    for earlier in ex.parts[:part.number - 1]:
-        value = prior.get(earlier.key)
-        if value is not None and not _matches(value, earlier.answer):
-            found = diagnose(ex, earlier, value)
+    paths = paths_for(ex)
+    for n in range(1, number):
+        key = ex.keys[n - 1]
+        value = prior.get(key)
+        if value is not None and not paths.matches(key, value):
+            found = diagnose(ex, n, value)
             if found:
                 return found
     return None
 
 
-def _carried(ex: Exercise, part: Part, earlier: Mapping[str, Mat]) -> Mat | None:
-    try:
-        return compute(ex.instance, prior=earlier).results.get(part.key)
-    except (ValueError, ZeroDivisionError, TypeError):
-        return None
-
-
 def grade(ex: Exercise, number: int | str, answer: Mat, *,
           prior: Mapping[int, Mat] | None = None, strict: bool = False) -> Verdict:
     """Grade one typed answer (already parsed) against part `number` of `ex`."""
-    part = ex.part(number)
-    earlier = prior_by_key(ex, part, prior or {})
-    expected = shape(part.answer)
+    n = ex.number(number)
+    key = ex.keys[n - 1]
+    earlier = prior_by_key(ex, n, prior or {})
+    expected = shape(ex.approx[key])
     fitted = fit_shape(answer, expected)
     if fitted is None:
-        found = None if strict else diagnose(ex, part, answer, earlier)
+        found = None if strict else diagnose(ex, n, answer, earlier)
         if found is None:
-            raise ShapeError(f"part {part.number}: {shape_message(expected, answer)}")
-        return Verdict(ex.code, part.number, False, Fraction(0), (), None, found, answer,
-                       part.answer)
-    cells = tuple(tuple(within(v, x) for v, x in zip(rv, rx, strict=True))
-                  for rv, rx in zip(fitted, part.answer, strict=True))
+            raise ShapeError(f"part {n}: {shape_message(expected, answer)}")
+        return Verdict(ex.code, n, False, Fraction(0), (), None, found, answer, expected, ex)
+    values = entries(ex.approx[key])
+    width = expected[1]
+    cells = tuple(tuple(_cell(ex, n, i * width + j, v, values[i * width + j])
+                        for j, v in enumerate(r)) for i, r in enumerate(fitted))
     flat = [c for r in cells for c in r]
     score = Fraction(sum(flat), len(flat))
 
     def verdict(correct: bool, by: str | None, why: Diagnosis | None) -> Verdict:
-        return Verdict(ex.code, part.number, correct, Fraction(1) if correct else score,
-                       cells, by, why, fitted, part.answer)
+        return Verdict(ex.code, n, correct, Fraction(1) if correct else score, cells, by, why,
+                       fitted, expected, ex)
 
     if all(flat):
         return verdict(True, EXACT, None)
     if strict:
         return verdict(False, None, None)
-    if earlier and any(differs(v, ex.by_key(k).answer) for k, v in earlier.items()):
-        carried = _carried(ex, part, earlier)
-        if _matches(fitted, carried):
-            return verdict(True, CARRIED, _earlier_diagnosis(ex, part, earlier))
-    rounded = compute(ex.instance, rounded=True).results.get(part.key)
-    if _matches(fitted, rounded):
+    paths = paths_for(ex)
+    if earlier and any(not paths.matches(k, v) for k, v in earlier.items()):
+        if paths.matches(key, fitted, prior=earlier):
+            return verdict(True, CARRIED, _earlier_diagnosis(ex, n, earlier))
+    if paths.matches(key, fitted, rounded=True):
         return verdict(True, ROUNDED, None)
-    return verdict(False, None, diagnose(ex, part, fitted, earlier))
+    return verdict(False, None, diagnose(ex, n, fitted, earlier))

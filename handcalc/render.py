@@ -79,8 +79,7 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
             "mistake": d.mistake.id, "title": d.mistake.title, "part": d.part,
             "explanation": d.text(), "step": d.mistake.step},
         "cells": [list(r) for r in v.cells],
-        "expected_shape": list(shape(v.expected)),
-        "rounded": nested(v.expected, fmt2) if v.correct else None,
+        "expected_shape": list(v.expected_shape),
     }
 
 
@@ -143,7 +142,7 @@ def solution_text(ex: Exercise, checked: float | None = None) -> str:
 
 
 def verdict_text(v: Verdict) -> str:
-    r, c = shape(v.expected)
+    r, c = v.expected_shape
     head = f"{v.code} part {v.part}: "
     if v.correct:
         how = {"exact": "correct", "carried-forward":

@@ -11,14 +11,26 @@ A family's ``compute(instance, work)`` does its exact math through a ``Work``:
 
 One machinery thus gives the answer key, the rounded-intermediates path, the
 carried-forward path and every mistaken answer.
+
+Numbers come from the work's kit: ``work.num``, ``work.sqrt``, ``work.exp`` and
+``work.neg_inf``, and given data from ``work.given(instance)``. The exact kit (default)
+builds sympy values; the float kit (``numeric=True``) runs the same code in floats, as a
+fast screen whose conclusions handcalc.exact's guard band turns into exact decisions
+(in rounded mode it raises handcalc.exact.Undecided where a float is too near a tie).
+``work.affected[key]`` tells whether the mistake's branch was taken before that result:
+an unaffected result is computed by the very same operations as the right one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from handcalc.exact import Mat, elementwise, round2
+import sympy
+
+from handcalc.exact import NEG_INF, Mat, elementwise, round2, round2_f, to_exact, to_floats
 
 
 class NotApplicable(Exception):
@@ -34,24 +46,60 @@ class Step:
     note: str = ""
 
 
+def _float_mat(m: Mat) -> Mat:
+    return tuple(tuple(v) for v in to_floats(m))  # type: ignore[return-value]
+
+
 class Work:
     def __init__(self, *, mistake: str | None = None, rounded: bool = False,
-                 prior: Mapping[str, Mat] | None = None) -> None:
+                 prior: Mapping[str, Mat] | None = None, numeric: bool = False) -> None:
         self.mistake = mistake
         self.rounded = rounded
-        self.prior = dict(prior or {})
+        self.numeric = numeric
+        self.prior = {k: _float_mat(v) if numeric else v for k, v in (prior or {}).items()}
         self.results: dict[str, Mat] = {}
+        self.affected: dict[str, bool] = {}
         self.steps: dict[str, tuple[Step, ...]] = {}
         self._pending: list[Step] = []
+        self._touched = False
+        self._given: dict[int, Mapping[str, Mat]] = {}
+
+    # -- the kit
+    def num(self, x: Any) -> Any:
+        return float(x) if self.numeric else to_exact(x)
+
+    def sqrt(self, x: Any) -> Any:
+        return math.sqrt(float(x)) if self.numeric else sympy.sqrt(to_exact(x))
+
+    def exp(self, x: Any) -> Any:
+        return math.exp(x) if self.numeric else sympy.exp(x)
+
+    @property
+    def neg_inf(self) -> Any:
+        return -math.inf if self.numeric else NEG_INF
+
+    def given(self, inst: Any) -> Mapping[str, Mat]:
+        """The instance's given matrices, in this work's kind of number."""
+        if not self.numeric:
+            return inst.given
+        key = id(inst)
+        if key not in self._given:
+            self._given[key] = {k: _float_mat(v) for k, v in inst.given.items()}
+        return self._given[key]
 
     def has(self, mistake_id: str) -> bool:
-        return self.mistake == mistake_id
+        if self.mistake == mistake_id:
+            self._touched = True
+            return True
+        return False
 
     def not_applicable(self) -> None:
         raise NotApplicable(self.mistake)
 
     def _carry(self, value: Mat) -> Mat:
-        return elementwise(round2, value) if self.rounded else value
+        if not self.rounded:
+            return value
+        return elementwise(round2_f if self.numeric else round2, value)
 
     def show(self, label: str, value: Mat, note: str = "") -> Mat:
         self._pending.append(Step(label, value, note))
@@ -61,6 +109,7 @@ class Work:
         if label is not None:
             self._pending.append(Step(label, value))
         self.results[key] = value
+        self.affected[key] = self._touched or any(k in self.prior for k in self.results)
         self.steps[key] = tuple(self._pending)
         self._pending = []
         if key in self.prior:

@@ -61,7 +61,7 @@ class Attention(Family):
                f"{scaling_text(dict(inst.params))}. Compute:"
 
     def compute(self, inst: Instance, w: Work) -> None:
-        g, p = inst.given, inst.params
+        g, p = w.given(inst), inst.params
         S = w.result("S", att.scores(w, g["Q"], g["K"], p["d_k"], scaled=p["scaled"]))
         A = w.result("A", att.softmax(w, S), label="A = softmax(S), row by row")  # (n x n)
         w.result("Z", att.output(w, A, g["V"]), label="Z = A V")  # (n x d_v)

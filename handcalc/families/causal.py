@@ -55,7 +55,7 @@ class Causal(Family):
                 f"sees positions <= i) with {scaling_text(dict(inst.params))}. Compute:")
 
     def compute(self, inst: Instance, w: Work) -> None:
-        g, p = inst.given, inst.params
+        g, p = w.given(inst), inst.params
         visible = att.causal_visible(len(g["Q"]))
         S0 = att.scores(w, g["Q"], g["K"], p["d_k"], scaled=p["scaled"])  # (n x n)
         S = w.result("S", att.apply_mask(w, S0, visible), label="masked S (-inf where j > i)")

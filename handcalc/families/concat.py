@@ -50,7 +50,8 @@ class Concat(Family):
                 f"W^O. Compute:")
 
     def compute(self, inst: Instance, w: Work) -> None:
-        heads = [inst.given[n] for n in head_names(inst)]
+        g = w.given(inst)
+        heads = [g[n] for n in head_names(inst)]
         if w.has("concat-order"):
             heads = heads[::-1]
         C = vconcat(*heads) if w.has("concat-rows") else hconcat(*heads)  # (n x h*d_h)
@@ -58,9 +59,9 @@ class Concat(Family):
         if w.has("no-wo"):
             w.result("out", C)
             return
-        if len(C[0]) != len(inst.given["W^O"]):
+        if len(C[0]) != len(g["W^O"]):
             w.not_applicable()
-        w.result("out", matmul(C, inst.given["W^O"]), label="Z_final = C W^O")  # (n x d_model)
+        w.result("out", matmul(C, g["W^O"]), label="Z_final = C W^O")  # (n x d_model)
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         out = k.concat_heads([inst.given[n] for n in head_names(inst)], inst.given["W^O"])

@@ -11,9 +11,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import sympy
-from sympy import Integer
-
 from handcalc.exact import scalar
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.work import Work
@@ -45,10 +42,10 @@ class Heads(Family):
 
     def compute(self, inst: Instance, w: Work) -> None:
         p = inst.params
-        d_model, h = Integer(p["d_model"]), Integer(p["h"])
+        d_model, h = w.num(p["d_model"]), w.num(p["h"])
         d_k = d_model if w.has("dk-is-dmodel") else d_model / h
-        d_k = w.result("d_k", scalar(d_k), label=f"d_k = {d_model} / {h}")[0][0]
-        root = w.result("sqrt_dk", scalar(sympy.sqrt(d_k)), label="sqrt(d_k)")[0][0]
+        d_k = w.result("d_k", scalar(d_k), label=f"d_k = {p['d_model']} / {p['h']}")[0][0]
+        root = w.result("sqrt_dk", scalar(w.sqrt(d_k)), label="sqrt(d_k)")[0][0]
         w.result("inv_sqrt_dk", scalar(1 / root), label="1 / sqrt(d_k)")
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:

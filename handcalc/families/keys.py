@@ -60,7 +60,7 @@ class Keys(Family):
                 f"{p['query']} attends only to the keys of tokens {p['keys_text']}. Compute:")
 
     def compute(self, inst: Instance, w: Work) -> None:
-        g, p = inst.given, inst.params
+        g, p = w.given(inst), inst.params
         q = _pick(g["Q"], (p["query"],))  # (1 x d)
         if w.has("no-mask"):
             all_s = att.scores(w, q, g["K"], p["d_k"])  # (1 x n)

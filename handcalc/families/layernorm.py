@@ -18,7 +18,7 @@ from typing import Any
 import sympy
 from sympy import Rational
 
-from handcalc.exact import Mat, add, col
+from handcalc.exact import Mat, add, col, total
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.work import Work
 
@@ -26,7 +26,7 @@ EPS = Rational(1, 100000)
 
 
 def _mean(y: tuple[sympy.Expr, ...]) -> sympy.Expr:
-    return sympy.Add(*y) / len(y)
+    return total(y) / len(y)
 
 
 class LayerNorm(Family):
@@ -56,7 +56,7 @@ class LayerNorm(Family):
                "Compute:"
 
     def compute(self, inst: Instance, w: Work) -> None:
-        g, eps = inst.given, inst.params["eps"]
+        g, eps = w.given(inst), w.num(inst.params["eps"])
         Y = g["Z"] if w.has("ln-no-residual") else add(g["X"], g["Z"])  # (n x d)
         Y = w.result("Y", Y, label="Y = X + Z")
         d = len(Y[0])
@@ -64,12 +64,12 @@ class LayerNorm(Family):
         centred: Mat = tuple(tuple(y - m for y in r) for r, (m,) in zip(Y, mean, strict=True))
         centred = w.show("Y - mean", centred)
         denom = d - 1 if w.has("ln-unbiased") else d
-        var = w.result("var", col(sympy.Add(*[c ** 2 for c in r]) / denom for r in centred),
+        var = w.result("var", col(total(c ** 2 for c in r) / denom for r in centred),
                        label=f"variance: mean of squared deviations (divide by {denom})")
         if w.has("ln-no-sqrt"):
             spread = col(v + eps for (v,) in var)
         else:
-            spread = col(sympy.sqrt(v + eps) for (v,) in var)
+            spread = col(w.sqrt(v + eps) for (v,) in var)
         spread = w.show("sqrt(var + eps)" if not w.has("ln-no-sqrt") else "var + eps", spread)
         top = Y if w.has("ln-no-center") else centred
         w.result("LN", tuple(tuple(c / s for c in r) for r, (s,) in zip(top, spread, strict=True)),

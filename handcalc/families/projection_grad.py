@@ -44,7 +44,8 @@ class ProjectionGrad(Family):
         return "Q = W x. Given the upstream gradient dL/dQ, compute:"
 
     def compute(self, inst: Instance, w: Work) -> None:
-        g, x = inst.given["dL/dQ"], inst.given["x"]
+        given = w.given(inst)
+        g, x = given["dL/dQ"], given["x"]
         if w.has("grad-transposed"):
             dW = matmul(x, transpose(g))  # (n x 1) @ (1 x m)
         elif w.has("grad-elementwise"):
@@ -54,9 +55,9 @@ class ProjectionGrad(Family):
         else:
             dW = matmul(g, transpose(x))  # (m x 1) @ (1 x n) -> (m x n)
         w.result("dW", dW, label="dL/dW = (dL/dQ) x^T")
-        if "W" not in inst.given:
+        if "W" not in given:
             return
-        W: Mat = inst.given["W"]
+        W: Mat = given["W"]
         if w.has("grad-transposed"):
             if len(W) != len(W[0]):
                 w.not_applicable()

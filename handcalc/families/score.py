@@ -48,7 +48,7 @@ class Score(Family):
                 f"{inst.params['d_k']}. Compute:")
 
     def compute(self, inst: Instance, w: Work) -> None:
-        g = inst.given
+        g = w.given(inst)
         s = w.result("s", att.scores(w, g["q"], g["k"], inst.params["d_k"]))  # (1 x 1)
         a = w.result("a", att.softmax(w, s), label="a = exp(s) / exp(s)")  # (1 x 1)
         w.result("z", att.output(w, a, g["v"]), label="z = a v")  # (1 x d_v)

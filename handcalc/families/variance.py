@@ -54,9 +54,9 @@ class Variance(Family):
 
     def compute(self, inst: Instance, w: Work) -> None:
         p = inst.params
-        prod = p["var_q"] * p["var_k"]
-        var = row(d * prod for d in p["d_ks"])  # Var(q.k) = d_k s_q s_k   (1 x m)
-        std = row(sympy.sqrt(v) for v in var[0])
+        prod = w.num(p["var_q"]) * w.num(p["var_k"])
+        var = row(w.num(d) * prod for d in p["d_ks"])  # Var(q.k) = d_k s_q s_k   (1 x m)
+        std = row(w.sqrt(v) for v in var[0])
         if w.has("var-std-swapped"):
             var, std = std, var
         w.result("var", var, label="Var(q . k) = d_k Var(q_i) Var(k_i)")
@@ -64,9 +64,9 @@ class Variance(Family):
         if w.has("no-scale"):
             scaled = var
         elif w.has("div-dk"):
-            scaled = row(v / d ** 2 for v, d in zip(var[0], p["d_ks"], strict=True))
+            scaled = row(v / w.num(d) ** 2 for v, d in zip(var[0], p["d_ks"], strict=True))
         elif w.has("var-std-swapped"):
-            scaled = row(sympy.sqrt(prod) for _ in p["d_ks"])
+            scaled = row(w.sqrt(prod) for _ in p["d_ks"])
         else:
             scaled = row(prod for _ in p["d_ks"])
         w.result("scaled_var", scaled, label="Var(q . k / sqrt(d_k)) = Var(q . k) / d_k")
