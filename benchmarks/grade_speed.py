@@ -1,0 +1,152 @@
+"""Time class grading on a realistic 10,000-row submissions file (target: at most 5 s).
+
+The file: 250 learners x 40 parts over 16 codes (the worked set and level-2 codes of
+every family). Each learner works each exercise in one of these ways: right (some
+entries typed to 3 decimals), from intermediates rounded to 2 decimals, with a
+catalogued mistake of the family (carried through the later parts), with a wrong first
+part carried forward correctly, or with random wrong answers; a few rows are malformed.
+
+Prints the time to read, grade and render all three reports through the library, the
+wall time of the `handcalc grade FILE -o REPORT.json` command, and how many grade()
+calls the class grader made.
+
+Run: .venv/bin/python benchmarks/grade_speed.py [--learners N] [--seed S] [--keep FILE]
+     [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import pstats
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sympy
+
+from handcalc import classgrade
+from handcalc.exact import Mat, fmt2
+from handcalc.exercise import Exercise, build, compute, generate, mistaken
+
+BIN = Path(sys.executable).parent
+WORKED = [f"worked-{n}" for n in (1, 2, 4, 5, 7, 8, 9, 10)]
+LEVEL_2 = ["attention", "causal", "keys", "layernorm", "score", "concat", "projection-grad",
+           "heads"]
+PROFILES = (("right", 55), ("rounded", 10), ("mistake", 15), ("carried", 10), ("random", 10))
+
+
+def entry(v: sympy.Expr, rng: random.Random, digits: int) -> str:
+    text = fmt2(v)
+    if text in ("-inf", "inf") or digits == 2:
+        return text
+    return f"{float(sympy.N(v, 20)):.3f}"
+
+
+def typed(m: Mat, rng: random.Random, digits: int = 2) -> str:
+    rows = [[entry(v, rng, digits) for v in r] for r in m]
+    if len(rows) == 1 or all(len(r) == 1 for r in rows):
+        return ", ".join(x for r in rows for x in r)
+    if rng.random() < 0.5:
+        return "; ".join(" ".join(r) for r in rows)
+    return "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
+
+
+def nudged(m: Mat, rng: random.Random) -> Mat:
+    """The matrix with one finite entry moved by 0.1 to 2."""
+    flat = [(i, j) for i, r in enumerate(m) for j, v in enumerate(r) if v.is_finite]
+    i, j = rng.choice(flat)
+    step = sympy.Rational(rng.randint(10, 200), 100) * rng.choice((-1, 1))
+    return tuple(tuple(v + step if (a, b) == (i, j) else v for b, v in enumerate(r))
+                 for a, r in enumerate(m))
+
+
+def answers(ex: Exercise, profile: str, rng: random.Random) -> list[str]:
+    """One learner's typed answers to every part of `ex`."""
+    parts = ex.parts
+    if profile == "rounded":
+        try:
+            values = compute(ex.instance, rounded=True).results
+        except (ValueError, ZeroDivisionError):  # worked 8: its variance rounds to 0
+            values = {p.key: p.answer for p in parts}
+        return [typed(values[p.key], rng) for p in parts]
+    if profile == "mistake":
+        options = [m for m in ex.family.mistakes if mistaken(ex.instance, m) is not None]
+        values = mistaken(ex.instance, rng.choice(options)) if options else None
+        values = values or {p.key: p.answer for p in parts}
+        return [typed(values[p.key], rng) for p in parts]
+    if profile == "carried":
+        first = nudged(parts[0].answer, rng)
+        values = compute(ex.instance, prior={parts[0].key: first}).results
+        return [typed(first, rng)] + [typed(values[p.key], rng) for p in parts[1:]]
+    if profile == "random":
+        return [typed(nudged(p.answer, rng), rng) if rng.random() < 0.7 else
+                typed(p.answer, rng) for p in parts]
+    return [typed(p.answer, rng, 3 if rng.random() < 0.2 else 2) for p in parts]
+
+
+def class_file(path: Path, learners: int, seed: int) -> int:
+    rng = random.Random(seed)
+    exercises = [build(c) for c in WORKED] + [generate(f, 2, 100 + i)
+                                              for i, f in enumerate(LEVEL_2)]
+    names, weights = zip(*PROFILES, strict=True)
+    rows = [("learner", "code", "part", "answer")]
+    for n in range(learners):
+        who = f"learner{n:03d}"
+        for ex in exercises:
+            profile = rng.choices(names, weights)[0]
+            for part, text in zip(ex.parts, answers(ex, profile, rng), strict=True):
+                rows.append((who, ex.code, str(part.number), text))
+    for k in range(rng.randint(10, 20)):  # a few malformed rows
+        bad = rng.choice([("x", "worked-5", "2", "abc"), ("x", "worked-55", "1", "1"),
+                          ("x", "worked-5", "9", "1"), ("x", "worked-5", "2", "")])
+        rows.insert(rng.randint(1, len(rows)), (f"learner{k:03d}", *bad[1:]))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return len(rows) - 1
+
+
+def grade_and_render(path: Path) -> classgrade.ClassGrader:
+    grader = classgrade.ClassGrader()
+    report = classgrade.grade_file(path, grader)
+    for render in classgrade.RENDERERS.values():
+        render(report)
+    return grader
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--learners", type=int, default=250)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", type=Path, default=None, help="keep the class file here")
+    ap.add_argument("--profile", action="store_true", help="print the top of a profile")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.keep or Path(tmp) / "class.csv"
+        t = time.perf_counter()
+        rows = class_file(path, args.learners, args.seed)
+        print(f"built {rows} rows ({args.learners} learners) in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        grader = grade_and_render(path)
+        lib = time.perf_counter() - t
+        print(f"library  read + grade + render csv/json/md   {lib:6.2f} s   "
+              f"{rows / lib:7.0f} rows/s   ({grader.grade_calls} grade() calls)")
+        t = time.perf_counter()
+        subprocess.run([str(BIN / "handcalc"), "grade", str(path), "-o",
+                        str(Path(tmp) / "report.json")], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cli = time.perf_counter() - t
+        print(f"command  handcalc grade FILE -o report.json  {cli:6.2f} s   (target <= 5 s)")
+        if args.profile:
+            prof = cProfile.Profile()
+            prof.runcall(grade_and_render, path)
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""`handcalc grade SUBMISSIONS.csv`: grade a class's answers (see handcalc.classgrade).
+
+Without -o the Markdown summary (or, with --json, the JSON report) goes to stdout; with
+-o the report is written whole or not at all and a one-line summary goes to stdout.
+Rows that could not be graded are listed on stderr as `FILE:LINE: reason`. Exit status 0
+when the file was graded (even with invalid rows), 2 when it cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import click
+
+STDERR_LIMIT = 50
+
+
+@click.command()
+@click.argument("submissions", type=click.Path(dir_okay=False, path_type=str))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=str),
+              default=None, metavar="REPORT",
+              help="Write the report here (format from the suffix: .csv, .json, .md).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "md"]), default=None,
+              help="Report format (default: from the suffix of REPORT; md on stdout).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool) -> None:
+    """Grade a class's answers in SUBMISSIONS.csv (header learner,code,part,answer).
+
+    Each row is graded to 2 decimal places, with carried-forward credit from the
+    learner's own earlier parts of the same code and a diagnosis of known mistakes.
+    The report has per-row verdicts (CSV), everything (JSON) or a summary for the
+    teacher (Markdown): per exercise and part the share correct and the most frequent
+    mistakes, and per learner the totals.
+    """
+    import os
+
+    from handcalc import classgrade as cg
+
+    if as_json:
+        if fmt not in (None, "json"):
+            raise click.UsageError(f"--json and --format {fmt} disagree")
+        fmt = "json"
+    if output is not None:
+        fmt = cg.format_for(output, fmt)
+        if os.path.exists(output) and os.path.exists(submissions) and \
+                os.path.samefile(output, submissions):
+            raise click.UsageError("the report would overwrite the submissions file")
+    report = cg.grade_file(submissions)
+    for i in report.invalid[:STDERR_LIMIT]:
+        click.echo(f"{submissions}:{i.line}: {i.reason}", err=True)
+    if len(report.invalid) > STDERR_LIMIT:
+        click.echo(f"{submissions}: ... and {len(report.invalid) - STDERR_LIMIT} more rows "
+                   "that could not be graded (all are listed in the report)", err=True)
+    text = cg.RENDERERS[fmt or "md"](report)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    cg.write_report(output, text)
+    counted = [g for g in report.rows if g.counted]
+    click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
+               f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
+               f"correct, {len(report.invalid)} rows not graded); report written to {output}")
