@@ -1,0 +1,84 @@
+"""`handcalc worksheet SPEC`: a printable worksheet (and its answer key) from a TOML spec.
+
+Heavy modules (sympy through the families, typst) load inside the command only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from handcalc.worksheet import FORMATS, MAX_VERSIONS, SUFFIXES
+
+EXTENSIONS = {"pdf": ".pdf", "typ": ".typ", "md": ".md", "json": ".json"}
+
+
+def _format_of(path: str | None) -> str | None:
+    return SUFFIXES.get(Path(path).suffix.lower()) if path else None
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None,
+              help="The student sheet (default: the spec's name with the format's suffix, "
+                   "in the current folder).")
+@click.option("--key", type=click.Path(dir_okay=False), default=None,
+              help="Also write the answer key here.")
+@click.option("--versions", type=click.IntRange(1, MAX_VERSIONS), default=None,
+              help="Number of randomized versions (overrides the spec's `versions`).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format of both files (default: from each file's suffix, else pdf).")
+def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
+              fmt: str | None) -> None:
+    """A worksheet and its answer key from the TOML spec SPEC (see problems/).
+
+    Every version starts on a new page; the same spec, seed and version give the same
+    bytes on every run. Exit status 2, with nothing written, when the spec is invalid.
+    """
+    from handcalc.errors import HandcalcError
+    from handcalc.worksheet import build_worksheet, load_spec, plan, write_atomic
+
+    out_fmt, key_fmt = _format_of(out), _format_of(key)
+    if fmt is not None:
+        for option, path, implied in (("-o", out, out_fmt), ("--key", key, key_fmt)):
+            if implied is not None and implied != fmt:
+                raise HandcalcError(f"{option} {path}: the suffix says {implied} but "
+                                    f"--format is {fmt}")
+        out_fmt = key_fmt = fmt
+    out_fmt = out_fmt or key_fmt or "pdf"
+    key_fmt = key_fmt or out_fmt
+
+    sheet = load_spec(spec)
+    out = out or sheet.stem + EXTENSIONS[out_fmt]
+    targets = [(out, out_fmt, False)] + ([(key, key_fmt, True)] if key else [])
+    if key and Path(key).resolve() == Path(out).resolve():
+        raise HandcalcError(f"--key {key}: the same file as the sheet; choose another name")
+    for path, _, _ in targets:
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise HandcalcError(f"cannot write {path}: no folder '{folder}'")
+        if Path(path).resolve() == Path(spec).resolve():
+            raise HandcalcError(f"cannot write {path}: that is the spec itself")
+
+    jobs = {job for v in plan(sheet, versions) for section in v for job in section}
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(jobs), label="building exercises",
+                               file=sys.stderr) as bar:
+            ws = build_worksheet(sheet, versions, progress=bar.update)
+    else:
+        ws = build_worksheet(sheet, versions)
+
+    from handcalc.typeset import render
+
+    rendered = [(path, render(ws, f, key=is_key), is_key) for path, f, is_key in targets]
+    for path, data, _ in rendered:
+        try:
+            write_atomic(path, data)
+        except OSError as e:
+            raise HandcalcError(f"cannot write {path}: {e.strerror or e}") from None
+    n = len(ws.versions)
+    for path, _, is_key in rendered:
+        what = "answer key" if is_key else "worksheet"
+        click.echo(f"wrote {path} ({what}, {n} version{'s' if n != 1 else ''})")

@@ -1,0 +1,521 @@
+"""Worksheets: a TOML spec, validated, built into versions of ready-to-typeset exercises.
+
+A spec (``problems/*.toml``)::
+
+    title = "Masks and heads"                  # required
+    instructions = ["Round to 2 decimals.", "Softmax along rows."]   # or one string
+    seed = 2024                                # required when a section draws exercises
+    versions = 1                               # default 1; --versions overrides it
+
+    [[sections]]                               # one or more
+    title = "Causal masks"                     # optional heading
+    family = "causal"                          # a family ...
+    level = 2                                  # ... at a level it has
+    count = 2                                  # default 1
+
+    [[sections]]
+    codes = ["worked-5", "causal-2-4821"]      # ... or fixed codes
+
+Every error in a spec is a ``SpecError`` whose one-line message names the file, the
+field and the valid choices. Nothing is generated before the whole spec is valid.
+
+Versions: exercise ``e`` of family section ``s`` in version ``k`` (all 1-based) starts its
+search at ``seed_for(seed, s, e, k)``, a SHA-256 of those four numbers (stable on every
+machine and run); ``generate`` returns the first acceptable exercise at or after it. A
+code already on the same version is skipped. Fixed codes are the same in every version.
+
+Each distinct exercise is built once (``prepare``: the exercise's key dictionary with every
+step, and its exact values as Typst and LaTeX math) and reused across versions; with
+many to build, two worker processes share the work.
+
+``python -m handcalc.worksheet --write-solutions`` rewrites solutions/<stem>.md and
+.json (version 1 of each spec in problems/); ``--check-solutions`` reports stale ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from handcalc.errors import HandcalcError, SpecError
+
+FORMATS = ("pdf", "typ", "md", "json")
+SUFFIXES = {".pdf": "pdf", ".typ": "typ", ".md": "md", ".markdown": "md", ".json": "json"}
+MAX_VERSIONS = 500
+MAX_COUNT = 50
+MAX_EXERCISES = 100  # per version
+SEED_SPAN = 90000  # derived seeds lie in 10000..99999: 5-digit codes
+DEFAULT_INSTRUCTIONS = (
+    "Give every answer to 2 decimal places unless a fraction or an exact form is asked for.",
+    "Softmax is taken along each row; row vectors are 1 x d.",
+    "Write one number in each box. Each exercise's code rebuilds it; check an answer with: "
+    "handcalc check CODE PART ANSWER",
+)
+TOP_KEYS = ("title", "instructions", "seed", "versions", "sections")
+SECTION_KEYS = ("title", "family", "level", "count", "codes")
+
+
+# ---------------------------------------------------------------- the spec
+
+@dataclass(frozen=True)
+class Section:
+    title: str | None
+    family: str | None = None
+    level: int | None = None
+    count: int = 0
+    codes: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return self.count if self.family else len(self.codes)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str  # the file as the user named it, for messages and the sheet's footer
+    stem: str
+    title: str
+    instructions: tuple[str, ...]
+    seed: int | None
+    versions: int
+    sections: tuple[Section, ...]
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return {int: "an integer", float: "a number with a fraction", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+class _Checker:
+    """Builds one-line SpecError messages: '<file>: <where>: <what>'."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, where: str, what: str) -> SpecError:
+        return SpecError(f"{self.name}: {where}: {what}" if where else f"{self.name}: {what}")
+
+    def keys(self, table: dict[str, Any], valid: Sequence[str], where: str) -> None:
+        for key in table:
+            if key not in valid:
+                close = difflib.get_close_matches(key, valid, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise self.fail(where, f"unknown key '{key}'{hint}; valid keys: "
+                                       f"{', '.join(valid)}")
+
+    def string(self, value: object, where: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(where, f"expected a string, got {_kind(value)}")
+        if not value.strip():
+            raise self.fail(where, "must not be empty")
+        if len(value) > 2000:
+            raise self.fail(where, "longer than 2000 characters")
+        return value.strip()
+
+    def integer(self, value: object, where: str, lo: int, hi: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(where, f"expected an integer from {lo} to {hi}, got {_kind(value)}")
+        if not lo <= value <= hi:
+            raise self.fail(where, f"{value} is out of range; choose an integer from {lo} "
+                                   f"to {hi}")
+        return value
+
+
+def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
+    """A Spec from TOML text; ``name`` is how messages refer to the file."""
+    from handcalc.families import FAMILIES
+
+    c = _Checker(name)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise c.fail("", f"not valid TOML: {e}") from None
+    c.keys(raw, TOP_KEYS, "")
+    for key in ("title", "sections"):
+        if key not in raw:
+            raise c.fail(key, "missing; a spec needs title and sections "
+                              "(and seed when a section names a family)")
+    title = c.string(raw["title"], "title")
+    instructions: tuple[str, ...] = DEFAULT_INSTRUCTIONS
+    if "instructions" in raw:
+        value = raw["instructions"]
+        if isinstance(value, str):
+            instructions = (c.string(value, "instructions"),)
+        elif isinstance(value, list):
+            instructions = tuple(c.string(v, f"instructions[{i + 1}]")
+                                 for i, v in enumerate(value))
+        else:
+            raise c.fail("instructions", f"expected a string or a list of strings, got "
+                                         f"{_kind(value)}")
+    seed = c.integer(raw["seed"], "seed", 0, 10**9 - 1) if "seed" in raw else None
+    versions = c.integer(raw.get("versions", 1), "versions", 1, MAX_VERSIONS)
+    sections_raw = raw["sections"]
+    if not isinstance(sections_raw, list) or not sections_raw:
+        raise c.fail("sections", "expected one or more [[sections]] tables, got "
+                                 + ("an empty list" if sections_raw == [] else
+                                    _kind(sections_raw)))
+    sections = []
+    for i, sec in enumerate(sections_raw, 1):
+        where = f"section {i}"
+        if not isinstance(sec, dict):
+            raise c.fail(where, f"expected a [[sections]] table, got {_kind(sec)}")
+        c.keys(sec, SECTION_KEYS, where)
+        sec_title = c.string(sec["title"], f"{where}, title") if "title" in sec else None
+        if "codes" in sec:
+            extra = [k for k in ("family", "level", "count") if k in sec]
+            if extra:
+                raise c.fail(where, f"give either codes or family/level/count, not both "
+                                    f"(found codes and {extra[0]})")
+            sections.append(Section(sec_title, codes=_codes(c, sec["codes"], where)))
+            continue
+        if "family" not in sec:
+            raise c.fail(f"{where}, family", "missing; a section needs family and level "
+                                             "(and count), or codes")
+        fam = c.string(sec["family"], f"{where}, family").lower()
+        if fam not in FAMILIES:
+            close = difflib.get_close_matches(fam, list(FAMILIES), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise c.fail(f"{where}, family", f"unknown family '{fam}'{hint}; choose one of: "
+                                             f"{', '.join(FAMILIES)}")
+        levels = FAMILIES[fam].levels
+        if "level" not in sec:
+            raise c.fail(f"{where}, level", f"missing; {fam} has levels "
+                                            f"{', '.join(map(str, levels))}")
+        level = sec["level"]
+        if isinstance(level, bool) or not isinstance(level, int):
+            raise c.fail(f"{where}, level", f"expected an integer, got {_kind(level)}; "
+                                            f"{fam} has levels {', '.join(map(str, levels))}")
+        if level not in levels:
+            raise c.fail(f"{where}, level", f"{level} is out of range; {fam} has levels "
+                                            f"{', '.join(map(str, levels))}")
+        count = c.integer(sec.get("count", 1), f"{where}, count", 1, MAX_COUNT)
+        if seed is None:
+            raise c.fail("seed", f"missing; section {i} draws {fam} exercises, which need "
+                                 "a seed (an integer from 0 to 999999999)")
+        sections.append(Section(sec_title, fam, level, count))
+    total = sum(s.size for s in sections)
+    if total > MAX_EXERCISES:
+        raise c.fail("sections", f"{total} exercises per version; at most {MAX_EXERCISES}")
+    return Spec(name, stem if stem is not None else Path(name).stem, title, instructions,
+                seed, versions, tuple(sections))
+
+
+def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
+    from handcalc.exercise import parse_code
+
+    if not isinstance(value, list) or not value:
+        raise c.fail(f"{where}, codes", "expected a non-empty list of codes such as "
+                                        "[\"worked-1\", \"causal-2-4821\"]"
+                     + ("" if isinstance(value, list) else f", got {_kind(value)}"))
+    if len(value) > MAX_EXERCISES:
+        raise c.fail(f"{where}, codes", f"{len(value)} codes; at most {MAX_EXERCISES}")
+    out = []
+    for j, code in enumerate(value, 1):
+        if not isinstance(code, str):
+            raise c.fail(f"{where}, codes[{j}]", f"expected a code string, got {_kind(code)}")
+        try:
+            parse_code(code)
+        except HandcalcError as e:
+            raise c.fail(f"{where}, codes[{j}]", str(e)) from None
+        out.append(code.strip().lower())
+    return tuple(out)
+
+
+def load_spec(path: str | os.PathLike[str]) -> Spec:
+    """Read and validate a spec file (SpecError on any problem)."""
+    name = os.fspath(path)
+    try:
+        data = Path(name).read_bytes()
+    except OSError as e:
+        raise SpecError(f"{name}: cannot read: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{name}: not UTF-8 text (byte {e.start + 1})") from None
+    return parse_spec(text, name)
+
+
+# ---------------------------------------------------------------- seeds and plans
+
+def seed_for(spec_seed: int, section: int, exercise: int, version: int) -> int:
+    """The seed version `version` starts from for exercise `exercise` of section `section`
+    (all 1-based): 10000..99999, from SHA-256, the same on every machine."""
+    text = f"handcalc-worksheet:{spec_seed}:{section}:{exercise}:{version}".encode()
+    return 10000 + int.from_bytes(hashlib.sha256(text).digest()[:8], "big") % SEED_SPAN
+
+
+# A job is what builds one exercise: ("code", code) or ("draw", family, level, seed).
+Job = tuple[Any, ...]
+
+
+def plan(spec: Spec, versions: int | None = None) -> list[list[list[Job]]]:
+    """For each version, for each section, the jobs of its exercises."""
+    n = spec.versions if versions is None else versions
+    out = []
+    for k in range(1, n + 1):
+        sections = []
+        for s, sec in enumerate(spec.sections, 1):
+            if sec.family is None:
+                sections.append([("code", code) for code in sec.codes])
+            else:
+                assert spec.seed is not None and sec.level is not None
+                sections.append([("draw", sec.family, sec.level,
+                                  seed_for(spec.seed, s, e, k))
+                                 for e in range(1, sec.count + 1)])
+        out.append(sections)
+    return out
+
+
+# ---------------------------------------------------------------- prepared exercises
+
+Grid = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Heat:
+    """A weights matrix to draw as a heatmap: its values, its 2-decimal text, and where
+    (after step `after` of its part, or after the part's answer when `after` is -1)."""
+
+    values: tuple[tuple[float, ...], ...]
+    rounded: Grid
+    after: int
+
+
+@dataclass(frozen=True)
+class Item:
+    """One exercise, ready for every renderer: plain data only (cheap to pickle).
+
+    ``data`` is ``render.exercise_dict(ex, steps=True)`` (the JSON of the key); ``given_math``
+    and ``answer_math`` hold the exact values as (Typst math, LaTeX) grids, one per given
+    matrix and per part; ``heat`` per part the weights matrix it shows, if any.
+    """
+
+    data: dict[str, Any]
+    given_math: tuple[tuple[str, Grid, Grid], ...]  # (name, typst, latex)
+    answer_math: tuple[tuple[Grid, Grid], ...]  # per part: (typst, latex)
+    heat: tuple[Heat | None, ...] = field(default=())
+
+    @property
+    def code(self) -> str:
+        return str(self.data["code"])
+
+
+HEAT_KEYS = ("A", "a")  # a part asking for one of these asks for a weights matrix
+
+
+def _heat(part: Any) -> Heat | None:
+    """The weights a part shows: its answer when it asks for A (or a), else the last
+    step named A (or a), e.g. the weights on the way to Z."""
+    import sympy
+
+    from handcalc.exact import fmt2
+
+    def make(m: Any, after: int) -> Heat:
+        return Heat(tuple(tuple(float(sympy.N(v, 15)) for v in r) for r in m),
+                    tuple(tuple(fmt2(v) for v in r) for r in m), after)
+
+    if part.key in HEAT_KEYS:
+        return make(part.answer, -1)
+    for i in range(len(part.steps) - 1, -1, -1):
+        if part.steps[i].label.split(" =")[0].strip() in HEAT_KEYS:
+            return make(part.steps[i].value, i)
+    return None
+
+
+def prepare(ex: Any) -> Item:
+    """An Item from a handcalc.exercise.Exercise."""
+    from handcalc.render import exercise_dict
+    from handcalc.typeset import latex_math, typst_math
+
+    def grids(m: Any) -> tuple[Grid, Grid]:
+        return (tuple(tuple(typst_math(v) for v in r) for r in m),
+                tuple(tuple(latex_math(v) for v in r) for r in m))
+
+    given = tuple((name, *grids(m)) for name, m in ex.given.items())
+    answers = tuple(grids(p.answer) for p in ex.parts)
+    return Item(exercise_dict(ex, steps=True), given, answers,
+                tuple(_heat(p) for p in ex.parts))
+
+
+def run_job(job: Job) -> Item:
+    """Build and prepare the exercise of one job (also in a worker process)."""
+    from handcalc.exercise import build, generate
+
+    if job[0] == "code":
+        return prepare(build(job[1]))
+    _, family, level, seed = job
+    return prepare(generate(family, level, seed))
+
+
+def _next_job(job: Job, item: Item) -> Job:
+    """The job that skips past `item`'s seed (to avoid a code twice in a version)."""
+    return ("draw", job[1], job[2], int(item.data["seed"]) + 1)
+
+
+PARALLEL_MIN_JOBS = 24
+
+
+def run_jobs(jobs: Sequence[Job], *, workers: int | None = None,
+             progress: Callable[[int], None] | None = None) -> dict[Job, Item]:
+    """Every distinct job built once; in `workers` processes when there are many."""
+    todo = list(dict.fromkeys(jobs))
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(todo) >= PARALLEL_MIN_JOBS else 1
+    done: dict[Job, Item] = {}
+    if workers > 1 and len(todo) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        chunk = max(1, len(todo) // (workers * 8))
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            for job, item in zip(todo, pool.map(run_job, todo, chunksize=chunk),
+                                 strict=True):
+                done[job] = item
+                if progress:
+                    progress(1)
+    else:
+        for job in todo:
+            done[job] = run_job(job)
+            if progress:
+                progress(1)
+    return done
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    sections: tuple[tuple[Section, tuple[Item, ...]], ...]
+
+    @property
+    def items(self) -> list[Item]:
+        return [it for _, items in self.sections for it in items]
+
+
+@dataclass(frozen=True)
+class Worksheet:
+    spec: Spec
+    versions: tuple[Version, ...]
+
+
+def build_worksheet(spec: Spec, versions: int | None = None, *, workers: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> Worksheet:
+    """Every version of the spec, built (the number of versions: `versions` or the spec's)."""
+    plans = plan(spec, versions)
+    jobs = [job for v in plans for sec in v for job in sec]
+    done = run_jobs(jobs, workers=workers, progress=progress)
+    out = []
+    for k, sections in enumerate(plans, 1):
+        used: set[str] = {done[j].code for sec in sections for j in sec if j[0] == "code"}
+        built = []
+        for sec, jobs_ in zip(spec.sections, sections, strict=True):
+            items = []
+            for job in jobs_:
+                item = done[job]
+                if job[0] == "draw":
+                    while item.code in used:  # rare: two draws landed on one exercise
+                        job = _next_job(job, item)
+                        if job not in done:
+                            done[job] = run_job(job)
+                        item = done[job]
+                    used.add(item.code)
+                items.append(item)
+            built.append((sec, tuple(items)))
+        out.append(Version(k, tuple(built)))
+    return Worksheet(spec, tuple(out))
+
+
+def worksheet_codes(ws: Worksheet) -> list[list[str]]:
+    """The codes of each version, in order."""
+    return [[it.code for it in v.items] for v in ws.versions]
+
+
+# ---------------------------------------------------------------- solutions/
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def solution_files(problems: Path | None = None) -> dict[str, str]:
+    """solutions/<stem>.md and .json for every spec in problems/ (version 1): name -> text."""
+    from handcalc.typeset import key_json, key_markdown
+
+    problems = problems or ROOT / "problems"
+    out: dict[str, str] = {}
+    specs = sorted(problems.glob("*.toml"))
+    built = [build_worksheet(parse_spec(p.read_text("utf-8"), f"problems/{p.name}"), 1)
+             for p in specs]
+    for ws in built:
+        out[f"{ws.spec.stem}.md"] = key_markdown(ws)
+        out[f"{ws.spec.stem}.json"] = key_json(ws)
+    return out
+
+
+def stale_solutions(solutions: Path | None = None, problems: Path | None = None) -> list[str]:
+    """The solutions/ files that differ from what the specs generate (or are missing)."""
+    solutions = solutions or ROOT / "solutions"
+    stale = []
+    for name, text in solution_files(problems).items():
+        path = solutions / name
+        if not path.exists() or path.read_text("utf-8") != text:
+            stale.append(name)
+    return stale
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    import tempfile
+
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                               dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_solutions(solutions: Path | None = None, problems: Path | None = None) -> list[str]:
+    """Rewrite solutions/<stem>.md and .json; the names written."""
+    solutions = solutions or ROOT / "solutions"
+    files = solution_files(problems)
+    solutions.mkdir(exist_ok=True)
+    for name, text in files.items():
+        write_atomic(solutions / name, text.encode("utf-8"))
+    return list(files)
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m handcalc.worksheet",
+                                 description="Regenerate or check solutions/ from problems/.")
+    group = ap.add_mutually_exclusive_group(required=True)
+    group.add_argument("--write-solutions", action="store_true",
+                       help="rewrite solutions/<stem>.md and .json for every spec")
+    group.add_argument("--check-solutions", action="store_true",
+                       help="exit 1 when a solutions/ file is stale")
+    args = ap.parse_args(list(argv) if argv is not None else None)
+    if args.write_solutions:
+        for name in write_solutions():
+            print(f"wrote solutions/{name}")
+        return 0
+    stale = stale_solutions()
+    for name in stale:
+        print(f"stale: solutions/{name}")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
