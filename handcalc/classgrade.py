@@ -45,7 +45,7 @@ from typing import Any
 
 from handcalc.errors import HandcalcError, ShapeError, SpecError
 from handcalc.exact import Mat, shape
-from handcalc.exercise import Exercise, build
+from handcalc.exercise import Exercise, build, parse_code
 from handcalc.grade import CARRIED, EXACT, ROUNDED, Verdict, fit_shape, grade
 from handcalc.parse import parse_answer
 
@@ -218,8 +218,6 @@ def _fields(text: str) -> list[str]:
 
 
 def _looks_like_data(fields: list[str]) -> bool:
-    from handcalc.exercise import parse_code
-
     if len(fields) != len(HEADER) or not fields[2].isdigit():
         return False
     try:
@@ -419,7 +417,13 @@ def grade_rows(raw_rows: Iterable[RawRow], grader: ClassGrader | None = None
         except ShapeError as e:
             graded.append(Graded(sub, None, counted, f"wrong shape: {e}"))
             continue
+        except Exception as e:  # a bug in grading must not lose the rest of the class
+            invalid.append(Invalid(sub.line, f"internal error while grading this row "
+                                             f"({type(e).__name__}: {e}); please report it",
+                                   sub.learner, sub.code, str(sub.part), sub.text))
+            continue
         graded.append(Graded(sub, verdict, counted))
+    invalid.sort(key=lambda i: i.line)
     return graded, invalid
 
 

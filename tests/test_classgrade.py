@@ -304,3 +304,20 @@ def test_identical_answers_are_graded_once(tmp_path):
     # strict + full for "1, 3"; strict + full (with prior) for "0.12, 0.88"; one strict each
     assert grader.grade_calls == 6
     assert sum(g.accepted_by == "carried-forward" for g in report.rows) == 40
+
+
+def test_a_crash_grading_one_row_does_not_lose_the_class(tmp_path, monkeypatch):
+    real = cg.grade
+
+    def flaky(ex, part, answer, **kw):
+        if ex.code == "worked-5":
+            raise RuntimeError("boom")
+        return real(ex, part, answer, **kw)
+
+    monkeypatch.setattr(cg, "grade", flaky)
+    path = write(tmp_path, HEADER + "ann,worked-1,1,3.54\nann,worked-5,2,\"10, 18.81, 29.48\"\n"
+                                    "bob,worked-1,1,3.54\n")
+    report = cg.grade_file(path)
+    assert [g.row.line for g in report.rows] == [2, 4]
+    (bad,) = report.invalid
+    assert bad.line == 3 and "internal error" in bad.reason and "boom" in bad.reason

@@ -43,4 +43,8 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
         except click.Abort:  # end of input or Ctrl-C at the prompt
             raise EOFError from None
 
-    run(Drill(session_exercises(names, level, count, seed)), ask, click.echo)
+    try:
+        drill = Drill(session_exercises(names, level, count, seed))
+    except KeyboardInterrupt:  # Ctrl-C while the first exercise is made
+        drill = Drill(())
+    run(drill, ask, click.echo)
