@@ -214,7 +214,7 @@ def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None]) -> 
                 left = feedback.tries_left
                 say(f"try again ({left} {'try' if left == 1 else 'tries'} left)")
             elif feedback.outcome.result == MISSED:
-                say(part_solution_text(feedback.part))
+                say("\n" + part_solution_text(feedback.part) + "\n")
     except (EOFError, KeyboardInterrupt):
         say("")
     summary = drill.summary()
