@@ -133,9 +133,15 @@ def compute(inst: Instance, *, mistake: str | None = None, rounded: bool = False
             prior: Mapping[str, Mat] | None = None, numeric: bool = False) -> Work:
     """Run the family's computation; raises NotApplicable for a mistake that can't happen.
 
-    numeric=True runs it in floats: a screen, never an answer key."""
+    numeric=True runs it in floats: a screen, never an answer key. A mistake that can be
+    made but blocks a later step (stacking heads along rows leaves nothing W^O can
+    multiply) keeps the results computed before that step."""
     w = Work(mistake=mistake, rounded=rounded, prior=prior, numeric=numeric)
-    FAMILIES[inst.family].compute(inst, w)
+    try:
+        FAMILIES[inst.family].compute(inst, w)
+    except NotApplicable:
+        if not w.results:
+            raise
     return w
 
 

@@ -152,7 +152,8 @@ def verdict_text(v: Verdict) -> str:
         out = [head + how]
     elif v.cells:
         right = sum(x for row in v.cells for x in row)
-        out = [head + f"incorrect ({right} of {r * c} entries right)"]
+        out = [head + ("incorrect" if r * c == 1 else
+                       f"incorrect ({right} of {r * c} entries right)")]
         if r * c > 1:
             marks = [[f"{fmt2(a)} {'✓' if ok else '✗'}" for a, ok in zip(ra, rc, strict=True)]
                      for ra, rc in zip(v.answer, v.cells, strict=True)]
