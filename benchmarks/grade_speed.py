@@ -77,8 +77,9 @@ def answers(ex: Exercise, profile: str, rng: random.Random) -> list[str]:
     if profile == "mistake":
         options = [m for m in ex.family.mistakes if mistaken(ex.instance, m) is not None]
         values = mistaken(ex.instance, rng.choice(options)) if options else None
-        values = values or {p.key: p.answer for p in parts}
-        return [typed(values[p.key], rng) for p in parts]
+        values = values or {}
+        # a mistake that blocks a later step leaves those parts as the right answer
+        return [typed(values.get(p.key, p.answer), rng) for p in parts]
     if profile == "carried":
         first = nudged(parts[0].answer, rng)
         values = compute(ex.instance, prior={parts[0].key: first}).results
