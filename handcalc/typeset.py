@@ -69,7 +69,9 @@ class _TypstPrinter(StrPrinter):
         return super()._print_Mul(expr).replace("*", " ")
 
 
-_TYPST = _TypstPrinter()
+# order="none": terms in sympy's canonical argument order (deterministic everywhere, and
+# far cheaper than sorting them for print, which evaluates every term numerically).
+_TYPST = _TypstPrinter({"order": "none"})
 
 
 def typst_math(x: Any) -> str:
@@ -79,7 +81,7 @@ def typst_math(x: Any) -> str:
 
 def latex_math(x: Any) -> str:
     """An exact sympy value as LaTeX: '\\frac{5 \\sqrt{2}}{2}', '-\\infty'."""
-    return sympy.latex(x)
+    return sympy.latex(x, order="none")
 
 
 # ---------------------------------------------------------------- Typst helpers
@@ -374,6 +376,16 @@ def compile_pdf(source: str) -> bytes:
     return pdf
 
 
+def compile_pdfs(sources: Sequence[str]) -> list[bytes]:
+    """Several Typst sources to PDF, in parallel threads (typst releases the GIL)."""
+    if len(sources) < 2:
+        return [compile_pdf(s) for s in sources]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(sources)) as pool:
+        return list(pool.map(compile_pdf, sources))
+
+
 # ---------------------------------------------------------------- Markdown with LaTeX
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$~])")
@@ -383,7 +395,8 @@ def mdtext(text: str) -> str:
     """Plain text as Markdown: every character that could be markup escaped."""
     text = " ".join(text.split())
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"^([-+=]|\d+[.)])", r"\\\1", text)
+    text = re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
+    return re.sub(r"^([-+=])", r"\\\1", text)
 
 
 def mdcode(text: str) -> str:
@@ -439,7 +452,7 @@ def student_markdown(ws: Worksheet) -> str:
     spec = ws.spec
     out: list[str] = []
     many = len(ws.versions) > 1
-    box = r"\boxed{\phantom{-00.00}}"
+    box = r"\boxed{\phantom{XXXXX}}"
     for version in ws.versions:
         if version.number > 1:
             out += ["---", ""]
@@ -482,7 +495,7 @@ def _md_heat(heat: Heat, params: dict[str, Any]) -> list[str]:
             shade = " ░▒▓█"[min(4, int(max(0.0, min(1.0, v)) * 4.999))]
             cells.append(f"{t} {shade}".rstrip())
         out.append(f"| query {i} | " + " | ".join(cells) + " |")
-    return ["", "weights (heatmap, darker is larger):", ""] + out + [""]
+    return ["weights (heatmap, darker is larger):", ""] + out + [""]
 
 
 def key_markdown(ws: Worksheet) -> str:
@@ -508,7 +521,7 @@ def key_markdown(ws: Worksheet) -> str:
                         vals = lmat([[lnum(v) for v in r] for r in step["rounded"]])
                         out.append(f"- {mdcode(step['label'])} $= {vals}$")
                         if heat is not None and heat.after == i:
-                            out += _md_heat(heat, item.data["params"])
+                            out += [""] + _md_heat(heat, item.data["params"])
                     rounded = lmat([[lnum(v) for v in r] for r in _part_rows(part)])
                     out += [f"- **answer (2 dp)** $= {rounded}$", "", "exact:", ""]
                     out += _md_exact(item.answer_math[p][1]) + [""]
@@ -553,16 +566,26 @@ def key_json(ws: Worksheet) -> str:
 
 # ---------------------------------------------------------------- one entry point
 
-def render(ws: Worksheet, fmt: str, *, key: bool) -> bytes:
-    """The student sheet (key=False) or the answer key in `fmt`, as bytes."""
+def source(ws: Worksheet, fmt: str, *, key: bool) -> str:
+    """The text of the student sheet (key=False) or of the answer key: Typst source for
+    pdf and typ, Markdown for md, JSON for json."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
     if fmt == "json":
-        text = key_json(ws) if key else student_json(ws)
-    elif fmt == "md":
-        text = key_markdown(ws) if key else student_markdown(ws)
-    else:
-        text = key_typst(ws) if key else student_typst(ws)
-        if fmt == "pdf":
-            return compile_pdf(text)
-    return text.encode("utf-8")
+        return key_json(ws) if key else student_json(ws)
+    if fmt == "md":
+        return key_markdown(ws) if key else student_markdown(ws)
+    return key_typst(ws) if key else student_typst(ws)
+
+
+def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]]) -> list[bytes]:
+    """The bytes of each (format, key) target; the PDFs compiled in parallel."""
+    texts = [source(ws, fmt, key=key) for fmt, key in targets]
+    pdf_at = [i for i, (fmt, _) in enumerate(targets) if fmt == "pdf"]
+    pdfs = dict(zip(pdf_at, compile_pdfs([texts[i] for i in pdf_at]), strict=True))
+    return [pdfs[i] if i in pdfs else texts[i].encode("utf-8") for i in range(len(targets))]
+
+
+def render(ws: Worksheet, fmt: str, *, key: bool) -> bytes:
+    """The student sheet (key=False) or the answer key in `fmt`, as bytes."""
+    return render_all(ws, [(fmt, key)])[0]

@@ -291,11 +291,14 @@ class Heat:
 
 @dataclass(frozen=True)
 class Item:
-    """One exercise, ready for every renderer: plain data only (cheap to pickle).
+    """One exercise, ready for the renderers: plain data only (cheap to pickle).
 
-    ``data`` is ``render.exercise_dict(ex, steps=True)`` (the JSON of the key); ``given_math``
-    and ``answer_math`` hold the exact values as (Typst math, LaTeX) grids, one per given
-    matrix and per part; ``heat`` per part the weights matrix it shows, if any.
+    ``data`` holds what every renderer reads (code, title, statement, params, and per part
+    its prompt, shape, 2-decimal answer and steps with labels and 2-decimal values); when
+    JSON is needed it is ``render.exercise_dict(ex, steps=True)``, which holds all that and
+    the exact strings. ``given_math`` and ``answer_math`` hold the exact values as Typst
+    math and LaTeX grids (empty grids for a language not needed); ``heat`` per part the
+    weights matrix it shows, if any.
     """
 
     data: dict[str, Any]
@@ -309,11 +312,14 @@ class Item:
 
 
 HEAT_KEYS = ("A", "a")  # a part asking for one of these asks for a weights matrix
+NEEDS = {"pdf": frozenset({"typst"}), "typ": frozenset({"typst"}),
+         "md": frozenset({"latex"}), "json": frozenset({"json"})}
+ALL_NEEDS = frozenset({"typst", "latex", "json"})
 
 
 def _heat(part: Any) -> Heat | None:
     """The weights a part shows: its answer when it asks for A (or a), else the last
-    step named A (or a), e.g. the weights on the way to Z."""
+    step named A (or a) with more than one weight, e.g. the weights on the way to Z."""
     import sympy
 
     from handcalc.exact import fmt2
@@ -325,34 +331,56 @@ def _heat(part: Any) -> Heat | None:
     if part.key in HEAT_KEYS:
         return make(part.answer, -1)
     for i in range(len(part.steps) - 1, -1, -1):
-        if part.steps[i].label.split(" =")[0].strip() in HEAT_KEYS:
-            return make(part.steps[i].value, i)
+        value = part.steps[i].value
+        if part.steps[i].label.split(" =")[0].strip() in HEAT_KEYS and len(value[0]) > 1:
+            return make(value, i)
     return None
 
 
-def prepare(ex: Any) -> Item:
-    """An Item from a handcalc.exercise.Exercise."""
+def _light_dict(ex: Any) -> dict[str, Any]:
+    """What the Typst and Markdown renderers read: exercise_dict's fields without the
+    exact strings (printing every exact step is the slow part of exercise_dict)."""
+    from handcalc.exact import fmt2
+    from handcalc.render import nested, params_dict
+
+    inst = ex.instance
+    return {
+        "code": ex.code, "family": inst.family, "level": inst.level, "seed": inst.seed,
+        "title": ex.title, "statement": ex.statement, "params": params_dict(ex),
+        "parts": [{"part": p.number, "key": p.key, "prompt": p.prompt, "kind": p.kind,
+                   "shape": [len(p.answer), len(p.answer[0])],
+                   "rounded": nested(p.answer, fmt2),
+                   "steps": [{"label": s.label, "rounded": [[fmt2(v) for v in r]
+                                                            for r in s.value]}
+                             for s in p.steps]}
+                  for p in ex.parts],
+    }
+
+
+def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS) -> Item:
+    """An Item from a handcalc.exercise.Exercise, holding what `needs` ("typst", "latex",
+    "json") asks for."""
     from handcalc.render import exercise_dict
     from handcalc.typeset import latex_math, typst_math
 
     def grids(m: Any) -> tuple[Grid, Grid]:
-        return (tuple(tuple(typst_math(v) for v in r) for r in m),
-                tuple(tuple(latex_math(v) for v in r) for r in m))
+        return (tuple(tuple(typst_math(v) for v in r) for r in m) if "typst" in needs else (),
+                tuple(tuple(latex_math(v) for v in r) for r in m) if "latex" in needs else ())
 
     given = tuple((name, *grids(m)) for name, m in ex.given.items())
     answers = tuple(grids(p.answer) for p in ex.parts)
-    return Item(exercise_dict(ex, steps=True), given, answers,
-                tuple(_heat(p) for p in ex.parts))
+    data = exercise_dict(ex, steps=True) if "json" in needs else _light_dict(ex)
+    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts))
 
 
-def run_job(job: Job) -> Item:
+def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS) -> Item:
     """Build and prepare the exercise of one job (also in a worker process)."""
     from handcalc.exercise import build, generate
 
     if job[0] == "code":
-        return prepare(build(job[1]))
+        return prepare(build(job[1]), needs)
     _, family, level, seed = job
-    return prepare(generate(family, level, seed))
+    return prepare(generate(family, level, seed), needs)
 
 
 def _next_job(job: Job, item: Item) -> Job:
@@ -363,9 +391,11 @@ def _next_job(job: Job, item: Item) -> Job:
 PARALLEL_MIN_JOBS = 24
 
 
-def run_jobs(jobs: Sequence[Job], *, workers: int | None = None,
+def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *,
+             workers: int | None = None,
              progress: Callable[[int], None] | None = None) -> dict[Job, Item]:
-    """Every distinct job built once; in `workers` processes when there are many."""
+    """Every distinct job built once; in `workers` processes (default: 2 when there are
+    at least PARALLEL_MIN_JOBS distinct exercises and 2 cores)."""
     todo = list(dict.fromkeys(jobs))
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= PARALLEL_MIN_JOBS else 1
@@ -373,18 +403,19 @@ def run_jobs(jobs: Sequence[Job], *, workers: int | None = None,
     if workers > 1 and len(todo) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
 
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         chunk = max(1, len(todo) // (workers * 8))
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            for job, item in zip(todo, pool.map(run_job, todo, chunksize=chunk),
-                                 strict=True):
+            results = pool.map(partial(run_job, needs=needs), todo, chunksize=chunk)
+            for job, item in zip(todo, results, strict=True):
                 done[job] = item
                 if progress:
                     progress(1)
     else:
         for job in todo:
-            done[job] = run_job(job)
+            done[job] = run_job(job, needs)
             if progress:
                 progress(1)
     return done
@@ -406,12 +437,15 @@ class Worksheet:
     versions: tuple[Version, ...]
 
 
-def build_worksheet(spec: Spec, versions: int | None = None, *, workers: int | None = None,
+def build_worksheet(spec: Spec, versions: int | None = None, *,
+                    formats: Iterable[str] = FORMATS, workers: int | None = None,
                     progress: Callable[[int], None] | None = None) -> Worksheet:
-    """Every version of the spec, built (the number of versions: `versions` or the spec's)."""
+    """Every version of the spec (`versions` of them, default the spec's), ready to render
+    in `formats`."""
+    needs = frozenset().union(*(NEEDS[f] for f in formats))
     plans = plan(spec, versions)
     jobs = [job for v in plans for sec in v for job in sec]
-    done = run_jobs(jobs, workers=workers, progress=progress)
+    done = run_jobs(jobs, needs, workers=workers, progress=progress)
     out = []
     for k, sections in enumerate(plans, 1):
         used: set[str] = {done[j].code for sec in sections for j in sec if j[0] == "code"}
@@ -424,7 +458,7 @@ def build_worksheet(spec: Spec, versions: int | None = None, *, workers: int | N
                     while item.code in used:  # rare: two draws landed on one exercise
                         job = _next_job(job, item)
                         if job not in done:
-                            done[job] = run_job(job)
+                            done[job] = run_job(job, needs)
                         item = done[job]
                     used.add(item.code)
                 items.append(item)
@@ -450,8 +484,8 @@ def solution_files(problems: Path | None = None) -> dict[str, str]:
     problems = problems or ROOT / "problems"
     out: dict[str, str] = {}
     specs = sorted(problems.glob("*.toml"))
-    built = [build_worksheet(parse_spec(p.read_text("utf-8"), f"problems/{p.name}"), 1)
-             for p in specs]
+    built = [build_worksheet(parse_spec(p.read_text("utf-8"), f"problems/{p.name}"), 1,
+                             formats=("md", "json")) for p in specs]
     for ws in built:
         out[f"{ws.spec.stem}.md"] = key_markdown(ws)
         out[f"{ws.spec.stem}.json"] = key_json(ws)

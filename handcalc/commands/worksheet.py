@@ -62,17 +62,19 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         if Path(path).resolve() == Path(spec).resolve():
             raise HandcalcError(f"cannot write {path}: that is the spec itself")
 
+    formats = {f for _, f, _ in targets}
     jobs = {job for v in plan(sheet, versions) for section in v for job in section}
     if sys.stderr.isatty():
         with click.progressbar(length=len(jobs), label="building exercises",
                                file=sys.stderr) as bar:
-            ws = build_worksheet(sheet, versions, progress=bar.update)
+            ws = build_worksheet(sheet, versions, formats=formats, progress=bar.update)
     else:
-        ws = build_worksheet(sheet, versions)
+        ws = build_worksheet(sheet, versions, formats=formats)
 
-    from handcalc.typeset import render
+    from handcalc.typeset import render_all
 
-    rendered = [(path, render(ws, f, key=is_key), is_key) for path, f, is_key in targets]
+    data = render_all(ws, [(f, is_key) for _, f, is_key in targets])
+    rendered = [(path, d, is_key) for (path, _, is_key), d in zip(targets, data, strict=True)]
     for path, data, _ in rendered:
         try:
             write_atomic(path, data)

@@ -1,0 +1,72 @@
+"""Wall time of a class set: the exam spec, 30 versions, student sheets and keys as PDF.
+
+Target: at most 3 s for `handcalc worksheet problems/exam.toml --versions 30 -o exam.pdf
+--key exam-key.pdf` on a 2-core machine. Prints the command's wall time (median of
+--runs runs, Python start-up included) and, in process, the split into generate (drawing
+and solving the exercises, and preparing their values for print), render (Typst source)
+and compile (Typst to PDF), with one worker and with the default workers.
+
+Run: .venv/bin/python benchmarks/worksheet_speed.py [--runs N] [--versions N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SPEC = ROOT / "problems" / "exam.toml"
+
+
+def in_process(versions: int, workers: int | None) -> dict[str, float]:
+    from handcalc import typeset
+    from handcalc.worksheet import build_worksheet, load_spec
+
+    t0 = time.perf_counter()
+    ws = build_worksheet(load_spec(SPEC), versions, formats=("pdf",), workers=workers)
+    t1 = time.perf_counter()
+    sources = [typeset.student_typst(ws), typeset.key_typst(ws)]
+    t2 = time.perf_counter()
+    pdfs = typeset.compile_pdfs(sources)
+    t3 = time.perf_counter()
+    assert all(p.startswith(b"%PDF") for p in pdfs)
+    return {"generate": t1 - t0, "render": t2 - t1, "compile": t3 - t2, "total": t3 - t0}
+
+
+def cli_wall(versions: int, runs: int) -> float:
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [str(BIN / "handcalc"), "worksheet", str(SPEC), "--versions", str(versions),
+               "-o", str(Path(tmp) / "exam.pdf"), "--key", str(Path(tmp) / "exam-key.pdf")]
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--versions", type=int, default=30)
+    args = ap.parse_args()
+    n = args.versions
+    wall = cli_wall(n, args.runs)
+    print(f"class set: exam spec, {n} versions x 10 exercises, sheets + keys as PDF")
+    print(f"  handcalc worksheet (CLI, start-up included)  median {wall:6.2f} s"
+          f"  (target <= 3.00)")
+    for label, workers in (("1 worker", 1), ("default workers", None)):
+        split = in_process(n, workers)
+        print(f"  in process, {label:15s}  generate {split['generate']:5.2f} s  render "
+              f"{split['render']:5.2f} s  compile {split['compile']:5.2f} s  total "
+              f"{split['total']:5.2f} s")
+
+
+if __name__ == "__main__":
+    main()
