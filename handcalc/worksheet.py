@@ -50,6 +50,7 @@ SUFFIXES = {".pdf": "pdf", ".typ": "typ", ".md": "md", ".markdown": "md", ".json
 MAX_VERSIONS = 500
 MAX_COUNT = 50
 MAX_EXERCISES = 100  # per version
+MAX_CODE_LENGTH = 40
 SEED_SPAN = 90000  # derived seeds lie in 10000..99999: 5-digit codes
 DEFAULT_INSTRUCTIONS = (
     "Give every answer to 2 decimal places unless a fraction or an exact form is asked for.",
@@ -138,6 +139,8 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise c.fail("", f"not valid TOML: {e}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise c.fail("", "not valid TOML here: arrays or tables nested too deeply") from None
     c.keys(raw, TOP_KEYS, "")
     for key in ("title", "sections"):
         if key not in raw:
@@ -221,6 +224,9 @@ def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
     for j, code in enumerate(value, 1):
         if not isinstance(code, str):
             raise c.fail(f"{where}, codes[{j}]", f"expected a code string, got {_kind(code)}")
+        if len(code) > MAX_CODE_LENGTH:
+            raise c.fail(f"{where}, codes[{j}]", f"a code has at most {MAX_CODE_LENGTH} "
+                                                 "characters, such as causal-2-4821")
         try:
             parse_code(code)
         except HandcalcError as e:
