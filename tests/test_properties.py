@@ -329,6 +329,50 @@ def test_every_family_level_and_seed_gives_a_sound_exercise(code):
                 (ex.code, mistake, part.number)
 
 
+EDGE = 10**20  # typed decimals with 20 places, a hair inside or outside x +- 0.005
+
+
+def _edges(x: sympy.Expr) -> tuple[Rational, Rational, Rational, Rational]:
+    """(inside, outside) of the upper edge x + 0.005, then of the lower edge x - 0.005."""
+    up, down = x + Rational(1, 200), x - Rational(1, 200)
+    if isinstance(x, Rational):
+        hi, lo = sympy.floor(up * EDGE), sympy.ceiling(down * EDGE)
+    else:
+        hi, lo = sympy.floor(sympy.N(up * EDGE, 80)), sympy.ceiling(sympy.N(down * EDGE, 80))
+    return (Rational(hi, EDGE), Rational(hi + 1, EDGE), Rational(lo, EDGE),
+            Rational(lo - 1, EDGE))
+
+
+def _accepts(v: Rational, x: sympy.Expr) -> bool:
+    """The oracle: |v - x| <= 0.005 from an 80-digit evaluation (exact for rational x)."""
+    d = v - x
+    gap = abs(d) - Rational(1, 200) if isinstance(d, Rational) else \
+        abs(sympy.N(d, 80)) - sympy.N(Rational(1, 200), 80)
+    return bool(gap <= 0)
+
+
+@settings(max_examples=2 * SCALE)
+@given(family_codes())
+def test_two_decimal_rule_is_exact_at_the_edge(code):
+    """Typed values 1e-20 inside and outside x +- 0.005 are accepted and refused exactly,
+    whatever screen the grader puts in front of the exact decision."""
+    ex = generate(*code)
+    for part in ex.parts:
+        finite = [x for x in entries(part.answer) if x != NEG_INF]
+        if not finite:
+            continue
+        edges = {x: _edges(x) for x in finite}
+        for which in range(4):
+            answer = elementwise(lambda x, w=which, e=edges: x if x == NEG_INF else e[x][w],
+                                 part.answer)
+            verdict = grade(ex, part.number, answer, strict=True)
+            for x, v, ok in zip(entries(part.answer), entries(answer),
+                                (c for r in verdict.cells for c in r), strict=True):
+                if x == NEG_INF:
+                    continue
+                assert ok == _accepts(v, x) == (which % 2 == 0), (ex.code, part.number, x, v)
+
+
 # ---------------------------------------------------------------- any text
 
 GRAMMAR = "0123456789.,;[]()+-*/^ eEsqrtxplnoginfπ√×−∞"
