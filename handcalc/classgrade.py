@@ -550,13 +550,16 @@ def render_json(report: ClassReport) -> str:
 
 CSV_COLUMNS = ("line", "learner", "code", "part", "answer", "status", "score", "accepted_by",
                "mistake", "diagnosis", "counted", "note")
-_FORMULA = re.compile(r"^[=@\t\r]|^[+-].*[^0-9a-zA-Z.,;\s\[\]()+\-*/^√π∞−]")
+_FORMULA = re.compile(r"^[=+\-@\t\r]")  # what a spreadsheet may run as a formula
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 def _cell(value: object) -> str:
     """A CSV cell a spreadsheet will not run as a formula (learners write these cells)."""
     text = "" if value is None else str(value)
-    return "'" + text if _FORMULA.search(text) else text
+    if _FORMULA.match(text) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def render_csv(report: ClassReport) -> str:

@@ -45,6 +45,13 @@ from handcalc.work import NotApplicable, Step, Work
 from handcalc.worked import WORKED
 
 MAX_SEED = 10**9
+MAX_CODE_LENGTH = 40
+
+
+def shown(text: str, limit: int = 24) -> str:
+    """Typed text as quoted in a message: cut to `limit` characters."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "..."
 SEED_TRIES = 2000
 KERNEL_TOL = 1e-9
 
@@ -115,7 +122,8 @@ class Exercise:
         except ValueError:
             n = -1
         if not 1 <= n <= len(self.keys):
-            raise UnknownPart(f"{self.code} has parts 1 to {len(self.keys)}, not '{number}'")
+            raise UnknownPart(f"{self.code} has parts 1 to {len(self.keys)}, "
+                              f"not '{shown(number)}'")
         return n
 
     def part(self, number: int | str) -> Part:
@@ -268,24 +276,27 @@ _CODE = re.compile(r"^([a-z][a-z-]*?)-(\d+)-(\d+)$")
 def parse_code(code: str) -> tuple[str, int, int] | int:
     """(family, level, seed), or the number of a worked exercise."""
     text = code.strip().lower()
+    if len(text) > MAX_CODE_LENGTH:
+        raise UnknownCode(f"unknown code '{shown(code)}': a code has at most "
+                          f"{MAX_CODE_LENGTH} characters, such as causal-2-4821")
     worked = re.fullmatch(r"worked-(\d+)", text)
     if worked:
         n = int(worked.group(1))
         if n not in WORKED:
-            raise UnknownCode(f"unknown code '{code}': the worked set has worked-1 to "
+            raise UnknownCode(f"unknown code '{shown(code)}': the worked set has worked-1 to "
                               f"worked-{len(WORKED)}")
         return n
     m = _CODE.match(text)
     if not m:
-        raise UnknownCode(f"unknown code '{code}': expected FAMILY-LEVEL-SEED such as "
+        raise UnknownCode(f"unknown code '{shown(code)}': expected FAMILY-LEVEL-SEED such as "
                           f"causal-2-4821, or worked-1 ... worked-{len(WORKED)}")
     name, level, seed = m.group(1), int(m.group(2)), int(m.group(3))
     family = get_family(name)
     if level not in family.levels:
-        raise UnknownCode(f"unknown code '{code}': {name} has levels "
+        raise UnknownCode(f"unknown code '{shown(code)}': {name} has levels "
                           f"{', '.join(map(str, family.levels))}")
     if seed >= MAX_SEED:
-        raise UnknownCode(f"unknown code '{code}': the seed must be below {MAX_SEED}")
+        raise UnknownCode(f"unknown code '{shown(code)}': the seed must be below {MAX_SEED}")
     return name, level, seed
 
 

@@ -93,17 +93,12 @@ def test_hostile_codes_parts_and_priors_are_refused(args):
     assert_refused(result, seconds)
 
 
-@pytest.mark.xfail(strict=True, reason="handcalc.exercise.parse_code calls int() on the "
-                   "digits of a code; Python refuses int() of more than 4300 digits with "
-                   "ValueError, which escapes as a crash (traceback, exit 1)")
 @pytest.mark.parametrize("code", ["worked-" + "9" * 4301, "causal-2-" + "9" * 4301])
 def test_code_with_more_than_4300_digits_is_refused(code):
     result, seconds = check(code, "1", "1")
     assert_refused(result, seconds)
 
 
-@pytest.mark.xfail(strict=True, reason="the messages for an unknown part or code quote "
-                   "the whole typed text (a 5000-character part gives a 5000-character line)")
 @pytest.mark.parametrize("args", [("worked-5", "2" * 5000, "1"), ("worked-" + "9" * 4000,
                                                                   "1", "1")])
 def test_long_code_or_part_gives_a_short_message(args):

@@ -223,13 +223,10 @@ def test_formula_injection_is_neutralised_in_the_csv_report(tmp_path):
         for cell in r:
             assert not _dangerous(cell), cell
     answers = {r[1]: r[4] for r in rows[1:]}
-    assert answers["cy"] == "-1.5" and answers["dee"] == "-sqrt(2)"  # numbers stay numbers
+    assert answers["cy"] == "-1.5"  # plain numbers stay numbers
+    assert answers["dee"] == "'-sqrt(2)"  # a spreadsheet would run it as a formula
 
 
-@pytest.mark.xfail(strict=True, reason="handcalc.classgrade._cell leaves a cell that starts "
-                   "with + or - and uses only letters, digits, commas and parentheses "
-                   "unprefixed: '-IMPORTXML(CONCAT(A2,B2),A2)' and '+WEBSERVICE(A2)' reach "
-                   "the CSV report as live formulas")
 @pytest.mark.parametrize("answer", ["-IMPORTXML(CONCAT(A2,B2),A2)", "+WEBSERVICE(A2)"])
 def test_sign_led_function_calls_are_neutralised(tmp_path, answer):
     result, out = grade(tmp_path, _csv([("ann", "worked-1", "1", answer)]))
@@ -239,8 +236,6 @@ def test_sign_led_function_calls_are_neutralised(tmp_path, answer):
             assert not _dangerous(cell), cell
 
 
-@pytest.mark.xfail(strict=True, reason="handcalc.exercise.parse_code calls int() on more "
-                   "than 4300 digits: ValueError escapes `grade` as a traceback")
 def test_csv_with_a_5000_digit_code_is_graded(tmp_path):
     result, out = grade(tmp_path, (HEADER + "ann,worked-" + "9" * 5000 + ",1,1\n"
                                    + GOOD).encode())
