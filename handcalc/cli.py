@@ -61,6 +61,15 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+def print_exercise(ex: Any, as_json: bool) -> None:
+    from handcalc.render import exercise_dict, exercise_text
+
+    if as_json:
+        emit_json(exercise_dict(ex))
+    else:
+        click.echo(exercise_text(ex))
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["--help"]})
 @click.version_option(package_name="handcalc")
 def cli() -> None:
@@ -88,16 +97,12 @@ def families() -> None:
 def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
     """A fresh exercise of FAMILY and its code (answers checked with torch)."""
     from handcalc.exercise import cross_check, generate
-    from handcalc.render import exercise_dict, exercise_text
 
     if seed is None:
         seed = random.SystemRandom().randrange(1000, 100000)
     ex = generate(family, level, seed)
     cross_check(ex)
-    if as_json:
-        emit_json(exercise_dict(ex))
-    else:
-        click.echo(exercise_text(ex))
+    print_exercise(ex, as_json)
 
 
 @cli.command()
@@ -107,13 +112,8 @@ def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
 def show(code: str, as_json: bool) -> None:
     """The exercise for CODE."""
     from handcalc.exercise import build
-    from handcalc.render import exercise_dict, exercise_text
 
-    ex = build(code)
-    if as_json:
-        emit_json(exercise_dict(ex))
-    else:
-        click.echo(exercise_text(ex))
+    print_exercise(build(code), as_json)
 
 
 @cli.command()
