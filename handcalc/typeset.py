@@ -37,7 +37,22 @@ EXACT_INLINE_MAX = 14  # exact entries up to this many characters go in a matrix
 # ---------------------------------------------------------------- exact values as math
 
 class _TypstPrinter(StrPrinter):
-    """sympy's str form, with Typst math spelling: e^(x), sqrt(x), infinity, juxtaposition."""
+    """sympy's str form, with Typst math spelling: e^(x), sqrt(x), infinity, juxtaposition.
+
+    Printed subexpressions are remembered (the entries of one answer share their
+    denominators); a printer is made per exercise so that the memory stays small."""
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self._memo: dict[Any, str] = {}
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        if kwargs:
+            return super()._print(expr, **kwargs)
+        text = self._memo.get(expr)
+        if text is None:
+            text = self._memo[expr] = super()._print(expr)
+        return text
 
     def _print_Exp1(self, expr: Any) -> str:
         return "e"
@@ -69,14 +84,15 @@ class _TypstPrinter(StrPrinter):
         return super()._print_Mul(expr).replace("*", " ")
 
 
-# order="none": terms in sympy's canonical argument order (deterministic everywhere, and
-# far cheaper than sorting them for print, which evaluates every term numerically).
-_TYPST = _TypstPrinter({"order": "none"})
+def typst_printer() -> _TypstPrinter:
+    # order="none": terms in sympy's canonical argument order (deterministic everywhere,
+    # and far cheaper than sorting them for print, which evaluates every term numerically).
+    return _TypstPrinter({"order": "none"})
 
 
-def typst_math(x: Any) -> str:
+def typst_math(x: Any, printer: _TypstPrinter | None = None) -> str:
     """An exact sympy value as Typst math: '5 sqrt(2)/2', 'e^(2)/(1 + e^(2))', '-infinity'."""
-    return _TYPST.doprint(x)
+    return (printer or typst_printer()).doprint(x)
 
 
 def latex_math(x: Any) -> str:
@@ -269,7 +285,7 @@ def _exact(typ: Sequence[Sequence[str]]) -> str:
             where = str(j) if one_row else str(i) if one_col else f"{i},{j}"
             entries.append(f"[({where})], [{tm(v)}]")
     per_row = max(1, min(len(typ[0]), 3, 120 // max(map(len, flat))))
-    return (f"#grid(columns: {per_row} * (auto, auto), column-gutter: (4pt, 14pt) * {per_row}, "
+    return (f"#grid(columns: {per_row} * (2.6em, 1fr), column-gutter: 4pt, "
             "row-gutter: 7pt, "
             "align: left + horizon, " + ", ".join(entries) + ")")
 
@@ -302,7 +318,7 @@ def _heatmap(heat: Heat, params: dict[str, Any]) -> str:
         for v, t in zip(vr, rr, strict=True):
             fill, ink = _heat_color(v)
             cells.append(f"table.cell(fill: {fill})[#text(fill: {ink})[{t}]]")
-    return (f"#table(columns: (auto,) + ({cols} * (1.45cm,)), rows: 0.85cm, align: center "
+    return (f"#table(columns: (1.5cm,) + ({cols} * (1.45cm,)), rows: 0.85cm, align: center "
             f"+ horizon, stroke: 0.5pt + luma(120), " + ", ".join(cells) + ")")
 
 
@@ -338,7 +354,7 @@ def _key_part(item: Item, p: int) -> list[str]:
     if heat is not None and heat.after == -1:
         rows.append(heatmap)
     return [f"#parthead({part['part']}, {tstr(part['prompt'])})",
-            "#block(inset: (left: 2.2em))[#grid(columns: (auto, 1fr), column-gutter: 8pt, "
+            "#block(inset: (left: 2.2em))[#grid(columns: (4.6cm, 1fr), column-gutter: 8pt, "
             "row-gutter: 8pt, align: (right + horizon, left + horizon), "
             + ", ".join(rows) + ")]"]
 
@@ -361,12 +377,17 @@ def key_typst(ws: Worksheet) -> str:
     return "\n\n".join(out) + "\n"
 
 
+_COMPILED_HERE = False  # set once this process has run typst (then it never forks for it)
+
+
 def compile_pdf(source: str) -> bytes:
     """Typst source to PDF bytes, in process, with Typst's embedded fonts only."""
+    global _COMPILED_HERE
     import typst
 
     from handcalc.errors import HandcalcError
 
+    _COMPILED_HERE = True
     try:
         pdf = typst.compile(source.encode("utf-8"), format="pdf", ignore_system_fonts=True,
                             font_paths=[])
@@ -377,13 +398,31 @@ def compile_pdf(source: str) -> bytes:
 
 
 def compile_pdfs(sources: Sequence[str]) -> list[bytes]:
-    """Several Typst sources to PDF, in parallel threads (typst releases the GIL)."""
-    if len(sources) < 2:
-        return [compile_pdf(s) for s in sources]
-    from concurrent.futures import ThreadPoolExecutor
+    """Several Typst sources to PDF. The largest is compiled here while a forked process
+    compiles the others (typst-py runs one compilation at a time per process, even in
+    threads). A process that has already run typst is not forked for it (its runtime's
+    state could deadlock a child), so it compiles them one after the other."""
+    import os
 
-    with ThreadPoolExecutor(len(sources)) as pool:
-        return list(pool.map(compile_pdf, sources))
+    if len(sources) < 2 or _COMPILED_HERE or not hasattr(os, "fork") or \
+            (os.cpu_count() or 1) < 2:
+        return [compile_pdf(s) for s in sources]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
+    here, rest = order[0], order[1:]
+    out: dict[int, bytes] = {}
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {i: pool.submit(compile_pdf, sources[i]) for i in rest}
+        out[here] = compile_pdf(sources[here])
+        for i, future in futures.items():
+            try:
+                out[i] = future.result()
+            except BrokenProcessPool:  # the child died: compile it here instead
+                out[i] = compile_pdf(sources[i])
+    return [out[i] for i in range(len(sources))]
 
 
 # ---------------------------------------------------------------- Markdown with LaTeX
