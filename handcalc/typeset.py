@@ -95,6 +95,28 @@ def typst_math(x: Any, printer: _TypstPrinter | None = None) -> str:
     return (printer or typst_printer()).doprint(x)
 
 
+def typst_terms(x: Any, printer: _TypstPrinter | None = None) -> str:
+    """typst_math(x), with a line break between the terms of a top-level sum (each after
+    the first starting with its '+' or '-'), so that a long sum can wrap between terms."""
+    from sympy.printing.precedence import precedence
+
+    printer = printer or typst_printer()
+    if not x.is_Add:
+        return printer.doprint(x)
+    pieces = []
+    for term in printer._as_ordered_terms(x, order=None):
+        t = printer._print(term)
+        sign = "+"
+        if t.startswith("-") and not term.is_Add:
+            sign, t = "-", t[1:]
+        if precedence(term) < precedence(x) or term.is_Add:
+            t = f"({t})"
+        pieces.append(f"{sign} {t}")
+    first = pieces[0]
+    pieces[0] = first[2:] if first.startswith("+") else "-" + first[2:]
+    return "\n".join(pieces)
+
+
 def latex_math(x: Any) -> str:
     """An exact sympy value as LaTeX: '\\frac{5 \\sqrt{2}}{2}', '-\\infty'."""
     return sympy.latex(x, order="none")
@@ -191,13 +213,10 @@ PREAMBLE = """\
   [#text(weight: "bold", size: 11.5pt)[Exercise #n. #title] #h(1fr) code #codebox(code)])
 #let parthead(n, prompt) = block(above: 0.9em, below: 0.5em, sticky: true,
   grid(columns: (2.2em, 1fr), [*(#n)*], prompt))
-#let version-start(title, v) = {{
-  set page(footer: context [
-    #set text(8pt, fill: luma(90))
-    #title #h(1fr) version #v #h(1fr) page #counter(page).display()
-  ])
-  counter(page).update(1)
-}}
+#let footer(title, v) = context [
+  #set text(8pt, fill: luma(90))
+  #title #h(1fr) version #v #h(1fr) page #counter(page).display()
+]
 """
 
 
@@ -206,7 +225,9 @@ def _doc(title: str) -> list[str]:
 
 
 def _title_block(title: str, version: int, key: bool) -> list[str]:
-    out = [f"#version-start({tstr(title)}, {version})"]
+    # a page rule starts a new page: each version begins on one, numbered from 1
+    out = [f"#set page(footer: footer({tstr(title)}, {version}))",
+           "#counter(page).update(1)"]
     sub = "Answer key" if key else "Worksheet"
     out.append(
         "#block(width: 100%, stroke: (bottom: 1.2pt), inset: (bottom: 6pt))["
@@ -261,12 +282,13 @@ def student_typst(ws: Worksheet) -> str:
             out += _section_head(section.title)
             for item in items:
                 n += 1
-                body = _exercise_head(n, item)
+                # the head stays with part 1; a part never splits; parts may go over a page
+                out.append("#block(breakable: false, sticky: true)[\n"
+                           + "\n\n".join(_exercise_head(n, item)) + "\n]")
                 for part in item.data["parts"]:
-                    body.append(f"#parthead({part['part']}, {tstr(part['prompt'])})")
-                    body.append("#block(inset: (left: 2.2em), below: 1.1em)["
-                                f"{_answer_area(part['shape'])}]")
-                out.append("#block(breakable: false)[\n" + "\n\n".join(body) + "\n]")
+                    out.append(f"#block(breakable: false)[#parthead({part['part']}, "
+                               f"{tstr(part['prompt'])})\n#block(inset: (left: 2.2em), "
+                               f"below: 1.1em)[{_answer_area(part['shape'])}]]")
     return "\n\n".join(out) + "\n"
 
 
@@ -275,15 +297,19 @@ def _rounded_mat(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _exact(typ: Sequence[Sequence[str]]) -> str:
-    flat = [v for r in typ for v in r]
-    if len(flat) == 1 or max(map(len, flat)) <= EXACT_INLINE_MAX:
-        return tm(tmat(typ))
+    """Exact values (typst_terms strings): a matrix when short, else entry by entry with
+    each sum flowing term by term, so that no line runs past the margin."""
+    flat = [v.replace("\n", " ") for r in typ for v in r]
+    if len(flat) == 1 and "\n" not in typ[0][0] or max(map(len, flat)) <= EXACT_INLINE_MAX:
+        return tm(tmat([[v.replace("\n", " ") for v in r] for r in typ]))
     one_row, one_col = len(typ) == 1, len(typ[0]) == 1
     entries = []
     for i, r in enumerate(typ, 1):
         for j, v in enumerate(r, 1):
-            where = str(j) if one_row else str(i) if one_col else f"{i},{j}"
-            entries.append(f"[({where})], [{tm(v)}]")
+            where = "" if len(flat) == 1 else str(j) if one_row else str(i) if one_col \
+                else f"{i},{j}"
+            terms = " ".join(f"#box({tm(t)})" for t in v.split("\n"))
+            entries.append(f"[{'(' + where + ')' if where else ''}], [{terms}]")
     per_row = max(1, min(len(typ[0]), 3, 120 // max(map(len, flat))))
     return (f"#grid(columns: {per_row} * (2.6em, 1fr), column-gutter: 4pt, "
             "row-gutter: 7pt, "

@@ -303,8 +303,9 @@ class Item:
     its prompt, shape, 2-decimal answer and steps with labels and 2-decimal values); when
     JSON is needed it is ``render.exercise_dict(ex, steps=True)``, which holds all that and
     the exact strings. ``given_math`` and ``answer_math`` hold the exact values as Typst
-    math and LaTeX grids (empty grids for a language not needed); ``heat`` per part the
-    weights matrix it shows, if any.
+    math (answers as ``typeset.typst_terms``: a sum's terms on separate lines) and as
+    LaTeX, in grids (empty for a language not needed); ``heat`` per part the weights
+    matrix it shows, if any.
     """
 
     data: dict[str, Any]
@@ -442,18 +443,19 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS) -> Item:
     """An Item from a handcalc.exercise.Exercise, holding what `needs` ("typst", "latex",
     "json") asks for."""
     from handcalc.render import exercise_dict
-    from handcalc.typeset import latex_math, typst_math, typst_printer
+    from handcalc.typeset import latex_math, typst_math, typst_printer, typst_terms
 
     printer = typst_printer()
 
-    def grids(m: Any) -> tuple[Grid, Grid]:
-        return (tuple(tuple(typst_math(v, printer) for v in r) for r in m)
+    def grids(m: Any, terms: bool = False) -> tuple[Grid, Grid]:
+        typst = typst_terms if terms else typst_math
+        return (tuple(tuple(typst(v, printer) for v in r) for r in m)
                 if "typst" in needs else (),
                 tuple(tuple(latex_math(v) for v in r) for r in m) if "latex" in needs else ())
 
     num = Numbers()
     given = tuple((name, *grids(m)) for name, m in ex.given.items())
-    answers = tuple(grids(p.answer) for p in ex.parts)
+    answers = tuple(grids(p.answer, terms=True) for p in ex.parts)
     data = exercise_dict(ex, steps=True) if "json" in needs else _light_dict(ex, num)
     return Item(data, given, answers, tuple(_heat(p, num) for p in ex.parts))
 
