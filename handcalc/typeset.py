@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from handcalc.worksheet import Heat, Item, Worksheet
 
 EXACT_INLINE_MAX = 14  # exact entries up to this many characters go in a matrix
+EXACT_WRAP = 60  # longer exact entries wrap between the terms of their sum
 
 
 # ---------------------------------------------------------------- exact values as math
@@ -308,7 +309,8 @@ def _exact(typ: Sequence[Sequence[str]]) -> str:
         for j, v in enumerate(r, 1):
             where = "" if len(flat) == 1 else str(j) if one_row else str(i) if one_col \
                 else f"{i},{j}"
-            terms = " ".join(f"#box({tm(t)})" for t in v.split("\n"))
+            pieces = v.split("\n") if len(v) > EXACT_WRAP else [v.replace("\n", " ")]
+            terms = " ".join(f"#box({tm(t)})" for t in pieces)
             entries.append(f"[{'(' + where + ')' if where else ''}], [{terms}]")
     per_row = max(1, min(len(typ[0]), 3, 120 // max(map(len, flat))))
     return (f"#grid(columns: {per_row} * (2.6em, 1fr), column-gutter: 4pt, "
