@@ -381,3 +381,22 @@ def test_fast_two_decimals_agree_with_fmt2():
                sympy.sqrt(2) / 2, 10 * sympy.exp(-20) / (1 + sympy.exp(-20))]
     num = Numbers()
     assert [num.fmt2(v) for v in values] == [fmt2(v) for v in values]
+
+
+def test_fresh_processes_and_this_one_give_the_same_pdf(tmp_path):
+    """A fresh `handcalc` compiles the sheet in a forked process, this (test) process
+    compiles in turn: every path gives the same bytes."""
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).parent / "handcalc")
+    for n in (1, 2):
+        subprocess.run([exe, "worksheet", str(WORKED_SET), "-o", str(tmp_path / f"s{n}.pdf"),
+                        "--key", str(tmp_path / f"k{n}.pdf")], check=True,
+                       capture_output=True)
+    r = run(str(WORKED_SET), "-o", str(tmp_path / "s3.pdf"), "--key", str(tmp_path / "k3.pdf"))
+    assert r.exit_code == 0
+    for name in ("s", "k"):
+        first = (tmp_path / f"{name}1.pdf").read_bytes()
+        assert first == (tmp_path / f"{name}2.pdf").read_bytes()
+        assert first == (tmp_path / f"{name}3.pdf").read_bytes()

@@ -73,6 +73,9 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
 
     from handcalc.typeset import render_all
 
+    if sys.stderr.isatty() and "pdf" in formats:
+        click.echo("typesetting the PDF ...", err=True)
+
     data = render_all(ws, [(f, is_key) for _, f, is_key in targets])
     rendered = [(path, d, is_key) for (path, _, is_key), d in zip(targets, data, strict=True)]
     for path, data, _ in rendered:
