@@ -12,11 +12,12 @@ Numbers are judged at 2 decimals exactly:
   |v - x| then never equals the rational 0.005;
 * ``near_boundary(x)`` says whether x lies within 0.0005 of a rounding boundary x.xx5.
 
-Speed without giving up exactness: each exact value's float approximation is cached
-(``approx``). A comparison is settled from floats only when the float result misses
-the threshold by more than a guard band (1e-9, relative), thousands of times the float
-error of these few operations; otherwise it is decided from the exact value. So the
-decisions are the exact ones, and floats never decide a case near a boundary.
+Speed without giving up exactness: each exact value is also evaluated in floats with a
+bound on its error (``approx_err``, cached). A comparison is settled from floats only
+when it misses the threshold by more than that bound plus a guard band (1e-9, relative,
+which also covers the float screen of handcalc.work); otherwise it is decided from the
+exact value. So the decisions are the exact ones, and floats never decide a case near a
+boundary.
 """
 
 from __future__ import annotations
@@ -149,14 +150,65 @@ def _numeric(x: sympy.Expr, digits: int = 30) -> sympy.Float:
     return value
 
 
+ULP = 1e-15  # a generous bound on float64's relative error per operation (2.2e-16)
+
+
+def _mul_err(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    (x, ex), (y, ey) = a, b
+    v = x * y
+    return v, abs(x) * ey + abs(y) * ex + ex * ey + ULP * abs(v)
+
+
+def _pow_err(base: tuple[float, float], e: Rational) -> tuple[float, float]:
+    b, eb = base
+    fe = float(e)
+    if b == 0 or eb >= abs(b) / 2 or (b < 0 and not e.is_integer):
+        return math.nan, math.inf
+    v = math.sqrt(b) if e == Rational(1, 2) else b ** fe
+    r = eb / (abs(b) - eb)  # relative error of the base, on the safe side
+    return v, abs(v) * ((1 + r) ** abs(fe) - 1 + ULP)
+
+
 @lru_cache(maxsize=1 << 16)
-def approx(x: sympy.Expr) -> float:
-    """x as the nearest float (from a 20-digit evaluation); -inf for -oo. Cached."""
-    if x == NEG_INF:
-        return -math.inf
+def approx_err(x: sympy.Expr) -> tuple[float, float]:
+    """(v, e): x evaluated in floats over its expression tree, with |v - x| <= e.
+
+    The bound is carried through each operation (sums, products, rational powers, exp);
+    anything else falls back to a 20-digit evaluation. e is inf where no bound is known,
+    which sends every decision about x to the exact path. Cached, so shared
+    subexpressions are evaluated once."""
+    if x == NEG_INF or x == sympy.oo:
+        return float(x), 0.0
     if isinstance(x, Rational):
-        return float(x)
-    return float(_numeric(x, 20))
+        v = x.p / x.q  # int / int is correctly rounded
+        return v, ULP * abs(v)
+    if x is sympy.E or x is sympy.pi:
+        v = float(x)
+        return v, ULP * v
+    if isinstance(x, sympy.exp):
+        a, ea = approx_err(x.args[0])
+        if a > 700 or not math.isfinite(ea):
+            return math.inf, math.inf
+        v = math.exp(a)
+        return v, v * (math.expm1(ea) + ULP)
+    if x.is_Add:
+        parts = [approx_err(t) for t in x.args]
+        v = math.fsum(p for p, _ in parts)
+        return v, math.fsum(e for _, e in parts) + ULP * abs(v)
+    if x.is_Mul:
+        out = (1.0, 0.0)
+        for t in x.args:
+            out = _mul_err(out, approx_err(t))
+        return out
+    if x.is_Pow and isinstance(x.exp, Rational):
+        return _pow_err(approx_err(x.base), x.exp)
+    v = float(_numeric(x, 20))
+    return v, 1e-18 * max(1.0, abs(v))
+
+
+def approx(x: sympy.Expr) -> float:
+    """x as a float (see approx_err); -inf for -oo."""
+    return approx_err(x)[0]
 
 
 def _band(*values: float) -> float:
@@ -199,9 +251,9 @@ def within_f(v: sympy.Expr, f: float) -> bool | None:
         return bool(f == -math.inf and v == NEG_INF)
     if not math.isfinite(f) or not is_finite(v):
         return None
-    fv = approx(v)
+    fv, ev = approx_err(v)
     gap = abs(fv - f) - float(TOL)
-    return (gap < 0) if abs(gap) > _band(fv, f) else None
+    return (gap < 0) if abs(gap) > _band(fv, f) + ev else None
 
 
 def differs_f(a: Mat, b: Mat) -> bool:
@@ -234,8 +286,8 @@ def round2(x: sympy.Expr) -> sympy.Expr:
         val = x
         n = int(sympy.floor(abs(val) * 100 + Rational(1, 2)))
     else:
-        f = approx(x)
-        if _frac_to_half(f) > _band(f * 100):
+        f, err = approx_err(x)
+        if _frac_to_half(f) > _band(f * 100) + 100 * err:
             val, n = f, math.floor(abs(f) * 100 + 0.5)
         else:
             val = _numeric(x)
@@ -270,9 +322,9 @@ def near_boundary(x: sympy.Expr, margin: sympy.Expr = MARGIN) -> bool:
     if isinstance(x, Rational):
         t = abs(x) * 100
         return bool(abs(t - sympy.floor(t) - Rational(1, 2)) < margin * 100)
-    f = approx(x)
+    f, err = approx_err(x)
     gap = _frac_to_half(f) - float(margin * 100)
-    if abs(gap) > _band(f * 100):
+    if abs(gap) > _band(f * 100) + 100 * err:
         return gap < 0
     t = abs(_numeric(x)) * 100
     return bool(abs(t - sympy.floor(t) - Rational(1, 2)) < margin * 100)

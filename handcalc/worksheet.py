@@ -324,90 +324,14 @@ NEEDS = {"pdf": frozenset({"typst"}), "typ": frozenset({"typst"}),
 ALL_NEEDS = frozenset({"typst", "latex", "json"})
 
 
-class Numbers:
-    """2-decimal text and floats of exact values, fast: each value is evaluated in floats
-    (subexpressions remembered) together with a bound on its rounding error, and its
-    2-decimal text is taken from the float only when the float lies farther than that
-    bound from a rounding boundary x.xx5; otherwise handcalc.exact.fmt2 decides exactly.
-    Either way the text is fmt2's."""
-
-    EPS = 1e-12  # error per unit of error scale: float64 gives about 1e-16 per operation
-
-    def __init__(self) -> None:
-        self._memo: dict[Any, tuple[float, float]] = {}
-
-    def value(self, x: Any) -> tuple[float, float]:
-        """(v, m): a float v of x whose error is at most EPS * m."""
-        import math
-
-        import sympy
-
-        got = self._memo.get(x)
-        if got is not None:
-            return got
-        inf = math.inf
-        if x.is_Rational:
-            v = x.p / x.q
-            out = (v, abs(v))
-        elif x is sympy.S.Exp1:
-            out = (math.e, math.e)
-        elif x is sympy.S.NegativeInfinity or x is sympy.S.Infinity:
-            out = (float(x), inf)
-        elif isinstance(x, sympy.exp):
-            a, m = self.value(x.args[0])
-            v = math.exp(a) if a < 700 else inf
-            out = (v, abs(v) * (1 + m))
-        elif x.is_Add:
-            vals = [self.value(t) for t in x.args]
-            out = (math.fsum(v for v, _ in vals), math.fsum(m for _, m in vals))
-        elif x.is_Mul:
-            v, rel = 1.0, 0.0
-            for t in x.args:
-                tv, tm = self.value(t)
-                v *= tv
-                rel = rel + tm / abs(tv) if tv else inf
-            out = (v, abs(v) * (1 + rel) if rel < inf else inf)
-        elif x.is_Pow and x.exp.is_Rational and x.base.is_positive:
-            b, bm = self.value(x.base)
-            e = x.exp.p / x.exp.q
-            v = math.sqrt(b) if e == 0.5 else b ** e if b > 0 else math.nan
-            out = (v, abs(v) * (1 + abs(e) * bm / b) if b > 0 else inf)
-        else:
-            v = float(sympy.N(x, 20))
-            out = (v, abs(v))
-        if not (math.isfinite(out[0]) and math.isfinite(out[1])):
-            out = (out[0], inf)
-        self._memo[x] = out
-        return out
-
-    def fmt2(self, x: Any) -> str:
-        """handcalc.exact.fmt2(x), decided in floats when that is safe."""
-        import math
-
-        from handcalc.exact import fmt2
-
-        v, m = self.value(x)
-        if m < 1e10:
-            t = abs(v) * 100
-            if abs(t - math.floor(t) - 0.5) > self.EPS * 100 * (m + 1):
-                n = math.floor(t + 0.5)
-                sign = "-" if v < 0 and n else ""
-                return f"{sign}{n // 100}.{n % 100:02d}"
-        return fmt2(x)
-
-    def float(self, x: Any) -> float:
-        import sympy
-
-        v, _ = self.value(x)
-        return v if v == v else float(sympy.N(x, 15))
-
-
-def _heat(part: Any, num: Numbers) -> Heat | None:
+def _heat(part: Any) -> Heat | None:
     """The weights a part shows: its answer when it asks for A (or a), else the last
     step named A (or a) with more than one weight, e.g. the weights on the way to Z."""
+    from handcalc.exact import approx, fmt2
+
     def make(m: Any, after: int) -> Heat:
-        return Heat(tuple(tuple(num.float(v) for v in r) for r in m),
-                    tuple(tuple(num.fmt2(v) for v in r) for r in m), after)
+        return Heat(tuple(tuple(approx(v) for v in r) for r in m),
+                    tuple(tuple(fmt2(v) for v in r) for r in m), after)
 
     if part.key in HEAT_KEYS:
         return make(part.answer, -1)
@@ -418,12 +342,11 @@ def _heat(part: Any, num: Numbers) -> Heat | None:
     return None
 
 
-def _light_dict(ex: Any, num: Numbers) -> dict[str, Any]:
+def _light_dict(ex: Any) -> dict[str, Any]:
     """What the Typst and Markdown renderers read: exercise_dict's fields without the
     exact strings (printing every exact step is the slow part of exercise_dict)."""
+    from handcalc.exact import fmt2
     from handcalc.render import nested, params_dict
-
-    fmt2 = num.fmt2
 
     inst = ex.instance
     return {
@@ -453,11 +376,10 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS) -> Item:
                 if "typst" in needs else (),
                 tuple(tuple(latex_math(v) for v in r) for r in m) if "latex" in needs else ())
 
-    num = Numbers()
     given = tuple((name, *grids(m)) for name, m in ex.given.items())
     answers = tuple(grids(p.answer, terms=True) for p in ex.parts)
-    data = exercise_dict(ex, steps=True) if "json" in needs else _light_dict(ex, num)
-    return Item(data, given, answers, tuple(_heat(p, num) for p in ex.parts))
+    data = exercise_dict(ex, steps=True) if "json" in needs else _light_dict(ex)
+    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts))
 
 
 def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS) -> Item:

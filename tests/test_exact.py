@@ -72,3 +72,37 @@ def test_matrix_helpers():
     assert same2(row([Rational(1, 3)]), row([Rational(333, 1000)]))
     assert fmt_exact(Rational(1, 10)) == "1/10"
     assert fmt_exact(NEG_INF) == "-inf"
+
+
+def _fmt2_exactly(x):
+    """fmt2 decided on a 50-digit value only: the reference for the float screen."""
+    if x == NEG_INF:
+        return "-inf"
+    v = sympy.N(x, 50)
+    n = int(sympy.floor(abs(v) * 100 + Rational(1, 2)))
+    return f"{'-' if v < 0 and n else ''}{n // 100}.{n % 100:02d}"
+
+
+def test_screened_two_decimals_agree_with_exact_evaluation():
+    from handcalc.exercise import build, generate
+    from handcalc.families import FAMILIES
+
+    exercises = [build(f"worked-{i}") for i in range(1, 11)] + [
+        generate(name, level, seed) for name, family in FAMILIES.items()
+        for level in family.levels for seed in (3, 404)]
+    values = [v for ex in exercises for p in ex.parts
+              for m in [p.answer, *(s.value for s in p.steps)] for r in m for v in r]
+    values += [Rational(5, 1000), Rational(-5, 1000), Rational(1005, 1000),
+               Rational(1, 200) + Rational(1, 10**18), Rational(1, 200) - Rational(1, 10**18),
+               NEG_INF, Rational(0), Rational(-1, 1000), Rational(-1, 200), sqrt(2) / 2,
+               10 * exp(-20) / (1 + exp(-20)), Rational(1, 8) + exp(-40)]
+    assert [fmt2(v) for v in values] == [_fmt2_exactly(v) for v in values]
+
+
+def test_approx_err_bounds_the_error():
+    from handcalc.exact import approx_err
+
+    for x in (sqrt(2) / 2, exp(3) / (exp(3) + exp(6) + exp(9)), 5 / sqrt(2) - Rational(7, 2),
+              (1 + sqrt(3)) ** 3, Rational(1, 3) * exp(-2)):
+        v, err = approx_err(x)
+        assert abs(sympy.N(x - sympy.Float(v, 60), 50)) <= err

@@ -363,26 +363,6 @@ def test_exam_class_set_has_thirty_versions(tmp_path):
 
 # ---------------------------------------------------------------- fast 2-decimal text
 
-def test_fast_two_decimals_agree_with_fmt2():
-    import sympy
-
-    from handcalc.exact import fmt2
-    from handcalc.exercise import build, generate
-    from handcalc.worksheet import Numbers
-
-    exercises = [build(f"worked-{i}") for i in range(1, 11)] + [
-        generate(name, level, seed) for name, family in FAMILIES.items()
-        for level in family.levels for seed in (3, 404)]
-    values = [v for ex in exercises for p in ex.parts
-              for m in [p.answer, *(s.value for s in p.steps)] for r in m for v in r]
-    R = sympy.Rational
-    values += [R(5, 1000), R(-5, 1000), R(1005, 1000), R(1, 200) + R(1, 10**18),
-               R(1, 200) - R(1, 10**18), -sympy.oo, R(0), R(-1, 1000), R(-1, 200),
-               sympy.sqrt(2) / 2, 10 * sympy.exp(-20) / (1 + sympy.exp(-20))]
-    num = Numbers()
-    assert [num.fmt2(v) for v in values] == [fmt2(v) for v in values]
-
-
 def test_fresh_processes_and_this_one_give_the_same_pdf(tmp_path):
     """A fresh `handcalc` compiles the sheet in a forked process, this (test) process
     compiles in turn: every path gives the same bytes."""
