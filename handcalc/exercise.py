@@ -4,7 +4,7 @@ A code is ``FAMILY-LEVEL-SEED`` (``causal-2-4821``) or ``worked-N``. An instance
 drawn from ``random.Random(seed)``; it is accepted when
 
 * no exact answer lies within 0.0005 of a rounding boundary x.xx5, and
-* from level 2 on, every catalogued mistake that changes a part's answer changes its
+* every catalogued mistake that changes a part's answer changes its
   2-decimal answer too.
 
 Otherwise seed + 1 is tried, and so on: the code of the exercise is the seed accepted, so
@@ -242,7 +242,7 @@ def rejection(item: Exercise | Instance) -> str | None:
                 near = near_boundary(entries(exact_value(key))[i])
             if near:
                 return f"part {number} lies within 0.0005 of a rounding boundary"
-    if inst.level is None or inst.level < 2:
+    if inst.level is None:  # the worked set is posed as it is
         return None
     for mistake in FAMILIES[inst.family].mistakes:
         try:

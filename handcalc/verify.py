@@ -9,8 +9,8 @@ narrowing it to one family draws the same exercises of that family. For each exe
 * generates it (``generate`` must terminate) and checks that its code rebuilds the same
   data with a single draw;
 * recomputes every part with the torch kernel (``cross_check``: within 1e-9);
-* checks that no exact answer lies within 0.0005 of a rounding boundary and, from level 2
-  on, that every catalogued mistake that changes an answer changes its 2-decimal form
+* checks that no exact answer lies within 0.0005 of a rounding boundary and that every
+  catalogued mistake that changes an answer changes its 2-decimal form
   (``rejection(ex)`` must be None).
 
 It returns a ``Report`` (per family: instances, parts, largest difference, failures);
@@ -216,7 +216,7 @@ def report_text(report: Report) -> str:
                 "no failures:",
                 "  sympy and torch (float64) agree within 1e-9 on every part;",
                 "  every exact answer keeps 0.0005 away from a rounding boundary;",
-                "  from level 2 on, every catalogued mistake changes the 2-decimal answer."]
+                "  every catalogued mistake that changes an answer changes its 2 decimals."]
     else:
         out.append(f"{len(report.failures)} of {n} exercises failed "
                    f"(in {report.seconds:.1f} s):")

@@ -5,9 +5,8 @@
     Z = A V                                                               (n x d_v)
 
 Level 1: 2 tokens, d = 1, no scaling (d_k = 1). Level 2: 3 tokens, d_k = 2, entries
--1..2. Level 3: 3 or 4 tokens, d_k in {2, 3}, entries -2..2. At level 1 with 2 tokens
-'softmax-columns' and 'mask-transposed' can coincide with other answers; separation is
-enforced from level 2 only.
+-1..2. Level 3: 3 or 4 tokens, d_k in {2, 3}, entries -2..2. Every catalogued mistake
+is told apart at every level; the scaling mistakes apply only where scores are scaled.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@
 
 Level 1: d_k = 4, entries 0..2 (s is a multiple of 1/2). Level 2: d_k in {2, 3},
 entries -2..3. Level 3: d_k in {2, 3, 5, 6}, entries -3..3. The softmax of a single
-score is always 1, so at every level 'no-softmax' and 'exp-not-normalised' are told
-apart from it only when s is not 0 and exp(s) rounds away from 1; the generator
-refuses instances where they are not.
+score is always 1, so 'no-softmax' and 'exp-not-normalised' are told apart from it only
+when s and exp(s) do not round to 1.00; the generator refuses instances where they do.
+Every catalogued mistake is told apart at every level.
 """
 
 from __future__ import annotations

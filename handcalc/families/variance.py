@@ -8,7 +8,8 @@ For q, k in R^{d_k} with independent components, mean 0, Var(q_i) = s_q, Var(k_i
 
 Level 1: unit variances, two d_k that are perfect squares. Level 2: integer variances,
 two d_k. Level 3: three d_k and variances that may be fractions. At level 1 the scaled
-variance (1) equals its square root, so 'var-std-swapped' is not told apart there.
+variance (1) equals its square root, so 'var-std-swapped' leaves part 3 unchanged (it is
+told apart on parts 1 and 2); every mistake that changes an answer is told apart.
 """
 
 from __future__ import annotations
