@@ -243,7 +243,7 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
     except OSError as e:
         raise SpecError(f"{name}: cannot read: {e.strerror or e}") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark, as some editors save, is fine
     except UnicodeDecodeError as e:
         raise SpecError(f"{name}: not UTF-8 text (byte {e.start + 1})") from None
     return parse_spec(text, name)
