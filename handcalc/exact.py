@@ -23,7 +23,7 @@ boundary.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import sympy
@@ -118,10 +118,6 @@ def elementwise(f: Callable[..., sympy.Expr], *ms: Mat) -> Mat:
 
 def add(a: Mat, b: Mat) -> Mat:
     return elementwise(lambda x, y: x + y, a, b)
-
-
-def scale(m: Mat, c: sympy.Expr) -> Mat:
-    return elementwise(lambda x: x * c, m)
 
 
 def hconcat(*ms: Mat) -> Mat:
@@ -336,9 +332,9 @@ def within(v: sympy.Expr, x: sympy.Expr, tol: sympy.Expr = TOL) -> bool:
         return bool(v == x)
     if isinstance(x, Rational) and isinstance(v, Rational):
         return bool(abs(v - x) <= tol)
-    fv, fx = approx(v), approx(x)
+    (fv, ev), (fx, ex) = approx_err(v), approx_err(x)
     gap = abs(fv - fx) - float(tol)
-    if abs(gap) > _band(fv, fx):
+    if abs(gap) > _band(fv, fx) + ev + ex:
         return gap < 0
     d = v - x
     for digits in (30, 80):
@@ -359,8 +355,3 @@ def to_floats(m: Mat) -> list[list[float]]:
     """Nested floats, for the torch kernel and the float screen (never a verdict alone)."""
     return [[approx(v) if isinstance(v, sympy.Basic) else float(v) for v in r] for r in m]
 
-
-def from_sequence(values: Sequence[object], rows: int, cols: int) -> Mat:
-    """A rows x cols Mat from a flat sequence."""
-    vals = list(values)
-    return mat([vals[i * cols:(i + 1) * cols] for i in range(rows)])

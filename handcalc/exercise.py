@@ -29,10 +29,11 @@ import sympy
 
 from handcalc.errors import KernelMismatch, UnknownCode, UnknownPart
 from handcalc.exact import (
-    GUARD,
     NEG_INF,
     Mat,
+    Undecided,
     cents_f,
+    differs_f,
     entries,
     is_finite,
     near_boundary,
@@ -46,14 +47,16 @@ from handcalc.worked import WORKED
 
 MAX_SEED = 10**9
 MAX_CODE_LENGTH = 40
+SEED_TRIES = 2000
+KERNEL_TOL = 1e-9
+# what a float screen may raise where only the exact computation can tell
+SCREEN_ERRORS = (ZeroDivisionError, ValueError, OverflowError, Undecided)
 
 
 def shown(text: str, limit: int = 24) -> str:
     """Typed text as quoted in a message: cut to `limit` characters."""
     text = str(text)
     return text if len(text) <= limit else text[:limit] + "..."
-SEED_TRIES = 2000
-KERNEL_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -201,15 +204,11 @@ def differs(a: Mat, b: Mat) -> bool:
     return False
 
 
-SCREEN_ERRORS = (NotApplicable, ZeroDivisionError, ValueError, OverflowError)
-
-
 def _screen_same2(wrong: Mat, right: Mat) -> bool | None:
     """From floats: True when two different values show the same at 2 decimals, False
     when they are told apart, None when only exact values can say."""
     if shape(wrong) != shape(right):
         return False
-    apart = False
     for w, r in zip(entries(wrong), entries(right), strict=True):
         if w == r == -math.inf:
             continue
@@ -220,20 +219,16 @@ def _screen_same2(wrong: Mat, right: Mat) -> bool | None:
             return None
         if cw != cr:
             return False
-        apart = apart or abs(w - r) > GUARD * max(1.0, abs(w), abs(r))
-    return True if apart else None
+    return True if differs_f(wrong, right) else None
 
 
 def rejection(item: Exercise | Instance) -> str | None:
     """Why an instance is not fit to be an exercise, or None when it is."""
-    inst = item.instance if isinstance(item, Exercise) else item
-    screen = compute(inst, numeric=True).results
-    exact: dict[str, Mat] = {}
+    ex = item if isinstance(item, Exercise) else Exercise(item)
+    inst, screen = ex.instance, ex.approx
 
     def exact_value(key: str) -> Mat:
-        if not exact:
-            exact.update(compute(inst).results)
-        return exact[key]
+        return ex.by_key(key).answer  # solves exactly once, kept on ex
 
     for number, key in enumerate(inst.ask, 1):
         for i, f in enumerate(entries(screen[key])):
@@ -313,9 +308,9 @@ def generate(name: str, level: int, seed: int) -> Exercise:
         raise UnknownCode(f"{name} has levels {', '.join(map(str, family.levels))}, "
                           f"not {level}")
     for s in range(seed, seed + SEED_TRIES):
-        inst = draw(name, level, s % MAX_SEED)
-        if rejection(inst) is None:
-            return assemble(inst)
+        ex = assemble(draw(name, level, s % MAX_SEED))
+        if rejection(ex) is None:
+            return ex  # keeps the float screen (and any exact solve) rejection made
     raise RuntimeError(f"no acceptable {name} exercise at level {level} near seed {seed}")
 
 

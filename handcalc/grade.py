@@ -40,7 +40,7 @@ from handcalc.exact import (
     within,
     within_f,
 )
-from handcalc.exercise import Exercise, compute, differs, usable
+from handcalc.exercise import SCREEN_ERRORS, Exercise, compute, differs, usable
 from handcalc.mistakes import CATALOGUE, Mistake
 from handcalc.work import NotApplicable, Work
 
@@ -49,7 +49,6 @@ CARRIED = "carried-forward"
 ROUNDED = "rounded-intermediates"
 
 _FAILED = (NotApplicable, ZeroDivisionError, ValueError, TypeError)
-_SCREEN_FAILED = (ZeroDivisionError, ValueError, OverflowError, Undecided)
 _CACHE_SIZE = 4096
 
 
@@ -128,7 +127,7 @@ class _Paths:
                                              rounded=rounded, prior=prior, numeric=True)
             except NotApplicable:
                 self._screens[key] = None
-            except _SCREEN_FAILED as e:
+            except SCREEN_ERRORS as e:
                 self._screens[key] = Undecided(e)
         return self._screens[key]
 

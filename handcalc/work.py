@@ -43,7 +43,6 @@ class Step:
 
     label: str
     value: Mat
-    note: str = ""
 
 
 def _float_mat(m: Mat) -> Mat:
@@ -62,7 +61,6 @@ class Work:
         self.steps: dict[str, tuple[Step, ...]] = {}
         self._pending: list[Step] = []
         self._touched = False
-        self._given: dict[int, Mapping[str, Mat]] = {}
 
     # -- the kit
     def num(self, x: Any) -> Any:
@@ -82,10 +80,7 @@ class Work:
         """The instance's given matrices, in this work's kind of number."""
         if not self.numeric:
             return inst.given
-        key = id(inst)
-        if key not in self._given:
-            self._given[key] = {k: _float_mat(v) for k, v in inst.given.items()}
-        return self._given[key]
+        return {k: _float_mat(v) for k, v in inst.given.items()}
 
     def has(self, mistake_id: str) -> bool:
         if self.mistake == mistake_id:
@@ -101,8 +96,8 @@ class Work:
             return value
         return elementwise(round2_f if self.numeric else round2, value)
 
-    def show(self, label: str, value: Mat, note: str = "") -> Mat:
-        self._pending.append(Step(label, value, note))
+    def show(self, label: str, value: Mat) -> Mat:
+        self._pending.append(Step(label, value))
         return self._carry(value)
 
     def result(self, key: str, value: Mat, label: str | None = None) -> Mat:
