@@ -37,7 +37,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -297,6 +297,20 @@ def read_rows(path: str | os.PathLike[str]
 # ---------------------------------------------------------------- grading
 
 
+def _remembered(cache: dict[str, Any], key: str, make: Callable[[str], Any]) -> Any:
+    """make(key), computed once per key; a HandcalcError is remembered and raised again."""
+    found = cache.get(key)
+    if found is None:
+        try:
+            found = make(key)
+        except HandcalcError as e:
+            found = e
+        cache[key] = found
+    if isinstance(found, HandcalcError):
+        raise found
+    return found
+
+
 class ClassGrader:
     """Grades rows with caches shared by every learner (see the module docstring)."""
 
@@ -308,31 +322,16 @@ class ClassGrader:
         self.grade_calls = 0
 
     def exercise(self, code: str) -> Exercise:
-        key = code.strip().lower()
-        found = self._exercises.get(key)
-        if found is None:
+        def make(key: str) -> Exercise:
             try:
-                found = build(key)
-            except HandcalcError as e:
-                found = e
+                return build(key)
             except RuntimeError as e:  # no acceptable instance near that seed
-                found = SpecError(f"cannot build '{code}': {e}")
-            self._exercises[key] = found
-        if isinstance(found, HandcalcError):
-            raise found
-        return found
+                raise SpecError(f"cannot build '{code}': {e}") from None
+
+        return _remembered(self._exercises, code.strip().lower(), make)
 
     def parse(self, text: str) -> Mat:
-        found = self._parsed.get(text)
-        if found is None:
-            try:
-                found = parse_answer(text)
-            except HandcalcError as e:
-                found = e
-            self._parsed[text] = found
-        if isinstance(found, HandcalcError):
-            raise found
-        return found
+        return _remembered(self._parsed, text, parse_answer)
 
     def check(self, raw: RawRow) -> Submission | Invalid:
         f = raw.fields
