@@ -41,6 +41,16 @@ def exercise(name, level, seed):
     return generate(name, level, seed)
 
 
+def told_apart(ex, mistake):
+    """(part, mistaken value) for each part whose answer `mistake` changes at 2 decimals."""
+    results = mistaken(ex.instance, mistake) or {}
+    for part in ex.parts:
+        wrong = results.get(part.key)
+        if (wrong is not None and usable(wrong) and differs(wrong, part.answer)
+                and not same2(wrong, part.answer)):
+            yield part, wrong
+
+
 def cases(name, mistake):
     """(exercise, part, typed answer, mistaken value) where `mistake` changes the 2-dp
     answer: every such part of the instances of SEEDS x LEVELS, else the first CASES of
@@ -50,15 +60,8 @@ def cases(name, mistake):
         for seed in seeds:
             for level in LEVELS:
                 ex = exercise(name, level, seed)
-                results = mistaken(ex.instance, mistake)
-                if results is None:
-                    continue
-                for part in ex.parts:
-                    wrong = results.get(part.key)
-                    if (wrong is None or not usable(wrong) or not differs(wrong, part.answer)
-                            or same2(wrong, part.answer)):
-                        continue
-                    found.append((ex, part, elementwise(round2, wrong), wrong))
+                found.extend((ex, part, elementwise(round2, wrong), wrong)
+                             for part, wrong in told_apart(ex, mistake))
                 if cap and len(found) >= cap:
                     return found
         if found:
@@ -98,14 +101,9 @@ def test_typed_mistake_is_diagnosed(name, mistake):
 def test_worked_set_mistakes_are_diagnosed(n):
     ex = build(f"worked-{n}")
     for mistake in ex.family.mistakes:
-        results = mistaken(ex.instance, mistake)
-        if results is None or (ex.family.name, mistake) in NEVER_DIAGNOSED:
+        if (ex.family.name, mistake) in NEVER_DIAGNOSED:
             continue
-        for part in ex.parts:
-            wrong = results.get(part.key)
-            if (wrong is None or not usable(wrong) or not differs(wrong, part.answer)
-                    or same2(wrong, part.answer)):
-                continue
+        for part, wrong in told_apart(ex, mistake):
             v = grade(ex, part.number, elementwise(round2, wrong))
             assert not v.correct and v.diagnosis is not None, (mistake, part.number)
             if v.diagnosis.mistake.id != mistake:
