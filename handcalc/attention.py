@@ -12,16 +12,11 @@ happens. Used by every family that computes attention.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from handcalc.exact import Mat, col, elementwise, matmul, shape, total, transpose
+from handcalc.text import msg
 from handcalc.work import Work
 
 Visible = tuple[tuple[bool, ...], ...]
-
-
-def scale_text(d_k: int) -> str:
-    return f"sqrt({d_k})"
 
 
 def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
@@ -29,7 +24,7 @@ def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
     if w.has("k-not-transposed"):
         if shape(Q)[1] != shape(K)[0] or shape(Q) != shape(K):
             w.not_applicable()
-        raw = w.show("Q K (K not transposed)", matmul(Q, K))  # (n x d) @ (d x n)
+        raw = w.show(msg("step.qk_not_transposed"), matmul(Q, K))  # (n x d) @ (d x n)
     else:
         raw = w.show("Q K^T", matmul(Q, transpose(K)))  # (n_q x d) @ (d x n_k)
     if not scaled or d_k == 1:
@@ -40,10 +35,10 @@ def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
     if w.has("no-scale"):
         return raw
     if w.has("div-dk"):
-        return w.show(f"S = QK^T / {d_k}", elementwise(lambda x: x / d_k, raw))
+        return w.show(f"S = (Q K^T) / {d_k}", elementwise(lambda x: x / d_k, raw))
     if w.has("mul-sqrt-dk"):
-        return w.show(f"S = QK^T * sqrt({d_k})", elementwise(lambda x: x * root, raw))
-    return w.show(f"S = QK^T / sqrt({d_k})", elementwise(lambda x: x / root, raw))
+        return w.show(f"S = Q K^T sqrt({d_k})", elementwise(lambda x: x * root, raw))
+    return w.show(f"S = (Q K^T) / sqrt({d_k})", elementwise(lambda x: x / root, raw))
 
 
 def causal_visible(n: int) -> Visible:
@@ -64,10 +59,10 @@ def apply_mask(w: Work, S: Mat, visible: Visible) -> Mat:
 
 
 def _softmax_rows(w: Work, S: Mat, *, normalise: bool = True) -> Mat:
-    exps = w.show("exp(S) (row by row)", elementwise(w.exp, S))
+    exps = w.show(msg("step.exp_rows"), elementwise(w.exp, S))
     if not normalise:
         return exps
-    sums = w.show("row sums of exp(S)", col(total(r) for r in exps))
+    sums = w.show(msg("step.row_sums"), col(total(r) for r in exps))
     return tuple(tuple(e / s for e in r) for r, (s,) in zip(exps, sums, strict=True))
 
 
@@ -94,7 +89,3 @@ def masked_softmax(w: Work, S_masked: Mat, S_unmasked: Mat, visible: Visible) ->
 def output(w: Work, A: Mat, V: Mat) -> Mat:
     """Z = A V: row i is sum_j a_ij v_j."""
     return matmul(A, V)  # (n_q x n_k) @ (n_k x d_v)
-
-
-def weights_text(visible: Sequence[bool]) -> str:
-    return ", ".join(str(j + 1) for j, v in enumerate(visible) if v)

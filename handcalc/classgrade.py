@@ -463,12 +463,12 @@ def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSumma
             wrong = [g for g in rows if not g.correct]
             mistakes = Counter(g.mistake for g in wrong if g.mistake)
             summaries.append(PartSummary(
-                number, ex.part(number).prompt, len(rows), sum(g.correct for g in rows),
+                number, str(ex.part(number).prompt), len(rows), sum(g.correct for g in rows),
                 {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)},
-                tuple(MistakeCount(m, CATALOGUE[m].title, n)
+                tuple(MistakeCount(m, str(CATALOGUE[m].title), n)
                       for m, n in sorted(mistakes.items(), key=lambda x: (-x[1], x[0]))),
                 sum(1 for g in wrong if not g.mistake)))
-        out.append(ExerciseSummary(code, ex.title, tuple(summaries)))
+        out.append(ExerciseSummary(code, str(ex.title), tuple(summaries)))
     return tuple(out)
 
 
@@ -573,7 +573,7 @@ def render_csv(report: ClassReport) -> str:
         lines.append((r.line, [r.line, r.learner, r.code, r.part, r.text,
                                "correct" if g.correct else "incorrect", _num(g.score),
                                g.accepted_by or "", d.mistake.id if d else "",
-                               d.text() if d else "", "yes" if g.counted else "no", g.note]))
+                               str(d.text()) if d else "", "yes" if g.counted else "no", g.note]))
     for i in report.invalid:
         lines.append((i.line, [i.line, i.learner, i.code, i.part, i.answer, "invalid", "",
                                "", "", "", "no", i.reason]))

@@ -3,6 +3,10 @@
 Library errors are typed (handcalc.errors); this module turns them into a one-line
 message on stderr and an exit code (2 for bad input). torch is imported only by the
 commands that cross-check (new, solve); check and show never import it.
+
+Every command that prints words takes ``--lang zh|en`` (``lang_option``); without it the
+language comes from HANDCALC_LANG or the locale (handcalc.text.resolve_lang). Terminal
+text falls back to ASCII where standard output cannot carry Unicode.
 """
 
 from __future__ import annotations
@@ -16,8 +20,49 @@ from typing import Any
 import click
 
 from handcalc.errors import HandcalcError
+from handcalc.text import LANGS, Msg, render, resolve_lang
 
 EXIT_CORRECT, EXIT_INCORRECT, EXIT_INVALID = 0, 1, 2
+_LANG_KEY = "handcalc.lang"
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    ctx.find_root().meta[_LANG_KEY] = resolve_lang(value)
+
+
+def lang_option(f: Any) -> Any:
+    """`--lang zh|en`: the language of the words a command prints."""
+    return click.option("--lang", type=click.Choice(LANGS), default=None, expose_value=False,
+                        is_eager=True, callback=_set_lang,
+                        help="Language of the output: zh or en (default: HANDCALC_LANG, "
+                             "else the locale, else en).")(f)
+
+
+def current_lang() -> str:
+    """The language chosen for this command (see lang_option)."""
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_root().meta.get(_LANG_KEY) if ctx is not None else None
+    return chosen or resolve_lang()
+
+
+def stream_target(err: bool = False) -> str:
+    """'unicode', or 'ascii' when the stream's encoding cannot carry our characters."""
+    from handcalc.render import terminal_target
+
+    stream = sys.stderr if err else sys.stdout
+    return terminal_target(getattr(stream, "encoding", None))
+
+
+def error_text(e: HandcalcError) -> str:
+    """An error's one-line message in the chosen language."""
+    what = e.args[0] if e.args else ""
+    try:
+        lang = current_lang()
+    except HandcalcError:
+        lang = "en"
+    if isinstance(what, Msg):
+        return render(what, lang, stream_target(err=True))
+    return str(e)
 
 
 # Commands that live in their own modules, imported only when named (or listed by
@@ -53,7 +98,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except HandcalcError as e:
-            click.echo(f"handcalc: {e}", err=True)
+            click.echo(f"handcalc: {error_text(e)}", err=True)
             ctx.exit(e.exit_code)
 
 
@@ -65,9 +110,9 @@ def print_exercise(ex: Any, as_json: bool) -> None:
     from handcalc.render import exercise_dict, exercise_text
 
     if as_json:
-        emit_json(exercise_dict(ex))
+        emit_json(exercise_dict(ex, lang=current_lang()))
     else:
-        click.echo(exercise_text(ex))
+        click.echo(exercise_text(ex, current_lang(), stream_target()))
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["--help"]})
@@ -80,11 +125,12 @@ def cli() -> None:
 
 
 @cli.command()
+@lang_option
 def families() -> None:
     """List the exercise families and what they ask."""
     from handcalc.render import families_text
 
-    click.echo(families_text())
+    click.echo(families_text(current_lang(), stream_target()))
 
 
 @cli.command()
@@ -94,6 +140,7 @@ def families() -> None:
 @click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=None,
               help="Seed of the random draw (default: a fresh one).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@lang_option
 def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
     """A fresh exercise of FAMILY and its code (answers checked with torch)."""
     from handcalc.exercise import cross_check, generate
@@ -109,6 +156,7 @@ def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object (given data, parts, exact and rounded answers).")
+@lang_option
 def show(code: str, as_json: bool) -> None:
     """The exercise for CODE."""
     from handcalc.exercise import build
@@ -119,6 +167,7 @@ def show(code: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every step.")
+@lang_option
 def solve(code: str, as_json: bool) -> None:
     """The worked solution of CODE, every step, checked against torch."""
     from handcalc.exercise import build, cross_check
@@ -127,9 +176,10 @@ def solve(code: str, as_json: bool) -> None:
     ex = build(code)
     worst = cross_check(ex)
     if as_json:
-        emit_json({**exercise_dict(ex, steps=True), "torch_max_difference": worst})
+        emit_json({**exercise_dict(ex, steps=True, lang=current_lang()),
+                   "torch_max_difference": worst})
     else:
-        click.echo(solution_text(ex, worst))
+        click.echo(solution_text(ex, worst, current_lang(), stream_target()))
 
 
 def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
@@ -157,6 +207,7 @@ def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
                    "Repeat for several parts.")
 @click.option("--strict", is_flag=True, help="Accept only the exact path.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@lang_option
 def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
           strict: bool, as_json: bool) -> None:
     """Grade ANSWER to PART of exercise CODE, to 2 decimal places.
@@ -175,9 +226,9 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     verdict = grade(ex, part, parse_answer(" ".join(answer)), prior=_parse_prior(prior),
                     strict=strict)
     if as_json:
-        emit_json(verdict_dict(verdict))
+        emit_json(verdict_dict(verdict, current_lang()))
     else:
-        click.echo(verdict_text(verdict))
+        click.echo(verdict_text(verdict, current_lang(), stream_target()))
     sys.exit(EXIT_CORRECT if verdict.correct else EXIT_INCORRECT)
 
 

@@ -42,6 +42,7 @@ from handcalc.exact import (
     shape,
 )
 from handcalc.families import FAMILIES, Family, Instance, get_family
+from handcalc.text import Msg
 from handcalc.work import NotApplicable, Step, Work
 from handcalc.worked import WORKED
 
@@ -63,7 +64,7 @@ def shown(text: str, limit: int = 24) -> str:
 class Part:
     number: int
     key: str
-    prompt: str
+    prompt: Msg
     answer: Mat
     steps: tuple[Step, ...]
 
@@ -92,11 +93,11 @@ class Exercise:
         return self.instance.given
 
     @property
-    def title(self) -> str:
+    def title(self) -> Msg:
         return self.family.title
 
     @property
-    def statement(self) -> str:
+    def statement(self) -> Msg:
         return self.family.statement(self.instance)
 
     @property
@@ -112,7 +113,7 @@ class Exercise:
         """Every asked quantity computed in floats (the screen; never shown as a key)."""
         return compute(self.instance, numeric=True).results
 
-    def prompt(self, number: int) -> str:
+    def prompt(self, number: int) -> Msg:
         return self.family.prompt(self.instance, self.keys[number - 1])
 
     def by_key(self, key: str) -> Part:

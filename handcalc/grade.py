@@ -42,6 +42,7 @@ from handcalc.exact import (
 )
 from handcalc.exercise import SCREEN_ERRORS, Exercise, compute, differs, usable
 from handcalc.mistakes import CATALOGUE, Mistake
+from handcalc.text import Msg, msg
 from handcalc.work import NotApplicable, Work
 
 EXACT = "exact"
@@ -57,8 +58,8 @@ class Diagnosis:
     mistake: Mistake
     part: int
 
-    def text(self) -> str:
-        return f"part {self.part} {self.mistake.explanation}"
+    def text(self) -> Msg:
+        return msg("diagnosis.text", part=self.part, explanation=self.mistake.explanation)
 
 
 @dataclass(frozen=True)

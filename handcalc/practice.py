@@ -151,14 +151,16 @@ def session_exercises(families: Sequence[str], level: int, count: int,
 # ---------------------------------------------------------------- text
 
 
-def part_solution_text(part: Part) -> str:
+def part_solution_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
     """The worked solution of one part: its steps, exact answer and 2-decimal answer."""
     from handcalc.render import labelled, pretty_lines, rounded_lines
+    from handcalc.text import render, tr
 
-    out = [f"Worked solution of part {part.number}: {part.prompt}"]
-    out += [labelled(step.label, rounded_lines(step.value)) for step in part.steps]
-    out.append(labelled("exact", pretty_lines(part.answer)))
-    out.append(labelled("answer", rounded_lines(part.answer)))
+    out = [f"Worked solution of part {part.number}: {render(part.prompt, lang, target)}"]
+    out += [labelled(render(step.label, lang, target), rounded_lines(step.value, target))
+            for step in part.steps]
+    out.append(labelled(tr("solution.exact", lang, target), pretty_lines(part.answer, target)))
+    out.append(labelled(tr("solution.answer", lang, target), rounded_lines(part.answer, target)))
     return "\n".join(out)
 
 

@@ -3,6 +3,7 @@
 A family's ``compute(instance, work)`` does its exact math through a ``Work``:
 
 * ``work.show(label, value)`` records an intermediate that the worked solution shows
+  (``label`` is a handcalc.text Msg, or a str of neutral math such as ``"Q K^T"``)
   (in rounded mode the value continues rounded to 2 decimals, as a learner copying
   the worked solution would carry it);
 * ``work.result(key, value)`` ends a quantity that a part may ask for; when the
@@ -31,6 +32,7 @@ from typing import Any
 import sympy
 
 from handcalc.exact import NEG_INF, Mat, elementwise, round2, round2_f, to_exact, to_floats
+from handcalc.text import Math, Msg
 
 
 class NotApplicable(Exception):
@@ -39,10 +41,16 @@ class NotApplicable(Exception):
 
 @dataclass(frozen=True)
 class Step:
-    """One shown intermediate: a label such as 'S = QK^T / sqrt(2)' and its value."""
+    """One shown intermediate: its label (words or math) and value; ``name`` is the
+    quantity's key when the step is a result (e.g. "A" for the weights)."""
 
-    label: str
+    label: Msg | Math
     value: Mat
+    name: str | None = None
+
+
+def as_label(label: Msg | Math | str) -> Msg | Math:
+    return Math(label) if isinstance(label, str) else label
 
 
 def _float_mat(m: Mat) -> Mat:
@@ -96,13 +104,13 @@ class Work:
             return value
         return elementwise(round2_f if self.numeric else round2, value)
 
-    def show(self, label: str, value: Mat) -> Mat:
-        self._pending.append(Step(label, value))
+    def show(self, label: Msg | Math | str, value: Mat) -> Mat:
+        self._pending.append(Step(as_label(label), value))
         return self._carry(value)
 
-    def result(self, key: str, value: Mat, label: str | None = None) -> Mat:
+    def result(self, key: str, value: Mat, label: Msg | Math | str | None = None) -> Mat:
         if label is not None:
-            self._pending.append(Step(label, value))
+            self._pending.append(Step(as_label(label), value, key))
         self.results[key] = value
         self.affected[key] = self._touched or any(k in self.prior for k in self.results)
         self.steps[key] = tuple(self._pending)

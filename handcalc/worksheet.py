@@ -337,7 +337,7 @@ def _heat(part: Any) -> Heat | None:
         return make(part.answer, -1)
     for i in range(len(part.steps) - 1, -1, -1):
         value = part.steps[i].value
-        if part.steps[i].label.split(" =")[0].strip() in HEAT_KEYS and len(value[0]) > 1:
+        if part.steps[i].name in HEAT_KEYS and len(value[0]) > 1:
             return make(value, i)
     return None
 
@@ -351,11 +351,11 @@ def _light_dict(ex: Any) -> dict[str, Any]:
     inst = ex.instance
     return {
         "code": ex.code, "family": inst.family, "level": inst.level, "seed": inst.seed,
-        "title": ex.title, "statement": ex.statement, "params": params_dict(ex),
-        "parts": [{"part": p.number, "key": p.key, "prompt": p.prompt, "kind": p.kind,
+        "title": str(ex.title), "statement": str(ex.statement), "params": params_dict(ex),
+        "parts": [{"part": p.number, "key": p.key, "prompt": str(p.prompt), "kind": p.kind,
                    "shape": [len(p.answer), len(p.answer[0])],
                    "rounded": nested(p.answer, fmt2),
-                   "steps": [{"label": s.label, "rounded": [[fmt2(v) for v in r]
+                   "steps": [{"label": str(s.label), "rounded": [[fmt2(v) for v in r]
                                                             for r in s.value]}
                              for s in p.steps]}
                   for p in ex.parts],

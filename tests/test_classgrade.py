@@ -106,7 +106,7 @@ def test_markdown_summary_on_stdout_by_default(corpus):
     md = result.stdout
     assert md.startswith("# Class report: good.csv")
     assert "## worked-4: Attention to selected keys" in md
-    assert "| 1 | 4 | 1 | 25% | 0 | 0 | forgot sqrt(d_k) (2), divided by d_k (1) |" in md
+    assert "| 1 | 4 | 1 | 25% | 0 | 0 | forgot √d_k (2), divided by d_k (1) |" in md
     assert "| 2 | 3 | 2 | 67% | 1 | 0 | unrecognised (1) |" in md
     assert "## Learners" in md and "| bob | 2 | 3 | 2 | 2 | 0 |" in md
 

@@ -7,6 +7,7 @@ from sympy import Rational, exp
 
 from handcalc import attention as att
 from handcalc.exact import Undecided, mat, round2_f, to_floats
+from handcalc.text import Math, msg
 from handcalc.work import NotApplicable, Work
 
 
@@ -27,8 +28,8 @@ def run(w):
 
 def test_steps_are_grouped_by_result():
     w = run(Work())
-    assert [s.label for s in w.steps["S"]] == ["Q K^T"]
-    assert [s.label for s in w.steps["A"]] == ["exp(S) (row by row)", "row sums of exp(S)"]
+    assert [s.label for s in w.steps["S"]] == [Math("Q K^T")]
+    assert [s.label for s in w.steps["A"]] == [msg("step.exp_rows"), msg("step.row_sums")]
     assert w.results["A"][1][0] == exp(2) / (exp(2) + exp(4))
 
 

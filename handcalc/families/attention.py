@@ -12,27 +12,29 @@ Scores are kept within |S| <= 4 so that exponentials stay calculator-sized.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from typing import Any
 
 from handcalc import attention as att
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.text import Msg, msg
 from handcalc.work import Work
 
 
-def scaling_text(params: dict[str, Any]) -> str:
+def scaling(params: Mapping[str, Any]) -> Msg:
+    """How the scores are scaled, as the statement says it."""
     if params.get("scaled", True) and params["d_k"] != 1:
-        return f"d_k = {params['d_k']}, so S = QK^T / sqrt({params['d_k']})"
-    return "no scaling (d_k = 1 in S = QK^T / sqrt(d_k))"
+        return msg("scaling.scaled", d_k=params["d_k"])
+    return msg("scaling.none")
 
 
 class Attention(Family):
     name = "attention"
-    title = "Scaled dot-product attention"
-    summary = "S = QK^T/sqrt(d_k), A = softmax(S) by rows and Z = AV for 2 to 4 tokens"
+    row_softmax = True
     quantities = (
-        Quantity("S", "the score matrix S"),
-        Quantity("A", "the attention weights A = softmax(S), row by row"),
-        Quantity("Z", "the output Z = A V"),
+        Quantity("S", "attention.q.S"),
+        Quantity("A", "q.A_rows"),
+        Quantity("Z", "q.Z"),
     )
     mistakes = ("no-scale", "div-dk", "mul-sqrt-dk", "k-not-transposed", "softmax-columns",
                 "no-softmax", "exp-not-normalised")
@@ -56,14 +58,13 @@ class Attention(Family):
         return Draw({"Q": Q, "K": K, "V": V}, {"d_k": d_k, "scaled": scaled},
                     ("S", "A", "Z"))
 
-    def statement(self, inst: Instance) -> str:
-        return f"Self-attention over {len(inst.given['Q'])} tokens with " \
-               f"{scaling_text(dict(inst.params))}. Compute:"
+    def statement(self, inst: Instance) -> Msg:
+        return msg("attention.statement", n=len(inst.given["Q"]), scaling=scaling(inst.params))
 
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params
         S = w.result("S", att.scores(w, g["Q"], g["K"], p["d_k"], scaled=p["scaled"]))
-        A = w.result("A", att.softmax(w, S), label="A = softmax(S), row by row")  # (n x n)
+        A = w.result("A", att.softmax(w, S), label=msg("step.softmax_rows"))  # (n x n)
         w.result("Z", att.output(w, A, g["V"]), label="Z = A V")  # (n x d_v)
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:

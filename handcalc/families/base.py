@@ -4,6 +4,11 @@ A family draws an instance's given data from ``(random.Random, level)``, states 
 question, computes every quantity exactly through a ``Work`` (see handcalc.work), and
 recomputes the asked quantities with the torch kernel it is handed (it never imports
 torch itself). It knows nothing of parsing, grading or rendering.
+
+Its words are message ids (handcalc.text), never sentences: ``<name>.title``,
+``<name>.summary``, the statement it builds with ``msg``, and each Quantity's prompt id,
+filled from ``args(instance)`` (the instance's params unless the family adds to them).
+The texts live in handcalc/locale/<lang>/<name>.po.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from handcalc.exact import Mat, mat
+from handcalc.text import Msg, msg
 from handcalc.work import Work
 
 
 @dataclass(frozen=True)
 class Quantity:
-    """Something a part can ask for: its key and its question (a format string over
-    the instance's params). The answer's shape follows from the computed value."""
+    """Something a part can ask for: its key and the message id of its question (filled
+    from the family's ``args``). The answer's shape follows from the computed value."""
 
     key: str
     prompt: str
@@ -56,16 +62,23 @@ class Family:
     """Base class: subclasses set the class attributes and implement the four methods."""
 
     name: ClassVar[str]
-    title: ClassVar[str]
-    summary: ClassVar[str]
     levels: ClassVar[tuple[int, ...]] = (1, 2, 3)
     quantities: ClassVar[tuple[Quantity, ...]]
     mistakes: ClassVar[tuple[str, ...]] = ()
+    row_softmax: ClassVar[bool] = False  # whether its exercises take a softmax by rows
+
+    @property
+    def title(self) -> Msg:
+        return msg(f"{self.name}.title")
+
+    @property
+    def summary(self) -> Msg:
+        return msg(f"{self.name}.summary")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         raise NotImplementedError
 
-    def statement(self, inst: Instance) -> str:
+    def statement(self, inst: Instance) -> Msg:
         raise NotImplementedError
 
     def compute(self, inst: Instance, w: Work) -> None:
@@ -81,8 +94,12 @@ class Family:
                 return q
         raise KeyError(key)
 
-    def prompt(self, inst: Instance, key: str) -> str:
-        return self.quantity(key).prompt.format(**inst.params)
+    def args(self, inst: Instance) -> dict[str, Any]:
+        """The arguments of the family's messages: the params, plus what a family adds."""
+        return dict(inst.params)
+
+    def prompt(self, inst: Instance, key: str) -> Msg:
+        return msg(self.quantity(key).prompt, **self.args(inst))
 
 
 def rand_mat(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> Mat:

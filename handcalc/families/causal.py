@@ -15,19 +15,19 @@ import random
 from typing import Any
 
 from handcalc import attention as att
-from handcalc.families.attention import scaling_text
+from handcalc.families.attention import scaling
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.text import Msg, msg
 from handcalc.work import Work
 
 
 class Causal(Family):
     name = "causal"
-    title = "Causal mask"
-    summary = "masked scores with -inf above the diagonal, the weights and the output"
+    row_softmax = True
     quantities = (
-        Quantity("S", "the masked score matrix S, with -inf in the masked entries"),
-        Quantity("A", "the attention weights A = softmax(S), row by row"),
-        Quantity("Z", "the output Z = A V"),
+        Quantity("S", "causal.q.S"),
+        Quantity("A", "q.A_rows"),
+        Quantity("Z", "q.Z"),
     )
     mistakes = ("no-scale", "div-dk", "mul-sqrt-dk", "mask-zero", "mask-after-softmax",
                 "mask-transposed", "no-mask", "softmax-columns")
@@ -49,17 +49,16 @@ class Causal(Family):
         return Draw({"Q": Q, "K": K, "V": V}, {"d_k": d_k, "scaled": scaled},
                     ("S", "A", "Z"))
 
-    def statement(self, inst: Instance) -> str:
-        return (f"Causal self-attention over {len(inst.given['Q'])} tokens (position i "
-                f"sees positions <= i) with {scaling_text(dict(inst.params))}. Compute:")
+    def statement(self, inst: Instance) -> Msg:
+        return msg("causal.statement", n=len(inst.given["Q"]), scaling=scaling(inst.params))
 
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params
         visible = att.causal_visible(len(g["Q"]))
         S0 = att.scores(w, g["Q"], g["K"], p["d_k"], scaled=p["scaled"])  # (n x n)
-        S = w.result("S", att.apply_mask(w, S0, visible), label="masked S (-inf where j > i)")
+        S = w.result("S", att.apply_mask(w, S0, visible), label=msg("causal.step.masked"))
         A = w.result("A", att.masked_softmax(w, S, S0, visible),
-                     label="A = softmax(S), row by row")  # (n x n)
+                     label=msg("step.softmax_rows"))  # (n x n)
         w.result("Z", att.output(w, A, g["V"]), label="Z = A V")  # (n x d_v)
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from handcalc.exact import hconcat, matmul, vconcat
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.text import ListOf, Math, Msg, msg
 from handcalc.work import Work
 
 
@@ -23,11 +24,9 @@ def head_names(inst: Instance) -> list[str]:
 
 class Concat(Family):
     name = "concat"
-    title = "Concatenating heads"
-    summary = "head outputs concatenated along features, then multiplied by W^O"
     quantities = (
-        Quantity("C", "the concatenation [Z1 || ... || Zh] along the feature axis"),
-        Quantity("out", "Z_final = [Z1 || ... || Zh] W^O"),
+        Quantity("C", "concat.q.C"),
+        Quantity("out", "concat.q.out"),
     )
     mistakes = ("concat-order", "concat-rows", "no-wo")
 
@@ -44,10 +43,10 @@ class Concat(Family):
         given["W^O"] = WO
         return Draw(given, {"h": h}, ("C", "out"))
 
-    def statement(self, inst: Instance) -> str:
+    def statement(self, inst: Instance) -> Msg:
         names = head_names(inst)
-        return (f"{len(names)} heads produce {', '.join(names)}; the output projection is "
-                f"W^O. Compute:")
+        return msg("concat.statement", h=len(names),
+                   names=ListOf(tuple(Math(f"Z_{n[1:]}") for n in names)))
 
     def compute(self, inst: Instance, w: Work) -> None:
         g = w.given(inst)
@@ -55,13 +54,13 @@ class Concat(Family):
         if w.has("concat-order"):
             heads = heads[::-1]
         C = vconcat(*heads) if w.has("concat-rows") else hconcat(*heads)  # (n x h*d_h)
-        C = w.result("C", C, label="[Z1 || ... || Zh]")
+        C = w.result("C", C, label="[Z_1 || dots || Z_h]")
         if w.has("no-wo"):
             w.result("out", C)
             return
         if len(C[0]) != len(g["W^O"]):
             w.not_applicable()
-        w.result("out", matmul(C, g["W^O"]), label="Z_final = C W^O")  # (n x d_model)
+        w.result("out", matmul(C, g["W^O"]), label='Z_"final" = C W^O')  # (n x d_model)
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         out = k.concat_heads([inst.given[n] for n in head_names(inst)], inst.given["W^O"])

@@ -13,6 +13,7 @@ from typing import Any
 
 from handcalc.exact import scalar
 from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.text import Msg, msg
 from handcalc.work import Work
 
 _SQUARE_DK = (16, 25, 36, 64, 100, 144)
@@ -21,12 +22,10 @@ _OTHER_DK = (8, 12, 20, 24, 32, 40, 48, 80, 96, 128)
 
 class Heads(Family):
     name = "heads"
-    title = "Splitting heads"
-    summary = "d_model split into h heads: d_k per head and the scale sqrt(d_k)"
     quantities = (
-        Quantity("d_k", "d_k, the dimension per head"),
-        Quantity("sqrt_dk", "the scaling factor sqrt(d_k)"),
-        Quantity("inv_sqrt_dk", "the factor 1/sqrt(d_k) that multiplies QK^T"),
+        Quantity("d_k", "heads.q.d_k"),
+        Quantity("sqrt_dk", "heads.q.sqrt_dk"),
+        Quantity("inv_sqrt_dk", "heads.q.inv_sqrt_dk"),
     )
     mistakes = ("dk-is-dmodel",)
 
@@ -36,9 +35,8 @@ class Heads(Family):
         ask = ("d_k", "sqrt_dk") + (("inv_sqrt_dk",) if level == 3 else ())
         return Draw({}, {"d_model": d_k * h, "h": h}, ask)
 
-    def statement(self, inst: Instance) -> str:
-        p = inst.params
-        return f"A model with d_model = {p['d_model']} uses h = {p['h']} attention heads. Compute:"
+    def statement(self, inst: Instance) -> Msg:
+        return msg("heads.statement", **inst.params)
 
     def compute(self, inst: Instance, w: Work) -> None:
         p = inst.params

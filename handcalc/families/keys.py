@@ -17,6 +17,7 @@ from typing import Any
 from handcalc import attention as att
 from handcalc.exact import Mat, transpose
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.text import ListOf, Msg, msg
 from handcalc.work import Work
 
 
@@ -30,12 +31,10 @@ def _cols(m: Mat, cols: tuple[int, ...]) -> Mat:
 
 class Keys(Family):
     name = "keys"
-    title = "Attention to selected keys"
-    summary = "one query attending only to a chosen subset of keys: scores, weights, output"
     quantities = (
-        Quantity("s", "the scaled scores of query {query} with keys {keys_text}"),
-        Quantity("a", "the normalized weights over keys {keys_text}"),
-        Quantity("z", "the output of query {query}"),
+        Quantity("s", "keys.q.s"),
+        Quantity("a", "keys.q.a"),
+        Quantity("z", "keys.q.z"),
     )
     mistakes = ("no-scale", "div-dk", "mul-sqrt-dk", "no-mask", "no-softmax",
                 "exp-not-normalised")
@@ -54,10 +53,11 @@ class Keys(Family):
         V = rand_mat(rng, n, 2, lo, hi + 2)
         return Draw({"Q": Q, "K": K, "V": V}, keys_params(query, keys, d), ("s", "a", "z"))
 
-    def statement(self, inst: Instance) -> str:
-        p = inst.params
-        return (f"{len(inst.given['Q'])} tokens, d_k = {p['d_k']}. The query of token "
-                f"{p['query']} attends only to the keys of tokens {p['keys_text']}. Compute:")
+    def args(self, inst: Instance) -> dict[str, Any]:
+        return {**inst.params, "keys": ListOf(inst.params["keys"]), "n": len(inst.given["Q"])}
+
+    def statement(self, inst: Instance) -> Msg:
+        return msg("keys.statement", **self.args(inst))
 
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params
@@ -68,7 +68,7 @@ class Keys(Family):
             a = w.result("a", _cols(att.softmax(w, all_s), p["keys"]))
         else:
             s = w.result("s", att.scores(w, q, _pick(g["K"], p["keys"]), p["d_k"]))  # (1 x |J|)
-            a = w.result("a", att.softmax(w, s), label="a = softmax(s)")  # (1 x |J|)
+            a = w.result("a", att.softmax(w, s), label='a = "softmax"(s)')  # (1 x |J|)
         if "V" in g:
             w.result("z", att.output(w, a, _pick(g["V"], p["keys"])), label="z = a V_J")
 
@@ -85,6 +85,7 @@ class Keys(Family):
 
 
 def keys_params(query: int, keys: tuple[int, ...], d_k: int) -> dict[str, Any]:
+    # keys_text is recorded in the golden codes; the words shown come from the catalogue
     return {"query": query, "keys": keys, "keys_text": " and ".join(map(str, keys)),
             "d_k": d_k}
 

@@ -20,6 +20,7 @@ from sympy import Rational
 
 from handcalc.exact import Mat, add, col, total
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.text import Math, Msg, msg
 from handcalc.work import Work
 
 EPS = Rational(1, 100000)
@@ -31,14 +32,11 @@ def _mean(y: tuple[sympy.Expr, ...]) -> sympy.Expr:
 
 class LayerNorm(Family):
     name = "layernorm"
-    title = "Residual + LayerNorm"
-    summary = "the residual Y = X + Z, its mean and variance, then LayerNorm(Y)"
     quantities = (
-        Quantity("Y", "the residual Y = X + Z"),
-        Quantity("mean", "the mean of each row of Y"),
-        Quantity("var", "the variance of each row of Y (divide by d)"),
-        Quantity("LN", "LayerNorm(Y) with mean 0 and variance 1, eps = {eps_text}, "
-                       "no learned gain or bias"),
+        Quantity("Y", "layernorm.q.Y"),
+        Quantity("mean", "layernorm.q.mean"),
+        Quantity("var", "layernorm.q.var"),
+        Quantity("LN", "layernorm.q.LN"),
     )
     mistakes = ("ln-no-residual", "ln-unbiased", "ln-no-center", "ln-no-sqrt")
 
@@ -51,35 +49,46 @@ class LayerNorm(Family):
                 break
         return Draw({"X": X, "Z": Z}, ln_params(EPS), ("Y", "mean", "var", "LN"))
 
-    def statement(self, inst: Instance) -> str:
-        return "A sub-layer maps X to Z; the block adds the residual and applies LayerNorm. " \
-               "Compute:"
+    def args(self, inst: Instance) -> dict[str, Any]:
+        return {**inst.params, "eps": Math(eps_math(inst.params["eps"]))}
+
+    def statement(self, inst: Instance) -> Msg:
+        return msg("layernorm.statement")
 
     def compute(self, inst: Instance, w: Work) -> None:
         g, eps = w.given(inst), w.num(inst.params["eps"])
         Y = g["Z"] if w.has("ln-no-residual") else add(g["X"], g["Z"])  # (n x d)
         Y = w.result("Y", Y, label="Y = X + Z")
         d = len(Y[0])
-        mean = w.result("mean", col(_mean(r) for r in Y), label="mean of each row")  # (n x 1)
+        mean = col(_mean(r) for r in Y)  # (n x 1)
+        mean = w.result("mean", mean, label=msg("layernorm.step.mean"))
         centred: Mat = tuple(tuple(y - m for y in r) for r, (m,) in zip(Y, mean, strict=True))
-        centred = w.show("Y - mean", centred)
+        centred = w.show("Y - mu", centred)
         denom = d - 1 if w.has("ln-unbiased") else d
         var = w.result("var", col(total(c ** 2 for c in r) / denom for r in centred),
-                       label=f"variance: mean of squared deviations (divide by {denom})")
+                       label=msg("layernorm.step.var", denom=denom))
         if w.has("ln-no-sqrt"):
             spread = col(v + eps for (v,) in var)
         else:
             spread = col(w.sqrt(v + eps) for (v,) in var)
-        spread = w.show("sqrt(var + eps)" if not w.has("ln-no-sqrt") else "var + eps", spread)
+        spread = w.show("sigma^2 + epsilon" if w.has("ln-no-sqrt") else "sqrt(sigma^2 + epsilon)",
+                        spread)
         top = Y if w.has("ln-no-center") else centred
         w.result("LN", tuple(tuple(c / s for c in r) for r, (s,) in zip(top, spread, strict=True)),
-                 label="LN = (Y - mean) / sqrt(var + eps)")
+                 label='"LN" = (Y - mu) / sqrt(sigma^2 + epsilon)')
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         return k.layer_norm(inst.given["X"], inst.given["Z"], inst.params["eps"])
 
 
 def ln_params(eps: sympy.Expr) -> dict[str, Any]:
-    text = "1e-5" if eps == EPS else sympy.sstr(eps)
+    text = "1e-5" if eps == EPS else sympy.sstr(eps)  # recorded in the golden codes
     return {"eps": eps, "eps_text": text}
 
+
+def eps_math(eps: sympy.Expr) -> str:
+    """eps in neutral math: 10^(-5) rather than 1/100000."""
+    r = sympy.Rational(eps)
+    if r.p == 1 and sympy.log(r.q, 10).is_integer:
+        return f"10^(-{sympy.log(r.q, 10)})"
+    return sympy.sstr(r)

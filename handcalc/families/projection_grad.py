@@ -18,16 +18,15 @@ from sympy import Rational
 
 from handcalc.exact import Mat, col, elementwise, matmul, transpose
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.text import Msg, msg
 from handcalc.work import Work
 
 
 class ProjectionGrad(Family):
     name = "projection-grad"
-    title = "Gradient of a projection"
-    summary = "dL/dW and dL/dx for Q = W x from an upstream gradient dL/dQ"
     quantities = (
-        Quantity("dW", "dL/dW"),
-        Quantity("dx", "dL/dx"),
+        Quantity("dW", "projection-grad.q.dW"),
+        Quantity("dx", "projection-grad.q.dx"),
     )
     mistakes = ("grad-transposed", "grad-elementwise")
 
@@ -40,8 +39,8 @@ class ProjectionGrad(Family):
                          rng.choice(steps)) for _ in range(m))
         return Draw({"W": W, "x": x, "dL/dQ": g}, {}, ("dW", "dx"))
 
-    def statement(self, inst: Instance) -> str:
-        return "Q = W x. Given the upstream gradient dL/dQ, compute:"
+    def statement(self, inst: Instance) -> Msg:
+        return msg("projection-grad.statement")
 
     def compute(self, inst: Instance, w: Work) -> None:
         given = w.given(inst)
@@ -54,7 +53,7 @@ class ProjectionGrad(Family):
             dW = elementwise(lambda a, b: a * b, g, x)  # (m x 1)
         else:
             dW = matmul(g, transpose(x))  # (m x 1) @ (1 x n) -> (m x n)
-        w.result("dW", dW, label="dL/dW = (dL/dQ) x^T")
+        w.result("dW", dW, label="(partial L) / (partial W) = (partial L) / (partial Q) x^T")
         if "W" not in given:
             return
         W: Mat = given["W"]
@@ -64,7 +63,7 @@ class ProjectionGrad(Family):
             dx = matmul(W, g)  # (m x n) @ (n x 1) with m = n
         else:
             dx = matmul(transpose(W), g)  # (n x m) @ (m x 1)
-        w.result("dx", dx, label="dL/dx = W^T (dL/dQ)")
+        w.result("dx", dx, label="(partial L) / (partial x) = W^T (partial L) / (partial Q)")
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g = inst.given

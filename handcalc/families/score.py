@@ -18,17 +18,16 @@ from typing import Any
 
 from handcalc import attention as att
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.text import Msg, msg
 from handcalc.work import Work
 
 
 class Score(Family):
     name = "score"
-    title = "Score of one query-key pair"
-    summary = "one query/key/value triple: the scaled score, its softmax and the output"
     quantities = (
-        Quantity("s", "the scaled score s = q . k / sqrt(d_k)"),
-        Quantity("a", "the softmax of that single score"),
-        Quantity("z", "the output z"),
+        Quantity("s", "score.q.s"),
+        Quantity("a", "score.q.a"),
+        Quantity("z", "score.q.z"),
     )
     mistakes = ("no-scale", "div-dk", "mul-sqrt-dk", "no-softmax", "exp-not-normalised")
 
@@ -43,9 +42,8 @@ class Score(Family):
         v = rand_mat(rng, 1, rng.choice((2, d_k)) if level > 1 else 2, lo, hi + 2)
         return Draw({"q": q, "k": k, "v": v}, {"d_k": d_k}, ("s", "a", "z"))
 
-    def statement(self, inst: Instance) -> str:
-        return (f"A single query q attends to a single key k with value v; d_k = "
-                f"{inst.params['d_k']}. Compute:")
+    def statement(self, inst: Instance) -> Msg:
+        return msg("score.statement", d_k=inst.params["d_k"])
 
     def compute(self, inst: Instance, w: Work) -> None:
         g = w.given(inst)

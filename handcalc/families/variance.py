@@ -22,17 +22,16 @@ from sympy import Integer, Rational
 
 from handcalc.exact import row
 from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.text import ListOf, Msg, msg
 from handcalc.work import Work
 
 
 class Variance(Family):
     name = "variance"
-    title = "Why scale: the variance of q . k"
-    summary = "variance and standard deviation of q . k by d_k, before and after scaling"
     quantities = (
-        Quantity("var", "the variance of q . k for d_k = {dks_text}"),
-        Quantity("std", "the standard deviation of q . k for d_k = {dks_text}"),
-        Quantity("scaled_var", "the variance of q . k / sqrt(d_k) for d_k = {dks_text}"),
+        Quantity("var", "variance.q.var"),
+        Quantity("std", "variance.q.std"),
+        Quantity("scaled_var", "variance.q.scaled_var"),
     )
     mistakes = ("var-std-swapped", "no-scale", "div-dk")
 
@@ -48,10 +47,11 @@ class Variance(Family):
             sq, sk = rng.choice(choices), rng.choice(choices[1:])
         return Draw({}, variance_params(dks, sq, sk), ("var", "std", "scaled_var"))
 
-    def statement(self, inst: Instance) -> str:
-        p = inst.params
-        return (f"q and k have independent components with mean 0, Var(q_i) = {p['var_q']} "
-                f"and Var(k_i) = {p['var_k']}. Compute:")
+    def args(self, inst: Instance) -> dict[str, Any]:
+        return {**inst.params, "dks": ListOf(inst.params["d_ks"])}
+
+    def statement(self, inst: Instance) -> Msg:
+        return msg("variance.statement", **inst.params)
 
     def compute(self, inst: Instance, w: Work) -> None:
         p = inst.params
@@ -60,8 +60,8 @@ class Variance(Family):
         std = row(w.sqrt(v) for v in var[0])
         if w.has("var-std-swapped"):
             var, std = std, var
-        w.result("var", var, label="Var(q . k) = d_k Var(q_i) Var(k_i)")
-        w.result("std", std, label="std = sqrt(variance)")
+        w.result("var", var, label='"Var"(q dot k) = d_k "Var"(q_i) "Var"(k_i)')
+        w.result("std", std, label='"std" = sqrt("Var")')
         if w.has("no-scale"):
             scaled = var
         elif w.has("div-dk"):
@@ -70,7 +70,7 @@ class Variance(Family):
             scaled = row(w.sqrt(prod) for _ in p["d_ks"])
         else:
             scaled = row(prod for _ in p["d_ks"])
-        w.result("scaled_var", scaled, label="Var(q . k / sqrt(d_k)) = Var(q . k) / d_k")
+        w.result("scaled_var", scaled, label='"Var"((q dot k) / sqrt(d_k)) = "Var"(q dot k) / d_k')
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         p = inst.params
@@ -80,4 +80,5 @@ class Variance(Family):
 def variance_params(dks: list[int] | tuple[int, ...], var_q: sympy.Expr,
                     var_k: sympy.Expr) -> dict[str, Any]:
     dks = tuple(int(d) for d in dks)
+    # dks_text is recorded in the golden codes; the words shown come from the catalogue
     return {"d_ks": dks, "dks_text": ", ".join(map(str, dks)), "var_q": var_q, "var_k": var_k}
