@@ -16,8 +16,9 @@ neutral notation of handcalc.mathtext, e.g. ``"scores $S = (Q K^T) / sqrt({d_k})
 * ``latex``: plain words with LaTeX math between ``\\(`` and ``\\)`` (Moodle);
 * ``unicode`` and ``ascii``: plain text for terminals and JSON.
 
-Arguments: a Msg, Math or ListOf renders in place; any other value is text (escaped for
-the target) in words and is written as it is inside math (families pass numbers there).
+Arguments: a Msg, Math or ListOf renders in place, a Raw (a renderer's own markup) is
+inserted as it is; any other value is text (escaped for the target) in words and is
+written as it is inside math (families pass numbers there).
 Language: ``--lang`` > ``HANDCALC_LANG`` > the locale (LC_ALL, LC_MESSAGES, LANG starting
 with ``zh``) > English; see ``resolve_lang``.
 """
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from handcalc import mathtext
+from handcalc.markup import mdtext, tstr
 
 LANGS = ("en", "zh")
 DEFAULT_LANG = "en"
@@ -66,13 +68,49 @@ class Math:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """Markup that a renderer writes itself (a Typst page counter), inserted as it is.
+    Never for text from a user or a file."""
+
+    markup: str
+
+
+@dataclass(frozen=True)
+class Inline:
+    """Text that someone wrote (a spec's title or instructions) with inline math between
+    ``$...$`` in the neutral notation; ``\\$`` is a dollar sign. No placeholders."""
+
+    text: str
+
+    def pieces(self) -> list[tuple[bool, str]]:
+        """(is_math, text) pieces; MathSyntaxError for math that does not parse."""
+        out: list[tuple[bool, str]] = []
+        for m in _INLINE.finditer(self.text):
+            if m.group(1) is not None:
+                mathtext.parse(m.group(1))
+                out.append((True, m.group(1)))
+            else:
+                out.append((False, m.group(2).replace("\\$", "$")))
+        return out
+
+    def __str__(self) -> str:
+        return render(self, DEFAULT_LANG, "unicode")
+
+
+_INLINE = re.compile(r"\$((?:[^$\\]|\\.)*)\$|((?:[^$\\]|\\.|\\)+)")
+
+
+@dataclass(frozen=True)
 class ListOf:
     """Items joined as a list reads in the language: '1, 2 and 3' / '1、2 和 3'."""
 
     items: tuple[Any, ...]
 
 
-Text = Msg | Math | ListOf | str
+Text = Msg | Math | ListOf | Inline | str
+
+
+RENDERED = (Msg, Math, ListOf, Inline)  # argument types rendered in place
 
 
 def msg(id: str, **args: Any) -> Msg:
@@ -188,12 +226,8 @@ _PIECE = re.compile(r"\$([^$]*)\$|\{(\w+)\}|([^${]+|[{])")
 
 def _escape(text: str, target: str) -> str:
     if target == "typst":
-        from handcalc.typeset import tstr
-
         return f"#{tstr(text)}" if text else ""
     if target == "markdown":
-        from handcalc.typeset import mdtext
-
         return mdtext_inline(text, mdtext)
     if target == "latex":
         return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -236,8 +270,11 @@ def render(text: Text, lang: str, target: str) -> str:
         raise ValueError(target)
     if isinstance(text, Math):
         return math(text.src, target)
+    if isinstance(text, Inline):
+        return "".join(math(t, target) if is_math else _escape(t, target)
+                       for is_math, t in text.pieces())
     if isinstance(text, ListOf):
-        items = [render(x, lang, target) if isinstance(x, Msg | Math | ListOf)
+        items = [render(x, lang, target) if isinstance(x, RENDERED)
                  else _escape(str(x), target) for x in text.items]
         if len(items) < 2:
             return "".join(items)
@@ -255,8 +292,11 @@ def render(text: Text, lang: str, target: str) -> str:
             out.append(math(filled, target))
         elif name is not None:
             value = args[name]
-            out.append(render(value, lang, target) if isinstance(value, Msg | Math | ListOf)
-                       else _escape(str(value), target))
+            if isinstance(value, Raw):
+                out.append(value.markup)
+            else:
+                out.append(render(value, lang, target) if isinstance(value, RENDERED)
+                           else _escape(str(value), target))
         else:
             out.append(_escape(words, target))
     return "".join(out)

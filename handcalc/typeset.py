@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.printing.str import StrPrinter
 
+from handcalc.markup import tstr
+from handcalc.text import Inline, Raw, Text, tr
+from handcalc.text import render as render_text
 from handcalc.worksheet import FORMATS
 
 if TYPE_CHECKING:
@@ -125,25 +128,6 @@ def latex_math(x: Any) -> str:
 
 # ---------------------------------------------------------------- Typst helpers
 
-def tstr(text: str) -> str:
-    """A Typst string literal holding `text` exactly."""
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 def ttext(text: str) -> str:
@@ -189,7 +173,7 @@ def tm(math: str) -> str:
 PREAMBLE = """\
 #set document(title: {title}, date: none)
 #set page(paper: "a4", margin: (x: 1.8cm, top: 1.7cm, bottom: 2cm))
-#set text(font: "Libertinus Serif", size: 10.5pt, lang: "en")
+#set text(font: "Libertinus Serif", size: 10.5pt, lang: {lang})
 #set par(justify: false)
 #show raw: set text(font: "DejaVu Sans Mono", size: 10pt)
 #show math.equation: set text(font: "New Computer Modern Math")
@@ -209,41 +193,51 @@ PREAMBLE = """\
 }}
 #let codebox(c) = box(stroke: 0.8pt, inset: (x: 5pt, y: 3pt), radius: 2pt, baseline: 3pt,
   text(font: "DejaVu Sans Mono", size: 11pt, weight: "bold", c))
-#let exhead(n, title, code) = block(above: 1.3em, below: 0.7em, width: 100%,
+#let exhead(head, title, codeword, code) = block(above: 1.3em, below: 0.7em, width: 100%,
   stroke: (bottom: 0.5pt + luma(150)), inset: (bottom: 4pt),
-  [#text(weight: "bold", size: 11.5pt)[Exercise #n. #title] #h(1fr) code #codebox(code)])
+  [#text(weight: "bold", size: 11.5pt)[#head #title] #h(1fr) #codeword #codebox(code)])
 #let parthead(n, prompt) = block(above: 0.9em, below: 0.5em, sticky: true,
   grid(columns: (2.2em, 1fr), [*(#n)*], prompt))
-#let footer(title, v) = context [
+#let footer(title, version, page) = context [
   #set text(8pt, fill: luma(90))
-  #title #h(1fr) version #v #h(1fr) page #counter(page).display()
+  #title #h(1fr) #version #h(1fr) #page
 ]
 """
 
 
-def _doc(title: str) -> list[str]:
-    return [PREAMBLE.format(title=tstr(title))]
+def _doc(title: str, lang: str) -> list[str]:
+    return [PREAMBLE.format(title=tstr(render_text(Inline(title), lang, "unicode")),
+                            lang=tstr(lang))]
 
 
-def _title_block(title: str, version: int, key: bool) -> list[str]:
+def _t(id: str, lang: str, **args: object) -> str:
+    """A message as Typst markup."""
+    return tr(id, lang, "typst", **args)
+
+
+def _title_block(title: str, version: int, key: bool, lang: str) -> list[str]:
     # a page rule starts a new page: each version begins on one, numbered from 1
-    out = [f"#set page(footer: footer({tstr(title)}, {version}))",
+    page = _t("sheet.footer.page", lang, page=Raw("#context counter(page).display()"))
+    shown = render_text(Inline(title), lang, "typst")
+    out = [f"#set page(footer: footer([{shown}], [{_t('sheet.footer.version', lang, n=version)}"
+           f"], [{page}]))",
            "#counter(page).update(1)"]
-    sub = "Answer key" if key else "Worksheet"
+    what = _t("sheet.key" if key else "sheet.worksheet", lang)
     out.append(
         "#block(width: 100%, stroke: (bottom: 1.2pt), inset: (bottom: 6pt))["
-        f"#text(17pt, weight: \"bold\")[{ttext(title)}] #h(1fr) "
-        f"#text(12pt)[{sub} · *Version {version}*]]")
+        f"#text(17pt, weight: \"bold\")[{shown}] #h(1fr) "
+        f"#text(12pt)[{what} · *{_t('sheet.version', lang, n=version)}*]]")
     if not key:
         out.append(
             "#grid(columns: (auto, 1fr, auto, 5.5cm), column-gutter: 6pt, row-gutter: 0pt,"
-            " align: bottom, [Name:], box(width: 100%, height: 1.1em, stroke: (bottom: 0.5pt)),"
-            " [Date:], box(width: 100%, height: 1.1em, stroke: (bottom: 0.5pt)))")
+            f" align: bottom, [{_t('sheet.name', lang)}], box(width: 100%, height: 1.1em, "
+            f"stroke: (bottom: 0.5pt)), [{_t('sheet.date', lang)}], box(width: 100%, "
+            "height: 1.1em, stroke: (bottom: 0.5pt)))")
     return out
 
 
-def _instructions(lines: Sequence[str]) -> list[str]:
-    items = ", ".join(f"[{ttext(x)}]" for x in lines)
+def _instructions(lines: Sequence[Text], lang: str) -> list[str]:
+    items = ", ".join(f"[{render_text(x, lang, 'typst')}]" for x in lines)
     return [f"#block(above: 1em, below: 1em, inset: 8pt, fill: luma(245), radius: 3pt, "
             f"width: 100%, list(tight: true, {items}))"]
 
@@ -256,10 +250,11 @@ def _given(item: Item) -> list[str]:
     return [f"#block(above: 0.8em, below: 0.8em, inset: (left: 2.2em))[{body}]"]
 
 
-def _exercise_head(n: int, item: Item) -> list[str]:
-    d = item.data
-    return [f"#exhead({n}, {tstr(str(d['title']))}, {tstr(item.code)})",
-            ttext(str(d["statement"]))] + _given(item)
+def _exercise_head(n: int, item: Item, lang: str) -> list[str]:
+    words = item.text["typst"]
+    return [f"#exhead([{_t('sheet.exercise', lang, n=n)}], [{words.title}], "
+            f"[{_t('sheet.code', lang)}], {tstr(item.code)})",
+            words.statement] + _given(item)
 
 
 def _answer_area(shape: Sequence[int]) -> str:
@@ -268,16 +263,16 @@ def _answer_area(shape: Sequence[int]) -> str:
 
 
 def _section_head(title: str | None) -> list[str]:
-    return [f"#heading(level: 2, {tstr(title)})"] if title else []
+    return [f"#heading(level: 2)[{render_text(Inline(title), 'en', 'typst')}]"] if title else []
 
 
 def student_typst(ws: Worksheet) -> str:
     """The student sheet as Typst source: every version, no answers."""
-    spec = ws.spec
-    out = _doc(spec.title)
+    spec, lang = ws.spec, ws.lang
+    out = _doc(spec.title, lang)
     for version in ws.versions:
-        out += _title_block(spec.title, version.number, key=False)
-        out += _instructions(spec.instructions)
+        out += _title_block(spec.title, version.number, False, lang)
+        out += _instructions(spec.instructions, lang)
         n = 0
         for section, items in version.sections:
             out += _section_head(section.title)
@@ -285,11 +280,11 @@ def student_typst(ws: Worksheet) -> str:
                 n += 1
                 # the head stays with part 1; a part never splits; parts may go over a page
                 out.append("#block(breakable: false, sticky: true)[\n"
-                           + "\n\n".join(_exercise_head(n, item)) + "\n]")
-                for part in item.data["parts"]:
+                           + "\n\n".join(_exercise_head(n, item, lang)) + "\n]")
+                for i, part in enumerate(item.data["parts"]):
                     out.append(f"#block(breakable: false)[#parthead({part['part']}, "
-                               f"{tstr(part['prompt'])})\n#block(inset: (left: 2.2em), "
-                               f"below: 1.1em)[{_answer_area(part['shape'])}]]")
+                               f"[{item.text['typst'].prompts[i]}])\n#block(inset: (left: "
+                               f"2.2em), below: 1.1em)[{_answer_area(part['shape'])}]]")
     return "\n\n".join(out) + "\n"
 
 
@@ -337,12 +332,12 @@ def heat_labels(heat: Heat, params: dict[str, Any]) -> tuple[list[str], list[str
     return row_labels, col_labels
 
 
-def _heatmap(heat: Heat, params: dict[str, Any]) -> str:
+def _heatmap(heat: Heat, params: dict[str, Any], lang: str) -> str:
     row_labels, col_labels = heat_labels(heat, params)
     cols = len(col_labels)
-    cells = ["[]"] + [f"[#text(8pt)[key {j}]]" for j in col_labels]
+    cells = ["[]"] + [f"[#text(8pt)[{_t('sheet.heat.key', lang, j=j)}]]" for j in col_labels]
     for i, vr, rr in zip(row_labels, heat.values, heat.rounded, strict=True):
-        cells.append(f"[#text(8pt)[query {i}]]")
+        cells.append(f"[#text(8pt)[{_t('sheet.heat.query', lang, i=i)}]]")
         for v, t in zip(vr, rr, strict=True):
             fill, ink = _heat_color(v)
             cells.append(f"table.cell(fill: {fill})[#text(fill: {ink})[{t}]]")
@@ -365,23 +360,24 @@ def _part_rows(part: dict[str, Any]) -> list[list[str]]:
     return [flat[i * c:(i + 1) * c] for i in range(r)]
 
 
-def _key_part(item: Item, p: int) -> list[str]:
+def _key_part(item: Item, p: int, lang: str) -> list[str]:
     """One part of the key: its question, then a grid of steps, answer, exact, heatmap."""
     part = item.data["parts"][p]
+    words = item.text["typst"]
     heat = item.heat[p] if p < len(item.heat) else None
-    heatmap = (f"[weights (heatmap) =], [{_heatmap(heat, item.data['params'])}]"
-               if heat is not None else "")
+    heatmap = (f"[{_t('sheet.heatmap', lang)} =], "
+               f"[{_heatmap(heat, item.data['params'], lang)}]" if heat is not None else "")
     rows = []
     for i, step in enumerate(part["steps"]):
-        rows.append(f"[{ttext(step['label'] + ' =')}], [{tm(_rounded_mat(step['rounded']))}]")
+        rows.append(f"[{words.labels[p][i]} =], [{tm(_rounded_mat(step['rounded']))}]")
         if heat is not None and heat.after == i:
             rows.append(heatmap)
-    rows.append("[*answer (2 dp)* =], [#box(fill: rgb(255, 243, 205), inset: 3pt, "
-                f"radius: 2pt)[{tm(_rounded_mat(_part_rows(part)))}]]")
-    rows.append(f"[exact =], [{_exact(item.answer_math[p][0])}]")
+    rows.append(f"[*{_t('sheet.answer_2dp', lang)}* =], [#box(fill: rgb(255, 243, 205), "
+                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(_part_rows(part)))}]]")
+    rows.append(f"[{_t('sheet.exact', lang)} =], [{_exact(item.answer_math[p][0])}]")
     if heat is not None and heat.after == -1:
         rows.append(heatmap)
-    return [f"#parthead({part['part']}, {tstr(part['prompt'])})",
+    return [f"#parthead({part['part']}, [{words.prompts[p]}])",
             "#block(inset: (left: 2.2em))[#grid(columns: (4.6cm, 1fr), column-gutter: 8pt, "
             "row-gutter: 8pt, align: (right + horizon, left + horizon), "
             + ", ".join(rows) + ")]"]
@@ -389,19 +385,19 @@ def _key_part(item: Item, p: int) -> list[str]:
 
 def key_typst(ws: Worksheet) -> str:
     """The answer key as Typst source: every step, answers to 2 dp and exact, heatmaps."""
-    spec = ws.spec
-    out = _doc(f"{spec.title} (answer key)")
+    spec, lang = ws.spec, ws.lang
+    out = _doc(tr("sheet.key_title", lang, "unicode", title=Inline(spec.title)), lang)
     for version in ws.versions:
-        out += _title_block(spec.title, version.number, key=True)
+        out += _title_block(spec.title, version.number, True, lang)
         n = 0
         for section, items in version.sections:
             out += _section_head(section.title)
             for item in items:
                 n += 1
                 out.append("#block(breakable: false, sticky: true)[\n"
-                           + "\n\n".join(_exercise_head(n, item)) + "\n]")
+                           + "\n\n".join(_exercise_head(n, item, lang)) + "\n]")
                 for p in range(len(item.data["parts"])):
-                    out += _key_part(item, p)
+                    out += _key_part(item, p, lang)
     return "\n\n".join(out) + "\n"
 
 
@@ -455,15 +451,6 @@ def compile_pdfs(sources: Sequence[str]) -> list[bytes]:
 
 # ---------------------------------------------------------------- Markdown with LaTeX
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$~])")
-
-
-def mdtext(text: str) -> str:
-    """Plain text as Markdown: every character that could be markup escaped."""
-    text = " ".join(text.split())
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
-    return re.sub(r"^([-+=])", r"\\\1", text)
 
 
 def mdcode(text: str) -> str:
@@ -495,46 +482,55 @@ def lnum(text: str) -> str:
     return {"-inf": r"-\infty", "inf": r"\infty"}.get(text, text)
 
 
-def _md_head(n: int, item: Item) -> list[str]:
-    d = item.data
-    out = [f"### Exercise {n}. {mdtext(str(d['title']))} (code {mdcode(item.code)})", "",
-           mdtext(str(d["statement"])), ""]
+def _md(id: str, lang: str, **args: object) -> str:
+    """A message as Markdown."""
+    return tr(id, lang, "markdown", **args)
+
+
+def _md_head(n: int, item: Item, lang: str) -> list[str]:
+    words = item.text["markdown"]
+    out = ["### " + _md("sheet.md.exercise_head", lang, n=n, title=Raw(words.title),
+                        code=Raw(mdcode(item.code))), "", words.statement, ""]
     if item.given_math:
         given = r",\quad ".join(f"{lname(name)} = {lmat(lx)}" for name, _, lx in item.given_math)
         out += ["$$", given, "$$", ""]
     return out
 
 
-def _md_title(title: str, version: int, key: bool, many: bool) -> list[str]:
-    what = "answer key" if key else "worksheet"
-    head = f"# {mdtext(title)}: {what}" + (f", version {version}" if many or not key else "")
-    out = [head, ""]
+def _md_title(title: str, version: int, key: bool, many: bool, lang: str) -> list[str]:
     if not key:
-        out += ["Name: ______________________________ Date: ______________", ""]
+        head = _md("sheet.md.worksheet_head", lang, title=Inline(title), n=version)
+    else:
+        head = _md("sheet.md.key_head_version" if many else "sheet.md.key_head", lang,
+                   title=Inline(title), n=version)
+    out = [f"# {head}", ""]
+    if not key:
+        out += [_md("sheet.md.name_line", lang), ""]
     return out
 
 
 def student_markdown(ws: Worksheet) -> str:
     """The student sheet as Markdown with LaTeX math; answer boxes as \\boxed{} grids."""
-    spec = ws.spec
+    spec, lang = ws.spec, ws.lang
     out: list[str] = []
     many = len(ws.versions) > 1
     box = r"\boxed{\phantom{XXXXX}}"
     for version in ws.versions:
         if version.number > 1:
             out += ["---", ""]
-        out += _md_title(spec.title, version.number, key=False, many=many)
-        out += [f"- {mdtext(x)}" for x in spec.instructions] + [""]
+        out += _md_title(spec.title, version.number, False, many, lang)
+        out += [f"- {render_text(x, lang, 'markdown')}" for x in spec.instructions] + [""]
         n = 0
         for section, items in version.sections:
             if section.title:
-                out += [f"## {mdtext(section.title)}", ""]
+                out += [f"## {render_text(Inline(section.title), lang, 'markdown')}", ""]
             for item in items:
                 n += 1
-                out += _md_head(n, item)
-                for part in item.data["parts"]:
+                out += _md_head(n, item, lang)
+                for i, part in enumerate(item.data["parts"]):
                     r, c = part["shape"]
-                    out += [f"**({part['part']})** {mdtext(part['prompt'])}", "", "$$",
+                    out += [f"**({part['part']})** {item.text['markdown'].prompts[i]}", "",
+                            "$$",
                             lmat([[box] * c for _ in range(r)]), "$$", ""]
     return "\n".join(out).rstrip() + "\n"
 
@@ -552,48 +548,50 @@ def _md_exact(lx: Sequence[Sequence[str]]) -> list[str]:
     return out
 
 
-def _md_heat(heat: Heat, params: dict[str, Any]) -> list[str]:
+def _md_heat(heat: Heat, params: dict[str, Any], lang: str) -> list[str]:
     row_labels, col_labels = heat_labels(heat, params)
-    head = "| | " + " | ".join(f"key {j}" for j in col_labels) + " |"
+    head = "| | " + " | ".join(_md("sheet.heat.key", lang, j=j) for j in col_labels) + " |"
     out = [head, "|---" * (len(col_labels) + 1) + "|"]
     for i, vr, rr in zip(row_labels, heat.values, heat.rounded, strict=True):
         cells = []
         for v, t in zip(vr, rr, strict=True):
             shade = " ░▒▓█"[min(4, int(max(0.0, min(1.0, v)) * 4.999))]
             cells.append(f"{t} {shade}".rstrip())
-        out.append(f"| query {i} | " + " | ".join(cells) + " |")
-    return ["weights (heatmap, darker is larger):", ""] + out + [""]
+        out.append(f"| {_md('sheet.heat.query', lang, i=i)} | " + " | ".join(cells) + " |")
+    return [_md("sheet.md.heatmap", lang), ""] + out + [""]
 
 
 def key_markdown(ws: Worksheet) -> str:
     """The answer key as Markdown with LaTeX math: every step, 2 dp and exact answers."""
-    spec = ws.spec
+    spec, lang = ws.spec, ws.lang
     out: list[str] = []
     many = len(ws.versions) > 1
     for version in ws.versions:
         if version.number > 1:
             out += ["---", ""]
-        out += _md_title(spec.title, version.number, key=True, many=many)
+        out += _md_title(spec.title, version.number, True, many, lang)
         n = 0
         for section, items in version.sections:
             if section.title:
-                out += [f"## {mdtext(section.title)}", ""]
+                out += [f"## {render_text(Inline(section.title), lang, 'markdown')}", ""]
             for item in items:
                 n += 1
-                out += _md_head(n, item)
+                out += _md_head(n, item, lang)
+                words = item.text["markdown"]
                 for p, part in enumerate(item.data["parts"]):
-                    out += [f"**({part['part']})** {mdtext(part['prompt'])}", ""]
+                    out += [f"**({part['part']})** {words.prompts[p]}", ""]
                     heat = item.heat[p] if p < len(item.heat) else None
                     for i, step in enumerate(part["steps"]):
                         vals = lmat([[lnum(v) for v in r] for r in step["rounded"]])
-                        out.append(f"- {mdcode(step['label'])} $= {vals}$")
+                        out.append(f"- {words.labels[p][i]} $= {vals}$")
                         if heat is not None and heat.after == i:
-                            out += [""] + _md_heat(heat, item.data["params"])
+                            out += [""] + _md_heat(heat, item.data["params"], lang)
                     rounded = lmat([[lnum(v) for v in r] for r in _part_rows(part)])
-                    out += [f"- **answer (2 dp)** $= {rounded}$", "", "exact:", ""]
+                    out += [f"- **{_md('sheet.answer_2dp', lang)}** $= {rounded}$", "",
+                            f"{_md('sheet.exact', lang)}:", ""]
                     out += _md_exact(item.answer_math[p][1]) + [""]
                     if heat is not None and heat.after == -1:
-                        out += _md_heat(heat, item.data["params"])
+                        out += _md_heat(heat, item.data["params"], lang)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -613,7 +611,9 @@ def _sheet_dict(ws: Worksheet, key: bool) -> dict[str, Any]:
                 exercises.append({"section": section.title, **d})
         versions.append({"version": version.number, "exercises": exercises})
     return {"title": spec.title, "sheet": "answer key" if key else "worksheet",
-            "instructions": list(spec.instructions), "seed": spec.seed,
+            "lang": ws.lang,
+            "instructions": [render_text(x, ws.lang, "unicode") for x in spec.instructions],
+            "seed": spec.seed,
             "versions": versions}
 
 

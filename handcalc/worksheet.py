@@ -6,6 +6,7 @@ A spec (``problems/*.toml``)::
     instructions = ["Round to 2 decimals.", "Softmax along rows."]   # or one string
     seed = 2024                                # required when a section draws exercises
     versions = 1                               # default 1; --versions overrides it
+    lang = "zh"                                # optional: en or zh (--lang overrides it)
 
     [[sections]]                               # one or more
     title = "Causal masks"                     # optional heading
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from handcalc.errors import HandcalcError, SpecError
+from handcalc.text import LANGS, Inline, Text, msg
 
 FORMATS = ("pdf", "typ", "md", "json")
 SUFFIXES = {".pdf": "pdf", ".typ": "typ", ".md": "md", ".markdown": "md", ".json": "json"}
@@ -52,13 +54,11 @@ MAX_COUNT = 50
 MAX_EXERCISES = 100  # per version
 MAX_CODE_LENGTH = 40
 SEED_SPAN = 90000  # derived seeds lie in 10000..99999: 5-digit codes
-DEFAULT_INSTRUCTIONS = (
-    "Give every answer to 2 decimal places unless a fraction or an exact form is asked for.",
-    "Softmax is taken along each row; row vectors are 1 x d.",
-    "Write one number in each box. Each exercise's code rebuilds it; check an answer with: "
-    "handcalc check CODE PART ANSWER",
+DEFAULT_INSTRUCTIONS: tuple[Text, ...] = (
+    msg("sheet.instructions.round"), msg("sheet.instructions.rows"),
+    msg("sheet.instructions.boxes", command="handcalc check CODE PART ANSWER"),
 )
-TOP_KEYS = ("title", "instructions", "seed", "versions", "sections")
+TOP_KEYS = ("title", "instructions", "seed", "versions", "lang", "sections")
 SECTION_KEYS = ("title", "family", "level", "count", "codes")
 
 
@@ -82,10 +82,11 @@ class Spec:
     name: str  # the file as the user named it, for messages and the sheet's footer
     stem: str
     title: str
-    instructions: tuple[str, ...]
+    instructions: tuple[Text, ...]  # the spec's strings, or the default messages
     seed: int | None
     versions: int
     sections: tuple[Section, ...]
+    lang: str | None = None  # the spec's language, if it names one
 
 
 def _kind(value: object) -> str:
@@ -121,6 +122,18 @@ class _Checker:
             raise self.fail(where, "longer than 2000 characters")
         return value.strip()
 
+    def text(self, value: object, where: str) -> str:
+        """A string that may hold inline math between $...$ (checked here)."""
+        from handcalc.mathtext import MathSyntaxError
+
+        text = self.string(value, where)
+        try:
+            Inline(text).pieces()
+        except MathSyntaxError as e:
+            raise self.fail(where, f"{e}; write math between $...$ in the notation of "
+                                   "the README, or \\$ for a dollar sign") from None
+        return text
+
     def integer(self, value: object, where: str, lo: int, hi: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(where, f"expected an integer from {lo} to {hi}, got {_kind(value)}")
@@ -146,19 +159,25 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         if key not in raw:
             raise c.fail(key, "missing; a spec needs title and sections "
                               "(and seed when a section names a family)")
-    title = c.string(raw["title"], "title")
-    instructions: tuple[str, ...] = DEFAULT_INSTRUCTIONS
+    title = c.text(raw["title"], "title")
+    instructions: tuple[Text, ...] = DEFAULT_INSTRUCTIONS
     if "instructions" in raw:
         value = raw["instructions"]
         if isinstance(value, str):
-            instructions = (c.string(value, "instructions"),)
+            instructions = (Inline(c.text(value, "instructions")),)
         elif isinstance(value, list):
-            instructions = tuple(c.string(v, f"instructions[{i + 1}]")
+            instructions = tuple(Inline(c.text(v, f"instructions[{i + 1}]"))
                                  for i, v in enumerate(value))
         else:
             raise c.fail("instructions", f"expected a string or a list of strings, got "
                                          f"{_kind(value)}")
     seed = c.integer(raw["seed"], "seed", 0, 10**9 - 1) if "seed" in raw else None
+    lang = None
+    if "lang" in raw:
+        lang = c.string(raw["lang"], "lang").lower()
+        if lang not in LANGS:
+            raise c.fail("lang", f"unknown language '{lang[:20]}'; choose one of: "
+                                 f"{', '.join(LANGS)}")
     versions = c.integer(raw.get("versions", 1), "versions", 1, MAX_VERSIONS)
     sections_raw = raw["sections"]
     if not isinstance(sections_raw, list) or not sections_raw:
@@ -171,7 +190,7 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         if not isinstance(sec, dict):
             raise c.fail(where, f"expected a [[sections]] table, got {_kind(sec)}")
         c.keys(sec, SECTION_KEYS, where)
-        sec_title = c.string(sec["title"], f"{where}, title") if "title" in sec else None
+        sec_title = c.text(sec["title"], f"{where}, title") if "title" in sec else None
         if "codes" in sec:
             extra = [k for k in ("family", "level", "count") if k in sec]
             if extra:
@@ -208,7 +227,7 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
     if total > MAX_EXERCISES:
         raise c.fail("sections", f"{total} exercises per version; at most {MAX_EXERCISES}")
     return Spec(name, stem if stem is not None else Path(name).stem, title, instructions,
-                seed, versions, tuple(sections))
+                seed, versions, tuple(sections), lang)
 
 
 def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
@@ -296,6 +315,26 @@ class Heat:
 
 
 @dataclass(frozen=True)
+class Markup:
+    """An exercise's words written for one markup target (handcalc.text.render), in the
+    worksheet's language: title, statement, per part its prompt and its steps' labels."""
+
+    title: str
+    statement: str
+    prompts: tuple[str, ...]
+    labels: tuple[tuple[str, ...], ...]
+
+
+def markup(ex: Any, lang: str, target: str) -> Markup:
+    from handcalc.text import render
+
+    return Markup(render(ex.title, lang, target), render(ex.statement, lang, target),
+                  tuple(render(p.prompt, lang, target) for p in ex.parts),
+                  tuple(tuple(render(s.label, lang, target) for s in p.steps)
+                        for p in ex.parts))
+
+
+@dataclass(frozen=True)
 class Item:
     """One exercise, ready for the renderers: plain data only (cheap to pickle).
 
@@ -312,6 +351,7 @@ class Item:
     given_math: tuple[tuple[str, Grid, Grid], ...]  # (name, typst, latex)
     answer_math: tuple[tuple[Grid, Grid], ...]  # per part: (typst, latex)
     heat: tuple[Heat | None, ...] = field(default=())
+    text: dict[str, Markup] = field(default_factory=dict)  # "typst"/"markdown" -> its words
 
     @property
     def code(self) -> str:
@@ -343,28 +383,31 @@ def _heat(part: Any) -> Heat | None:
 
 
 def _light_dict(ex: Any) -> dict[str, Any]:
-    """What the Typst and Markdown renderers read: exercise_dict's fields without the
-    exact strings (printing every exact step is the slow part of exercise_dict)."""
+    """What the Typst and Markdown renderers read besides the words (which are in
+    Item.text): exercise_dict's fields without the exact strings (printing every exact
+    step is the slow part of exercise_dict)."""
     from handcalc.exact import fmt2
     from handcalc.render import nested, params_dict
 
     inst = ex.instance
     return {
         "code": ex.code, "family": inst.family, "level": inst.level, "seed": inst.seed,
-        "title": str(ex.title), "statement": str(ex.statement), "params": params_dict(ex),
-        "parts": [{"part": p.number, "key": p.key, "prompt": str(p.prompt), "kind": p.kind,
+        "params": params_dict(ex),
+        "parts": [{"part": p.number, "key": p.key, "kind": p.kind,
                    "shape": [len(p.answer), len(p.answer[0])],
                    "rounded": nested(p.answer, fmt2),
-                   "steps": [{"label": str(s.label), "rounded": [[fmt2(v) for v in r]
-                                                            for r in s.value]}
+                   "steps": [{"rounded": [[fmt2(v) for v in r] for r in s.value]}
                              for s in p.steps]}
                   for p in ex.parts],
     }
 
 
-def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS) -> Item:
+TEXT_TARGETS = {"typst": "typst", "latex": "markdown"}  # a need -> the markup of its words
+
+
+def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:
     """An Item from a handcalc.exercise.Exercise, holding what `needs` ("typst", "latex",
-    "json") asks for."""
+    "json") asks for, its words in `lang`."""
     from handcalc.render import exercise_dict
     from handcalc.typeset import latex_math, typst_math, typst_printer, typst_terms
 
@@ -378,18 +421,20 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS) -> Item:
 
     given = tuple((name, *grids(m)) for name, m in ex.given.items())
     answers = tuple(grids(p.answer, terms=True) for p in ex.parts)
-    data = exercise_dict(ex, steps=True) if "json" in needs else _light_dict(ex)
-    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts))
+    data = exercise_dict(ex, steps=True, lang=lang) if "json" in needs else _light_dict(ex)
+    text = {target: markup(ex, lang, target) for need, target in TEXT_TARGETS.items()
+            if need in needs}
+    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text)
 
 
-def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS) -> Item:
+def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:
     """Build and prepare the exercise of one job (also in a worker process)."""
     from handcalc.exercise import build, generate
 
     if job[0] == "code":
-        return prepare(build(job[1]), needs)
+        return prepare(build(job[1]), needs, lang)
     _, family, level, seed = job
-    return prepare(generate(family, level, seed), needs)
+    return prepare(generate(family, level, seed), needs, lang)
 
 
 def _next_job(job: Job, item: Item) -> Job:
@@ -400,7 +445,7 @@ def _next_job(job: Job, item: Item) -> Job:
 PARALLEL_MIN_JOBS = 24
 
 
-def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *,
+def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *, lang: str = "en",
              workers: int | None = None,
              progress: Callable[[int], None] | None = None) -> dict[Job, Item]:
     """Every distinct job built once; in `workers` processes (default: 2 when there are
@@ -417,14 +462,14 @@ def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *,
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         chunk = max(1, len(todo) // (workers * 8))
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            results = pool.map(partial(run_job, needs=needs), todo, chunksize=chunk)
+            results = pool.map(partial(run_job, needs=needs, lang=lang), todo, chunksize=chunk)
             for job, item in zip(todo, results, strict=True):
                 done[job] = item
                 if progress:
                     progress(1)
     else:
         for job in todo:
-            done[job] = run_job(job, needs)
+            done[job] = run_job(job, needs, lang)
             if progress:
                 progress(1)
     return done
@@ -444,17 +489,20 @@ class Version:
 class Worksheet:
     spec: Spec
     versions: tuple[Version, ...]
+    lang: str = "en"
 
 
 def build_worksheet(spec: Spec, versions: int | None = None, *,
                     formats: Iterable[str] = FORMATS, workers: int | None = None,
+                    lang: str | None = None,
                     progress: Callable[[int], None] | None = None) -> Worksheet:
     """Every version of the spec (`versions` of them, default the spec's), ready to render
-    in `formats`."""
+    in `formats`, in `lang` (default: the spec's language, else English)."""
+    lang = lang or spec.lang or "en"
     needs = frozenset().union(*(NEEDS[f] for f in formats))
     plans = plan(spec, versions)
     jobs = [job for v in plans for sec in v for job in sec]
-    done = run_jobs(jobs, needs, workers=workers, progress=progress)
+    done = run_jobs(jobs, needs, lang=lang, workers=workers, progress=progress)
     out = []
     for k, sections in enumerate(plans, 1):
         used: set[str] = {done[j].code for sec in sections for j in sec if j[0] == "code"}
@@ -467,13 +515,13 @@ def build_worksheet(spec: Spec, versions: int | None = None, *,
                     while item.code in used:  # rare: two draws landed on one exercise
                         job = _next_job(job, item)
                         if job not in done:
-                            done[job] = run_job(job, needs)
+                            done[job] = run_job(job, needs, lang)
                         item = done[job]
                     used.add(item.code)
                 items.append(item)
             built.append((sec, tuple(items)))
         out.append(Version(k, tuple(built)))
-    return Worksheet(spec, tuple(out))
+    return Worksheet(spec, tuple(out), lang)
 
 
 def worksheet_codes(ws: Worksheet) -> list[list[str]]:

@@ -7,14 +7,11 @@ marks, wrong encodings, formula injection. Each must end with the documented exi
 import csv
 import io
 import re
-import time
 
 import pytest
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-
-SECONDS = 10.0  # per file; the slowest here (30 MB) takes about a second
 
 BASE = 'title = "T"\nseed = 1\n[[sections]]\nfamily = "score"\nlevel = 1\n'
 HEADER = "learner,code,part,answer\n"
@@ -22,13 +19,11 @@ GOOD = 'ann,worked-5,2,"10, 18.81, 29.48"\n'
 
 
 def invoke(*args):
-    start = time.perf_counter()
+    # no wall-clock limit here: the machines are shared; benchmarks/ measure speed
     result = CliRunner().invoke(cli, [str(a) for a in args])
-    seconds = time.perf_counter() - start
     assert "Traceback" not in result.output, result.output[-2000:]
     assert result.exception is None or isinstance(result.exception, SystemExit), \
         repr(result.exception)
-    assert seconds < SECONDS, seconds
     return result
 
 

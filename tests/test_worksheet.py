@@ -152,8 +152,9 @@ def test_key_pdf_shows_every_step_of_worked_5(worked):
         assert re.search(rf"\b{code}\b", text), code
     start = text.index("worked-5")
     section = text[start:text.index("worked-6")]
-    for label in ("Q K^T", "masked S", "exp(S)", "row sums of exp(S)", "A = softmax(S)",
-                  "Z = A V", "answer (2 dp)", "exact", "heatmap"):
+    # labels are typeset: their math comes out of the PDF as math italic letters
+    for label in ("𝑄𝐾𝑇", "masked 𝑆", "exp(𝑆), row by row", "row sums of exp(𝑆)",
+                  "𝐴 = softmax(𝑆)", "𝑍 = 𝐴𝑉", "answer (2 dp)", "exact", "heatmap"):
         assert label in section, label
     for value in ("8103.08", "61.99", "0.88", "0.95", "18.81", "29.48"):
         assert value in section, value
@@ -287,7 +288,8 @@ def test_md_sheet_has_no_answers(every_family):
 
 # ---------------------------------------------------------------- escaping
 
-HOSTILE = '#set page(width: 1cm) $x$ *b* _i_ @ref <lbl> [c] ] \\\\ \\" `r` // no /* x'
+# a spec's text may hold $...$ math (checked, typeset as math); \$ is a dollar sign
+HOSTILE = '#set page(width: 1cm) \\\\$x\\\\$ *b* _i_ @ref <lbl> [c] ] \\\\ \\" `r` // no /* x'
 
 
 def test_hostile_title_is_text_not_markup(tmp_path):
@@ -298,7 +300,7 @@ def test_hostile_title_is_text_not_markup(tmp_path):
     assert r.exit_code == 0, r.output + r.stderr
     pages = pdf_pages((tmp_path / "h.pdf").read_bytes())
     assert len(pages) == 1
-    title = HOSTILE.replace("\\\\", "\\").replace('\\"', '"')
+    title = HOSTILE.replace("\\\\", "\\").replace('\\"', '"').replace("\\$", "$")
     flat = " ".join(pages[0].split())
     assert " ".join(title.split()) in flat
     assert "#pagebreak() ]" in flat and "= not a heading" in flat
@@ -307,7 +309,7 @@ def test_hostile_title_is_text_not_markup(tmp_path):
 
 
 def test_typst_string_escape():
-    from handcalc.typeset import mdtext, tstr
+    from handcalc.markup import mdtext, tstr
 
     assert tstr('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
     assert tstr("\x01") == '"\\u{1}"'
