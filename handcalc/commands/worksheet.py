@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from handcalc.text import LANGS, resolve_lang
 from handcalc.worksheet import FORMATS, MAX_VERSIONS, SUFFIXES
 
 EXTENSIONS = {"pdf": ".pdf", "typ": ".typ", "md": ".md", "json": ".json"}
@@ -30,8 +31,11 @@ def _format_of(path: str | None) -> str | None:
               help="Number of randomized versions (overrides the spec's `versions`).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format of both files (default: from each file's suffix, else pdf).")
+@click.option("--lang", type=click.Choice(LANGS), default=None,
+              help="Language of the sheet and key (default: the spec's `lang`, else "
+                   "HANDCALC_LANG, else the locale, else en).")
 def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
-              fmt: str | None) -> None:
+              fmt: str | None, lang: str | None) -> None:
     """A worksheet and its answer key from the TOML spec SPEC (see problems/).
 
     Every version starts on a new page; the same spec, seed and version give the same
@@ -51,6 +55,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     key_fmt = key_fmt or out_fmt
 
     sheet = load_spec(spec)
+    lang = lang or sheet.lang or resolve_lang()
     out = out or sheet.stem + EXTENSIONS[out_fmt]
     targets = [(out, out_fmt, False)] + ([(key, key_fmt, True)] if key else [])
     if key and Path(key).resolve() == Path(out).resolve():
@@ -67,9 +72,10 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     if sys.stderr.isatty():
         with click.progressbar(length=len(jobs), label="building exercises",
                                file=sys.stderr) as bar:
-            ws = build_worksheet(sheet, versions, formats=formats, progress=bar.update)
+            ws = build_worksheet(sheet, versions, formats=formats, lang=lang,
+                                 progress=bar.update)
     else:
-        ws = build_worksheet(sheet, versions, formats=formats)
+        ws = build_worksheet(sheet, versions, formats=formats, lang=lang)
 
     from handcalc.typeset import render_all
 
