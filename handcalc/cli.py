@@ -2,7 +2,8 @@
 
 Library errors are typed (handcalc.errors); this module turns them into a one-line
 message on stderr and an exit code (2 for bad input). torch is imported only by the
-commands that cross-check (new, solve); check and show never import it.
+commands that show or write a key and cross-check it (solve, worksheet, verify); new,
+show and check never import it.
 
 Every command that prints words takes ``--lang zh|en`` (``lang_option``); without it the
 language comes from HANDCALC_LANG or the locale (handcalc.text.resolve_lang). Terminal
@@ -142,14 +143,13 @@ def families() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @lang_option
 def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
-    """A fresh exercise of FAMILY and its code (answers checked with torch)."""
-    from handcalc.exercise import cross_check, generate
+    """A fresh exercise of FAMILY and its code (`solve CODE` shows its key)."""
+    from handcalc.exercise import generate
 
     if seed is None:
         seed = random.SystemRandom().randrange(1000, 100000)
-    ex = generate(family, level, seed)
-    cross_check(ex)
-    print_exercise(ex, as_json)
+    # no torch here: `new` shows no key; solve, worksheet and verify cross-check the keys
+    print_exercise(generate(family, level, seed), as_json)
 
 
 @cli.command()

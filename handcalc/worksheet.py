@@ -429,12 +429,12 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
 
 def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:
     """Build and prepare the exercise of one job (also in a worker process)."""
-    from handcalc.exercise import build, generate
+    from handcalc.exercise import build, cross_check, generate
 
-    if job[0] == "code":
-        return prepare(build(job[1]), needs, lang)
-    _, family, level, seed = job
-    return prepare(generate(family, level, seed), needs, lang)
+    ex = build(job[1]) if job[0] == "code" else generate(*job[1:])
+    if "check" in needs:
+        cross_check(ex)
+    return prepare(ex, needs, lang)
 
 
 def _next_job(job: Job, item: Item) -> Job:
@@ -494,12 +494,17 @@ class Worksheet:
 
 def build_worksheet(spec: Spec, versions: int | None = None, *,
                     formats: Iterable[str] = FORMATS, workers: int | None = None,
-                    lang: str | None = None,
+                    lang: str | None = None, check: bool = False,
                     progress: Callable[[int], None] | None = None) -> Worksheet:
     """Every version of the spec (`versions` of them, default the spec's), ready to render
-    in `formats`, in `lang` (default: the spec's language, else English)."""
+    in `formats`, in `lang` (default: the spec's language, else English). With `check`
+    (when a key is written) every exercise's key is cross-checked with the torch kernel
+    (exercise.cross_check: KernelMismatch, exit 1, when they disagree)."""
     lang = lang or spec.lang or "en"
-    needs = frozenset().union(*(NEEDS[f] for f in formats))
+    needs = frozenset().union(*(NEEDS[f] for f in formats)) | (
+        {"check"} if check else frozenset())
+    if check:
+        from handcalc import kernel  # noqa: F401 - torch once here, before any fork
     plans = plan(spec, versions)
     jobs = [job for v in plans for sec in v for job in sec]
     done = run_jobs(jobs, needs, lang=lang, workers=workers, progress=progress)

@@ -90,3 +90,16 @@ def test_families_and_help():
     assert result.exit_code == 0 and "causal" in result.output
     for command in ("families", "new", "show", "solve", "check"):
         assert run(command, "--help").exit_code == 0
+
+
+def test_new_and_show_import_neither_torch_nor_typst():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom handcalc.cli import cli\n"
+            "for args in (['new', 'causal', '--seed', '5'], ['show', 'worked-5']):\n"
+            "    try:\n        cli(args)\n    except SystemExit:\n        pass\n"
+            "assert 'torch' not in sys.modules and 'typst' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "causal-1-" in done.stdout and "worked-5" in done.stdout

@@ -73,9 +73,10 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         with click.progressbar(length=len(jobs), label="building exercises",
                                file=sys.stderr) as bar:
             ws = build_worksheet(sheet, versions, formats=formats, lang=lang,
-                                 progress=bar.update)
+                                 check=key is not None, progress=bar.update)
     else:
-        ws = build_worksheet(sheet, versions, formats=formats, lang=lang)
+        ws = build_worksheet(sheet, versions, formats=formats, lang=lang,
+                             check=key is not None)
 
     from handcalc.typeset import render_all
 
