@@ -47,8 +47,9 @@ from typing import Any
 from handcalc.errors import HandcalcError, SpecError
 from handcalc.text import LANGS, Inline, Text, msg
 
-FORMATS = ("pdf", "typ", "md", "json")
-SUFFIXES = {".pdf": "pdf", ".typ": "typ", ".md": "md", ".markdown": "md", ".json": "json"}
+FORMATS = ("pdf", "typ", "md", "json", "moodle")
+SUFFIXES = {".pdf": "pdf", ".typ": "typ", ".md": "md", ".markdown": "md", ".json": "json",
+            ".xml": "moodle"}
 MAX_VERSIONS = 500
 MAX_COUNT = 50
 MAX_EXERCISES = 100  # per version
@@ -360,7 +361,8 @@ class Item:
 
 HEAT_KEYS = ("A", "a")  # a part asking for one of these asks for a weights matrix
 NEEDS = {"pdf": frozenset({"typst"}), "typ": frozenset({"typst"}),
-         "md": frozenset({"latex"}), "json": frozenset({"json"})}
+         "md": frozenset({"latex"}), "json": frozenset({"json"}),
+         "moodle": frozenset()}  # handcalc.moodle builds its own
 ALL_NEEDS = frozenset({"typst", "latex", "json"})
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from handcalc.text import LANGS, resolve_lang
 from handcalc.worksheet import FORMATS, MAX_VERSIONS, SUFFIXES
 
-EXTENSIONS = {"pdf": ".pdf", "typ": ".typ", "md": ".md", "json": ".json"}
+EXTENSIONS = {"pdf": ".pdf", "typ": ".typ", "md": ".md", "json": ".json", "moodle": ".xml"}
 
 
 def _format_of(path: str | None) -> str | None:
@@ -30,7 +31,8 @@ def _format_of(path: str | None) -> str | None:
 @click.option("--versions", type=click.IntRange(1, MAX_VERSIONS), default=None,
               help="Number of randomized versions (overrides the spec's `versions`).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format of both files (default: from each file's suffix, else pdf).")
+              help="Output format of both files (default: from each file's suffix, else pdf); "
+                   "moodle: a Moodle XML question bank (.xml), its key inside as feedback.")
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of the sheet and key (default: the spec's `lang`, else "
                    "HANDCALC_LANG, else the locale, else en).")
@@ -53,6 +55,9 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         out_fmt = key_fmt = fmt
     out_fmt = out_fmt or key_fmt or "pdf"
     key_fmt = key_fmt or out_fmt
+    if key and "moodle" in (out_fmt, key_fmt):
+        raise HandcalcError(f"--key {key}: a Moodle quiz holds its answer key as feedback; "
+                            "write it alone with -o")
 
     sheet = load_spec(spec)
     lang = lang or sheet.lang or resolve_lang()
@@ -66,6 +71,10 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
             raise HandcalcError(f"cannot write {path}: no folder '{folder}'")
         if Path(path).resolve() == Path(spec).resolve():
             raise HandcalcError(f"cannot write {path}: that is the spec itself")
+
+    if out_fmt == "moodle":
+        _moodle(sheet, out, versions, lang)
+        return
 
     formats = {f for _, f, _ in targets}
     jobs = {job for v in plan(sheet, versions) for section in v for job in section}
@@ -94,3 +103,18 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     for path, _, is_key in rendered:
         what = "answer key" if is_key else "worksheet"
         click.echo(f"wrote {path} ({what}, {n} version{'s' if n != 1 else ''})")
+
+
+def _moodle(sheet: Any, out: str, versions: int | None, lang: str) -> None:
+    """Write the spec as a Moodle XML question bank (handcalc.moodle)."""
+    from handcalc.errors import HandcalcError
+    from handcalc.moodle import quiz_xml
+    from handcalc.worksheet import write_atomic
+
+    data = quiz_xml(sheet, versions, lang).encode("utf-8")
+    try:
+        write_atomic(out, data)
+    except OSError as e:
+        raise HandcalcError(f"cannot write {out}: {e.strerror or e}") from None
+    n = versions or sheet.versions
+    click.echo(f"wrote {out} (Moodle quiz, {n} version{'s' if n != 1 else ''})")
