@@ -54,6 +54,13 @@ def stream_target(err: bool = False) -> str:
     return terminal_target(getattr(stream, "encoding", None))
 
 
+def use_color() -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def error_text(e: HandcalcError) -> str:
     """An error's one-line message in the chosen language."""
     what = e.args[0] if e.args else ""
@@ -228,7 +235,7 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     if as_json:
         emit_json(verdict_dict(verdict, current_lang()))
     else:
-        click.echo(verdict_text(verdict, current_lang(), stream_target()))
+        click.echo(verdict_text(verdict, current_lang(), stream_target(), use_color()))
     sys.exit(EXIT_CORRECT if verdict.correct else EXIT_INCORRECT)
 
 

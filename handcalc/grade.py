@@ -98,6 +98,8 @@ def shape_message(expected: tuple[int, int], got: Mat) -> str:
     got_text = "1 value" if n_got == 1 else (
         f"{n_got} values" if 1 in shape(got) else f"a {fmt_shape(got)} matrix")
     hint = "; write decimals with a dot (3.54, not 3,54)" if r == c == 1 and n_got == 2 else ""
+    if r > 1 and c > 1 and n_got == r * c and 1 in shape(got):
+        hint = "; separate the rows with ; (for example 1 2; 3 4)"
     size = "" if want.startswith("a ") else f" ({r} x {c})"
     return f"expected {want}{size}, got {got_text}{hint}"
 

@@ -267,6 +267,8 @@ def _glued(prev: Node, node: Node, uni: bool = True) -> bool:
         return True  # "softmax"(S)
     if isinstance(node, Group) and node.open in "([" and letterish(prev):
         return True
+    if isinstance(node, Call) and node.name == "sqrt" and uni and letterish(prev):
+        return True  # 5√2
     return letterish(prev) and letterish(node) and not (
         isinstance(prev, Atom) and prev.kind == "num" and isinstance(node, Atom)
         and node.kind == "num")

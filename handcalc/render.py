@@ -106,11 +106,34 @@ def verdict_dict(v: Verdict, lang: str = DEFAULT_LANG) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- terminal text
+#
+# One style for every matrix: entries on one line each, right-aligned columns, brackets,
+# no blank lines between rows; given matrices side by side when the width allows; -inf
+# written as a learner types it. Widths count East Asian wide characters as two columns.
+
+MIN_WIDTH = 60
+EXACT_CELL = 28  # an exact entry longer than this is shortened with an ellipsis
+
+
+def width_of(text: str) -> int:
+    """Columns a line takes in a terminal (wide CJK characters count two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else
+               0 if unicodedata.combining(ch) else 1 for ch in text)
+
+
+def terminal_width() -> int:
+    import shutil
+
+    return max(MIN_WIDTH, shutil.get_terminal_size((100, 24)).columns)
+
 
 def grid(cells: list[list[str]], target: str = "unicode") -> list[str]:
-    """Strings laid out as a bracketed matrix, one line per row."""
-    widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    """Strings laid out as a bracketed matrix, one line per row, columns right-aligned."""
+    widths = [max(width_of(r[j]) for r in cells) for j in range(len(cells[0]))]
+    lines = ["  ".join(" " * (w - width_of(c)) + c for c, w in zip(r, widths, strict=True))
+             for r in cells]
     if len(lines) == 1:
         return [f"[{lines[0]}]"]
     if target == "ascii":
@@ -120,29 +143,118 @@ def grid(cells: list[list[str]], target: str = "unicode") -> list[str]:
     return [f"{a}{line}{b}" for a, line, b in zip(left, lines, right, strict=True)]
 
 
+def exact_text(x: sympy.Expr, target: str = "unicode") -> str:
+    """An exact value on one line: 3, -1/2, 0.1, 5√2/2, e²/(1 + e²), -inf."""
+    from handcalc import mathtext
+    from handcalc.exact import NEG_INF
+
+    if x == NEG_INF:
+        return "-inf"
+    if isinstance(x, sympy.Rational):
+        q = x.q
+        for f in (2, 5):
+            while q % f == 0:
+                q //= f
+        # a terminating decimal (0.1, -2.25) reads best as one; 1/3 stays a fraction
+        return _decimal(x) if q == 1 and x.q > 1 else sympy.sstr(x)
+    from handcalc.typeset import typst_math
+
+    try:
+        return mathtext.to_target(typst_math(x), target)
+    except mathtext.MathSyntaxError:
+        return fmt_exact(x)
+
+
+def typed_text(x: sympy.Expr, target: str = "unicode") -> str:
+    """A typed value as the learner gave it, decimals with at least 2 places: 18.80,
+    0.7131, 5√2/2."""
+    text = exact_text(x, target)
+    if isinstance(x, sympy.Rational) and "/" not in text:
+        whole, _, frac = text.partition(".")
+        return f"{whole}.{frac.ljust(2, '0')}"
+    return text
+
+
+def _decimal(x: sympy.Rational) -> str:
+    """A Rational with a terminating decimal expansion, written exactly: 0.1, -2.25."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        text = format(Decimal(x.p) / Decimal(x.q), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def shorten(text: str, limit: int = EXACT_CELL) -> str:
+    """`text` cut to `limit` columns with an ellipsis (never wrapped across lines)."""
+    if width_of(text) <= limit:
+        return text
+    out = ""
+    for ch in text:
+        if width_of(out + ch) > limit - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def matrix_lines(m: Mat, target: str = "unicode", *, exact: bool = True,
+                 limit: int | None = None) -> list[str]:
+    """A matrix (or vector or scalar) in the one terminal style, exact or at 2 decimals."""
+    cells = [[exact_text(v, target) if exact else fmt2(v) for v in r] for r in m]
+    if limit is not None:
+        cells = [[shorten(c, limit) if target == "unicode" else c[:limit] for c in r]
+                 for r in cells]
+    return [cells[0][0]] if shape(m) == (1, 1) else grid(cells, target)
+
+
 def pretty_lines(m: Mat, target: str = "unicode") -> list[str]:
-    uni = target == "unicode"
-    if shape(m) == (1, 1):
-        text = sympy.pretty(m[0][0], use_unicode=uni)
-    else:
-        text = sympy.pretty(sympy.Matrix(m), use_unicode=uni)
-    lines = text.splitlines()
-    if max(map(len, lines)) > PRETTY_WIDTH:
-        return grid([[fmt_exact(v) for v in r] for r in m], target)
-    return lines
+    """Exact values in the terminal style (kept for callers of the old name)."""
+    return matrix_lines(m, target)
 
 
 def labelled(label: str, lines: list[str], indent: str = "  ") -> str:
     """`label = ` followed by a multi-line block, the label on the block's middle line."""
+    return "\n".join(indent + line for line in labelled_block(label, lines))
+
+
+def labelled_block(label: str, lines: list[str]) -> list[str]:
     mid = len(lines) // 2
-    pad = " " * (len(label) + 3)
-    return "\n".join(indent + (f"{label} = " if i == mid else pad) + line
-                     for i, line in enumerate(lines))
+    pad = " " * (width_of(label) + 3)
+    return [(f"{label} = " if i == mid else pad) + line for i, line in enumerate(lines)]
 
 
 def rounded_lines(m: Mat, target: str = "unicode") -> list[str]:
-    return [fmt2(m[0][0])] if shape(m) == (1, 1) else grid(
-        [[fmt2(v) for v in r] for r in m], target)
+    return matrix_lines(m, target, exact=False)
+
+
+def side_by_side(blocks: list[list[str]], width: int, indent: str = "  ",
+                 gap: int = 4) -> list[str]:
+    """Blocks of lines placed next to each other, as many to a row as fit in `width`,
+    their middle lines aligned; a block wider than the width stands alone."""
+    rows: list[list[list[str]]] = [[]]
+    used = len(indent)
+    for block in blocks:
+        w = max(map(width_of, block))
+        if rows[-1] and used + gap + w > width:
+            rows.append([])
+            used = len(indent)
+        used += (gap if rows[-1] else 0) + w
+        rows[-1].append(block)
+    out: list[str] = []
+    for row in rows:
+        if out:
+            out.append("")
+        mids = [len(b) // 2 for b in row]
+        top = max(mids)
+        height = max(len(b) - m for b, m in zip(row, mids, strict=True)) + top
+        padded = []
+        for b, m in zip(row, mids, strict=True):
+            w = max(map(width_of, b))
+            lines = [""] * (top - m) + b + [""] * (height - (top - m) - len(b))
+            padded.append([line + " " * (w - width_of(line)) for line in lines])
+        out += [(indent + (" " * gap).join(parts)).rstrip()
+                for parts in zip(*padded, strict=True)]
+    return out
 
 
 def name_text(name: str, target: str) -> str:
@@ -167,11 +279,15 @@ def name_math(name: str) -> str:
     return '"' + name.replace('"', "") + '"'
 
 
-def exercise_text(ex: Exercise, lang: str = DEFAULT_LANG, target: str = "unicode") -> str:
+def exercise_text(ex: Exercise, lang: str = DEFAULT_LANG, target: str = "unicode",
+                  width: int | None = None) -> str:
+    width = width or terminal_width()
     out = [tr("exercise.head", lang, target, title=ex.title, code=ex.code), "",
            _t(ex.statement, lang, target)]
-    for name, m in ex.given.items():
-        out += ["", labelled(name_text(name, target), pretty_lines(m, target))]
+    blocks = [labelled_block(name_text(name, target), matrix_lines(m, target))
+              for name, m in ex.given.items()]
+    if blocks:
+        out += [""] + side_by_side(blocks, width)
     out += [""] + [f"  ({part.number}) {_t(part.prompt, lang, target)}" for part in ex.parts]
     footer = [tr("exercise.footer.round", lang, target)]
     if ex.family.row_softmax:
@@ -181,15 +297,24 @@ def exercise_text(ex: Exercise, lang: str = DEFAULT_LANG, target: str = "unicode
 
 
 def solution_text(ex: Exercise, checked: float | None = None, lang: str = DEFAULT_LANG,
-                  target: str = "unicode") -> str:
+                  target: str = "unicode", width: int | None = None) -> str:
+    width = width or terminal_width()
     head = tr("solution.head", lang, target)
-    out = [exercise_text(ex, lang, target), "", head, "=" * max(15, len(head) * 2)]
+    out = [exercise_text(ex, lang, target, width), "", head, "=" * width_of(head)]
     for part in ex.parts:
         out += ["", f"({part.number}) {_t(part.prompt, lang, target)}"]
         for step in part.steps:
             out.append(labelled(_t(step.label, lang, target), rounded_lines(step.value, target)))
-        out.append(labelled(tr("solution.exact", lang, target),
-                            pretty_lines(part.answer, target)))
+        label = tr("solution.exact", lang, target)
+        exact = matrix_lines(part.answer, target)
+        if max(map(width_of, labelled_block(label, exact))) + 2 > width:
+            cols = shape(part.answer)[1]
+            room = (width - width_of(label) - 7) // cols - 2
+            exact = matrix_lines(part.answer, target, limit=max(8, room))
+            out.append(labelled(label, exact))
+            out.append("  " + tr("solution.shortened", lang, target, code=ex.code))
+        else:
+            out.append(labelled(label, exact))
         out.append(labelled(tr("solution.answer", lang, target),
                             rounded_lines(part.answer, target)))
     if checked is not None:
@@ -197,28 +322,51 @@ def solution_text(ex: Exercise, checked: float | None = None, lang: str = DEFAUL
     return "\n".join(out)
 
 
-def verdict_text(v: Verdict, lang: str = DEFAULT_LANG, target: str = "unicode") -> str:
+NEAR_MISS = 0.015  # a wrong entry this close to the key is a rounding slip, most likely
+_COLOURS = {"✓": "\x1b[32m✓\x1b[0m", "✗": "\x1b[31m✗\x1b[0m"}
+
+
+def verdict_text(v: Verdict, lang: str = DEFAULT_LANG, target: str = "unicode",
+                 color: bool = False) -> str:
+    """The verdict as the learner reads it: the entries as typed, marked right or wrong
+    (in colour when `color`), then the diagnosis or a hint."""
     r, c = v.expected_shape
     ok_mark, bad_mark = ("✓", "✗") if target == "unicode" else ("ok", "X")
     if v.correct:
         what = tr(f"verdict.accepted.{v.accepted_by or 'exact'}", lang, target)
-        out = [tr("verdict.head", lang, target, code=v.code, part=v.part, what=what)]
     elif v.cells:
         right = sum(x for row in v.cells for x in row)
         what = tr("verdict.incorrect", lang, target) if r * c == 1 else tr(
             "verdict.incorrect_count", lang, target, right=right, total=r * c)
-        out = [tr("verdict.head", lang, target, code=v.code, part=v.part, what=what)]
-        if r * c > 1:
-            marks = [[f"{fmt2(a)} {ok_mark if ok else bad_mark}"
-                      for a, ok in zip(ra, rc, strict=True)]
-                     for ra, rc in zip(v.answer, v.cells, strict=True)]
-            out += ["  " + line for line in grid(marks, target)]
     else:
         what = tr("verdict.wrong_shape", lang, target, rows=r, cols=c)
-        out = [tr("verdict.head", lang, target, code=v.code, part=v.part, what=what)]
+    out = [tr("verdict.head", lang, target, code=v.code, part=v.part, what=what)]
+    if v.cells and not v.correct and r * c > 1:
+        marks = [[f"{typed_text(a, target)} {ok_mark if ok else bad_mark}"
+                  for a, ok in zip(ra, rc, strict=True)]
+                 for ra, rc in zip(v.answer, v.cells, strict=True)]
+        lines = grid(marks, target)
+        if color:
+            for mark, coloured in _COLOURS.items():
+                lines = [line.replace(mark, coloured) for line in lines]
+        out += ["  " + line for line in lines]
     if v.diagnosis is not None:
         out.append(tr("verdict.diagnosis", lang, target, text=v.diagnosis.text()))
+    elif v.cells and not v.correct and near_miss(v):
+        out.append(tr("verdict.rounding_hint", lang, target))
     return "\n".join(out)
+
+
+def near_miss(v: Verdict) -> bool:
+    """Every wrong entry within NEAR_MISS of the key (floats suffice for a hint)."""
+    from handcalc.exact import approx, entries
+
+    key = v.exercise.keys[v.part - 1]
+    values = entries(v.exercise.approx[key])
+    typed = entries(v.answer)
+    wrong = [(approx(t), k) for t, k, ok in zip(typed, values, (x for r in v.cells for x in r),
+                                              strict=True) if not ok]
+    return bool(wrong) and all(abs(t - k) <= NEAR_MISS for t, k in wrong)
 
 
 def families_text(lang: str = DEFAULT_LANG, target: str = "unicode") -> str:
