@@ -227,8 +227,19 @@ PREAMBLE = """\
 """
 
 
-def _doc(title: str) -> list[str]:
-    return [PREAMBLE.format(title=tstr(title), cjk=tstr(CJK_FAMILY))]
+# Chinese glyphs fill the em box, above the cap height and below the baseline that
+# Typst's line spacing counts from: wrapped Chinese lines need more room between them.
+CJK_PREAMBLE = "#set par(leading: 0.9em)"
+
+
+def _doc(title: str, ws: Worksheet) -> list[str]:
+    """The preamble, and the settings for Chinese text when the worksheet has some."""
+    from handcalc.fonts import uses_cjk
+
+    out = [PREAMBLE.format(title=tstr(title), cjk=tstr(CJK_FAMILY))]
+    if uses_cjk(text for _, text in document_texts(ws)):
+        out.append(CJK_PREAMBLE)
+    return out
 
 
 def _title_block(title: str, version: int, key: bool) -> list[str]:
@@ -280,7 +291,7 @@ def _section_head(title: str | None) -> list[str]:
 def student_typst(ws: Worksheet) -> str:
     """The student sheet as Typst source: every version, no answers."""
     spec = ws.spec
-    out = _doc(spec.title)
+    out = _doc(spec.title, ws)
     for version in ws.versions:
         out += _title_block(spec.title, version.number, key=False)
         out += _instructions(spec.instructions)
@@ -396,7 +407,7 @@ def _key_part(item: Item, p: int) -> list[str]:
 def key_typst(ws: Worksheet) -> str:
     """The answer key as Typst source: every step, answers to 2 dp and exact, heatmaps."""
     spec = ws.spec
-    out = _doc(f"{spec.title} (answer key)")
+    out = _doc(f"{spec.title} (answer key)", ws)
     for version in ws.versions:
         out += _title_block(spec.title, version.number, key=True)
         n = 0

@@ -210,3 +210,16 @@ def test_font_dir_brings_fonts_to_typst_and_to_the_check(tmp_path, monkeypatch):
     r = run(str(spec), "-o", str(out), "--font-dir", str(extra))
     assert r.exit_code == 0, r.output + r.stderr
     assert any("NotoSansSC-Handcalc" in f for f in pdf_fonts(out.read_bytes()))
+
+
+def test_chinese_text_gets_wider_line_spacing_and_english_keeps_its_own(tmp_path):
+    from handcalc.typeset import CJK_PREAMBLE
+
+    zh = write_spec(tmp_path)
+    en = tmp_path / "en.toml"
+    en.write_text('title = "Masks – “quoted” · ✓"\n[[sections]]\ncodes = ["worked-5"]\n')
+    for spec, wanted in ((zh, True), (en, False)):
+        out = tmp_path / f"{spec.stem}.typ"
+        r = run(str(spec), "-o", str(out))
+        assert r.exit_code == 0, r.output + r.stderr
+        assert (CJK_PREAMBLE in out.read_text(encoding="utf-8")) is wanted

@@ -95,6 +95,19 @@ def file_coverage(path: Path) -> frozenset[int]:
     return frozenset(covered)
 
 
+@functools.cache
+def cjk_coverage() -> frozenset[int]:
+    """The characters that fall back to the shipped CJK font: those it covers and typst's
+    own fonts do not."""
+    return file_coverage(CJK_FONT) - builtin_coverage()
+
+
+def uses_cjk(texts: Iterable[str]) -> bool:
+    """Whether some character of `texts` is drawn with the shipped CJK font."""
+    cjk = cjk_coverage()
+    return any(ord(ch) in cjk for text in texts for ch in set(text))
+
+
 def font_files(folder: Path) -> list[Path]:
     """The font files typst loads from a folder (and its subfolders), in a stable order."""
     return sorted(p for p in folder.rglob("*")
