@@ -1,8 +1,8 @@
-"""Build handcalc/fonts/NotoSansSC-Handcalc.otf, the CJK font that worksheets ship with.
+"""Build handcalc/fonts/NotoSansSC-Handcalc{,-Bold}.otf, the CJK fonts worksheets ship with.
 
-Source: the Regular Simplified Chinese face of Noto Sans CJK (SIL Open Font License 1.1),
-as shipped by Debian's package ``fonts-noto-cjk``, version ``1:20220127+repack1-1``
-(Noto Sans CJK 2.004). Get it unpacked, as root or not, with::
+Source: the Regular and Bold Simplified Chinese faces of Noto Sans CJK (SIL Open Font
+License 1.1), as shipped by Debian's package ``fonts-noto-cjk``, version
+``1:20220127+repack1-1`` (Noto Sans CJK 2.004). Get it unpacked, as root or not, with::
 
     apt-get download fonts-noto-cjk=1:20220127+repack1-1
     dpkg-deb -x fonts-noto-cjk_*.deb fonts-noto-cjk
@@ -11,13 +11,16 @@ then, with fontTools installed (``pip install -c constraints.txt -e '.[font]'``)
 
     python scripts/build_cjk_font.py fonts-noto-cjk
 
-The script checks the source font's SHA-256, keeps the characters of GB2312 (its 6763
+The script checks the source fonts' SHA-256, keeps the characters of GB2312 (its 6763
 hanzi and the symbols of rows 1 to 9), CJK punctuation, full-width forms and the general
 punctuation of Chinese text, drops hinting, vertical metrics and all OpenType features
 but those of horizontal text, renames the family to ``Noto Sans SC Handcalc`` (a subset
-should not pass for the whole font) and keeps the source's own timestamps, so that two
-runs give the same bytes. It also writes OFL.txt beside the font: the copyright notice
-from the font's name table and the licence text from the package's copyright file.
+should not pass for the whole font) and keeps the sources' own timestamps, so that two
+runs give the same bytes. Bold is there because the sheets set their title, headings and
+exercise heads in bold, and typst does not embolden a font that has no bold face: Chinese
+words would print regular beside bold Latin. It also writes OFL.txt beside the fonts: the
+copyright notice from the fonts' name table and the licence text from the package's
+copyright file.
 """
 
 from __future__ import annotations
@@ -28,13 +31,18 @@ import io
 import sys
 from pathlib import Path
 
-SOURCE_FONT = "usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+SOURCE_DIR = "usr/share/fonts/opentype/noto"
 SOURCE_COPYRIGHT = "usr/share/doc/fonts-noto-cjk/copyright"
-SOURCE_SHA256 = "b76b0433203017ca80401b2ee0dd69350349871c4b19d504c34dbdd80541690a"
-SOURCE_FACE = "NotoSansCJKsc-Regular"  # the PostScript name of the face in the collection
 FAMILY = "Noto Sans SC Handcalc"
-POSTSCRIPT = "NotoSansSC-Handcalc"
-OUT_NAME = "NotoSansSC-Handcalc.otf"
+# style: (source collection, its SHA-256, the face's PostScript name, output PostScript name)
+FACES = {
+    "Regular": ("NotoSansCJK-Regular.ttc",
+                "b76b0433203017ca80401b2ee0dd69350349871c4b19d504c34dbdd80541690a",
+                "NotoSansCJKsc-Regular", "NotoSansSC-Handcalc"),
+    "Bold": ("NotoSansCJK-Bold.ttc",
+             "faa5f3656a78b2e2d450d27fe8382c778bc2b6bb5ea29c986664a6a435056ceb",
+             "NotoSansCJKsc-Bold", "NotoSansSC-Handcalc-Bold"),
+}
 FONTTOOLS_VERSION = "4.68.0"  # the version that made the committed font
 OUT_DIR = Path(__file__).resolve().parent.parent / "handcalc" / "fonts"
 
@@ -79,23 +87,37 @@ def licence_text(copyright_file: str, notice: str) -> str:
     return notice + "\n\n" + "\n".join(body).rstrip() + "\n"
 
 
-def build(source_root: Path) -> tuple[bytes, str]:
-    """The subset font's bytes and the text of OFL.txt, from an unpacked fonts-noto-cjk."""
+def build(source_root: Path) -> tuple[dict[str, bytes], str]:
+    """The subset fonts' bytes by file name, and the text of OFL.txt, from an unpacked
+    fonts-noto-cjk."""
     import fontTools
+
+    if fontTools.version != FONTTOOLS_VERSION:
+        print(f"note: fontTools {fontTools.version}; the committed fonts were made with "
+              f"{FONTTOOLS_VERSION}, and another version may give other bytes", file=sys.stderr)
+    fonts, notice = {}, ""
+    for style, (source, sha256, face, postscript) in FACES.items():
+        data, notice = subset_face(source_root / SOURCE_DIR / source, sha256, face, style,
+                                   postscript)
+        fonts[f"{postscript}.otf"] = data
+    copyright_text = (source_root / SOURCE_COPYRIGHT).read_text(encoding="utf-8")
+    return fonts, licence_text(copyright_text, notice)
+
+
+def subset_face(path: Path, sha256: str, face: str, style: str,
+                postscript: str) -> tuple[bytes, str]:
+    """One face of a collection subset to wanted_characters() and renamed; its bytes and
+    its copyright notice."""
     from fontTools import subset
     from fontTools.ttLib import TTCollection
 
-    if fontTools.version != FONTTOOLS_VERSION:
-        print(f"note: fontTools {fontTools.version}; the committed font was made with "
-              f"{FONTTOOLS_VERSION}, and another version may give other bytes", file=sys.stderr)
-    path = source_root / SOURCE_FONT
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if digest != SOURCE_SHA256:
-        raise SystemExit(f"{path}: SHA-256 {digest}, expected {SOURCE_SHA256} "
+    if digest != sha256:
+        raise SystemExit(f"{path}: SHA-256 {digest}, expected {sha256} "
                          "(fonts-noto-cjk 1:20220127+repack1-1)")
     faces = TTCollection(io.BytesIO(data), recalcTimestamp=False, lazy=False).fonts
-    font = next(f for f in faces if f["name"].getDebugName(6) == SOURCE_FACE)
+    font = next(f for f in faces if f["name"].getDebugName(6) == face)
     created, modified = font["head"].created, font["head"].modified
 
     options = subset.Options()
@@ -111,23 +133,22 @@ def build(source_root: Path) -> tuple[bytes, str]:
     subsetter.subset(font)
 
     name = font["name"]
-    for name_id, text in ((1, FAMILY), (2, "Regular"), (3, f"{POSTSCRIPT};subset of "
-                          f"{SOURCE_FACE} 2.004"), (4, FAMILY), (6, POSTSCRIPT)):
+    full = FAMILY if style == "Regular" else f"{FAMILY} {style}"
+    for name_id, text in ((1, FAMILY), (2, style), (3, f"{postscript};subset of {face} "
+                          "2.004"), (4, full), (6, postscript)):
         name.removeNames(nameID=name_id)
         name.setName(text, name_id, 3, 1, 0x409)
     cff = font["CFF "].cff
-    cff.fontNames = [POSTSCRIPT]
+    cff.fontNames = [postscript]
     top = cff.topDictIndex[0]
-    for key, value in (("FullName", FAMILY), ("FamilyName", FAMILY)):
+    for key, value in (("FullName", full), ("FamilyName", FAMILY)):
         if hasattr(top, key):
             setattr(top, key, value)
     font["head"].created, font["head"].modified = created, modified
 
     out = io.BytesIO()
     font.save(out)
-    copyright_text = (source_root / SOURCE_COPYRIGHT).read_text(encoding="utf-8")
-    notice = name.getDebugName(0) or ""
-    return out.getvalue(), licence_text(copyright_text, notice)
+    return out.getvalue(), name.getDebugName(0) or ""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -135,12 +156,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("source", type=Path, help="fonts-noto-cjk unpacked with dpkg-deb -x")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder")
     args = parser.parse_args(argv)
-    font, licence = build(args.source)
+    fonts, licence = build(args.source)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / OUT_NAME).write_bytes(font)
+    for file_name, data in fonts.items():
+        (args.out / file_name).write_bytes(data)
+        print(f"{args.out / file_name}: {len(data)} bytes, {len(wanted_characters())} "
+              f"characters asked for, SHA-256 {hashlib.sha256(data).hexdigest()}")
     (args.out / "OFL.txt").write_text(licence, encoding="utf-8")
-    print(f"{args.out / OUT_NAME}: {len(font)} bytes, {len(wanted_characters())} characters "
-          f"asked for, SHA-256 {hashlib.sha256(font).hexdigest()}")
 
 
 if __name__ == "__main__":

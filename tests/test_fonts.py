@@ -92,15 +92,20 @@ def test_reader_reads_a_collection_and_refuses_other_files():
 
 # ---------------------------------------------------------------- the fonts that ship
 
-def test_shipped_font_covers_gb2312_and_chinese_punctuation():
+def test_shipped_fonts_cover_gb2312_and_chinese_punctuation():
     build = script("build_cjk_font")
     assert len(build.gb2312_characters()) == 6763 + 682  # hanzi + symbols of rows 1..9
-    data = fonts.CJK_FONT.read_bytes()
-    covered = sfnt.face_coverage(data)
-    assert build.wanted_characters() <= covered
-    assert {ord(c) for c in "注意力机制手算练习“”‘’、。，：；！？（）《》·—…"} <= covered
-    assert sfnt.family_name(data) == fonts.CJK_FAMILY == build.FAMILY
-    assert len(data) < 2_500_000
+    shipped = fonts.font_files(fonts.FONT_DIR)
+    assert [p.name for p in shipped] == sorted(f"{face[3]}.otf" for face in
+                                               build.FACES.values())
+    assert fonts.CJK_FONT in shipped
+    for path in shipped:
+        data = path.read_bytes()
+        covered = sfnt.face_coverage(data)
+        assert build.wanted_characters() <= covered
+        assert {ord(c) for c in "注意力机制手算练习“”‘’、。，：；！？（）《》·—…"} <= covered
+        assert sfnt.family_name(data) == fonts.CJK_FAMILY == build.FAMILY
+        assert len(data) < 1_700_000
     assert (fonts.FONT_DIR / "OFL.txt").read_text(encoding="utf-8").count(
         "SIL OPEN FONT LICENSE Version 1.1") == 1
 
@@ -162,7 +167,9 @@ def test_chinese_pdf_embeds_the_cjk_font_and_is_the_same_every_run(tmp_path):
         assert data == (tmp_path / f"{name}2.pdf").read_bytes()
         text = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
         assert TITLE in text and "因果掩码" in text
-        assert any(f.endswith("+NotoSansSC-Handcalc-Identity-H") for f in pdf_fonts(data))
+        embedded = pdf_fonts(data)
+        for face in ("NotoSansSC-Handcalc", "NotoSansSC-Handcalc-Bold"):  # text, title
+            assert any(f.endswith(f"+{face}-Identity-H") for f in embedded), embedded
     sheet = pypdf.PdfReader(io.BytesIO((tmp_path / "s1.pdf").read_bytes())).pages[0]
     assert all(x in sheet.extract_text() for x in INSTRUCTIONS)
 

@@ -3,8 +3,9 @@
 Typst draws a character that no font has as an empty box and says nothing; handcalc checks
 first and refuses instead (``MissingGlyphs``, exit 2, nothing written). The fonts are
 those built into typst (their coverage is recorded in ``typst-fonts.txt``, written by
-scripts/typst_font_coverage.py), the CJK font shipped in this folder (a subset of Noto
-Sans CJK SC covering GB2312, built by scripts/build_cjk_font.py; see README.md here) and
+scripts/typst_font_coverage.py), the CJK font shipped in this folder (Regular and Bold
+subsets of Noto Sans CJK SC covering GB2312, built by scripts/build_cjk_font.py; see
+README.md here) and
 the fonts in any folder given with ``--font-dir``, whose cmaps are read with
 ``handcalc.fonts.sfnt``. System fonts are never used, so a document gives the same bytes
 on every machine.
@@ -26,7 +27,7 @@ from handcalc.errors import HandcalcError, MissingGlyphs
 
 FONT_DIR = Path(__file__).resolve().parent
 CJK_FAMILY = "Noto Sans SC Handcalc"
-CJK_FONT = FONT_DIR / "NotoSansSC-Handcalc.otf"
+CJK_FONT = FONT_DIR / "NotoSansSC-Handcalc.otf"  # the Regular face; Bold covers the same
 BUILTIN_COVERAGE = FONT_DIR / "typst-fonts.txt"
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")  # what typst loads from a font folder
 MAX_NAMED = 10  # characters named in one error message
