@@ -47,3 +47,14 @@ class KernelMismatch(HandcalcError):
     """The torch kernel and the exact solver disagree: the answer key is not trusted."""
 
     exit_code = 1
+
+
+class MissingGlyphs(HandcalcError):
+    """Characters of a document that no available font covers (a PDF would show boxes).
+
+    ``missing`` maps each such character to the first place it occurs ("title",
+    "instructions[2]", ...)."""
+
+    def __init__(self, message: str, missing: dict[str, str]) -> None:
+        super().__init__(message)
+        self.missing = dict(missing)

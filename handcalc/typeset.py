@@ -13,7 +13,10 @@ dictionary and its exact values as Typst and LaTeX math), knows no family by nam
 Every text that comes from a spec or an exercise enters Typst markup only as a string
 literal (``#"..."``), so no character of it is read as markup; Markdown text is escaped.
 Versions start on a new page, each with its own page numbers. The PDF carries no date,
-and only Typst's embedded fonts are used, so one source gives the same bytes anywhere.
+and only Typst's embedded fonts, the CJK font shipped in handcalc/fonts and the folders
+given with --font-dir are used (never the system's), so one source gives the same bytes
+anywhere. Before a PDF is compiled, every character of it must be covered by one of those
+fonts (``handcalc.fonts.check_coverage``): a missing glyph is an error, never a box.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.printing.str import StrPrinter
 
+from handcalc.fonts import CJK_FAMILY
 from handcalc.markup import tstr
-from handcalc.text import Inline, Raw, Text, tr
+from handcalc.text import Inline, Raw, Text, msg, tr
 from handcalc.text import render as render_text
 from handcalc.worksheet import FORMATS
 
 if TYPE_CHECKING:
+    from os import PathLike
+
     from handcalc.worksheet import Heat, Item, Worksheet
 
 EXACT_INLINE_MAX = 14  # exact entries up to this many characters go in a matrix
@@ -173,7 +179,7 @@ def tm(math: str) -> str:
 PREAMBLE = """\
 #set document(title: {title}, date: none)
 #set page(paper: "a4", margin: (x: 1.8cm, top: 1.7cm, bottom: 2cm))
-#set text(font: "Libertinus Serif", size: 10.5pt, lang: {lang})
+#set text(font: ("Libertinus Serif", {cjk}), size: 10.5pt, lang: {lang})
 #set par(justify: false)
 #show raw: set text(font: "DejaVu Sans Mono", size: 10pt)
 #show math.equation: set text(font: "New Computer Modern Math")
@@ -205,9 +211,20 @@ PREAMBLE = """\
 """
 
 
-def _doc(title: str, lang: str) -> list[str]:
-    return [PREAMBLE.format(title=tstr(render_text(Inline(title), lang, "unicode")),
-                            lang=tstr(lang))]
+# Chinese glyphs fill the em box, above the cap height and below the baseline that
+# Typst's line spacing counts from: wrapped Chinese lines need more room between them.
+CJK_PREAMBLE = "#set par(leading: 0.9em)"
+
+
+def _doc(title: Text, ws: Worksheet) -> list[str]:
+    """The preamble, and the settings for Chinese text when the worksheet has some."""
+    from handcalc.fonts import uses_cjk
+
+    out = [PREAMBLE.format(title=tstr(render_text(title, ws.lang, "unicode")),
+                           cjk=tstr(CJK_FAMILY), lang=tstr(ws.lang))]
+    if uses_cjk(text for _, text in document_texts(ws)):
+        out.append(CJK_PREAMBLE)
+    return out
 
 
 def _t(id: str, lang: str, **args: object) -> str:
@@ -269,7 +286,7 @@ def _section_head(title: str | None) -> list[str]:
 def student_typst(ws: Worksheet) -> str:
     """The student sheet as Typst source: every version, no answers."""
     spec, lang = ws.spec, ws.lang
-    out = _doc(spec.title, lang)
+    out = _doc(Inline(spec.title), ws)
     for version in ws.versions:
         out += _title_block(spec.title, version.number, False, lang)
         out += _instructions(spec.instructions, lang)
@@ -386,7 +403,7 @@ def _key_part(item: Item, p: int, lang: str) -> list[str]:
 def key_typst(ws: Worksheet) -> str:
     """The answer key as Typst source: every step, answers to 2 dp and exact, heatmaps."""
     spec, lang = ws.spec, ws.lang
-    out = _doc(tr("sheet.key_title", lang, "unicode", title=Inline(spec.title)), lang)
+    out = _doc(msg("sheet.key_title", title=Inline(spec.title)), ws)
     for version in ws.versions:
         out += _title_block(spec.title, version.number, True, lang)
         n = 0
@@ -401,27 +418,70 @@ def key_typst(ws: Worksheet) -> str:
     return "\n\n".join(out) + "\n"
 
 
+def document_texts(ws: Worksheet) -> list[tuple[str, str]]:
+    """The texts a spec or an exercise puts on the sheet or the key, each with where it
+    comes from ("title", "instructions[2]", "section 1, title", "exercise causal-2-4821
+    part 1 prompt" ...), for the font coverage check."""
+    spec = ws.spec
+    out = [("title", spec.title)]
+    out += [(f"instructions[{i}]", render_text(text, ws.lang, "typst"))
+            for i, text in enumerate(spec.instructions, 1)]
+    out += [(f"section {i}, title", s.title) for i, s in enumerate(spec.sections, 1)
+            if s.title]
+    seen: set[str] = set()
+    for version in ws.versions:
+        for _, items in version.sections:
+            for item in items:
+                if item.code in seen or "typst" not in item.text:
+                    continue
+                seen.add(item.code)
+                # the words as Typst markup: their characters stand in string literals,
+                # the math is ASCII neutral notation, typeset in the math font
+                where, words = f"exercise {item.code}", item.text["typst"]
+                out += [(f"{where} title", words.title), (f"{where} statement", words.statement)]
+                for n, (prompt, labels) in enumerate(zip(words.prompts, words.labels,
+                                                         strict=True), 1):
+                    out.append((f"{where} part {n} prompt", prompt))
+                    out += [(f"{where} part {n} step", label) for label in labels]
+    return out
+
+
+def check_fonts(ws: Worksheet, sources: Sequence[tuple[str, str]],
+                font_dirs: Sequence[str | PathLike[str]] = ()) -> None:
+    """Raise MissingGlyphs when a character of the worksheet's texts, or of the Typst
+    `sources` ((name, source) pairs, the safety net), is covered by no font that typst
+    will have: its own, the shipped CJK font, and those in `font_dirs`."""
+    from handcalc.fonts import check_coverage
+
+    check_coverage([*document_texts(ws), *sources], font_dirs)
+
+
 _COMPILED_HERE = False  # set once this process has run typst (then it never forks for it)
 
 
-def compile_pdf(source: str) -> bytes:
-    """Typst source to PDF bytes, in process, with Typst's embedded fonts only."""
+def compile_pdf(source: str, font_dirs: Sequence[str | PathLike[str]] = ()) -> bytes:
+    """Typst source to PDF bytes, in process, with Typst's embedded fonts, the shipped CJK
+    font and the fonts in `font_dirs`, never the system's. Characters no font covers are
+    drawn as boxes: check_fonts first."""
     global _COMPILED_HERE
     import typst
 
     from handcalc.errors import HandcalcError
+    from handcalc.fonts import font_folders
 
     _COMPILED_HERE = True
+    folders = [str(p) for p in font_folders(font_dirs)]
     try:
         pdf = typst.compile(source.encode("utf-8"), format="pdf", ignore_system_fonts=True,
-                            font_paths=[])
+                            font_paths=folders)
     except typst.TypstError as e:  # a bug in the generated source, never the user's text
         raise HandcalcError(f"typst could not compile the worksheet: {e}") from None
     assert isinstance(pdf, bytes)
     return pdf
 
 
-def compile_pdfs(sources: Sequence[str]) -> list[bytes]:
+def compile_pdfs(sources: Sequence[str],
+                 font_dirs: Sequence[str | PathLike[str]] = ()) -> list[bytes]:
     """Several Typst sources to PDF. The largest is compiled here while a forked process
     compiles the others (typst-py runs one compilation at a time per process, even in
     threads). A process that has already run typst is not forked for it (its runtime's
@@ -430,7 +490,7 @@ def compile_pdfs(sources: Sequence[str]) -> list[bytes]:
 
     if len(sources) < 2 or _COMPILED_HERE or not hasattr(os, "fork") or \
             (os.cpu_count() or 1) < 2:
-        return [compile_pdf(s) for s in sources]
+        return [compile_pdf(s, font_dirs) for s in sources]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -439,13 +499,13 @@ def compile_pdfs(sources: Sequence[str]) -> list[bytes]:
     here, rest = order[0], order[1:]
     out: dict[int, bytes] = {}
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {i: pool.submit(compile_pdf, sources[i]) for i in rest}
-        out[here] = compile_pdf(sources[here])
+        futures = {i: pool.submit(compile_pdf, sources[i], font_dirs) for i in rest}
+        out[here] = compile_pdf(sources[here], font_dirs)
         for i, future in futures.items():
             try:
                 out[i] = future.result()
             except BrokenProcessPool:  # the child died: compile it here instead
-                out[i] = compile_pdf(sources[i])
+                out[i] = compile_pdf(sources[i], font_dirs)
     return [out[i] for i in range(len(sources))]
 
 
@@ -645,14 +705,20 @@ def source(ws: Worksheet, fmt: str, *, key: bool) -> str:
     return key_typst(ws) if key else student_typst(ws)
 
 
-def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]]) -> list[bytes]:
-    """The bytes of each (format, key) target; the PDFs compiled in parallel."""
+def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
+               font_dirs: Sequence[str | PathLike[str]] = ()) -> list[bytes]:
+    """The bytes of each (format, key) target; the PDFs compiled in parallel, after
+    check_fonts (with the extra font folders `font_dirs`) found every character covered."""
     texts = [source(ws, fmt, key=key) for fmt, key in targets]
     pdf_at = [i for i, (fmt, _) in enumerate(targets) if fmt == "pdf"]
-    pdfs = dict(zip(pdf_at, compile_pdfs([texts[i] for i in pdf_at]), strict=True))
+    if pdf_at:
+        check_fonts(ws, [(f"the typeset {'answer key' if targets[i][1] else 'worksheet'}",
+                          texts[i]) for i in pdf_at], font_dirs)
+    pdfs = dict(zip(pdf_at, compile_pdfs([texts[i] for i in pdf_at], font_dirs), strict=True))
     return [pdfs[i] if i in pdfs else texts[i].encode("utf-8") for i in range(len(targets))]
 
 
-def render(ws: Worksheet, fmt: str, *, key: bool) -> bytes:
+def render(ws: Worksheet, fmt: str, *, key: bool,
+           font_dirs: Sequence[str | PathLike[str]] = ()) -> bytes:
     """The student sheet (key=False) or the answer key in `fmt`, as bytes."""
-    return render_all(ws, [(fmt, key)])[0]
+    return render_all(ws, [(fmt, key)], font_dirs)[0]

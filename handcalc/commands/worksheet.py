@@ -36,14 +36,20 @@ def _format_of(path: str | None) -> str | None:
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of the sheet and key (default: the spec's `lang`, else "
                    "HANDCALC_LANG, else the locale, else en).")
+@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(),
+              help="A folder of more fonts (.ttf, .otf, .ttc) for characters the built-in "
+                   "fonts lack; repeatable.")
 def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
-              fmt: str | None, lang: str | None) -> None:
+              fmt: str | None, lang: str | None, font_dirs: tuple[str, ...]) -> None:
     """A worksheet and its answer key from the TOML spec SPEC (see problems/).
 
     Every version starts on a new page; the same spec, seed and version give the same
-    bytes on every run. Exit status 2, with nothing written, when the spec is invalid.
+    bytes on every run. Exit status 2, with nothing written, when the spec is invalid or
+    a character of a PDF is in none of its fonts (Typst's own, the shipped Chinese font
+    covering GB2312, and those in --font-dir).
     """
     from handcalc.errors import HandcalcError
+    from handcalc.fonts import font_folders
     from handcalc.worksheet import build_worksheet, load_spec, plan, write_atomic
 
     out_fmt, key_fmt = _format_of(out), _format_of(key)
@@ -58,6 +64,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     if key and "moodle" in (out_fmt, key_fmt):
         raise HandcalcError(f"--key {key}: a Moodle quiz holds its answer key as feedback; "
                             "write it alone with -o")
+    font_folders(font_dirs)  # refuses a name that is not a folder
 
     sheet = load_spec(spec)
     lang = lang or sheet.lang or resolve_lang()
@@ -92,7 +99,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     if sys.stderr.isatty() and "pdf" in formats:
         click.echo("typesetting the PDF ...", err=True)
 
-    data = render_all(ws, [(f, is_key) for _, f, is_key in targets])
+    data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs)
     rendered = [(path, d, is_key) for (path, _, is_key), d in zip(targets, data, strict=True)]
     for path, data, _ in rendered:
         try:
