@@ -201,31 +201,38 @@ def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | 
                      families=families)
 
 
-def report_text(report: Report) -> str:
-    """The per-family table, the totals and the codes that failed."""
-    header = ("family", "instances", "parts", "largest difference", "failures")
+def report_text(report: Report, lang: str = "en", target: str = "unicode") -> str:
+    """The per-family table, the totals and the codes that failed, in `lang`."""
+    from handcalc.render import width_of
+    from handcalc.text import tr
+
+    def t(id: str, **args: Any) -> str:
+        return tr(id, lang, target, **args)
+
+    header = tuple(t(f"verify.col.{c}")
+                   for c in ("family", "instances", "parts", "difference", "failures"))
     rows = [(f.family, str(f.instances), str(f.parts), f"{f.largest_difference:.1e}",
              str(len(f.failures))) for f in report.families]
-    rows.append(("all", str(sum(f.instances for f in report.families)), str(report.parts),
-                 f"{report.largest_difference:.1e}", str(len(report.failures))))
-    widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
+    rows.append((t("verify.all"), str(sum(f.instances for f in report.families)),
+                 str(report.parts), f"{report.largest_difference:.1e}",
+                 str(len(report.failures))))
+    widths = [max(width_of(r[j]) for r in [header, *rows]) for j in range(len(header))]
 
     def line(r: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if j == 0 else c.rjust(w)
-                         for j, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+        pads = [" " * (w - width_of(c)) for c, w in zip(r, widths, strict=True)]
+        return "  ".join(c + pad if j == 0 else pad + c
+                         for j, (c, pad) in enumerate(zip(r, pads, strict=True))).rstrip()
 
     out = [line(header), line(["-" * w for w in widths]), *map(line, rows[:-1]),
            line(["-" * w for w in widths]), line(rows[-1]), ""]
     n = sum(f.instances for f in report.families)
+    seconds = f"{report.seconds:.1f}"
     if report.ok:
-        out += [f"verified {n} exercises ({report.parts} parts) in {report.seconds:.1f} s, "
-                "no failures:",
-                "  sympy and torch (float64) agree within 1e-9 on every part;",
-                "  every exact answer keeps 0.0005 away from a rounding boundary;",
-                "  every catalogued mistake that changes an answer changes its 2 decimals."]
+        out += [t("verify.ok", n=n, parts=report.parts, seconds=seconds),
+                "  " + t("verify.ok.torch"), "  " + t("verify.ok.margin"),
+                "  " + t("verify.ok.mistakes")]
     else:
-        out.append(f"{len(report.failures)} of {n} exercises failed "
-                   f"(in {report.seconds:.1f} s):")
+        out.append(t("verify.failed", failed=len(report.failures), n=n, seconds=seconds))
         out += [f"  {f.code}: {f.reason}" for f in report.failures]
     return "\n".join(out)
 

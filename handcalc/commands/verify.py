@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from handcalc.cli import current_lang, lang_option, stream_target
+
 
 @click.command()
 @click.option("--count", type=click.IntRange(1, 1_000_000), default=100, show_default=True,
@@ -20,6 +22,7 @@ import click
               help="Seed from which every exercise's seed is derived.")
 @click.option("--family", "family", default=None, metavar="FAMILY",
               help="Only this family (see `handcalc families`).")
+@lang_option
 def verify(count: int, seed: int, family: str | None) -> None:
     """Recompute random exercises with torch and check their rounding margins.
 
@@ -42,8 +45,13 @@ def verify(count: int, seed: int, family: str | None) -> None:
             report = lib.verify(count, seed, families, progress=lambda _o: bar.update(1))
     else:
         report = lib.verify(count, seed, families)
-    click.echo(lib.report_text(report))
+    from handcalc.text import tr
+
+    lang = current_lang()
+    click.echo(lib.report_text(report, lang, stream_target()))
     if not report.ok:
-        click.echo(f"handcalc: {len(report.failures)} exercise(s) failed verification: "
-                   + ", ".join(f.code for f in report.failures), err=True)
+        click.echo("handcalc: " + tr("verify.failed.codes", lang, stream_target(err=True),
+                                     failed=len(report.failures),
+                                     codes=", ".join(f.code for f in report.failures)),
+                   err=True)
         sys.exit(1)
