@@ -180,3 +180,25 @@ def test_printed_sheets_hold_no_ascii_formula(tmp_path, spec):
     for pdf in (sheet, key):
         text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
         assert "sqrt(" not in text and "^T" not in text, pdf.name
+
+
+def test_chinese_worked_set_pdfs_hold_chinese_text_and_the_cjk_font(tmp_path):
+    from click.testing import CliRunner
+    from pypdf import PdfReader
+
+    from handcalc.cli import cli
+
+    sheet, key = tmp_path / "ws.pdf", tmp_path / "key.pdf"
+    r = CliRunner().invoke(cli, ["worksheet", str(ROOT / "problems" / "worked-set-zh.toml"),
+                                 "-o", str(sheet), "--key", str(key)])
+    assert r.exit_code == 0, r.output
+    for pdf in (sheet, key):
+        reader = PdfReader(pdf)
+        text = "".join(p.extract_text() for p in reader.pages).replace(" ", "")
+        assert "自注意力手算：经典十题" in text
+        assert "缩放点积注意力" in text and "因果掩码" in text
+        fonts = {str(f.get_object().get("/BaseFont")) for p in reader.pages
+                 for f in (p["/Resources"].get("/Font") or {}).values()}
+        assert any("NotoSansSC" in f for f in fonts), fonts
+    text = "".join(p.extract_text() for p in PdfReader(sheet).pages).replace(" ", "")
+    assert "结果保留两位小数" in text and "softmax逐行计算" in text
