@@ -33,7 +33,9 @@ from handcalc.fonts import CJK_FAMILY
 from handcalc.markup import tstr
 from handcalc.text import Inline, Raw, Text, msg, tr
 from handcalc.text import render as render_text
-from handcalc.worksheet import FORMATS
+
+TEXT_FORMATS = ("pdf", "typ", "md", "json")  # what `source` writes (worksheet.py imports us,
+# never the other way round: the worksheet model reaches this module as data)
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -696,7 +698,7 @@ def key_json(ws: Worksheet) -> str:
 def source(ws: Worksheet, fmt: str, *, key: bool) -> str:
     """The text of the student sheet (key=False) or of the answer key: Typst source for
     pdf and typ, Markdown for md, JSON for json."""
-    if fmt not in FORMATS:
+    if fmt not in TEXT_FORMATS:
         raise ValueError(fmt)
     if fmt == "json":
         return key_json(ws) if key else student_json(ws)
