@@ -7,6 +7,8 @@
     concat:      torch.cat(heads, dim=-1) @ W^O
     heads:       a (1, d_model) tensor viewed as (1, h, d_k)
     variance:    Var(q . k) = trace(Sigma_q Sigma_k) for Sigma = var * I_{d_k}
+    online_softmax: m, l, O~ per prefix of blocks from torch.max, torch.logsumexp and SDPA;
+                 O = SDPA (independent of the online recurrence)
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
@@ -96,3 +98,29 @@ def dot_variance(d_ks: Sequence[int], var_q: sympy.Expr,
         std.append(torch.sqrt(v).item())
         scaled.append((v / d).item())  # Var(x / sqrt(d)) = Var(x) / d
     return {"var": [var], "std": [std], "scaled_var": [scaled]}
+
+
+# ---------------------------------------------------------------- online-softmax, rope
+
+def online_softmax(q: Mat, K: Mat, V: Mat, *, scale: float,
+                   block: int) -> dict[str, list[list[float]]]:
+    """One query's attention with the keys in blocks of `block`, from each prefix of blocks
+    independently of the online recurrence: m_b = max(s_prefix), l_b =
+    exp(logsumexp(s_prefix) - m_b), O~_b = l_b SDPA(q, K_prefix, V_prefix); O = SDPA."""
+    qt, kt, vt = _t(q)[None], _t(K)[None], _t(V)[None]  # (1, 1, d), (1, n, d), (1, n, d_v)
+    s = (qt @ kt.transpose(-2, -1))[0, 0] * scale  # (n,)
+    n = s.shape[0]
+    ms, ls, rows = [], [], []
+    for end in range(block, n + block, block):
+        end = min(end, n)
+        prefix = s[:end]  # (end,)
+        m = torch.max(prefix)
+        lse = torch.logsumexp(prefix, dim=0)
+        total = torch.exp(lse - m)
+        o = F.scaled_dot_product_attention(qt, kt[:, :end], vt[:, :end],
+                                           scale=scale)  # (1, 1, d_v) = softmax(s_prefix) V
+        ms.append(m.item())
+        ls.append(total.item())
+        rows.append((total * o[0, 0]).tolist())  # O~_b = l_b * softmax(s_prefix) V_prefix
+    out = F.scaled_dot_product_attention(qt, kt, vt, scale=scale)  # (1, 1, d_v)
+    return {"s": [s.tolist()], "m": [ms], "l": [ls], "O_tilde": rows, "O": _out(out)}

@@ -52,6 +52,10 @@ _ALL = (
     Mistake("grad-transposed", "gradient"),
     Mistake("grad-elementwise", "gradient"),
     Mistake("var-std-swapped", "variance"),
+    # online-softmax, rope
+    Mistake("online-l-not-rescaled", "rescale"),
+    Mistake("online-o-not-rescaled", "rescale"),
+    Mistake("online-blocks-averaged", "normalise"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
