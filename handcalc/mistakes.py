@@ -56,6 +56,9 @@ _ALL = (
     Mistake("online-l-not-rescaled", "rescale"),
     Mistake("online-o-not-rescaled", "rescale"),
     Mistake("online-blocks-averaged", "normalise"),
+    Mistake("rope-negative-angle", "rotation"),
+    Mistake("rope-key-query-position", "rotation"),
+    Mistake("rope-other-pairing", "rotation"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
