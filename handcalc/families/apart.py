@@ -7,7 +7,8 @@ names its own mistake). It only screens: the exact decisions stay with
 handcalc.exercise.rejection.
 
 For each part: every mistake that changes the part's value must change its 2-decimal
-form, to one that no other mistake gives; the right answer must stay at least 0.0005
+form, to one that no other mistake gives and that the rounded-intermediates path (which
+the grader accepts) does not give either; the right answer must stay at least 0.0005
 from a rounding boundary. Values too close to a tie for floats count as failures.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handcalc.exact import Mat, cents_f, differs_f, entries, near_boundary_f
+from handcalc.exact import Mat, Undecided, cents_f, differs_f, entries, near_boundary_f
 from handcalc.families.base import Family, Instance
 from handcalc.work import NotApplicable, Work
 
@@ -36,15 +37,20 @@ def mistakes_apart(family: Family, level: int, given: dict[str, Mat],
     inst = Instance("", family.name, level, None, given, params, ask)
     right = Work(numeric=True)
     family.compute(inst, right)
+    rounded = Work(rounded=True, numeric=True)  # accepted too: no mistake may give it
+    try:
+        family.compute(inst, rounded)
+    except (Undecided, ZeroDivisionError, ValueError, OverflowError):
+        return False
     seen: dict[str, set[tuple[int, ...]]] = {}
     for key in ask:
         value = right.results[key]
         if any(near_boundary_f(v) is not False for v in entries(value)):
             return False
-        cents = _cents(value)
-        if cents is None:
+        cents, cents_rounded = _cents(value), _cents(rounded.results[key])
+        if cents is None or cents_rounded is None:
             return False
-        seen[key] = {cents}
+        seen[key] = {cents, cents_rounded}
     for mistake in family.mistakes:
         w = Work(mistake=mistake, numeric=True)
         try:
