@@ -7,6 +7,10 @@
     concat:      torch.cat(heads, dim=-1) @ W^O
     heads:       a (1, d_model) tensor viewed as (1, h, d_k)
     variance:    Var(q . k) = trace(Sigma_q Sigma_k) for Sigma = var * I_{d_k}
+    online_softmax: m, l, O~ per prefix of blocks from torch.max, torch.logsumexp and SDPA;
+                 O = SDPA (independent of the online recurrence)
+    rope:        view_as_complex(x) * polar(1, p theta) (interleaved pairs) or
+                 x cos + rotate_half(x) sin (half-split pairs), float64 / complex128
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
@@ -96,3 +100,66 @@ def dot_variance(d_ks: Sequence[int], var_q: sympy.Expr,
         std.append(torch.sqrt(v).item())
         scaled.append((v / d).item())  # Var(x / sqrt(d)) = Var(x) / d
     return {"var": [var], "std": [std], "scaled_var": [scaled]}
+
+
+# ---------------------------------------------------------------- online-softmax, rope
+
+def online_softmax(q: Mat, K: Mat, V: Mat, *, scale: float,
+                   block: int) -> dict[str, list[list[float]]]:
+    """One query's attention with the keys in blocks of `block`, from each prefix of blocks
+    independently of the online recurrence: m_b = max(s_prefix), l_b =
+    exp(logsumexp(s_prefix) - m_b), O~_b = l_b SDPA(q, K_prefix, V_prefix); O = SDPA."""
+    qt, kt, vt = _t(q)[None], _t(K)[None], _t(V)[None]  # (1, 1, d), (1, n, d), (1, n, d_v)
+    s = (qt @ kt.transpose(-2, -1))[0, 0] * scale  # (n,)
+    n = s.shape[0]
+    ms, ls, rows = [], [], []
+    for end in range(block, n + block, block):
+        end = min(end, n)
+        prefix = s[:end]  # (end,)
+        m = torch.max(prefix)
+        lse = torch.logsumexp(prefix, dim=0)
+        total = torch.exp(lse - m)
+        o = F.scaled_dot_product_attention(qt, kt[:, :end], vt[:, :end],
+                                           scale=scale)  # (1, 1, d_v) = softmax(s_prefix) V
+        ms.append(m.item())
+        ls.append(total.item())
+        rows.append((total * o[0, 0]).tolist())  # O~_b = l_b * softmax(s_prefix) V_prefix
+    out = F.scaled_dot_product_attention(qt, kt, vt, scale=scale)  # (1, 1, d_v)
+    return {"s": [s.tolist()], "m": [ms], "l": [ls], "O_tilde": rows, "O": _out(out)}
+
+
+def _rope_interleaved(x: torch.Tensor, pos: int, inv_freq: torch.Tensor) -> torch.Tensor:
+    """Pairs (x_0, x_1), (x_2, x_3), ... as complex numbers times e^(i pos theta_i)."""
+    z = torch.view_as_complex(x.reshape(-1, 2).contiguous())  # (d/2,) complex128
+    turn = torch.polar(torch.ones_like(inv_freq), pos * inv_freq)  # (d/2,) e^(i p theta)
+    return torch.view_as_real(z * turn).flatten()  # (d,)
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    """As HF transformers writes it: (x1, x2) -> (-x2, x1) for the two halves."""
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def _rope_half_split(x: torch.Tensor, pos: int, inv_freq: torch.Tensor) -> torch.Tensor:
+    """Pairs (x_i, x_(i + d/2)): x cos + rotate_half(x) sin, with the angles repeated."""
+    freqs = pos * inv_freq  # (d/2,)
+    emb = torch.cat((freqs, freqs), dim=-1)  # (d,)
+    return x * emb.cos() + _rotate_half(x) * emb.sin()
+
+
+def rope(q: Mat, k: Mat, *, p_q: int, p_k: int, shift: int, pairing: str,
+         base: int | None = None, theta: float | None = None) -> dict[str, list[list[float]]]:
+    """q and k rotated to their positions (and both shifted by `shift`), and the dot
+    products; theta_i = 1 / base^(2i/d) as HF and MiniMind compute it, or one given theta."""
+    qv, kv = _t(q)[0], _t(k)[0]  # (d,) each
+    d = qv.shape[0]
+    if base is not None:
+        inv_freq = 1.0 / (base ** (torch.arange(0, d, 2, dtype=DTYPE) / d))  # (d/2,)
+    else:
+        inv_freq = torch.tensor([theta], dtype=DTYPE)  # (1,)
+    rot = _rope_half_split if pairing == "half-split" else _rope_interleaved
+    qr, kr = rot(qv, p_q, inv_freq), rot(kv, p_k, inv_freq)  # (d,) each
+    qs, ks = rot(qv, p_q + shift, inv_freq), rot(kv, p_k + shift, inv_freq)  # (d,) each
+    return {"q_rot": [qr.tolist()], "k_rot": [kr.tolist()],
+            "dot": [[torch.dot(qr, kr).item()]], "dot_shift": [[torch.dot(qs, ks).item()]]}

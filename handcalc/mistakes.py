@@ -52,6 +52,13 @@ _ALL = (
     Mistake("grad-transposed", "gradient"),
     Mistake("grad-elementwise", "gradient"),
     Mistake("var-std-swapped", "variance"),
+    # online-softmax, rope
+    Mistake("online-l-not-rescaled", "rescale"),
+    Mistake("online-o-not-rescaled", "rescale"),
+    Mistake("online-blocks-averaged", "normalise"),
+    Mistake("rope-negative-angle", "rotation"),
+    Mistake("rope-key-query-position", "rotation"),
+    Mistake("rope-other-pairing", "rotation"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

@@ -80,6 +80,12 @@ class Work:
     def exp(self, x: Any) -> Any:
         return math.exp(x) if self.numeric else sympy.exp(x)
 
+    def cos(self, x: Any) -> Any:
+        return math.cos(x) if self.numeric else sympy.cos(x)
+
+    def sin(self, x: Any) -> Any:
+        return math.sin(x) if self.numeric else sympy.sin(x)
+
     @property
     def neg_inf(self) -> Any:
         return -math.inf if self.numeric else NEG_INF

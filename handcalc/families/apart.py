@@ -1,0 +1,70 @@
+"""A draw-time screen: do the catalogued mistakes show at 2 decimals, each its own way?
+
+Used by the online-softmax and rope families inside ``draw``, in floats only (cheap), so
+that most draws pass handcalc.exercise's rejection rules at the first seed, and so that
+two mistakes never give the same 2-decimal answer to a part (a typed mistaken answer then
+names its own mistake). It only screens: the exact decisions stay with
+handcalc.exercise.rejection.
+
+For each part: every mistake that changes the part's value must change its 2-decimal
+form, to one that no other mistake gives and that the rounded-intermediates path (which
+the grader accepts) does not give either; the right answer must stay at least 0.0005
+from a rounding boundary. Values too close to a tie for floats count as failures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handcalc.exact import Mat, Undecided, cents_f, differs_f, entries, near_boundary_f
+from handcalc.families.base import Family, Instance
+from handcalc.work import NotApplicable, Work
+
+
+def _cents(m: Mat) -> tuple[int, ...] | None:
+    out = []
+    for v in entries(m):
+        c = cents_f(v)
+        if c is None:
+            return None
+        out.append(c)
+    return tuple(out)
+
+
+def mistakes_apart(family: Family, level: int, given: dict[str, Mat],
+                   params: dict[str, Any], ask: tuple[str, ...]) -> bool:
+    """Whether a draw passes the screen (see the module's docstring)."""
+    inst = Instance("", family.name, level, None, given, params, ask)
+    right = Work(numeric=True)
+    family.compute(inst, right)
+    rounded = Work(rounded=True, numeric=True)  # accepted too: no mistake may give it
+    try:
+        family.compute(inst, rounded)
+    except (Undecided, ZeroDivisionError, ValueError, OverflowError):
+        return False
+    seen: dict[str, set[tuple[int, ...]]] = {}
+    for key in ask:
+        value = right.results[key]
+        if any(near_boundary_f(v) is not False for v in entries(value)):
+            return False
+        cents, cents_rounded = _cents(value), _cents(rounded.results[key])
+        if cents is None or cents_rounded is None:
+            return False
+        seen[key] = {cents, cents_rounded}
+    for mistake in family.mistakes:
+        w = Work(mistake=mistake, numeric=True)
+        try:
+            family.compute(inst, w)
+        except NotApplicable:
+            continue
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return False
+        for key in ask:
+            value = w.results.get(key)
+            if value is None or not differs_f(value, right.results[key]):
+                continue
+            cents = _cents(value)
+            if cents is None or cents in seen[key]:
+                return False
+            seen[key].add(cents)
+    return True

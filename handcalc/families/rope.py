@@ -1,0 +1,186 @@
+"""rope: rotary position embedding (RoPE) of one query and one key.
+
+Each pair (x, y) of a vector at position p is turned by the angle p theta_i (radians):
+
+    (x, y) -> (x cos(p theta_i) - y sin(p theta_i), x sin(p theta_i) + y cos(p theta_i))
+    theta_i = base^(-2i/d),  i = 0 ... d/2 - 1
+    q' = R_p q  (1 x d),  k' = R_p' k  (1 x d)
+    q' . k' = q^T R_(p' - p) k      (scalar): it depends only on p' - p, so
+    (R_(p+t) q) . (R_(p'+t) k) = q' . k'   for every shift t
+
+Pairs (the convention, stated in the exercise): interleaved (x_1, x_2), (x_3, x_4) as in
+the RoFormer paper and complex-number code (torch.polar, view_as_complex), or half-split
+(x_1, x_3), (x_2, x_4) as in HF rotate_half and MiniMind. Source: Su et al. 2021
+(arXiv 2104.09864).
+
+Parts: q' (1 x d), k' (1 x d), q' . k', and the dot product with both positions shifted
+by t (equal to the previous part).
+Level 1: d = 2, theta = pi/6 or pi/4, so every cosine and sine is known by hand
+(1/2, sqrt(2)/2, sqrt(3)/2); entries -2..3. Level 2: d = 2, theta_0 = base^0 = 1 radian,
+entries -3..3. Level 3: d = 4, base 100, so theta_0 = 1 and theta_1 = 1/10 radian, with
+the pairing stated (interleaved or half-split); entries -2..2.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import sympy
+from sympy import Rational
+
+from handcalc.exact import mat, row, scalar, total
+from handcalc.families.apart import mistakes_apart
+from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.text import Math, Msg, msg
+from handcalc.work import Work
+
+TRIES = 200  # draws screened before one is taken as it is (the rejection rules decide)
+ASK = ("q_rot", "k_rot", "dot", "dot_shift")
+
+
+def thetas(params: dict[str, Any]) -> tuple[sympy.Expr, ...]:
+    """theta_i for each pair: the stated angle (level 1) or base^(-2i/d)."""
+    if "theta" in params:
+        return (params["theta"],)
+    d, base = params["d"], Rational(params["base"])
+    return tuple(base ** Rational(-2 * i, d) for i in range(d // 2))
+
+
+def pairs(d: int, pairing: str | None) -> tuple[tuple[int, int], ...]:
+    """The 0-based components of each pair."""
+    if pairing == "half-split":
+        return tuple((i, i + d // 2) for i in range(d // 2))
+    return tuple((2 * i, 2 * i + 1) for i in range(d // 2))
+
+
+OTHER = {"interleaved": "half-split", "half-split": "interleaved"}
+
+
+def _angle_text(theta: sympy.Expr) -> str:
+    """A rational multiple of pi in neutral math: pi/6, pi/4."""
+    r = sympy.Rational(theta / sympy.pi)
+    top = "pi" if r.p == 1 else f"{r.p} pi"
+    return top if r.q == 1 else f"{top} / {r.q}"
+
+
+def _cross(a: list[int], b: list[int], pr: tuple[tuple[int, int], ...]) -> list[int]:
+    return [a[i] * b[j] - a[j] * b[i] for i, j in pr]
+
+
+class Rope(Family):
+    name = "rope"
+    quantities = (
+        Quantity("q_rot", "rope.q.q_rot"),
+        Quantity("k_rot", "rope.q.k_rot"),
+        Quantity("dot", "rope.q.dot"),
+        Quantity("dot_shift", "rope.q.dot_shift"),
+    )
+    mistakes = ("rope-negative-angle", "rope-key-query-position", "rope-other-pairing")
+
+    def draw(self, rng: random.Random, level: int) -> Draw:
+        for attempt in range(TRIES):
+            d = self._draw_once(rng, level)
+            if d is not None and (attempt == TRIES - 1 or mistakes_apart(
+                    self, level, d.given, d.params, d.ask)):
+                return d
+        raise RuntimeError("unreachable")  # pragma: no cover
+
+    def _draw_once(self, rng: random.Random, level: int) -> Draw | None:
+        dim = 4 if level == 3 else 2
+        lo, hi = {1: (-2, 3), 2: (-3, 3), 3: (-2, 2)}[level]
+        q = [rng.randint(lo, hi) for _ in range(dim)]
+        k = [rng.randint(lo, hi) for _ in range(dim)]
+        p_q = rng.randint(1, 4 if level < 3 else 6)
+        p_k = rng.choice([p for p in range(0, 6 if level < 3 else 7) if p != p_q])
+        shift = rng.randint(1, 3)
+        params: dict[str, Any] = {"d": dim}
+        if level == 1:
+            params["theta"] = sympy.pi / rng.choice((6, 4))
+            turn = float((p_k - p_q) * params["theta"])
+            if abs(math.sin(turn)) < 1e-9:  # q' . k' would not tell the direction
+                return None
+        else:
+            params["base"] = 10000 if level == 2 else 100
+        if level == 3:
+            params["pairing"] = rng.choice(("interleaved", "half-split"))
+        params.update({"p_q": p_q, "p_k": p_k, "shift": shift})
+        pr = pairs(dim, params.get("pairing"))
+        # every pair of q and k carries something, and q and k are not parallel in it
+        if any(c == 0 for c in _cross(q, k, pr)):
+            return None
+        return Draw({"q": mat([q]), "k": mat([k])}, params, ASK)
+
+    def args(self, inst: Instance) -> dict[str, Any]:
+        p = inst.params
+        out: dict[str, Any] = {**p, "p_q2": p["p_q"] + p["shift"],
+                               "p_k2": p["p_k"] + p["shift"]}
+        if "theta" in p:
+            out["theta"] = Math(_angle_text(p["theta"]))
+            angles = msg("rope.angles.fixed", **out)
+        elif p["d"] == 2:
+            angles = msg("rope.angles.d2", **out)
+        else:
+            out["theta_1"] = Math(sympy.sstr(thetas(p)[1]))
+            angles = msg(f"rope.angles.{p['pairing']}", **out)
+        out["angles"] = angles
+        return out
+
+    def statement(self, inst: Instance) -> Msg:
+        return msg("rope.statement", **self.args(inst))
+
+    def _names(self, inst: Instance) -> list[str]:
+        """How the worked steps name each pair's angle: theta, or theta_0, theta_1."""
+        if "theta" in inst.params:
+            return ["theta"]
+        return [f"theta_{i}" for i in range(inst.params["d"] // 2)]
+
+    def _rotate(self, w: Work, inst: Instance, x: tuple[Any, ...], pos: int, sign: int,
+                pr: tuple[tuple[int, int], ...]) -> tuple[Any, ...]:
+        """x (1 x d) turned to position pos: each pair by pos * theta_i (sign -1: by minus
+        the angle); shows the cosines and sines."""
+        ths = [w.num(t) for t in thetas(inst.params)]
+        names = self._names(inst)
+        angles = [sign * pos * t for t in ths]
+        turns = [n if pos == 1 else f"{pos} {n}" for n in names]
+        cos = w.show(", ".join(f"cos({t})" for t in turns),
+                     row(w.cos(a) for a in angles))[0]  # (1 x d/2)
+        sin = w.show(", ".join(f"sin({t})" for t in turns),
+                     row(w.sin(a) for a in angles))[0]  # (1 x d/2)
+        out = list(x)
+        for (i, j), c, s in zip(pr, cos, sin, strict=True):
+            out[i] = x[i] * c - x[j] * s
+            out[j] = x[i] * s + x[j] * c
+        return tuple(out)
+
+    def compute(self, inst: Instance, w: Work) -> None:
+        g, p = w.given(inst), inst.params
+        pairing = p.get("pairing")
+        if w.has("rope-other-pairing"):
+            if pairing is None:
+                w.not_applicable()
+            pairing = OTHER[pairing]
+        pr = pairs(p["d"], pairing)
+        sign = -1 if w.has("rope-negative-angle") else 1
+        q, k = g["q"][0], g["k"][0]  # (1 x d) each
+        q_rot = w.result("q_rot", row(self._rotate(w, inst, q, p["p_q"], sign, pr)),
+                         label=f"q' = R_({p['p_q']}) q")[0]  # (1 x d)
+        p_k = p["p_q"] if w.has("rope-key-query-position") else p["p_k"]
+        k_rot = w.result("k_rot", row(self._rotate(w, inst, k, p_k, sign, pr)),
+                         label=f"k' = R_({p['p_k']}) k")[0]  # (1 x d)
+        w.result("dot", scalar(total(a * b for a, b in zip(q_rot, k_rot, strict=True))),
+                 label="q' dot k'")
+        a, b = p["p_q"] + p["shift"], p_k + p["shift"]
+        q2 = w.show(f"R_({a}) q", row(self._rotate(w, inst, q, a, sign, pr)))[0]
+        k2 = w.show(f"R_({p['p_k'] + p['shift']}) k",
+                    row(self._rotate(w, inst, k, b, sign, pr)))[0]
+        w.result("dot_shift", scalar(total(x * y for x, y in zip(q2, k2, strict=True))),
+                 label=f"(R_({a}) q) dot (R_({p['p_k'] + p['shift']}) k)")
+
+    def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
+        g, p = inst.given, inst.params
+        return k.rope(g["q"], g["k"], p_q=p["p_q"], p_k=p["p_k"], shift=p["shift"],
+                      pairing=p.get("pairing", "interleaved"), base=p.get("base"),
+                      theta=float(p["theta"]) if "theta" in p else None)
+
