@@ -236,19 +236,31 @@ def _plain_seq(nodes: tuple[Node, ...], uni: bool) -> str:
     prev: Node | None = None
     for node in nodes:
         text = _plain(node, uni)
-        if prev is not None:
-            if isinstance(node, Atom) and node.kind == "op":
-                if node.text in _BINARY:
+        op = node.text if isinstance(node, Atom) and node.kind == "op" else None
+        prev_op = prev.text if isinstance(prev, Atom) and prev.kind == "op" else None
+        if op == "'":
+            out += text  # a prime sticks to what it marks, which stays the neighbour
+            continue
+        if op == "-" and (prev is None or (prev_op is not None and prev_op in _BINARY | set(
+                ",;:("))):
+            pass  # a unary minus: no spaces
+        elif prev is not None:
+            if op is not None:
+                if op in _BINARY:
                     text = " " + text + " "
-                elif node.text in ",;:":
+                elif op in ",;:":
                     text = text + " "
-            elif isinstance(prev, Atom) and prev.kind == "op":
+            elif isinstance(node, Atom) and node.kind == "sym" and node.text in (
+                    _SPACED_SYMBOLS - {"sum"}):
+                text = " " + text + " "
+            elif prev_op is not None or (isinstance(prev, Atom) and prev.kind == "sym"
+                                         and prev.text in _SPACED_SYMBOLS - {"sum"}):
                 pass
             elif _glued(prev, node, uni):
                 pass
             else:
                 out += " "
-        elif isinstance(node, Atom) and node.kind == "op" and node.text in ",;:":
+        elif op is not None and op in ",;:":
             text += " "
         out += text
         prev = node
