@@ -53,8 +53,34 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except HandcalcError as e:
-            click.echo(f"handcalc: {e}", err=True)
+            say_error(str(e))
             ctx.exit(e.exit_code)
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (handcalc.procs)
+            ctx.exit(interrupted(e))
+
+
+def say_error(message: str) -> None:
+    """One line on stderr: `handcalc: message`, its control characters escaped (stderr
+    itself failing is ignored)."""
+    from handcalc.terminal import safe_text
+
+    try:
+        click.echo(f"handcalc: {safe_text(message)}", err=True)
+    except OSError:
+        pass
+
+
+def interrupted(e: KeyboardInterrupt) -> int:
+    """Say how the command was interrupted, in one line; its exit status (128 + signal)."""
+    import signal
+
+    from handcalc.procs import after_interrupt
+
+    after_interrupt()
+    signum = getattr(e, "signum", signal.SIGINT)
+    say_error("interrupted" if signum == signal.SIGINT else
+              f"terminated by {signal.Signals(signum).name}")
+    return 128 + int(signum)
 
 
 def emit_json(obj: Any) -> None:
@@ -182,4 +208,12 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
 
 
 def main() -> None:
-    cli(prog_name="handcalc")
+    from handcalc.fileio import guard_stdout
+    from handcalc.procs import install_signal_handlers
+
+    guard_stdout()
+    install_signal_handlers()
+    try:
+        cli(prog_name="handcalc")
+    except KeyboardInterrupt as e:  # outside a command (click turns most into exit 1)
+        sys.exit(interrupted(e))

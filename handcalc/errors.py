@@ -47,3 +47,23 @@ class KernelMismatch(HandcalcError):
     """The torch kernel and the exact solver disagree: the answer key is not trusted."""
 
     exit_code = 1
+
+
+class PathError(HandcalcError):
+    """An output path that cannot be used: empty, a folder, a block device, a socket."""
+
+
+class OutputError(HandcalcError):
+    """Output that could not be written: the files of the command are left as they were,
+    or standard output is closed or full."""
+
+    exit_code = 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, or SIGTERM or SIGHUP turned into an exception so that cleanup runs;
+    the CLI exits 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
