@@ -49,6 +49,11 @@ class KernelMismatch(HandcalcError):
     exit_code = 1
 
 
+class Undecidable(HandcalcError):
+    """A comparison that exact arithmetic could not settle (a value indistinguishable
+    from zero at 1920 digits that sympy cannot prove zero): refused, never rounded."""
+
+
 class PathError(HandcalcError):
     """An output path that cannot be used: empty, a folder, a block device, a socket."""
 
