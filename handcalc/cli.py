@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import re
 import sys
 from typing import Any
 
@@ -160,13 +161,16 @@ def solve(code: str, as_json: bool) -> None:
 
 def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
     from handcalc.errors import ParseError
+    from handcalc.exercise import shown
     from handcalc.parse import parse_answer
 
     prior: dict[int, Any] = {}
     for item in items:
         number, sep, text = item.partition("=")
-        if not sep or not number.strip().isdigit():
-            raise ParseError(f"--prior takes PART=ANSWER, e.g. --prior 1=\"1, 3\"; got '{item}'")
+        number = number.strip()
+        if not sep or not re.fullmatch(r"[0-9]{1,6}", number, re.ASCII):
+            raise ParseError("--prior takes PART=ANSWER with PART a part number in ASCII "
+                             f"digits, e.g. --prior 1=\"1, 3\"; got '{shown(item)}'")
         try:
             prior[int(number)] = parse_answer(text)
         except ParseError as e:
