@@ -88,13 +88,17 @@ def read_input(path: str | os.PathLike[str], cap: int, *, name: str | None = Non
         fd = os.open(text, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
     except OSError as e:
         raise SpecError(f"{shown}: cannot read: {e.strerror or e}") from None
-    with os.fdopen(fd, "rb", buffering=0) as f:
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise SpecError(f"{shown}: cannot read {_kind(st.st_mode)}; give a regular file")
         if st.st_size > cap:
             raise SpecError(f"{shown}: {_size(st.st_size)} is larger than the "
                             f"{_size(cap)} allowed")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as f:
         return _read_capped(f, cap, shown)
 
 
