@@ -13,13 +13,15 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
 from handcalc.errors import Interrupted
+
+if TYPE_CHECKING:  # multiprocessing loads only where a pool is made (not for `check`)
+    from concurrent.futures import ProcessPoolExecutor
 
 STOP_SECONDS = 1.0  # how long a stopped worker may take to go before it is killed
 PR_SET_PDEATHSIG = 1
@@ -97,6 +99,9 @@ def stop(pool: ProcessPoolExecutor) -> None:
 def worker_pool(workers: int, method: str = "fork") -> Iterator[ProcessPoolExecutor]:
     """A process pool whose workers are stopped, not awaited, when the block raises
     (Ctrl-C, SIGTERM, an error); on a normal exit it shuts down as usual."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     ctx = multiprocessing.get_context(method)
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=worker_init,
                                initargs=(os.getpid(),))

@@ -551,6 +551,7 @@ def write_solutions(solutions: Path | None = None, problems: Path | None = None)
 
 def main(argv: Iterable[str] | None = None) -> int:
     import argparse
+    import sys
 
     ap = argparse.ArgumentParser(prog="python -m handcalc.worksheet",
                                  description="Regenerate or check solutions/ from problems/.")
@@ -561,7 +562,12 @@ def main(argv: Iterable[str] | None = None) -> int:
                        help="exit 1 when a solutions/ file is stale")
     args = ap.parse_args(list(argv) if argv is not None else None)
     if args.write_solutions:
-        for name in write_solutions():
+        try:
+            names = write_solutions()  # all of them or none
+        except HandcalcError as e:
+            print(f"{ap.prog}: {e}", file=sys.stderr)
+            return e.exit_code
+        for name in names:
             print(f"wrote solutions/{name}")
         return 0
     stale = stale_solutions()
