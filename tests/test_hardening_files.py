@@ -8,6 +8,7 @@ import os
 import stat
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +19,7 @@ from handcalc.errors import OutputError, PathError, SpecError
 
 SPEC = 'title = "T"\n[[sections]]\ncodes = ["worked-1", "worked-4"]\n'
 SECONDS = 10.0
+WORKED_SET = Path(__file__).resolve().parent.parent / "problems" / "worked-set.toml"
 
 
 def invoke(*args, input=None):
@@ -64,9 +66,11 @@ def null_device(path):
 # ---------------------------------------------------------------- output paths
 
 
-def test_a_character_device_is_written_through_not_replaced(tmp_path, spec):
+def test_a_character_device_is_written_through_not_replaced(tmp_path):
+    """The issue's case: `handcalc worksheet problems/worked-set.toml -o /dev/null
+    --format md`, run as root, must leave the device a device."""
     dev = null_device(tmp_path / "null")
-    result = invoke("worksheet", spec, "-o", dev, "--format", "md")
+    result = invoke("worksheet", WORKED_SET, "-o", dev, "--format", "md")
     assert result.exit_code == 0, result.output
     assert stat.S_ISCHR(os.lstat(dev).st_mode)
     assert os.lstat(dev).st_rdev == os.makedev(1, 3)
