@@ -44,7 +44,7 @@ from handcalc.terminal import safe_text
 STDIN = "-"
 STDOUT_NAMES = ("-", "/dev/stdout")
 MAX_SPEC_BYTES = 1_000_000
-MAX_SUBMISSIONS_BYTES = 200_000_000
+MAX_SUBMISSIONS_BYTES = 200_000_000  # for read_input on a class's submissions file
 CHUNK = 1 << 20
 
 
@@ -184,7 +184,7 @@ def _stage(target: Target, data: bytes) -> str:
     folder = os.path.dirname(target.real) or "."
     name = os.path.basename(target.real)
     try:
-        mode = os.stat(target.real).st_mode & 0o7777
+        mode = os.stat(target.real).st_mode & 0o777  # kept, without set-id bits
     except OSError:
         mode = 0o666 & ~_umask()
     tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
@@ -221,7 +221,7 @@ def _backup(real: str) -> str | None:
             fd = os.open(bak, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 _write_all(fd, data)
-                os.fchmod(fd, os.stat(real).st_mode & 0o7777)
+                os.fchmod(fd, os.stat(real).st_mode & 0o777)
             finally:
                 os.close(fd)
             return bak
@@ -367,7 +367,10 @@ def guard_stdout() -> None:
             os.dup2(null, 1)
             os.close(null)
     else:
-        if old is None or old.fileno() != 1:
+        try:
+            if old is None or old.fileno() != 1:
+                return
+        except (OSError, ValueError, AttributeError):  # not a real stream: leave it
             return
     raw = _GuardedRaw(1, broken)
     buffered = io.BufferedWriter(raw)
@@ -391,10 +394,6 @@ def write_stdout(data: bytes | str) -> None:
         out.flush()
     except OSError as e:
         raise OutputError(f"cannot write to standard output: {e.strerror or e}") from None
-
-
-def is_stdout(path: str | os.PathLike[str] | None) -> bool:
-    return path is not None and os.fspath(path) in STDOUT_NAMES
 
 
 def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
