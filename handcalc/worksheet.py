@@ -538,6 +538,16 @@ def stale_solutions(solutions: Path | None = None, problems: Path | None = None)
     return stale
 
 
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write one output through handcalc.fileio (a file replaced atomically, a symlink's
+    target replaced, a device, FIFO or - written through); OutputError (exit 1) when it
+    fails. For single-file writers such as the Moodle quiz; a set of files that must land
+    together goes to fileio.write_outputs in one call."""
+    from handcalc.fileio import write_files
+
+    write_files([(path, data)])
+
+
 def write_solutions(solutions: Path | None = None, problems: Path | None = None) -> list[str]:
     """Rewrite solutions/<stem>.md and .json, all of them or none; the names written."""
     from handcalc.fileio import write_files

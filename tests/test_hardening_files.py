@@ -362,3 +362,18 @@ def test_safe_text():
 
     assert safe_text("a\x1b[31mb\nc\td\x7f\x85\u202eé√") == \
         "a\\x1b[31mb\\nc\\td\\x7f\\x85\\u202eé√"
+
+
+def test_write_atomic_goes_through_fileio(tmp_path):
+    from handcalc.worksheet import write_atomic
+
+    (tmp_path / "real").write_text("old")
+    (tmp_path / "link").symlink_to("real")
+    write_atomic(tmp_path / "link", b"new")
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "real").read_bytes() == b"new"
+    dev = null_device(tmp_path / "null")
+    write_atomic(dev, b"into the void")
+    assert stat.S_ISCHR(os.lstat(dev).st_mode)
+    with pytest.raises(OutputError, match="No such file or directory"):
+        write_atomic(tmp_path / "nowhere" / "x", b"x")
+    assert leftovers(tmp_path) == []
