@@ -29,13 +29,11 @@ into place, so a report is written whole or not at all.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -641,31 +639,14 @@ def format_for(path: str | os.PathLike[str], given: str | None) -> str:
     return SUFFIXES[suffix]
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_report(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (temp file + rename, same directory)."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
+    """Write ``text`` to ``path`` whole or not at all (handcalc.fileio.write_outputs: a
+    regular file is replaced by a synced temporary file and a rename, a symlink's target
+    is replaced, a device, FIFO or ``-`` is written through); ReportError (exit 1)."""
+    from handcalc.errors import OutputError
+    from handcalc.fileio import output_target, write_outputs
+
     try:
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise ReportError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise ReportError(f"cannot write {path}: {e.strerror or e}") from None
-        raise
+        write_outputs([(output_target(path), text.encode("utf-8"))])
+    except OutputError as e:
+        raise ReportError(str(e)) from None

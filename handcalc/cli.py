@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import re
 import sys
 from typing import Any
 
@@ -106,8 +107,34 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except HandcalcError as e:
-            click.echo(f"handcalc: {error_text(e)}", err=True)
+            say_error(error_text(e))
             ctx.exit(e.exit_code)
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (handcalc.procs)
+            ctx.exit(interrupted(e))
+
+
+def say_error(message: str) -> None:
+    """One line on stderr: `handcalc: message`, its control characters escaped (stderr
+    itself failing is ignored)."""
+    from handcalc.terminal import safe_text
+
+    try:
+        click.echo(f"handcalc: {safe_text(message)}", err=True)
+    except OSError:
+        pass
+
+
+def interrupted(e: KeyboardInterrupt) -> int:
+    """Say how the command was interrupted, in one line; its exit status (128 + signal)."""
+    import signal
+
+    from handcalc.procs import after_interrupt
+
+    after_interrupt()
+    signum = getattr(e, "signum", signal.SIGINT)
+    say_error("interrupted" if signum == signal.SIGINT else
+              f"terminated by {signal.Signals(signum).name}")
+    return 128 + int(signum)
 
 
 def emit_json(obj: Any) -> None:
@@ -191,13 +218,16 @@ def solve(code: str, as_json: bool) -> None:
 
 def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
     from handcalc.errors import ParseError
+    from handcalc.exercise import shown
     from handcalc.parse import parse_answer
 
     prior: dict[int, Any] = {}
     for item in items:
         number, sep, text = item.partition("=")
-        if not sep or not number.strip().isdigit():
-            raise ParseError(f"--prior takes PART=ANSWER, e.g. --prior 1=\"1, 3\"; got '{item}'")
+        number = number.strip()
+        if not sep or not re.fullmatch(r"[0-9]{1,6}", number, re.ASCII):
+            raise ParseError("--prior takes PART=ANSWER with PART a part number in ASCII "
+                             f"digits, e.g. --prior 1=\"1, 3\"; got '{shown(item)}'")
         try:
             prior[int(number)] = parse_answer(text)
         except ParseError as e:
@@ -240,4 +270,12 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
 
 
 def main() -> None:
-    cli(prog_name="handcalc")
+    from handcalc.fileio import guard_stdout
+    from handcalc.procs import install_signal_handlers
+
+    guard_stdout()
+    install_signal_handlers()
+    try:
+        cli(prog_name="handcalc")
+    except KeyboardInterrupt as e:  # outside a command (click turns most into exit 1)
+        sys.exit(interrupted(e))

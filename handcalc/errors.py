@@ -58,3 +58,28 @@ class MissingGlyphs(HandcalcError):
     def __init__(self, message: str, missing: dict[str, str]) -> None:
         super().__init__(message)
         self.missing = dict(missing)
+
+
+class Undecidable(HandcalcError):
+    """A comparison that exact arithmetic could not settle (a value indistinguishable
+    from zero at 1920 digits that sympy cannot prove zero): refused, never rounded."""
+
+
+class PathError(HandcalcError):
+    """An output path that cannot be used: empty, a folder, a block device, a socket."""
+
+
+class OutputError(HandcalcError):
+    """Output that could not be written: the files of the command are left as they were,
+    or standard output is closed or full."""
+
+    exit_code = 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, or SIGTERM or SIGHUP turned into an exception so that cleanup runs;
+    the CLI exits 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

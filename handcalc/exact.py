@@ -7,10 +7,15 @@ so values stay exact (Rational, sqrt, exp) end to end.
 Numbers are judged at 2 decimals exactly:
 
 * ``round2(x)`` rounds half away from zero: sign(x) * floor(|x| * 100 + 1/2) / 100;
-* ``within(v, x)`` decides |v - x| <= 0.005, exactly for rational x and, for irrational
-  x, from a 30-digit (then 80-digit) evaluation, which cannot be fooled because
-  |v - x| then never equals the rational 0.005;
+* ``within(v, x)`` decides |v - x| <= 0.005 exactly: in Rationals when v - x is
+  rational, else from the sign of |v - x| - 0.005 (``sign``);
 * ``near_boundary(x)`` says whether x lies within 0.0005 of a rounding boundary x.xx5.
+
+``sign(x)`` is exact: a rational by its numerator; anything else evaluated by sympy with
+a guaranteed relative accuracy (``evalf(strict=True)``) at 30, then 120, 480 and 1920
+digits, whose first nonzero result has the true sign; a value that evaluates to no
+nonzero digit is decided symbolically (sympy proves it zero, or its minimal polynomial
+does) and otherwise refused (Undecidable), never rounded.
 
 Speed without giving up exactness: each exact value is also evaluated in floats with a
 bound on its error (``approx_err``, cached). A comparison is settled from floats only
@@ -28,6 +33,10 @@ from functools import lru_cache
 
 import sympy
 from sympy import Integer, Rational
+from sympy.core.evalf import PrecisionExhausted
+from sympy.polys.polyerrors import NotAlgebraic
+
+from handcalc.errors import Undecidable
 
 Mat = tuple[tuple[sympy.Expr, ...], ...]
 
@@ -137,6 +146,63 @@ def fmt_shape(m: Mat | tuple[int, int]) -> str:
 
 def is_finite(x: sympy.Expr) -> bool:
     return x.is_finite is True or (x.is_number and bool(x.is_finite))
+
+
+SIGN_DIGITS = (30, 120, 480, 1920)  # precisions tried by sign(), in decimal digits
+
+
+def sign(x: sympy.Expr) -> int:
+    """The sign of a real number (-1, 0 or 1), decided exactly (see the module's
+    docstring); ValueError for a value that is not real, Undecidable when neither
+    evaluation nor sympy's algebra can tell it from zero."""
+    if isinstance(x, Rational):
+        return _rational_sign(x)
+    for digits in SIGN_DIGITS:
+        try:
+            value = x.evalf(digits, strict=True, maxn=2 * digits)
+        except PrecisionExhausted:  # no correct digit at this precision: zero or tiny
+            continue
+        if not value.is_number or value.is_real is False or value.has(sympy.I):
+            raise ValueError(f"not a real number: {x}")
+        if value != 0:
+            return 1 if value > 0 else -1
+    return _symbolic_sign(x)
+
+
+def _rational_sign(x: Rational) -> int:
+    return (x.p > 0) - (x.p < 0)
+
+
+def _symbolic_sign(x: sympy.Expr) -> int:
+    """The sign of a value too close to zero to evaluate: zero when sympy proves it."""
+    for form in (x, sympy.expand(x), sympy.expand_log(x, force=True), sympy.simplify(x)):
+        if isinstance(form, Rational):
+            return _rational_sign(form)
+        if form.is_zero:
+            return 0
+    try:
+        poly = sympy.minimal_polynomial(x, sympy.Dummy("t"), polys=True)
+    except (NotAlgebraic, NotImplementedError, ValueError):
+        poly = None
+    if poly is not None and poly.degree() == 1:  # a rational: -c0 / c1
+        return _rational_sign(-Rational(poly.nth(0)) / Rational(poly.nth(1)))
+    raise Undecidable(f"cannot decide the sign of {sympy.sstr(x)[:60]} exactly")
+
+
+def _floor(t: sympy.Expr) -> int:
+    """floor(t), exactly: estimated from 30 digits, then checked (and corrected) by sign."""
+    if isinstance(t, Rational):
+        return int(sympy.floor(t))
+    estimate = _numeric(t)
+    digits = len(str(abs(int(estimate)))) + 30  # enough for every integer digit
+    if digits > 60:
+        estimate = _numeric(t, digits)
+    n = int(sympy.floor(estimate))
+    while sign(t - n) < 0:
+        n -= 1
+    while sign(t - (n + 1)) >= 0:
+        n += 1
+    return n
 
 
 def _numeric(x: sympy.Expr, digits: int = 30) -> sympy.Float:
@@ -286,8 +352,9 @@ def round2(x: sympy.Expr) -> sympy.Expr:
         if _frac_to_half(f) > _band(f * 100) + 100 * err:
             val, n = f, math.floor(abs(f) * 100 + 0.5)
         else:
-            val = _numeric(x)
-            n = int(sympy.floor(abs(val) * 100 + Rational(1, 2)))
+            s = sign(x)
+            val = s
+            n = _floor(s * x * 100 + Rational(1, 2))
     r = Rational(n, 100)
     return -r if val < 0 else r
 
@@ -322,8 +389,9 @@ def near_boundary(x: sympy.Expr, margin: sympy.Expr = MARGIN) -> bool:
     gap = _frac_to_half(f) - float(margin * 100)
     if abs(gap) > _band(f * 100) + 100 * err:
         return gap < 0
-    t = abs(_numeric(x)) * 100
-    return bool(abs(t - sympy.floor(t) - Rational(1, 2)) < margin * 100)
+    t = sign(x) * x * 100
+    offset = t - _floor(t) - Rational(1, 2)  # from the tie k + 1/2, in cents
+    return sign(sign(offset) * offset - margin * 100) < 0
 
 
 def within(v: sympy.Expr, x: sympy.Expr, tol: sympy.Expr = TOL) -> bool:
@@ -336,13 +404,9 @@ def within(v: sympy.Expr, x: sympy.Expr, tol: sympy.Expr = TOL) -> bool:
     gap = abs(fv - fx) - float(tol)
     if abs(gap) > _band(fv, fx) + ev + ex:
         return gap < 0
-    d = v - x
-    for digits in (30, 80):
-        gap_exact = abs(_numeric(d, digits)) - tol
-        if abs(gap_exact) > sympy.Float(10, digits) ** (-(digits - 5)):
-            return bool(gap_exact < 0)
-    exact = sympy.nsimplify(sympy.simplify(d))
-    return bool(abs(exact) <= tol)
+    d = v - x  # a Rational whenever the irrational parts cancel: decided exactly
+    s = sign(d)
+    return s == 0 or sign(s * d - tol) <= 0
 
 
 def same2(a: Mat, b: Mat) -> bool:

@@ -120,11 +120,9 @@ class Exercise:
         return self.parts[self.keys.index(key)]
 
     def number(self, number: int | str) -> int:
-        """A valid part number from typed text, or UnknownPart."""
-        try:
-            n = int(str(number).strip())
-        except ValueError:
-            n = -1
+        """A valid part number from typed text (ASCII digits only), or UnknownPart."""
+        text = str(number).strip()
+        n = int(text) if _PART.fullmatch(text) else -1
         if not 1 <= n <= len(self.keys):
             raise UnknownPart(f"{self.code} has parts 1 to {len(self.keys)}, "
                               f"not '{shown(number)}'")
@@ -266,7 +264,10 @@ def rejection(item: Exercise | Instance) -> str | None:
     return None
 
 
-_CODE = re.compile(r"^([a-z][a-z-]*?)-(\d+)-(\d+)$")
+# ASCII digits only: \d and int() also take other scripts' digits (Arabic-Indic, full-width)
+_CODE = re.compile(r"([a-z][a-z-]*?)-([0-9]+)-([0-9]+)", re.ASCII)
+_WORKED = re.compile(r"worked-([0-9]+)", re.ASCII)
+_PART = re.compile(r"[0-9]{1,6}", re.ASCII)
 
 
 def parse_code(code: str) -> tuple[str, int, int] | int:
@@ -275,14 +276,17 @@ def parse_code(code: str) -> tuple[str, int, int] | int:
     if len(text) > MAX_CODE_LENGTH:
         raise UnknownCode(f"unknown code '{shown(code)}': a code has at most "
                           f"{MAX_CODE_LENGTH} characters, such as causal-2-4821")
-    worked = re.fullmatch(r"worked-(\d+)", text)
+    if not code.strip().isascii():  # before lower(), which makes "k" of the Kelvin sign
+        raise UnknownCode(f"unknown code '{shown(code)}': a code is written in ASCII letters, "
+                          "digits and hyphens, such as causal-2-4821")
+    worked = _WORKED.fullmatch(text)
     if worked:
         n = int(worked.group(1))
         if n not in WORKED:
             raise UnknownCode(f"unknown code '{shown(code)}': the worked set has worked-1 to "
                               f"worked-{len(WORKED)}")
         return n
-    m = _CODE.match(text)
+    m = _CODE.fullmatch(text)
     if not m:
         raise UnknownCode(f"unknown code '{shown(code)}': expected FAMILY-LEVEL-SEED such as "
                           f"causal-2-4821, or worked-1 ... worked-{len(WORKED)}")

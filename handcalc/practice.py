@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
 from handcalc.exact import Mat, shape
 from handcalc.exercise import Exercise, Part, generate
@@ -27,6 +28,7 @@ from handcalc.grade import Verdict, fit_shape, grade
 from handcalc.parse import parse_answer
 
 TRIES = 3
+MAX_LINE = 10_000  # characters of one typed line; the rest of a longer line is discarded
 FIRST, RETRY, MISSED = "first try", "after retries", "missed"
 SKIP, QUIT = ("skip",), ("quit", "exit")
 SEED_RANGE = 100000
@@ -146,6 +148,30 @@ def session_exercises(families: Sequence[str], level: int, count: int,
         order += rng.sample(list(families), len(families))
     for name in order[:count]:
         yield generate(name, level, rng.randrange(1, SEED_RANGE))
+
+
+# ---------------------------------------------------------------- input
+
+
+def read_line(stream: TextIO | None, limit: int = MAX_LINE) -> tuple[str, bool]:
+    """One line from `stream` without its line break, and whether it was cut: at most
+    `limit` characters are kept and the rest of a longer line is read and discarded, so
+    no line, however long, is held in memory. EOFError at the end of input and when
+    the stream is closed or missing (``<&-``)."""
+    if stream is None:
+        raise EOFError
+    try:
+        line = stream.readline(limit + 1)
+        if line == "":
+            raise EOFError
+        if len(line) <= limit or line.endswith("\n"):
+            return line.rstrip("\r\n"), False
+        rest = line
+        while rest and not rest.endswith("\n"):
+            rest = stream.readline(1 << 16)
+    except (OSError, ValueError):  # a closed stream (ValueError) or a failing one
+        raise EOFError from None
+    return line[:limit], True
 
 
 # ---------------------------------------------------------------- text

@@ -484,25 +484,26 @@ def compile_pdf(source: str, font_dirs: Sequence[str | PathLike[str]] = ()) -> b
 
 def compile_pdfs(sources: Sequence[str],
                  font_dirs: Sequence[str | PathLike[str]] = ()) -> list[bytes]:
-    """Several Typst sources to PDF. The largest is compiled here while a forked process
-    compiles the others (typst-py runs one compilation at a time per process, even in
-    threads). A process that has already run typst is not forked for it (its runtime's
-    state could deadlock a child), so it compiles them one after the other."""
+    """Several Typst sources to PDF, each in a forked worker (typst-py runs one
+    compilation at a time per process, even in threads), up to two at a time. The main
+    process only waits, so Ctrl-C or SIGTERM ends the workers and the command at once
+    (handcalc.procs.worker_pool). A process that has already run typst is not forked for
+    it (its runtime's state could deadlock a child): it compiles them one by one."""
     import os
 
-    if len(sources) < 2 or _COMPILED_HERE or not hasattr(os, "fork") or \
-            (os.cpu_count() or 1) < 2:
+    if not sources:
+        return []
+    if _COMPILED_HERE or not hasattr(os, "fork"):
         return [compile_pdf(s, font_dirs) for s in sources]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
-    here, rest = order[0], order[1:]
+    from handcalc.procs import worker_pool
+
+    workers = max(1, min(2, len(sources), os.cpu_count() or 1))
+    order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))  # largest first
     out: dict[int, bytes] = {}
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {i: pool.submit(compile_pdf, sources[i], font_dirs) for i in rest}
-        out[here] = compile_pdf(sources[here], font_dirs)
+    with worker_pool(workers) as pool:
+        futures = {i: pool.submit(compile_pdf, sources[i], font_dirs) for i in order}
         for i, future in futures.items():
             try:
                 out[i] = future.result()

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from handcalc.errors import HandcalcError, SpecError
+from handcalc.terminal import safe_text
 from handcalc.text import LANGS, Inline, Text, msg
 
 FORMATS = ("pdf", "typ", "md", "json", "moodle")
@@ -53,6 +54,10 @@ SUFFIXES = {".pdf": "pdf", ".typ": "typ", ".md": "md", ".markdown": "md", ".json
 MAX_VERSIONS = 500
 MAX_COUNT = 50
 MAX_EXERCISES = 100  # per version
+MAX_INSTRUCTIONS = 20
+MAX_SECTIONS = 50
+MAX_CODES = MAX_EXERCISES  # per section
+MAX_WORK = 5000  # exercises in one run: versions x exercises per version
 MAX_CODE_LENGTH = 40
 SEED_SPAN = 90000  # derived seeds lie in 10000..99999: 5-digit codes
 DEFAULT_INSTRUCTIONS: tuple[Text, ...] = (
@@ -104,7 +109,8 @@ class _Checker:
         self.name = name
 
     def fail(self, where: str, what: str) -> SpecError:
-        return SpecError(f"{self.name}: {where}: {what}" if where else f"{self.name}: {what}")
+        return SpecError(safe_text(f"{self.name}: {where}: {what}" if where else
+                                   f"{self.name}: {what}"))
 
     def keys(self, table: dict[str, Any], valid: Sequence[str], where: str) -> None:
         for key in table:
@@ -167,6 +173,9 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         if isinstance(value, str):
             instructions = (Inline(c.text(value, "instructions")),)
         elif isinstance(value, list):
+            if len(value) > MAX_INSTRUCTIONS:
+                raise c.fail("instructions", f"{len(value)} instructions; at most "
+                                             f"{MAX_INSTRUCTIONS}")
             instructions = tuple(Inline(c.text(v, f"instructions[{i + 1}]"))
                                  for i, v in enumerate(value))
         else:
@@ -185,6 +194,8 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         raise c.fail("sections", "expected one or more [[sections]] tables, got "
                                  + ("an empty list" if sections_raw == [] else
                                     _kind(sections_raw)))
+    if len(sections_raw) > MAX_SECTIONS:
+        raise c.fail("sections", f"{len(sections_raw)} sections; at most {MAX_SECTIONS}")
     sections = []
     for i, sec in enumerate(sections_raw, 1):
         where = f"section {i}"
@@ -227,8 +238,21 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
     total = sum(s.size for s in sections)
     if total > MAX_EXERCISES:
         raise c.fail("sections", f"{total} exercises per version; at most {MAX_EXERCISES}")
-    return Spec(name, stem if stem is not None else Path(name).stem, title, instructions,
+    spec = Spec(name, stem if stem is not None else Path(name).stem, title, instructions,
                 seed, versions, tuple(sections), lang)
+    check_work(spec)
+    return spec
+
+
+def check_work(spec: Spec, versions: int | None = None) -> None:
+    """SpecError when `versions` (default: the spec's) times the exercises per version
+    exceeds MAX_WORK, the cap on one run's work."""
+    n = spec.versions if versions is None else versions
+    per_version = sum(s.size for s in spec.sections)
+    if n * per_version > MAX_WORK:
+        raise SpecError(f"{safe_text(spec.name)}: {n} versions x {per_version} exercises = "
+                        f"{n * per_version} exercises in one run; the cap (MAX_WORK) is "
+                        f"{MAX_WORK}: ask for fewer versions or exercises")
 
 
 def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
@@ -238,8 +262,8 @@ def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
         raise c.fail(f"{where}, codes", "expected a non-empty list of codes such as "
                                         "[\"worked-1\", \"causal-2-4821\"]"
                      + ("" if isinstance(value, list) else f", got {_kind(value)}"))
-    if len(value) > MAX_EXERCISES:
-        raise c.fail(f"{where}, codes", f"{len(value)} codes; at most {MAX_EXERCISES}")
+    if len(value) > MAX_CODES:
+        raise c.fail(f"{where}, codes", f"{len(value)} codes; at most {MAX_CODES}")
     out = []
     for j, code in enumerate(value, 1):
         if not isinstance(code, str):
@@ -256,17 +280,20 @@ def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
 
 
 def load_spec(path: str | os.PathLike[str]) -> Spec:
-    """Read and validate a spec file (SpecError on any problem)."""
+    """Read and validate a spec file, or standard input for ``-`` (SpecError on any
+    problem: a file that is not regular or is over MAX_SPEC_BYTES is refused unread)."""
+    from handcalc.fileio import MAX_SPEC_BYTES, STDIN, read_input
+
     name = os.fspath(path)
-    try:
-        data = Path(name).read_bytes()
-    except OSError as e:
-        raise SpecError(f"{name}: cannot read: {e.strerror or e}") from None
+    stdin = name == STDIN
+    if stdin:
+        name = "standard input"
+    data = read_input(path, MAX_SPEC_BYTES, name=name)
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark, as some editors save, is fine
     except UnicodeDecodeError as e:
-        raise SpecError(f"{name}: not UTF-8 text (byte {e.start + 1})") from None
-    return parse_spec(text, name)
+        raise SpecError(f"{safe_text(name)}: not UTF-8 text (byte {e.start + 1})") from None
+    return parse_spec(text, name, "worksheet" if stdin else None)
 
 
 # ---------------------------------------------------------------- seeds and plans
@@ -457,13 +484,12 @@ def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *, lang: st
         workers = min(2, os.cpu_count() or 1) if len(todo) >= PARALLEL_MIN_JOBS else 1
     done: dict[Job, Item] = {}
     if workers > 1 and len(todo) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
         from functools import partial
 
-        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        from handcalc.procs import worker_pool
+
         chunk = max(1, len(todo) // (workers * 8))
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        with worker_pool(workers, "fork" if os.name == "posix" else "spawn") as pool:
             results = pool.map(partial(run_job, needs=needs, lang=lang), todo, chunksize=chunk)
             for job, item in zip(todo, results, strict=True):
                 done[job] = item
@@ -568,34 +594,29 @@ def stale_solutions(solutions: Path | None = None, problems: Path | None = None)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
-    import tempfile
+    """Write one output through handcalc.fileio (a file replaced atomically, a symlink's
+    target replaced, a device, FIFO or - written through); OutputError (exit 1) when it
+    fails. For single-file writers such as the Moodle quiz; a set of files that must land
+    together goes to fileio.write_outputs in one call."""
+    from handcalc.fileio import write_files
 
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                               dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_files([(path, data)])
 
 
 def write_solutions(solutions: Path | None = None, problems: Path | None = None) -> list[str]:
-    """Rewrite solutions/<stem>.md and .json; the names written."""
+    """Rewrite solutions/<stem>.md and .json, all of them or none; the names written."""
+    from handcalc.fileio import write_files
+
     solutions = solutions or ROOT / "solutions"
     files = solution_files(problems)
     solutions.mkdir(exist_ok=True)
-    for name, text in files.items():
-        write_atomic(solutions / name, text.encode("utf-8"))
+    write_files([(solutions / name, text.encode("utf-8")) for name, text in files.items()])
     return list(files)
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     import argparse
+    import sys
 
     ap = argparse.ArgumentParser(prog="python -m handcalc.worksheet",
                                  description="Regenerate or check solutions/ from problems/.")
@@ -606,7 +627,12 @@ def main(argv: Iterable[str] | None = None) -> int:
                        help="exit 1 when a solutions/ file is stale")
     args = ap.parse_args(list(argv) if argv is not None else None)
     if args.write_solutions:
-        for name in write_solutions():
+        try:
+            names = write_solutions()  # all of them or none
+        except HandcalcError as e:
+            print(f"{ap.prog}: {e}", file=sys.stderr)
+            return e.exit_code
+        for name in names:
             print(f"wrote solutions/{name}")
         return 0
     stale = stale_solutions()

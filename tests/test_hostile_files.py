@@ -76,8 +76,16 @@ def test_hostile_spec_is_refused_with_one_line(tmp_path, data):
     assert not out.exists() and not (tmp_path / "key.md").exists()
 
 
-def test_spec_with_a_30_mb_comment_still_works(tmp_path):
+def test_spec_with_a_30_mb_comment_is_refused_by_its_size(tmp_path):
+    """A spec is capped at 1 MB (fileio.MAX_SPEC_BYTES), comments included."""
     result, out = worksheet(tmp_path, BASE.encode() + b"#" + b"x" * 30_000_000 + b"\n")
+    assert_one_line_error(result)
+    assert "larger than the 1 MB allowed" in result.stderr
+    assert not out.exists()
+
+
+def test_spec_with_a_900_kb_comment_still_works(tmp_path):
+    result, out = worksheet(tmp_path, BASE.encode() + b"#" + b"x" * 900_000 + b"\n")
     assert result.exit_code == 0, result.output[-500:]
     assert out.exists()
 

@@ -8,6 +8,8 @@ when the file was graded (even with invalid rows), 2 when it cannot be read at a
 
 from __future__ import annotations
 
+import os
+
 import click
 
 STDERR_LIMIT = 50
@@ -15,9 +17,11 @@ STDERR_LIMIT = 50
 
 @click.command()
 @click.argument("submissions", type=click.Path(dir_okay=False, path_type=str))
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=str),
+@click.option("-o", "--output", "output",
+              type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
               default=None, metavar="REPORT",
-              help="Write the report here (format from the suffix: .csv, .json, .md).")
+              help="Write the report here (format from the suffix: .csv, .json, .md; "
+                   "- for standard output).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "md"]), default=None,
               help="Report format (default: from the suffix of REPORT; md on stdout).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
@@ -30,18 +34,22 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool) 
     teacher (Markdown): per exercise and part the share correct and the most frequent
     mistakes, and per learner the totals.
     """
-    import os
-
     from handcalc import classgrade as cg
+    from handcalc.fileio import FILE, STDOUT, output_target, same_path
+    from handcalc.terminal import safe_text
 
     if as_json:
         if fmt not in (None, "json"):
             raise click.UsageError(f"--json and --format {fmt} disagree")
         fmt = "json"
+    target = None
     if output is not None:
+        target = output_target(output, "-o")  # an empty name: exit 2, nothing written
+        if target.kind != FILE and fmt is None and not cg.SUFFIXES.get(
+                os.path.splitext(output)[1].lower()):
+            fmt = "md"  # standard output, a device or a FIFO: Markdown unless told
         fmt = cg.format_for(output, fmt)
-        if os.path.exists(output) and os.path.exists(submissions) and \
-                os.path.samefile(output, submissions):
+        if target.kind == FILE and same_path(target.real, submissions):
             raise click.UsageError("the report would overwrite the submissions file")
     report = cg.grade_file(submissions)
     for i in report.invalid[:STDERR_LIMIT]:
@@ -50,11 +58,12 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool) 
         click.echo(f"{submissions}: ... and {len(report.invalid) - STDERR_LIMIT} more rows "
                    "that could not be graded (all are listed in the report)", err=True)
     text = cg.RENDERERS[fmt or "md"](report)
-    if output is None:
+    if target is None:
         click.echo(text, nl=False)
         return
     cg.write_report(output, text)
     counted = [g for g in report.rows if g.counted]
     click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
                f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
-               f"correct, {len(report.invalid)} rows not graded); report written to {output}")
+               f"correct, {len(report.invalid)} rows not graded); report written to "
+               f"{safe_text(output)}", err=target.kind == STDOUT)

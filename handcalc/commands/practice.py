@@ -1,10 +1,14 @@
 """`handcalc practice [FAMILY ...]`: an interactive drill in the terminal (handcalc.practice).
 
-Reads answers with click.prompt, so it works with piped input too; end of input or
-Ctrl-C ends the session cleanly with the summary so far (exit 0).
+Reads answers a line at a time (at most practice.MAX_LINE characters are kept), so it
+works with piped input too; end of input, a closed standard input or Ctrl-C ends the
+session cleanly with the summary so far (exit 0).
 """
 
 from __future__ import annotations
+
+import contextlib
+import sys
 
 import click
 
@@ -28,7 +32,7 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
     import random
 
     from handcalc.families import FAMILIES, get_family
-    from handcalc.practice import HELP, Drill, run, session_exercises
+    from handcalc.practice import HELP, MAX_LINE, Drill, read_line, run, session_exercises
 
     names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or list(FAMILIES)
     if seed is None:
@@ -37,11 +41,19 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
                f"(seed {seed}: repeat this session with --seed {seed}).")
     click.echo(HELP)
 
+    if sys.stdin is not None and hasattr(sys.stdin, "reconfigure"):
+        with contextlib.suppress(ValueError, OSError):  # bytes that are not text: U+FFFD
+            sys.stdin.reconfigure(errors="replace")
+
     def ask(prompt: str) -> str:
-        try:
-            return click.prompt(prompt, default="", show_default=False)
-        except click.Abort:  # end of input or Ctrl-C at the prompt
-            raise EOFError from None
+        """The typed line; EOFError at the end of input, KeyboardInterrupt on Ctrl-C."""
+        while True:
+            click.echo(f"{prompt}: ", nl=False)
+            text, cut = read_line(sys.stdin)
+            if not cut:
+                return text
+            click.echo(f"that line is longer than {MAX_LINE} characters; the rest was "
+                       "discarded: type the answer again")
 
     try:
         drill = Drill(session_exercises(names, level, count, seed))

@@ -5,6 +5,7 @@ Heavy modules (sympy through the families, typst) load inside the command only.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,12 @@ def _format_of(path: str | None) -> str | None:
 
 
 @click.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None,
+@click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, allow_dash=True),
+              default=None,
               help="The student sheet (default: the spec's name with the format's suffix, "
-                   "in the current folder).")
-@click.option("--key", type=click.Path(dir_okay=False), default=None,
+                   "in the current folder; - for standard output).")
+@click.option("--key", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Also write the answer key here.")
 @click.option("--versions", type=click.IntRange(1, MAX_VERSIONS), default=None,
               help="Number of randomized versions (overrides the spec's `versions`).")
@@ -49,38 +51,55 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     covering GB2312, and those in --font-dir).
     """
     from handcalc.errors import HandcalcError
+    from handcalc.fileio import FILE, STDOUT, output_target, same_file, same_path, write_outputs
     from handcalc.fonts import font_folders
-    from handcalc.worksheet import build_worksheet, load_spec, plan, write_atomic
+    from handcalc.terminal import safe_text
+    from handcalc.worksheet import build_worksheet, check_work, load_spec, plan
 
+    # every path is checked before anything is read or built: an empty one (an unset
+    # shell variable) is refused, never taken as "no key" or "the default name"
+    out_target = output_target(out, "-o") if out is not None else None
+    key_target = output_target(key, "--key") if key is not None else None
     out_fmt, key_fmt = _format_of(out), _format_of(key)
     if fmt is not None:
         for option, path, implied in (("-o", out, out_fmt), ("--key", key, key_fmt)):
             if implied is not None and implied != fmt:
-                raise HandcalcError(f"{option} {path}: the suffix says {implied} but "
-                                    f"--format is {fmt}")
+                raise HandcalcError(f"{option} {safe_text(path)}: the suffix says {implied} "
+                                    f"but --format is {fmt}")
         out_fmt = key_fmt = fmt
     out_fmt = out_fmt or key_fmt or "pdf"
     key_fmt = key_fmt or out_fmt
     if key and "moodle" in (out_fmt, key_fmt):
-        raise HandcalcError(f"--key {key}: a Moodle quiz holds its answer key as feedback; "
-                            "write it alone with -o")
+        raise HandcalcError(f"--key {safe_text(key)}: a Moodle quiz holds its answer key as "
+                            "feedback; write it alone with -o")
     font_folders(font_dirs)  # refuses a name that is not a folder
 
     sheet = load_spec(spec)
     lang = lang or sheet.lang or resolve_lang()
-    out = out or sheet.stem + EXTENSIONS[out_fmt]
-    targets = [(out, out_fmt, False)] + ([(key, key_fmt, True)] if key else [])
-    if key and Path(key).resolve() == Path(out).resolve():
-        raise HandcalcError(f"--key {key}: the same file as the sheet; choose another name")
-    for path, _, _ in targets:
-        folder = Path(path).parent
+    check_work(sheet, versions)
+    if out_target is None:
+        out = sheet.stem + EXTENSIONS[out_fmt]
+        out_target = output_target(out, "-o")
+    targets = [(out_target, out_fmt, False)]
+    if key_target is not None:
+        targets.append((key_target, key_fmt, True))
+        if same_file(out_target, key_target) or (out_target.kind == key_target.kind == STDOUT):
+            raise HandcalcError(f"--key {safe_text(key)}: the same file as the sheet; "
+                                "choose another name")
+    for target, _, _ in targets:
+        if target.kind != FILE:
+            continue
+        folder = Path(target.real).parent
         if not folder.is_dir():
-            raise HandcalcError(f"cannot write {path}: no folder '{folder}'")
-        if Path(path).resolve() == Path(spec).resolve():
-            raise HandcalcError(f"cannot write {path}: that is the spec itself")
+            raise HandcalcError(f"cannot write {safe_text(target.path)}: no folder "
+                                f"'{safe_text(folder)}'")
+        if spec != "-" and (target.real == os.path.realpath(spec) or
+                            same_path(target.real, spec)):
+            raise HandcalcError(f"cannot write {safe_text(target.path)}: that is the spec "
+                                "itself")
 
     if out_fmt == "moodle":
-        _moodle(sheet, out, versions, lang)
+        _moodle(sheet, out_target, versions, lang)
         return
 
     formats = {f for _, f, _ in targets}
@@ -100,28 +119,25 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         click.echo("typesetting the PDF ...", err=True)
 
     data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs)
-    rendered = [(path, d, is_key) for (path, _, is_key), d in zip(targets, data, strict=True)]
-    for path, data, _ in rendered:
-        try:
-            write_atomic(path, data)
-        except OSError as e:
-            raise HandcalcError(f"cannot write {path}: {e.strerror or e}") from None
+    write_outputs([(target, d) for (target, _, _), d in zip(targets, data, strict=True)])
     n = len(ws.versions)
-    for path, _, is_key in rendered:
+    to_stderr = any(t.kind == STDOUT for t, _, _ in targets)  # stdout carries a file
+    for target, _, is_key in targets:
+        if target.kind == STDOUT:
+            continue
         what = "answer key" if is_key else "worksheet"
-        click.echo(f"wrote {path} ({what}, {n} version{'s' if n != 1 else ''})")
+        click.echo(f"wrote {safe_text(target.path)} ({what}, {n} version{'s' if n != 1 else ''})",
+                   err=to_stderr)
 
 
-def _moodle(sheet: Any, out: str, versions: int | None, lang: str) -> None:
-    """Write the spec as a Moodle XML question bank (handcalc.moodle)."""
-    from handcalc.errors import HandcalcError
+def _moodle(sheet: Any, target: Any, versions: int | None, lang: str) -> None:
+    """Write the spec as a Moodle XML question bank (handcalc.moodle), through fileio like
+    every output (devices and - written through, files replaced whole)."""
+    from handcalc.fileio import STDOUT, write_outputs
     from handcalc.moodle import quiz_xml
-    from handcalc.worksheet import write_atomic
+    from handcalc.terminal import safe_text
 
-    data = quiz_xml(sheet, versions, lang).encode("utf-8")
-    try:
-        write_atomic(out, data)
-    except OSError as e:
-        raise HandcalcError(f"cannot write {out}: {e.strerror or e}") from None
+    write_outputs([(target, quiz_xml(sheet, versions, lang).encode("utf-8"))])
     n = versions or sheet.versions
-    click.echo(f"wrote {out} (Moodle quiz, {n} version{'s' if n != 1 else ''})")
+    click.echo(f"wrote {safe_text(target.path)} (Moodle quiz, {n} version"
+               f"{'s' if n != 1 else ''})", err=target.kind == STDOUT)

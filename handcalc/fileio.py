@@ -1,0 +1,404 @@
+"""Files in and out, in one place: capped inputs, outputs that land together, and a
+standard output that reports failure instead of losing text.
+
+Inputs (``read_input``): a regular file, or ``-`` for standard input, of at most ``cap``
+bytes. A device, FIFO, folder or over-size file is refused at once with one line
+(SpecError, exit 2), before anything is read; the size is also enforced while reading.
+
+Outputs (``write_outputs``): every path is sorted by what it names (``output_target``):
+
+* ``-`` and ``/dev/stdout`` are standard output;
+* a character device or FIFO (``/dev/null``, a named pipe) is opened and written straight
+  through, never replaced;
+* anything else is a file: a symlink is followed and its target replaced, the link never;
+  a regular file (or a name that does not exist yet) is replaced atomically.
+
+The files of one call land together: each is first written to a temporary file in its
+target's folder and synced; then the streams are written; then the temporary files are
+renamed over their targets. If a rename fails, the targets renamed before it are put
+back from hard-link backups (or removed when they were new), so the set is all new or
+all as it was. An empty path is refused (exit 2); a failure to write is OutputError
+(exit 1) and leaves no temporary file behind.
+
+Standard output (``guard_stdout``, installed by ``handcalc.cli.main``): a write that fails
+(a closed pipe, ``> /dev/full``, ``>&-``) raises OutputError once, and later writes
+(including the interpreter's flush at exit) are dropped, so the CLI ends with one line on
+stderr and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import secrets
+import stat
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from handcalc.errors import OutputError, PathError, SpecError
+from handcalc.terminal import safe_text
+
+STDIN = "-"
+STDOUT_NAMES = ("-", "/dev/stdout")
+MAX_SPEC_BYTES = 1_000_000
+MAX_SUBMISSIONS_BYTES = 200_000_000  # for read_input on a class's submissions file
+CHUNK = 1 << 20
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:g} MB" if n >= 1_000_000 else f"{n:,} bytes"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+# ---------------------------------------------------------------- inputs
+
+def read_input(path: str | os.PathLike[str], cap: int, *, name: str | None = None) -> bytes:
+    """The bytes of a regular file (or of standard input for ``-``), at most `cap` of them.
+
+    SpecError, naming the file (``name``, else the path), when it is empty-named,
+    missing, unreadable, not a regular file or larger than `cap`."""
+    text = os.fspath(path)
+    shown = safe_text(name if name is not None else
+                      ("standard input" if text == STDIN else text))
+    if text == "":
+        raise SpecError("an empty file name; name a file, or - for standard input")
+    if text == STDIN:
+        if sys.stdin is None:
+            raise SpecError(f"{shown}: cannot read: standard input is closed")
+        return _read_capped(sys.stdin.buffer, cap, shown)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(text, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
+    except OSError as e:
+        raise SpecError(f"{shown}: cannot read: {e.strerror or e}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SpecError(f"{shown}: cannot read {_kind(st.st_mode)}; give a regular file")
+        if st.st_size > cap:
+            raise SpecError(f"{shown}: {_size(st.st_size)} is larger than the "
+                            f"{_size(cap)} allowed")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        return _read_capped(f, cap, shown)
+
+
+def _read_capped(stream: io.RawIOBase | io.BufferedIOBase, cap: int, shown: str) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while total <= cap:
+            chunk = stream.read(min(CHUNK, cap + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as e:
+        raise SpecError(f"{shown}: cannot read: {e.strerror or e}") from None
+    if total > cap:
+        raise SpecError(f"{shown}: larger than the {_size(cap)} allowed")
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------- output targets
+
+STDOUT, STREAM, FILE = "stdout", "stream", "file"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one output goes: ``path`` as the user gave it; ``kind`` STDOUT, STREAM (a
+    character device or FIFO, written through) or FILE; ``real`` the file a FILE
+    replaces (a symlink resolved)."""
+
+    path: str
+    kind: str
+    real: str = ""
+
+
+def output_target(path: str | os.PathLike[str], option: str = "-o") -> Target:
+    """What `path` names as an output. PathError (exit 2) for an empty path, a folder,
+    a block device or a socket."""
+    text = os.fspath(path)
+    if text == "":
+        raise PathError(f"{option}: an empty file name; name a file, or - for standard "
+                        "output")
+    if text in STDOUT_NAMES:
+        return Target(text, STDOUT)
+    real = os.path.realpath(text)
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return Target(text, FILE, real)
+    except OSError as e:
+        raise PathError(f"{option} {safe_text(text)}: {e.strerror or e}") from None
+    if stat.S_ISREG(mode):
+        return Target(text, FILE, real)
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return Target(text, STREAM, real)
+    raise PathError(f"{option} {safe_text(text)}: cannot write to {_kind(mode)}")
+
+
+def same_file(a: Target, b: Target) -> bool:
+    """Whether two FILE targets would replace the same file."""
+    return a.kind == b.kind == FILE and a.real == b.real
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fail(target: Target, e: OSError) -> OutputError:
+    return OutputError(f"cannot write {safe_text(target.path)}: {e.strerror or e}")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _stage(target: Target, data: bytes) -> str:
+    """A temporary file beside `target.real` holding `data`, synced; its path."""
+    folder = os.path.dirname(target.real) or "."
+    name = os.path.basename(target.real)
+    try:
+        mode = os.stat(target.real).st_mode & 0o777  # kept, without set-id bits
+    except OSError:
+        mode = 0o666 & ~_umask()
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                 0o600)
+    try:
+        _write_all(fd, data)
+        os.fchmod(fd, mode)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _unlink(tmp)
+        raise
+    os.close(fd)
+    return tmp
+
+
+def _backup(real: str) -> str | None:
+    """A hard link to the existing file `real` (None when there is none), so that a
+    replaced file can be put back."""
+    if not os.path.lexists(real):
+        return None
+    folder, name = os.path.split(real)
+    while True:
+        bak = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.bak")
+        try:
+            os.link(real, bak)
+            return bak
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here: a copy does
+            with open(real, "rb") as f:
+                data = f.read()
+            fd = os.open(bak, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                _write_all(fd, data)
+                os.fchmod(fd, os.stat(real).st_mode & 0o777)
+            finally:
+                os.close(fd)
+            return bak
+
+
+def _unlink(path: str | None) -> None:
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _sync_folder(path: str) -> None:
+    try:
+        fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_stream(target: Target, data: bytes) -> None:
+    if target.kind == STDOUT:
+        write_stdout(data)
+        return
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(target.real, flags)  # a FIFO waits here for its reader
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def write_outputs(outputs: Sequence[tuple[Target, bytes]]) -> None:
+    """Write each (target, data): all files new, or all as they were (see the module's
+    docstring). OutputError (exit 1) when anything could not be written."""
+    files = [(t, d) for t, d in outputs if t.kind == FILE]
+    streams = [(t, d) for t, d in outputs if t.kind != FILE]
+    staged: list[tuple[Target, str]] = []
+    backups: list[tuple[Target, str | None]] = []
+    current: Target | None = None
+    renamed = 0
+    try:
+        for target, data in files:
+            current = target
+            staged.append((target, _stage(target, data)))
+        for target, data in streams:
+            current = target
+            _write_stream(target, data)
+        for target, _ in staged:
+            current = target
+            backups.append((target, _backup(target.real)))
+        for target, tmp in staged:
+            current = target
+            os.replace(tmp, target.real)
+            renamed += 1
+    except BaseException as e:
+        _roll_back(backups[:renamed])
+        for _, tmp in staged:
+            _unlink(tmp)
+        for _, bak in backups:
+            _unlink(bak)
+        if isinstance(e, OSError) and current is not None:
+            raise _fail(current, e) from None
+        raise
+    for target, _ in staged:
+        _sync_folder(target.real)
+    for _, bak in backups:
+        _unlink(bak)
+
+
+def _roll_back(renamed: Sequence[tuple[Target, str | None]]) -> None:
+    """Put back the files that earlier renames replaced (remove those that were new)."""
+    for target, bak in reversed(renamed):
+        try:
+            if bak is None:
+                os.unlink(target.real)
+            else:
+                os.replace(bak, target.real)
+        except OSError:
+            pass
+
+
+def write_files(outputs: Sequence[tuple[str | os.PathLike[str], bytes]],
+                option: str = "-o") -> None:
+    """``write_outputs`` for plain paths."""
+    write_outputs([(output_target(p, option), d) for p, d in outputs])
+
+
+# ---------------------------------------------------------------- standard output
+
+class _GuardedRaw(io.RawIOBase):
+    """File descriptor 1, whose first failed write raises OutputError; every write after
+    that failure is dropped (so the interpreter's flush at exit cannot fail again)."""
+
+    def __init__(self, fd: int, broken: OSError | None = None) -> None:
+        super().__init__()
+        self.fd = fd
+        self.broken = broken
+        self.reported = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self.fd)
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        if self.broken is None:
+            try:
+                return os.write(self.fd, b)
+            except OSError as e:
+                self.broken = e
+        if self.reported:
+            return len(b)
+        self.reported = True
+        raise OutputError(f"cannot write to standard output: "
+                          f"{self.broken.strerror or self.broken}")
+
+
+def guard_stdout() -> None:
+    """Replace sys.stdout by one on the same descriptor whose failure is reported once
+    (OutputError) instead of a traceback. A closed descriptor 1 (``>&-``) is taken by
+    /dev/null, so that no file opened later lands on it, and the first write fails."""
+    if os.name != "posix":
+        return
+    old = sys.stdout
+    broken = None
+    try:
+        os.fstat(1)
+    except OSError:
+        broken = OSError(errno.EBADF, "standard output is closed")
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != 1:
+            os.dup2(null, 1)
+            os.close(null)
+    else:
+        try:
+            if old is None or old.fileno() != 1:
+                return
+        except (OSError, ValueError, AttributeError):  # not a real stream: leave it
+            return
+    raw = _GuardedRaw(1, broken)
+    buffered = io.BufferedWriter(raw)
+    sys.stdout = io.TextIOWrapper(
+        buffered, encoding=getattr(old, "encoding", None) or "utf-8",
+        errors=getattr(old, "errors", None) or "strict",
+        line_buffering=bool(getattr(old, "line_buffering", False)))
+
+
+def write_stdout(data: bytes | str) -> None:
+    """Write text or bytes to standard output and flush; OutputError when it fails."""
+    out = sys.stdout
+    if out is None:
+        raise OutputError("cannot write to standard output: it is closed")
+    try:
+        if isinstance(data, str):
+            out.write(data)
+        else:
+            out.flush()
+            out.buffer.write(data)
+        out.flush()
+    except OSError as e:
+        raise OutputError(f"cannot write to standard output: {e.strerror or e}") from None
+
+
+def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two existing paths name one file (False when either does not exist)."""
+    try:
+        return Path(a).samefile(b)
+    except OSError:
+        return False

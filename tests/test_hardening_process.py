@@ -1,0 +1,220 @@
+"""Hardening (issue 9) with real processes: standard output closed, full or gone; practice
+with a closed or flooded standard input; Ctrl-C, SIGTERM and SIGHUP while a worksheet's
+PDF is typeset (one line, exit 128 + signal, no worker left, earlier outputs intact).
+
+Each case runs the CLI in a subprocess with bounded waits; /dev/full is only opened for
+writing, as any shell redirection does.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKED_SET = ROOT / "problems" / "worked-set.toml"
+CLI = [sys.executable, "-c", "from handcalc.cli import main; main()"]
+WAIT = 120  # seconds: the longest any process here may take on a loaded machine
+
+
+def run(*args, **kwargs):
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.run([*CLI, *map(str, args)], stderr=subprocess.PIPE, timeout=WAIT,
+                          **kwargs)
+
+
+def one_line(stderr: bytes) -> str:
+    text = stderr.decode()
+    assert "Traceback" not in text and "Exception ignored" not in text, text[-2000:]
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("handcalc: "), text[-2000:]
+    return lines[0]
+
+
+def close_fd(fd):
+    return lambda: os.close(fd)
+
+
+# ---------------------------------------------------------------- standard output
+
+
+@pytest.mark.parametrize("args", [
+    ["show", "worked-1"],
+    ["worksheet", WORKED_SET, "-o", "-", "--format", "md"],
+], ids=["show", "worksheet -o -"])
+def test_a_full_stdout_is_exit_1_with_one_line(args):
+    with open("/dev/full", "w") as full:
+        r = run(*args, stdout=full)
+    assert r.returncode == 1
+    assert "cannot write to standard output: No space left on device" in one_line(r.stderr)
+
+
+@pytest.mark.parametrize("args", [
+    ["show", "worked-1"],
+    ["worksheet", WORKED_SET, "-o", "-", "--format", "md"],
+], ids=["show", "worksheet -o -"])
+def test_a_closed_stdout_is_exit_1_with_one_line(args, tmp_path):
+    r = run(*args, stdout=None, preexec_fn=close_fd(1), cwd=tmp_path)
+    assert r.returncode == 1
+    assert "standard output is closed" in one_line(r.stderr)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_that_goes_away_is_exit_1_with_one_line():
+    p = subprocess.Popen([*CLI, "worksheet", str(WORKED_SET), "--versions", "20", "-o", "-",
+                          "--format", "md"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL)
+    assert p.stdout.read(10)
+    p.stdout.close()
+    stderr = p.stderr.read()
+    assert p.wait(WAIT) == 1
+    assert "Broken pipe" in one_line(stderr)
+
+
+# ---------------------------------------------------------------- practice
+
+
+def test_practice_with_a_closed_stdin_ends_with_the_summary():
+    r = run("practice", "score", "--seed", "5", "--count", "1", stdin=None,
+            preexec_fn=close_fd(0))
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    assert b"Summary" in r.stdout and r.stderr == b""
+
+
+def test_practice_discards_the_rest_of_a_1_mb_line():
+    r = run("practice", "score", "--seed", "5", "--count", "1", stdin=None,
+            input=b"1" * 1_000_000 + b"\nquit\n")
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    out = r.stdout.decode()
+    assert "longer than 10000 characters; the rest was discarded" in out
+    assert "Summary" in out and len(out) < 20_000 and r.stderr == b""
+
+
+def test_practice_read_line_keeps_memory_bounded():
+    import io
+
+    from handcalc.practice import read_line
+
+    stream = io.StringIO("x" * 50_000 + "\nnext\n")
+    assert read_line(stream, 10) == ("x" * 10, True)
+    assert read_line(stream, 10) == ("next", False)
+    with pytest.raises(EOFError):
+        read_line(stream, 10)
+    with pytest.raises(EOFError):
+        read_line(None)
+
+
+def wait_for(predicate, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    return None
+
+
+def test_ctrl_c_at_the_practice_prompt_ends_with_the_summary():
+    p = subprocess.Popen([*CLI, "practice", "score", "--seed", "5", "--count", "1"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        os.set_blocking(p.stdout.fileno(), False)
+        seen = bytearray()
+
+        def prompted():
+            seen.extend(p.stdout.read() or b"")
+            return b"(try 1 of 3): " in seen
+
+        assert wait_for(prompted, WAIT)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(WAIT) == 0
+    finally:
+        p.kill()
+    os.set_blocking(p.stdout.fileno(), True)
+    seen.extend(p.stdout.read())
+    assert b"Summary" in seen
+    assert p.stderr.read() == b""
+
+
+# ---------------------------------------------------------------- signals while typesetting
+
+
+def children(pid):
+    """The live (not zombie) processes whose parent is pid."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry.name))
+    return out
+
+
+def alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("sig, status, line", [
+    (signal.SIGINT, 130, "handcalc: interrupted"),
+    (signal.SIGTERM, 143, "handcalc: terminated by SIGTERM"),
+    (signal.SIGHUP, 129, "handcalc: terminated by SIGHUP"),
+], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_while_typesetting_ends_everything_and_keeps_old_outputs(tmp_path, sig,
+                                                                          status, line):
+    (tmp_path / "s.pdf").write_bytes(b"old sheet")
+    (tmp_path / "k.pdf").write_bytes(b"old key")
+    # 150 versions of fixed codes: built in-process in a few seconds, then typeset by
+    # forked workers for about 15 s; the workers' appearance says typesetting began
+    p = subprocess.Popen([*CLI, "worksheet", str(WORKED_SET), "--versions", "150",
+                          "-o", "s.pdf", "--key", "k.pdf"], cwd=tmp_path,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        workers = wait_for(lambda: children(p.pid), WAIT)
+        assert workers, "no typesetting worker appeared"
+        time.sleep(0.5)  # well inside the typesetting
+        workers = children(p.pid)
+        p.send_signal(sig)
+        start = time.monotonic()
+        out, err = p.communicate(timeout=WAIT)
+        seconds = time.monotonic() - start
+    finally:
+        p.kill()
+    assert p.returncode == status, err.decode()[-2000:]
+    assert one_line(err) == line and out == b""
+    assert seconds < 10, seconds  # about 0.1 s when idle; generous for a loaded machine
+    assert wait_for(lambda: not any(alive(w) for w in workers), 5), "a worker outlived it"
+    assert (tmp_path / "s.pdf").read_bytes() == b"old sheet"
+    assert (tmp_path / "k.pdf").read_bytes() == b"old key"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["k.pdf", "s.pdf"]
+
+
+def test_workers_die_with_a_killed_parent(tmp_path):
+    """SIGKILL leaves no cleanup to the parent: the workers end by PR_SET_PDEATHSIG."""
+    p = subprocess.Popen([*CLI, "worksheet", str(WORKED_SET), "--versions", "150",
+                          "-o", "s.pdf", "--key", "k.pdf"], cwd=tmp_path,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        workers = wait_for(lambda: children(p.pid), WAIT)
+        assert workers
+    finally:
+        p.kill()
+        p.wait(WAIT)
+    assert wait_for(lambda: not any(alive(w) for w in workers), 10), "a worker outlived it"
+    assert sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith(".")) == []
