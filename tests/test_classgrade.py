@@ -88,7 +88,7 @@ def test_good_file_verdicts_paths_and_summary(corpus):
                                               "rounded-intermediates": 1}
     assert (learners["bob"]["answered"], learners["bob"]["correct"]) == (3, 2)
     assert data["totals"] == {"rows": 12, "graded": 12, "counted": 12, "correct": 7,
-                              "invalid": 0, "learners": 4}
+                              "invalid": 0, "invalid_not_listed": 0, "learners": 4}
 
     w4 = next(e for e in data["exercises"] if e["code"] == "worked-4")
     part1 = w4["parts"][0]

@@ -126,7 +126,6 @@ def report_rows(out):
 UNREADABLE_CSVS = {
     "empty": b"",
     "binary junk": bytes(range(256)) * 40,
-    "NUL bytes": (HEADER + GOOD + "a\x00b,worked-1,1,3.54\n").encode(),
     "utf-16 without BOM": (HEADER + GOOD).encode("utf-16-le"),
     "wrong header": b"name,score\nann,3\n",
 }
@@ -156,6 +155,9 @@ GRADED_CSVS = {  # name: (file, rows graded correct, invalid rows)
                      2, 0),
     "100-digit code": ((HEADER + "ann,causal-2-" + "9" * 100 + ",1,1\n" + GOOD).encode(),
                        1, 1),
+    "a NUL in a row": ((HEADER + GOOD + "a\x00b,worked-1,1,3.54\n").encode(), 1, 1),
+    "a NUL in a UTF-16 row": ((HEADER + GOOD + "a\x00b,worked-1,1,3.54\n").encode("utf-16"),
+                              1, 1),
 }
 
 

@@ -1,21 +1,30 @@
-"""Grading a class: rows in; graded rows, learner totals and the class summary out."""
+"""Grading a class: rows in; graded rows, learner totals and the class summary out.
+
+Rows that cannot be graded are counted; the first MAX_LISTED_INVALID of them are kept in
+full (their fields cut short), so that a file of a million malformed rows costs little.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from handcalc.classgrade.read import HEADER, Invalid, Note, RawRow, read_rows
+from handcalc.classgrade import messages as msg
+from handcalc.classgrade.read import HEADER, Invalid, Note, RawRow, clip, read_rows, source_name
 from handcalc.errors import HandcalcError, ShapeError, SpecError
 from handcalc.exact import Mat, shape
 from handcalc.exercise import Exercise, build
 from handcalc.grade import CARRIED, EXACT, ROUNDED, Verdict, fit_shape, grade
 from handcalc.parse import parse_answer
 
+MAX_LISTED_INVALID = 10_000
+MAX_CACHED_ERRORS = 10_000  # per cache: the errors of distinct bad codes and answers
+_CELL_LINE_BREAK = re.compile(r"[ \t]*,?\s*(?:\r\n|\r|\n)\s*")
 
 @dataclass(frozen=True)
 class Submission:
@@ -105,57 +114,99 @@ class ClassReport:
     warnings: tuple[Note, ...]
     learners: tuple[LearnerTotal, ...]
     exercises: tuple[ExerciseSummary, ...]
+    unlisted: int = 0  # rows that could not be graded beyond the MAX_LISTED_INVALID listed
+
+    @property
+    def invalid_count(self) -> int:
+        """Every row that could not be graded, listed or not."""
+        return len(self.invalid) + self.unlisted
 
 
 
 
 
-def _remembered(cache: dict[str, Any], key: str, make: Callable[[str], Any]) -> Any:
-    """make(key), computed once per key; a HandcalcError is remembered and raised again."""
-    found = cache.get(key)
-    if found is None:
-        try:
-            found = make(key)
-        except HandcalcError as e:
-            found = e
-        cache[key] = found
-    if isinstance(found, HandcalcError):
-        raise found
-    return found
+class _Cache:
+    """make(key), computed once per key; a HandcalcError is remembered (without its
+    traceback, and only the first MAX_CACHED_ERRORS of them) and raised again."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        self.make = make
+        self.found: dict[str, Any] = {}
+        self.errors = 0
+
+    def __call__(self, key: str) -> Any:
+        found = self.found.get(key)
+        if found is None:
+            try:
+                found = self.make(key)
+            except HandcalcError as e:
+                found = e.with_traceback(None)
+                if self.errors >= MAX_CACHED_ERRORS:
+                    raise found from None
+                self.errors += 1
+            self.found[key] = found
+        if isinstance(found, HandcalcError):
+            raise found.with_traceback(None)  # else every raise lengthens its traceback
+        return found
+
+
+def cell_answer(text: str) -> str:
+    """The answer a spreadsheet cell means: the lines of a cell typed on several lines are
+    the rows of a matrix (``1 2⏎3 4`` is ``1 2; 3 4``), unless it has brackets or ``;``."""
+    if "[" in text or ";" in text:
+        return text
+    return _CELL_LINE_BREAK.sub("; ", text.strip())
+
+
+class _InvalidRows:
+    """The rows that could not be graded: the first MAX_LISTED_INVALID kept, all counted."""
+
+    def __init__(self) -> None:
+        self.listed: list[Invalid] = []
+        self.unlisted = 0
+
+    def add(self, row: Invalid) -> None:
+        if len(self.listed) < MAX_LISTED_INVALID:
+            self.listed.append(row)
+        else:
+            self.unlisted += 1
 
 
 class ClassGrader:
     """Grades rows with caches shared by every learner (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._exercises: dict[str, Exercise | HandcalcError] = {}
-        self._parsed: dict[str, Mat | HandcalcError] = {}
+        self._exercises = _Cache(self._build)
+        self._parsed = _Cache(lambda text: parse_answer(cell_answer(text)))
         self._strict: dict[tuple[str, int, Mat], Verdict | None] = {}
         self._full: dict[tuple[Any, ...], Verdict | ShapeError] = {}
         self.grade_calls = 0
 
-    def exercise(self, code: str) -> Exercise:
-        def make(key: str) -> Exercise:
-            try:
-                return build(key)
-            except RuntimeError as e:  # no acceptable instance near that seed
-                raise SpecError(f"cannot build '{code}': {e}") from None
+    @staticmethod
+    def _build(code: str) -> Exercise:
+        try:
+            return build(code)
+        except RuntimeError as e:  # no acceptable instance near that seed
+            raise SpecError(msg.CANNOT_BUILD.format(code=code, why=e)) from None
 
-        return _remembered(self._exercises, code.strip().lower(), make)
+    def exercise(self, code: str) -> Exercise:
+        exercise: Exercise = self._exercises(code.strip().lower())
+        return exercise
 
     def parse(self, text: str) -> Mat:
-        return _remembered(self._parsed, text, parse_answer)
+        answer: Mat = self._parsed(text)
+        return answer
 
     def check(self, raw: RawRow) -> Submission | Invalid:
         f = raw.fields
         learner, code, part, text = f["learner"], f["code"], f["part"], f["answer"]
 
         def bad(reason: str) -> Invalid:
-            return Invalid(raw.line, reason, learner, code, part, text)
+            return Invalid(raw.line, reason, clip(learner), clip(code), clip(part), clip(text))
 
         for column in HEADER:
             if not f[column]:
-                return bad(f"empty {column}")
+                return bad(msg.EMPTY_FIELD.format(column=column))
         try:
             ex = self.exercise(code)
         except HandcalcError as e:
@@ -167,7 +218,7 @@ class ClassGrader:
         try:
             answer = self.parse(text)
         except HandcalcError as e:
-            return bad(f"answer: {e}")
+            return bad(msg.ANSWER.format(why=e))
         return Submission(raw.line, learner, ex.code, number, text, answer)
 
     def grade(self, ex: Exercise, sub: Submission, prior: Mapping[int, Mat]) -> Verdict:
@@ -204,18 +255,19 @@ def _prior(ex: Exercise, part: int, final: Mapping[int, Submission]) -> dict[int
     return out
 
 
-def grade_rows(raw_rows: Iterable[RawRow], grader: ClassGrader | None = None
-               ) -> tuple[list[Graded], list[Invalid]]:
-    """Every well-formed row graded (in file order), and the rows that are not well formed."""
+def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = None
+               ) -> tuple[list[Graded], list[Invalid], int]:
+    """Every well-formed row graded (in file order), the rows that are not well formed (the
+    first MAX_LISTED_INVALID, in file order) and how many more there are."""
     grader = grader or ClassGrader()
     subs: list[Submission] = []
-    invalid: list[Invalid] = []
-    for raw in raw_rows:
-        checked = grader.check(raw)
+    invalid = _InvalidRows()
+    for row in rows:
+        checked = grader.check(row) if isinstance(row, RawRow) else row
         if isinstance(checked, Submission):
             subs.append(checked)
         else:
-            invalid.append(checked)
+            invalid.add(checked)
     final: dict[tuple[str, str], dict[int, Submission]] = {}
     for sub in subs:
         final.setdefault((sub.learner, sub.code), {})[sub.part] = sub
@@ -227,16 +279,15 @@ def grade_rows(raw_rows: Iterable[RawRow], grader: ClassGrader | None = None
         try:
             verdict = grader.grade(ex, sub, _prior(ex, sub.part, mine))
         except ShapeError as e:
-            graded.append(Graded(sub, None, counted, f"wrong shape: {e}"))
+            graded.append(Graded(sub, None, counted, msg.WRONG_SHAPE.format(why=e)))
             continue
         except Exception as e:  # a bug in grading must not lose the rest of the class
-            invalid.append(Invalid(sub.line, f"internal error while grading this row "
-                                             f"({type(e).__name__}: {e}); please report it",
-                                   sub.learner, sub.code, str(sub.part), sub.text))
+            invalid.add(Invalid(sub.line, msg.INTERNAL.format(kind=type(e).__name__, why=e),
+                                clip(sub.learner), sub.code, str(sub.part), clip(sub.text)))
             continue
         graded.append(Graded(sub, verdict, counted))
-    invalid.sort(key=lambda i: i.line)
-    return graded, invalid
+    invalid.listed.sort(key=lambda i: i.line)
+    return graded, invalid.listed, invalid.unlisted
 
 
 def _learners(graded: list[Graded], invalid: list[Invalid]) -> tuple[LearnerTotal, ...]:
@@ -285,25 +336,23 @@ def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSumma
     return tuple(out)
 
 
-def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None) -> ClassReport:
-    """Read and grade a submissions file; SpecError when it cannot be read at all."""
+def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
+               encoding: str | None = None) -> ClassReport:
+    """Read and grade a submissions file (``-``: standard input) in ``encoding`` (default:
+    UTF-8 or what its byte-order mark says); SpecError when it cannot be read at all."""
     grader = grader or ClassGrader()
-    raw, unreadable, warnings = read_rows(path)
-    graded, invalid = grade_rows(raw, grader)
+    rows, warnings = read_rows(path, encoding)
+    graded, invalid, unlisted = grade_rows(rows, grader)
     seen: dict[tuple[str, str, int], int] = {}
     for g in graded:
         key = (g.row.learner, g.row.code, g.row.part)
         if key in seen:
-            warnings.append(Note(seen[key], f"{g.row.learner} answered {g.row.code} part "
-                                                f"{g.row.part} again on line {g.row.line}; "
-                                                "the last answer counts"))
+            warnings.append(Note(seen[key], msg.ANSWERED_AGAIN.format(
+                learner=g.row.learner, code=g.row.code, part=g.row.part, again=g.row.line)))
         seen[key] = g.row.line
-    all_invalid = sorted(unreadable + invalid, key=lambda i: i.line)
-    return ClassReport(os.path.basename(os.fspath(path)), tuple(graded), tuple(all_invalid),
+    return ClassReport(os.path.basename(source_name(path)), tuple(graded), tuple(invalid),
                        tuple(sorted(warnings, key=lambda w: w.line)),
-                       _learners(graded, all_invalid), _exercises(graded, grader))
-
-
+                       _learners(graded, invalid), _exercises(graded, grader), unlisted)
 
 
 def score_text(x: Fraction) -> str:

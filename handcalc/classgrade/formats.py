@@ -9,6 +9,7 @@ from handcalc.classgrade.report_csv import render_csv
 from handcalc.classgrade.report_json import render_json
 from handcalc.classgrade.report_md import render_markdown
 from handcalc.errors import SpecError
+from handcalc.safetext import safe_text
 
 FORMATS = ("csv", "json", "md")
 SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md"}
@@ -16,14 +17,17 @@ SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md"}
 RENDERERS = {"csv": render_csv, "json": render_json, "md": render_markdown}
 
 
-def format_for(path: str | os.PathLike[str], given: str | None) -> str:
-    """The report format: ``given``, else from the file's suffix."""
+def format_for(path: str | os.PathLike[str], given: str | None, asked: str = "--format") -> str:
+    """The report format: ``given`` (asked for by the option ``asked``), else from the
+    file's suffix; a known suffix that says another format is refused."""
+    name = safe_text(Path(path).name)
+    implied = SUFFIXES.get(Path(path).suffix.lower())
     if given:
+        if implied is not None and implied != given:
+            raise SpecError(f"-o {name}: the suffix says {implied} but {asked} asks for {given}; "
+                            "use a matching name or leave the format out")
         return given
-    suffix = Path(path).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise SpecError(f"cannot tell the report format from '{Path(path).name}': use a .csv, "
+    if implied is None:
+        raise SpecError(f"cannot tell the report format from '{name}': use a .csv, "
                         ".json or .md name, or --format csv|json|md")
-    return SUFFIXES[suffix]
-
-
+    return implied

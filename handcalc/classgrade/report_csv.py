@@ -6,7 +6,8 @@ import csv
 import io
 import re
 
-from handcalc.classgrade.core import ClassReport, score_text
+from handcalc.classgrade import messages as msg
+from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
 
 CSV_COLUMNS = ("line", "learner", "code", "part", "answer", "status", "score", "accepted_by",
                "mistake", "diagnosis", "counted", "note")
@@ -23,7 +24,8 @@ def _cell(value: object) -> str:
 
 
 def render_csv(report: ClassReport) -> str:
-    """One line per row of the submissions file, graded or invalid, in file order."""
+    """One line per row of the submissions file, graded or invalid, in file order (and a
+    last line that counts the invalid rows beyond the listed ones, if any)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
@@ -40,5 +42,8 @@ def render_csv(report: ClassReport) -> str:
                                "", "", "", "no", i.reason]))
     for _, cells in sorted(lines, key=lambda x: x[0]):
         w.writerow([_cell(c) for c in cells])
+    if report.unlisted:
+        w.writerow(["", "", "", "", "", "invalid", "", "", "", "", "no",
+                    msg.NOT_LISTED.format(count=report.unlisted, listed=MAX_LISTED_INVALID)])
     return out.getvalue()
 

@@ -1,8 +1,14 @@
-"""The JSON report: everything, for scripts."""
+"""The JSON report: everything, for scripts.
+
+``json.dumps`` escapes C0 controls; DEL, C1 controls, bidirectional controls and lone
+surrogates are escaped here too (``\\u009b``), so the report is safe on a terminal and
+still means the same.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from handcalc.classgrade.core import ClassReport, Graded
@@ -28,9 +34,10 @@ def report_dict(report: ClassReport) -> dict[str, Any]:
     counted = [g for g in report.rows if g.counted]
     return {
         "source": report.source,
-        "totals": {"rows": len(report.rows) + len(report.invalid), "graded": len(report.rows),
+        "totals": {"rows": len(report.rows) + report.invalid_count, "graded": len(report.rows),
                    "counted": len(counted), "correct": sum(g.correct for g in counted),
-                   "invalid": len(report.invalid), "learners": len(report.learners)},
+                   "invalid": report.invalid_count, "invalid_not_listed": report.unlisted,
+                   "learners": len(report.learners)},
         "rows": [row_dict(g) for g in report.rows],
         "invalid": [{"line": i.line, "reason": i.reason, "learner": i.learner or None,
                      "code": i.code or None, "part": i.part or None, "answer": i.answer or None}
@@ -49,6 +56,10 @@ def report_dict(report: ClassReport) -> dict[str, Any]:
     }
 
 
+_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def render_json(report: ClassReport) -> str:
-    return json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(report_dict(report), ensure_ascii=False, indent=2)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 

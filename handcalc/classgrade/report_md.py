@@ -1,9 +1,19 @@
-"""The Markdown report: the summary a teacher reads."""
+"""The Markdown report: the summary a teacher reads.
+
+Every text that comes from the submissions file (its name, learners, codes, reasons that
+quote answers) is shown as text: control characters escaped (``handcalc.safetext``), HTML
+as entities, and the Markdown that could make a link, an image, code, emphasis or a table
+cell (``\\ ` * _ [ ] | ~``) backslash-escaped.
+"""
 
 from __future__ import annotations
 
-from handcalc.classgrade.core import ClassReport, score_text
+import re
+
+from handcalc.classgrade import messages as msg
+from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
 from handcalc.grade import CARRIED, ROUNDED
+from handcalc.safetext import safe_text
 
 TOP_MISTAKES = 3
 
@@ -12,7 +22,17 @@ def _pct(x: float) -> str:
     return f"{round(100 * x)}%"
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
 def _md(text: object) -> str:
+    """Text from the submissions file, shown as text in Markdown (a table cell included)."""
+    return _MARKDOWN.sub(r"\\\1", safe_text(str(text)).translate(_HTML))
+
+
+def _own(text: object) -> str:
+    """handcalc's own text (titles of exercises and mistakes) in a table cell."""
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
@@ -23,14 +43,14 @@ def render_markdown(report: ClassReport) -> str:
     out = [f"# Class report: {_md(report.source)}", ""]
     out.append(f"{len(report.learners)} learners, {len(report.rows)} rows graded "
                f"({right} of {len(counted)} counted answers correct), "
-               f"{len(report.invalid)} rows could not be graded.")
+               f"{report.invalid_count} rows could not be graded.")
     for e in report.exercises:
-        out += ["", f"## {e.code}: {_md(e.title)}", "",
+        out += ["", f"## {e.code}: {_own(e.title)}", "",
                 "| Part | Answered | Correct | Share | Carried forward | Rounded "
                 "intermediates | Most frequent mistakes |",
                 "|---:|---:|---:|---:|---:|---:|---|"]
         for p in e.parts:
-            top = [f"{_md(m.title)} ({m.count})" for m in p.mistakes[:TOP_MISTAKES]]
+            top = [f"{_own(m.title)} ({m.count})" for m in p.mistakes[:TOP_MISTAKES]]
             if p.unrecognised:
                 top.append(f"unrecognised ({p.unrecognised})")
             out.append(f"| {p.part} | {p.answered} | {p.correct} | {_pct(p.share)} | "
@@ -47,6 +67,8 @@ def render_markdown(report: ClassReport) -> str:
                 "|---:|---|---|"]
         out += [f"| {i.line} | {_md(i.learner) or '-'} | {_md(i.reason)} |"
                 for i in report.invalid]
+        if report.unlisted:
+            out += ["", msg.NOT_LISTED.format(count=report.unlisted, listed=MAX_LISTED_INVALID)]
     if report.warnings:
         out += ["", "## Notes", ""] + [f"- line {w.line}: {_md(w.message)}"
                                        for w in report.warnings]
