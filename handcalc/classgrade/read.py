@@ -3,8 +3,8 @@ their line numbers and reasons), and warnings out.
 
 - The source is a regular file of at most ``MAX_BYTES``, or ``-`` for standard input;
   a directory, device, FIFO or socket is refused before a byte is read.
-- Text: UTF-8 unless the file starts with a byte-order mark (UTF-8, UTF-16, UTF-32) or
-  ``encoding`` is given. Bytes that do not decode become marks (``U+DC00 + byte``, never
+- Text: in the encoding its byte-order mark says (UTF-8, UTF-16, UTF-32), else in
+  ``encoding``, else UTF-8. Bytes that do not decode become marks (``U+DC00 + byte``, never
   produced by a decoder), so that only the row holding them is invalid; a row holding a
   NUL is invalid too. The header row must decode, and a file where many rows do not
   (``too_many_undecodable``) is refused with a hint to give its encoding.
@@ -161,12 +161,11 @@ def check_encoding(encoding: str) -> str:
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """The text (undecodable bytes as marks, no byte-order mark) and the encoding used."""
-    if encoding is None:
-        encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
-    else:
-        encoding = check_encoding(encoding)
-    return data.decode(encoding, _MARK).removeprefix("\ufeff"), encoding
+    """The text (undecodable bytes as marks, no byte-order mark) and the encoding used:
+    the byte-order mark's, else ``encoding``, else UTF-8."""
+    given = check_encoding(encoding) if encoding is not None else "utf-8"
+    used = next((enc for bom, enc in _BOMS if data.startswith(bom)), given)
+    return data.decode(used, _MARK).removeprefix("\ufeff"), used
 
 
 def _label(encoding: str) -> str:
