@@ -30,6 +30,11 @@ HINT_ENCODING = ("; save the file as UTF-8, or give its encoding: --encoding gb1
                  "Chinese (GBK) spreadsheet")
 HINT_GIVEN_ENCODING = "; check --encoding"
 
+FORMAT_MISMATCH = ("-o {name}: the suffix says {implied} but {asked} asks for {given}; use a "
+                   "matching name or leave the format out")
+FORMAT_UNKNOWN = ("cannot tell the report format from '{name}': use a .csv, .json or .md "
+                  "name, or --format csv|json|md")
+
 # ---------------------------------------------------------------- a row that is not graded
 
 UNDECODABLE = "not {encoding} text (byte 0x{byte:02x} at column {column}{where})"
