@@ -49,7 +49,9 @@ CHUNK = 1 << 20
 
 
 def _size(n: int) -> str:
-    return f"{n / 1_000_000:g} MB" if n >= 1_000_000 else f"{n:,} bytes"
+    """A size for a message: 1.4 MB, 200 MB, 900 bytes (rounded, never claiming exactness
+    it needs: the cap check itself compares bytes)."""
+    return f"{n / 1_000_000:.3g} MB" if n >= 1_000_000 else f"{n:,} bytes"
 
 
 def _kind(mode: int) -> str:
@@ -93,7 +95,7 @@ def read_input(path: str | os.PathLike[str], cap: int, *, name: str | None = Non
         if not stat.S_ISREG(st.st_mode):
             raise SpecError(f"{shown}: cannot read {_kind(st.st_mode)}; give a regular file")
         if st.st_size > cap:
-            raise SpecError(f"{shown}: {_size(st.st_size)} is larger than the "
+            raise SpecError(f"{shown}: too large: {_size(st.st_size)}, more than the "
                             f"{_size(cap)} allowed")
     except BaseException:
         os.close(fd)
@@ -115,7 +117,7 @@ def _read_capped(stream: io.RawIOBase | io.BufferedIOBase, cap: int, shown: str)
     except OSError as e:
         raise SpecError(f"{shown}: cannot read: {e.strerror or e}") from None
     if total > cap:
-        raise SpecError(f"{shown}: larger than the {_size(cap)} allowed")
+        raise SpecError(f"{shown}: too large: more than the {_size(cap)} allowed")
     return b"".join(chunks)
 
 

@@ -24,8 +24,13 @@ Grammar (``ws`` is space, tab, NBSP, newline)::
     number  := digits [ "." digits ] [ ( "e" | "E" ) [ sign ] digits ]  (also ".5", "5.")
 
 * ``×  ·  ⋅  ∗`` mean ``*``; ``÷`` means ``/``; ``−`` (U+2212) and ``–`` (en dash)
-  mean ``-``; ``∞`` means ``inf``. No other non-ASCII character is accepted and no
-  Unicode normalisation is applied.
+  mean ``-``; ``∞`` means ``inf``.
+* The full-width forms U+FF01 to U+FF5E that a Chinese input method types (``０.７１``,
+  ``，``, ``；``, ``（）``, ``［］``, ``－``) mean their ASCII twins (the code point minus
+  0xFEE0), and the ideographic comma ``、`` (U+3001) means ``,``. They are mapped one
+  character for one, so positions in messages still index the typed text. ``。``
+  (U+3002) is refused with a hint to type ``.``.
+* No other non-ASCII character is accepted and no Unicode normalisation is applied.
 * ``-2^2`` is -4 (power binds tighter than a sign); ``√`` binds tighter than ``*``
   and ``/`` (``√2/2`` is sqrt(2)/2). ``log`` is the natural logarithm.
 * Implicit multiplication only directly (no space) after a number, before ``(``,
@@ -117,7 +122,12 @@ _CHAR_HINTS = {
     "}": "braces are not accepted: use [ ] for lists and matrices",
     "!": "'!' (factorial) is not accepted",
     "%": "'%' is not accepted: write 0.25, not 25%",
+    "\u3002": "'\u3002' (ideographic full stop) is not accepted: type . for a decimal point",
 }
+
+# What a Chinese input method types in full-width mode means its ASCII twin: U+FF01..U+FF5E
+# minus 0xFEE0, and the ideographic comma U+3001 a comma. One character for one.
+_ASCII_TWINS = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3001: ord(",")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +219,10 @@ def _describe_char(ch: str) -> str:
 
 
 def _bad_char(ch: str, pos: int) -> ParseError:
-    if ch in _CHAR_HINTS:
-        return ParseError(_CHAR_HINTS[ch], pos)
+    """The error for a character as typed (a full-width form gets its ASCII twin's hint)."""
+    twin = ch.translate(_ASCII_TWINS)
+    if twin in _CHAR_HINTS:
+        return ParseError(_CHAR_HINTS[twin], pos)
     name = unicodedata.name(ch, "")
     hint = ""
     if "SUPERSCRIPT" in name or "SUBSCRIPT" in name:
@@ -340,7 +352,10 @@ def _check_after_number(text: str, start: int, i: int) -> None:
     raise _unknown_name(name, i)
 
 
-def _tokenize(text: str) -> list[_Token]:
+def _tokenize(typed: str) -> list[_Token]:
+    """The tokens of ``typed`` read with full-width forms as their ASCII twins; each
+    token's ``shown`` is the text as typed."""
+    text = typed.translate(_ASCII_TWINS)
     tokens: list[_Token] = []
     n = len(text)
     i = 0
@@ -354,7 +369,7 @@ def _tokenize(text: str) -> list[_Token]:
         start = i
         if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             value, i = _number(text, i)
-            tok = _Token("num", text[start:i], text[start:i], start, space, value)
+            tok = _Token("num", text[start:i], typed[start:i], start, space, value)
         elif ch in _ASCII_LETTERS or ch == "_":
             i = _scan_identifier(text, i)
             name = text[start:i]
@@ -366,13 +381,13 @@ def _tokenize(text: str) -> list[_Token]:
                 kind = "inf"
             else:
                 kind = "const"
-            tok = _Token(kind, name, name, start, space)
+            tok = _Token(kind, name, typed[start:i], start, space)
         elif ch == "*" and i + 1 < n and text[i + 1] == "*":
             i += 2
-            tok = _Token("op", "^", "**", start, space)
+            tok = _Token("op", "^", typed[start:i], start, space)
         elif ch in _OPERATORS:
             i += 1
-            tok = _Token("op", _OPERATORS[ch], ch, start, space)
+            tok = _Token("op", _OPERATORS[ch], typed[start], start, space)
         elif ch == "\u03c0":  # π
             i += 1
             tok = _Token("const", "pi", ch, start, space)
@@ -384,7 +399,7 @@ def _tokenize(text: str) -> list[_Token]:
             tok = _Token("root", "sqrt", ch, start, space)
         elif ch in _PUNCTUATION:
             i += 1
-            tok = _Token(ch, ch, ch, start, space)
+            tok = _Token(ch, ch, typed[start], start, space)
         elif ch == ".":
             if i + 1 < n and text[i + 1] in _ASCII_LETTERS:
                 raise ParseError("unexpected '.': attribute access is not accepted", i)
@@ -393,7 +408,7 @@ def _tokenize(text: str) -> list[_Token]:
                 i,
             )
         else:
-            raise _bad_char(ch, i)
+            raise _bad_char(typed[i], i)
         tokens.append(tok)
         space = False
     tokens.append(_Token("eof", "", "end of answer", n, space))

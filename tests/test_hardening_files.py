@@ -285,7 +285,7 @@ def test_a_fifo_as_the_spec_is_refused_without_waiting_for_a_writer(tmp_path):
 def test_an_over_size_spec_is_refused(tmp_path):
     big = tmp_path / "big.toml"
     big.write_bytes(SPEC.encode() + b"#" * fileio.MAX_SPEC_BYTES)
-    assert "larger than the 1 MB allowed" in one_line(invoke("worksheet", big), 2)
+    assert "more than the 1 MB allowed" in one_line(invoke("worksheet", big), 2)
 
 
 def test_the_spec_from_stdin(tmp_path):
@@ -304,7 +304,7 @@ def test_read_input_refuses_a_folder_and_an_empty_name(tmp_path):
     with pytest.raises(SpecError, match="empty file name"):
         fileio.read_input("", 100)
     (tmp_path / "f").write_bytes(b"x" * 101)
-    with pytest.raises(SpecError, match="larger than"):
+    with pytest.raises(SpecError, match="more than the 100 bytes"):
         fileio.read_input(tmp_path / "f", 100)
     assert fileio.read_input(tmp_path / "f", 101) == b"x" * 101
 
@@ -361,7 +361,7 @@ def test_safe_text():
     from handcalc.terminal import safe_text
 
     assert safe_text("a\x1b[31mb\nc\td\x7f\x85\u202eé√") == \
-        "a\\x1b[31mb\\nc\\td\\x7f\\x85\\u202eé√"
+        "a\\x1b[31mb\\x0ac\\x09d\\x7f\\x85\\u202eé√"
 
 
 def test_write_atomic_goes_through_fileio(tmp_path):

@@ -80,7 +80,7 @@ def test_spec_with_a_30_mb_comment_is_refused_by_its_size(tmp_path):
     """A spec is capped at 1 MB (fileio.MAX_SPEC_BYTES), comments included."""
     result, out = worksheet(tmp_path, BASE.encode() + b"#" + b"x" * 30_000_000 + b"\n")
     assert_one_line_error(result)
-    assert "larger than the 1 MB allowed" in result.stderr
+    assert "more than the 1 MB allowed" in result.stderr
     assert not out.exists()
 
 
@@ -129,7 +129,6 @@ def report_rows(out):
 UNREADABLE_CSVS = {
     "empty": b"",
     "binary junk": bytes(range(256)) * 40,
-    "NUL bytes": (HEADER + GOOD + "a\x00b,worked-1,1,3.54\n").encode(),
     "utf-16 without BOM": (HEADER + GOOD).encode("utf-16-le"),
     "wrong header": b"name,score\nann,3\n",
 }
@@ -159,6 +158,9 @@ GRADED_CSVS = {  # name: (file, rows graded correct, invalid rows)
                      2, 0),
     "100-digit code": ((HEADER + "ann,causal-2-" + "9" * 100 + ",1,1\n" + GOOD).encode(),
                        1, 1),
+    "a NUL in a row": ((HEADER + GOOD + "a\x00b,worked-1,1,3.54\n").encode(), 1, 1),
+    "a NUL in a UTF-16 row": ((HEADER + GOOD + "a\x00b,worked-1,1,3.54\n").encode("utf-16"),
+                              1, 1),
 }
 
 

@@ -27,7 +27,10 @@ def _nodes(body: list[ast.stmt]):
                 yield from ast.walk(child)
 
 
-def _imports(tree: ast.Module, name: str, package: bool) -> set[str]:
+def _imports(tree: ast.Module, name: str, package: bool,
+             modules: set[str]) -> set[str]:
+    """The handcalc modules `name` imports. `from pkg import sub` of a submodule is an
+    edge to the submodule alone, as Python loads it (the package is already loading)."""
     out: set[str] = set()
     for node in _nodes(tree.body):
         if isinstance(node, ast.Import):
@@ -41,8 +44,8 @@ def _imports(tree: ast.Module, name: str, package: bool) -> set[str]:
             else:
                 mod = node.module or ""
             if mod.startswith("handcalc"):
-                out.add(mod)
-                out |= {f"{mod}.{a.name}" for a in node.names}
+                subs = {f"{mod}.{a.name}" for a in node.names} & modules
+                out |= subs if len(subs) == len(node.names) else subs | {mod}
     return out
 
 
@@ -50,7 +53,8 @@ def test_imports_form_no_cycle():
     modules = {_module(p): p for p in ROOT.rglob("*.py")}
     graph = {}
     for name, path in modules.items():
-        deps = _imports(ast.parse(path.read_text()), name, path.name == "__init__.py")
+        deps = _imports(ast.parse(path.read_text()), name, path.name == "__init__.py",
+                        set(modules))
         graph[name] = {d for d in deps if d in modules and d != name}
     state: dict[str, int] = {}
 

@@ -505,7 +505,8 @@ def test_radicand_cap() -> None:
     [
         ("5²", ("'²'", "U+00B2", "^"), 1),
         ("٣", ("U+0663", "0-9"), 0),
-        ("３", ("U+FF13",), 0),
+        ("３。５", ("ideographic full stop", "type ."), 1),
+        ("～", ("U+FF5E", "TILDE"), 0),
         ("1\u200b2", ("U+200B",), 1),
         ("\u202e12", ("U+202E",), 0),
         ("1\u200f", ("U+200F",), 1),
@@ -542,7 +543,8 @@ def test_rejected_characters(text: str, fragments: tuple[str, ...], position: in
 
 def test_no_unicode_normalisation() -> None:
     # NFKC would turn these into accepted ASCII; the parser must not.
-    for text in ["ｅ", "２", "ℯ", "𝟐", "ﬁ", "⁵", "₂", "𝑒"]:
+    # (the full-width forms U+FF01..U+FF5E are the one exception: see test_parse_fullwidth)
+    for text in ["ℯ", "𝟐", "ﬁ", "⁵", "₂", "𝑒", "\u3000"]:
         rejects(text, "U+")
 
 

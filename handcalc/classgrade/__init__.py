@@ -1,0 +1,82 @@
+"""Grading a class: a submissions CSV in; per-row verdicts, learner totals, a class summary out.
+
+The submissions file (DESIGN.md): a regular file (or ``-``, standard input) of at most
+200 MB; UTF-8 text unless a byte-order mark (UTF-8, UTF-16, UTF-32) or ``encoding`` says
+otherwise; a header naming the columns ``learner,code,part,answer`` (in any order, any
+case), separated by ``,``, ``;`` or a tab (the header line decides), then one answer per
+CSV record. Answers that contain the delimiter are quoted, as any spreadsheet writes them:
+``ann,worked-5,2,"10, 18.81, 29.48"``; a quoted cell may span lines (the lines of a cell
+are the rows of a matrix). Blank lines are skipped. See ``read`` for the details.
+
+Every row is graded with ``handcalc.grade.grade``. A learner's answers to the earlier parts
+of the same code are the ``prior`` of a later part (error carried forward); when a learner
+answers a part more than once, the last row counts (in the totals and as the prior) and
+the earlier ones are graded but marked as not counted.
+
+A malformed row (wrong column count, an empty field, an unknown code or part, an
+unparseable answer, bytes that do not decode, a NUL, broken CSV quoting) is reported with
+its line number and reason, and every other row is still graded; the first 10,000 such
+rows are kept in full, the rest counted. A file that cannot be read at all (missing, not
+a regular file, too large, binary, empty, no header, mostly not in its encoding) raises
+``SpecError``. An answer of the wrong shape is graded as incorrect (with the reason as a
+note), since the learner did answer.
+
+Speed: exercises are built once per code, answers parsed once per distinct text, and
+``grade`` is called once per distinct (code, part, answer, earlier answers): first
+strictly (the exact path, which does not depend on earlier answers), then, only for an
+answer that is not exactly right, with the learner's earlier answers.
+
+Reports (``render_csv``, ``render_json``, ``render_markdown``, one module each) are built
+whole as text; ``write_report`` writes one to a temporary file in the target's directory and
+renames it into place, so a report is written whole or not at all.
+
+Modules: ``read`` (bytes to rows), ``core`` (rows to graded rows, learner totals and the
+class summary), ``report_csv``, ``report_json``, ``report_md`` (one per report format),
+``formats`` (which renderer for which file name), ``output`` (writing a report file) and
+``messages`` (the words).
+"""
+
+from handcalc.classgrade.core import (
+    MAX_LISTED_INVALID,
+    ClassGrader,
+    ClassReport,
+    ExerciseSummary,
+    Graded,
+    LearnerTotal,
+    MistakeCount,
+    PartSummary,
+    Submission,
+    cell_answer,
+    grade_file,
+    grade_rows,
+    score_text,
+)
+from handcalc.classgrade.formats import FORMATS, RENDERERS, SUFFIXES, format_for
+from handcalc.classgrade.output import ReportError, write_report
+from handcalc.classgrade.read import (
+    DELIMITERS,
+    HEADER,
+    MAX_BYTES,
+    MAX_RECORD_LINES,
+    Invalid,
+    Note,
+    RawRow,
+    check_encoding,
+    decode,
+    read_rows,
+    read_source,
+    source_name,
+)
+from handcalc.classgrade.report_csv import CSV_COLUMNS, render_csv
+from handcalc.classgrade.report_json import render_json, report_dict, row_dict
+from handcalc.classgrade.report_md import TOP_MISTAKES, render_markdown
+
+__all__ = [
+    "CSV_COLUMNS", "DELIMITERS", "FORMATS", "HEADER", "MAX_BYTES", "MAX_LISTED_INVALID",
+    "MAX_RECORD_LINES", "RENDERERS", "SUFFIXES", "TOP_MISTAKES", "ClassGrader", "ClassReport",
+    "ExerciseSummary", "Graded", "Invalid", "LearnerTotal", "MistakeCount", "Note",
+    "PartSummary", "RawRow", "ReportError", "Submission", "cell_answer", "check_encoding",
+    "decode", "format_for", "grade_file", "grade_rows", "read_rows", "read_source",
+    "render_csv", "render_json", "render_markdown", "report_dict", "row_dict", "score_text",
+    "source_name", "write_report",
+]

@@ -1,0 +1,361 @@
+"""Grading a class: rows in; graded rows, learner totals and the class summary out.
+
+Rows that cannot be graded are counted; the first MAX_LISTED_INVALID of them are kept in
+full (their fields cut short), so that a file of a million malformed rows costs little.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from handcalc.classgrade import messages as msg
+from handcalc.classgrade.read import HEADER, Invalid, Note, RawRow, clip, read_rows, source_name
+from handcalc.errors import HandcalcError, ShapeError, SpecError
+from handcalc.exact import Mat, shape
+from handcalc.exercise import Exercise, build
+from handcalc.grade import CARRIED, EXACT, ROUNDED, Verdict, fit_shape, grade
+from handcalc.parse import parse_answer
+
+MAX_LISTED_INVALID = 10_000
+MAX_CACHED_ERRORS = 10_000  # per cache: the errors of distinct bad codes and answers
+_CELL_LINE_BREAK = re.compile(r"[ \t]*,?\s*(?:\r\n|\r|\n)\s*")
+
+@dataclass(frozen=True)
+class Submission:
+    """A well-formed row: the code is the exercise's own (canonical) code."""
+
+    line: int
+    learner: str
+    code: str
+    part: int
+    text: str
+    answer: Mat
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A graded row. ``verdict`` is None for an answer of the wrong shape (see ``note``);
+    ``counted`` is False when the learner answered the same part again later."""
+
+    row: Submission
+    verdict: Verdict | None
+    counted: bool
+    note: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict is not None and self.verdict.correct
+
+    @property
+    def score(self) -> Fraction:
+        return Fraction(0) if self.verdict is None else self.verdict.score
+
+    @property
+    def accepted_by(self) -> str | None:
+        return None if self.verdict is None else self.verdict.accepted_by
+
+    @property
+    def mistake(self) -> str | None:
+        d = None if self.verdict is None else self.verdict.diagnosis
+        return None if d is None else d.mistake.id
+
+
+@dataclass(frozen=True)
+class LearnerTotal:
+    learner: str
+    exercises: int
+    answered: int
+    correct: int
+    score: Fraction
+    by_path: Mapping[str, int]
+    invalid: int
+
+
+@dataclass(frozen=True)
+class MistakeCount:
+    id: str
+    title: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PartSummary:
+    part: int
+    prompt: str
+    answered: int
+    correct: int
+    by_path: Mapping[str, int]
+    mistakes: tuple[MistakeCount, ...]
+    unrecognised: int
+
+    @property
+    def share(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True)
+class ExerciseSummary:
+    code: str
+    title: str
+    parts: tuple[PartSummary, ...]
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    source: str
+    rows: tuple[Graded, ...]
+    invalid: tuple[Invalid, ...]
+    warnings: tuple[Note, ...]
+    learners: tuple[LearnerTotal, ...]
+    exercises: tuple[ExerciseSummary, ...]
+    unlisted: int = 0  # rows that could not be graded beyond the MAX_LISTED_INVALID listed
+
+    @property
+    def invalid_count(self) -> int:
+        """Every row that could not be graded, listed or not."""
+        return len(self.invalid) + self.unlisted
+
+
+
+
+
+class _Cache:
+    """make(key), computed once per key; a HandcalcError is remembered (without its
+    traceback, and only the first MAX_CACHED_ERRORS of them) and raised again."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        self.make = make
+        self.found: dict[str, Any] = {}
+        self.errors = 0
+
+    def __call__(self, key: str) -> Any:
+        found = self.found.get(key)
+        if found is None:
+            try:
+                found = self.make(key)
+            except HandcalcError as e:
+                found = e.with_traceback(None)
+                if self.errors >= MAX_CACHED_ERRORS:
+                    raise found from None
+                self.errors += 1
+            self.found[key] = found
+        if isinstance(found, HandcalcError):
+            raise found.with_traceback(None)  # else every raise lengthens its traceback
+        return found
+
+
+def cell_answer(text: str) -> str:
+    """The answer a spreadsheet cell means: the lines of a cell typed on several lines are
+    the rows of a matrix (``1 2⏎3 4`` is ``1 2; 3 4``), unless it has brackets or ``;``."""
+    if "[" in text or ";" in text:
+        return text
+    return _CELL_LINE_BREAK.sub("; ", text.strip())
+
+
+class _InvalidRows:
+    """The rows that could not be graded: the first MAX_LISTED_INVALID kept, all counted."""
+
+    def __init__(self) -> None:
+        self.listed: list[Invalid] = []
+        self.unlisted = 0
+
+    def add(self, row: Invalid) -> None:
+        if len(self.listed) < MAX_LISTED_INVALID:
+            self.listed.append(row)
+        else:
+            self.unlisted += 1
+
+
+class ClassGrader:
+    """Grades rows with caches shared by every learner (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._exercises = _Cache(self._build)
+        self._parsed = _Cache(lambda text: parse_answer(cell_answer(text)))
+        self._strict: dict[tuple[str, int, Mat], Verdict | None] = {}
+        self._full: dict[tuple[Any, ...], Verdict | ShapeError] = {}
+        self.grade_calls = 0
+
+    @staticmethod
+    def _build(code: str) -> Exercise:
+        try:
+            return build(code)
+        except RuntimeError as e:  # no acceptable instance near that seed
+            raise SpecError(msg.CANNOT_BUILD.format(code=code, why=e)) from None
+
+    def exercise(self, code: str) -> Exercise:
+        exercise: Exercise = self._exercises(code.strip().lower())
+        return exercise
+
+    def parse(self, text: str) -> Mat:
+        answer: Mat = self._parsed(text)
+        return answer
+
+    def check(self, raw: RawRow) -> Submission | Invalid:
+        f = raw.fields
+        learner, code, part, text = f["learner"], f["code"], f["part"], f["answer"]
+
+        def bad(reason: str) -> Invalid:
+            return Invalid(raw.line, reason, clip(learner), clip(code), clip(part), clip(text))
+
+        for column in HEADER:
+            if not f[column]:
+                return bad(msg.EMPTY_FIELD.format(column=column))
+        try:
+            ex = self.exercise(code)
+        except HandcalcError as e:
+            return bad(str(e))
+        try:
+            number = ex.part(part).number
+        except HandcalcError as e:
+            return bad(str(e))
+        try:
+            answer = self.parse(text)
+        except HandcalcError as e:
+            return bad(msg.ANSWER.format(why=e))
+        return Submission(raw.line, learner, ex.code, number, text, answer)
+
+    def grade(self, ex: Exercise, sub: Submission, prior: Mapping[int, Mat]) -> Verdict:
+        """grade(ex, part, answer, prior=prior), from the caches where the call was made."""
+        skey = (ex.code, sub.part, sub.answer)
+        if skey not in self._strict:
+            try:
+                self.grade_calls += 1
+                self._strict[skey] = grade(ex, sub.part, sub.answer, strict=True)
+            except ShapeError:
+                self._strict[skey] = None  # maybe a catalogued mistake of another shape
+        exact = self._strict[skey]
+        if exact is not None and exact.correct:
+            return exact  # the exact path does not depend on earlier answers
+        fkey = (skey, tuple(sorted(prior.items())))
+        found = self._full.get(fkey)
+        if found is None:
+            self.grade_calls += 1
+            try:
+                found = grade(ex, sub.part, sub.answer, prior=prior)
+            except ShapeError as e:
+                found = e
+            self._full[fkey] = found
+        if isinstance(found, ShapeError):
+            raise found
+        return found
+
+
+def _prior(ex: Exercise, part: int, final: Mapping[int, Submission]) -> dict[int, Mat]:
+    out = {}
+    for number, sub in final.items():
+        if number < part and fit_shape(sub.answer, shape(ex.part(number).answer)) is not None:
+            out[number] = sub.answer
+    return out
+
+
+def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = None
+               ) -> tuple[list[Graded], list[Invalid], int]:
+    """Every well-formed row graded (in file order), the rows that are not well formed (the
+    first MAX_LISTED_INVALID, in file order) and how many more there are."""
+    grader = grader or ClassGrader()
+    subs: list[Submission] = []
+    invalid = _InvalidRows()
+    for row in rows:
+        checked = grader.check(row) if isinstance(row, RawRow) else row
+        if isinstance(checked, Submission):
+            subs.append(checked)
+        else:
+            invalid.add(checked)
+    final: dict[tuple[str, str], dict[int, Submission]] = {}
+    for sub in subs:
+        final.setdefault((sub.learner, sub.code), {})[sub.part] = sub
+    graded = []
+    for sub in subs:
+        ex = grader.exercise(sub.code)
+        mine = final[(sub.learner, sub.code)]
+        counted = mine[sub.part] is sub
+        try:
+            verdict = grader.grade(ex, sub, _prior(ex, sub.part, mine))
+        except ShapeError as e:
+            graded.append(Graded(sub, None, counted, msg.WRONG_SHAPE.format(why=e)))
+            continue
+        except Exception as e:  # a bug in grading must not lose the rest of the class
+            invalid.add(Invalid(sub.line, msg.INTERNAL.format(kind=type(e).__name__, why=e),
+                                clip(sub.learner), sub.code, str(sub.part), clip(sub.text)))
+            continue
+        graded.append(Graded(sub, verdict, counted))
+    invalid.listed.sort(key=lambda i: i.line)
+    return graded, invalid.listed, invalid.unlisted
+
+
+def _learners(graded: list[Graded], invalid: list[Invalid]) -> tuple[LearnerTotal, ...]:
+    rows: dict[str, list[Graded]] = {}
+    for g in graded:
+        rows.setdefault(g.row.learner, [])
+        if g.counted:
+            rows[g.row.learner].append(g)
+    bad = Counter(i.learner for i in invalid if i.learner)
+    for name in bad:
+        rows.setdefault(name, [])
+    out = []
+    for name in sorted(rows, key=lambda n: (n.casefold(), n)):
+        mine = rows[name]
+        paths = Counter(g.accepted_by for g in mine if g.correct)
+        out.append(LearnerTotal(
+            name, len({g.row.code for g in mine}), len(mine), sum(g.correct for g in mine),
+            sum((g.score for g in mine), Fraction(0)),
+            {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)}, bad.get(name, 0)))
+    return tuple(out)
+
+
+def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSummary, ...]:
+    from handcalc.mistakes import CATALOGUE
+
+    by_part: dict[str, dict[int, list[Graded]]] = {}
+    for g in graded:
+        if g.counted:
+            by_part.setdefault(g.row.code, {}).setdefault(g.row.part, []).append(g)
+    out = []
+    for code, parts in by_part.items():
+        ex = grader.exercise(code)
+        summaries = []
+        for number in sorted(parts):
+            rows = parts[number]
+            paths = Counter(g.accepted_by for g in rows if g.correct)
+            wrong = [g for g in rows if not g.correct]
+            mistakes = Counter(g.mistake for g in wrong if g.mistake)
+            summaries.append(PartSummary(
+                number, str(ex.part(number).prompt), len(rows), sum(g.correct for g in rows),
+                {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)},
+                tuple(MistakeCount(m, str(CATALOGUE[m].title), n)
+                      for m, n in sorted(mistakes.items(), key=lambda x: (-x[1], x[0]))),
+                sum(1 for g in wrong if not g.mistake)))
+        out.append(ExerciseSummary(code, str(ex.title), tuple(summaries)))
+    return tuple(out)
+
+
+def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
+               encoding: str | None = None) -> ClassReport:
+    """Read and grade a submissions file (``-``: standard input) in ``encoding`` (default:
+    UTF-8 or what its byte-order mark says); SpecError when it cannot be read at all."""
+    grader = grader or ClassGrader()
+    rows, warnings = read_rows(path, encoding)
+    graded, invalid, unlisted = grade_rows(rows, grader)
+    seen: dict[tuple[str, str, int], int] = {}
+    for g in graded:
+        key = (g.row.learner, g.row.code, g.row.part)
+        if key in seen:
+            warnings.append(Note(seen[key], msg.ANSWERED_AGAIN.format(
+                learner=g.row.learner, code=g.row.code, part=g.row.part, again=g.row.line)))
+        seen[key] = g.row.line
+    return ClassReport(os.path.basename(source_name(path)), tuple(graded), tuple(invalid),
+                       tuple(sorted(warnings, key=lambda w: w.line)),
+                       _learners(graded, invalid), _exercises(graded, grader), unlisted)
+
+
+def score_text(x: Fraction) -> str:
+    """A score as the reports show it: 1, 0.5, 0.33."""
+    return f"{float(x):.2f}".rstrip("0").rstrip(".") if x.denominator != 1 else str(x)
+

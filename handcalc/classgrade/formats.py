@@ -1,0 +1,33 @@
+"""Report formats: the renderer of each, and the format a report file's name implies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from handcalc.classgrade import messages as msg
+from handcalc.classgrade.report_csv import render_csv
+from handcalc.classgrade.report_json import render_json
+from handcalc.classgrade.report_md import render_markdown
+from handcalc.errors import SpecError
+from handcalc.terminal import safe_text
+
+FORMATS = ("csv", "json", "md")
+SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md"}
+
+RENDERERS = {"csv": render_csv, "json": render_json, "md": render_markdown}
+
+
+def format_for(path: str | os.PathLike[str], given: str | None, asked: str = "--format") -> str:
+    """The report format: ``given`` (asked for by the option ``asked``), else from the
+    file's suffix; a known suffix that says another format is refused."""
+    name = safe_text(Path(path).name)
+    implied = SUFFIXES.get(Path(path).suffix.lower())
+    if given:
+        if implied is not None and implied != given:
+            raise SpecError(msg.FORMAT_MISMATCH.format(name=name, implied=implied, asked=asked,
+                                                       given=given))
+        return given
+    if implied is None:
+        raise SpecError(msg.FORMAT_UNKNOWN.format(name=name))
+    return implied

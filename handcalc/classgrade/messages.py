@@ -1,0 +1,65 @@
+"""The English words of class grading that a teacher reads: why a file is refused, why a
+row is not graded, and the notes of the reports. One place, for the message catalogue.
+
+Templates are ``str.format`` strings; text from the file is passed through
+``handcalc.terminal.safe_text`` (refusals) or escaped by each report (row reasons).
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- a file that is refused
+
+NO_SUCH_FILE = "{name}: no such file"
+IS_A_DIRECTORY = "{name}: is a directory, not a CSV file"
+NOT_A_REGULAR_FILE = ("{name}: not a regular file ({kind}); give a CSV file, or - to read "
+                      "standard input")
+CANNOT_READ = "{name}: cannot read: {why}"
+TOO_LARGE = "{name}: too large: more than {limit} MB; the limit is {limit} MB"
+UNKNOWN_ENCODING = ("unknown encoding '{encoding}': give a name such as utf-8, gb18030 (covers "
+                    "GBK), big5, shift_jis, latin-1")
+EMPTY = "{name}: no header: the file is empty; the first line must be {header}"
+HEADER_UNDECODABLE = "{name}: line {line}: no header: {reason}"
+HEADER_NUL = ("{name}: line {line}: not a CSV text file (it contains NUL bytes){hint}")
+HEADER_NUL_UTF16 = "; if it is UTF-16 without a byte-order mark, give --encoding utf-16-le"
+HEADER_NOT_CSV = "{name}: line {line}: no header: not CSV ({why})"
+HEADER_WRONG = ("{name}: line {line}: no header: expected {header} (in any order, separated "
+                "by , or ; or a tab), got '{shown}'")
+MOSTLY_UNDECODABLE = ("{name}: {bad} of {rows} rows are not {encoding} text (first on line "
+                      "{line}){hint}")
+HINT_ENCODING = ("; save the file as UTF-8, or give its encoding: --encoding gb18030 for a "
+                 "Chinese (GBK) spreadsheet")
+HINT_GIVEN_ENCODING = "; check --encoding"
+
+FORMAT_MISMATCH = ("-o {name}: the suffix says {implied} but {asked} asks for {given}; use a "
+                   "matching name or leave the format out")
+FORMAT_UNKNOWN = ("cannot tell the report format from '{name}': use a .csv, .json or .md "
+                  "name, or --format csv|json|md")
+
+# ---------------------------------------------------------------- a row that is not graded
+
+UNDECODABLE = "not {encoding} text (byte 0x{byte:02x} at column {column}{where})"
+UNDECODABLE_WHERE = " of line {line}"
+HINT_ROW_ENCODING = "; save the file as UTF-8 or give --encoding"
+NUL = "contains a NUL character (U+0000) at column {column}{where}: not text"
+MALFORMED = "malformed CSV: {why}"
+QUOTE_NEVER_CLOSED = ("malformed CSV: a quote opened on this line is never closed (a quoted "
+                      "cell may span at most {lines} lines)")
+COLUMNS = "expected {n} columns ({names}), got {got}{hint}"
+QUOTE_HINT = {
+    ",": "; quote an answer that contains commas: \"0.20, 0.80\"",
+    ";": "; quote an answer that contains semicolons: \"1 2; 3 4\"",
+    "\t": "; quote an answer that contains tabs",
+}
+EMPTY_FIELD = "empty {column}"
+ANSWER = "answer: {why}"
+INTERNAL = "internal error while grading this row ({kind}: {why}); please report it"
+WRONG_SHAPE = "wrong shape: {why}"
+CANNOT_BUILD = "cannot build '{code}': {why}"
+
+# ---------------------------------------------------------------- notes
+
+MISSING_HEADER = "missing header {header}: the columns were read in that order"
+ANSWERED_AGAIN = ("{learner} answered {code} part {part} again on line {again}; the last "
+                  "answer counts")
+NOT_LISTED = ("{count} more rows could not be graded; only the first {listed} are listed "
+              "(all are counted)")
