@@ -7,6 +7,8 @@
     concat:      torch.cat(heads, dim=-1) @ W^O
     heads:       a (1, d_model) tensor viewed as (1, h, d_k)
     variance:    Var(q . k) = trace(Sigma_q Sigma_k) for Sigma = var * I_{d_k}
+    padding, cross, rmsnorm: SDPA with a boolean attn_mask from a 1 = real token mask;
+                 SDPA with L != S (projections by matmul); F.rms_norm(x, (d,), g, eps)
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
@@ -96,3 +98,48 @@ def dot_variance(d_ks: Sequence[int], var_q: sympy.Expr,
         std.append(torch.sqrt(v).item())
         scaled.append((v / d).item())  # Var(x / sqrt(d)) = Var(x) / d
     return {"var": [var], "std": [std], "scaled_var": [scaled]}
+
+
+# ---------------------------------------------------------------- padding, cross, rmsnorm
+
+def padding_attention(Q: Mat, K: Mat, V: Mat, real: Sequence[object], *,
+                      d_k: int) -> dict[str, list[list[float]]]:
+    """Key-padding mask from an attention_mask row (1 = real token): SDPA's boolean
+    attn_mask is True where a query may attend, i.e. at every real key."""
+    q, k, v = _t(Q)[None], _t(K)[None], _t(V)[None]  # (1, L, d), (1, L, d), (1, L, d_v)
+    n = q.shape[1]
+    keep = torch.tensor([float(x) for x in real], dtype=DTYPE) == 1  # (L,) True = real
+    mask = keep[None, :].expand(n, n)  # (L, L): row i may attend to every real key
+    scale = 1 / math.sqrt(d_k)
+    S = ((q @ k.transpose(-2, -1)) * scale).masked_fill(~mask, float("-inf"))  # (1, L, L)
+    eye = torch.eye(n, dtype=DTYPE)[None]  # (1, L, L): SDPA(Q, K, I) = A
+    A = F.scaled_dot_product_attention(q, k, eye, attn_mask=mask, scale=scale)  # (1, L, L)
+    Z = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)  # (1, L, d_v)
+    return {"S": _out(S), "A": _out(A), "Z": _out(Z)}
+
+
+def cross_attention(Xq: Mat, Xk: Mat, Xv: Mat, *, d_k: int, W_Q: Mat | None = None,
+                    W_K: Mat | None = None, W_V: Mat | None = None
+                    ) -> dict[str, list[list[float]]]:
+    """Cross-attention: m decoder queries over n encoder keys and values (SDPA with
+    L = m != S = n); with W_Q, W_K, W_V the inputs are projected first (x W)."""
+    q, k, v = _t(Xq)[None], _t(Xk)[None], _t(Xv)[None]  # (1, m, .), (1, n, .), (1, n, .)
+    if W_Q is not None and W_K is not None and W_V is not None:
+        q, k, v = q @ _t(W_Q), k @ _t(W_K), v @ _t(W_V)  # (1, m, d_k), (1, n, d_k), (1, n, d_v)
+    if q.shape[1] == k.shape[1]:
+        raise ValueError("cross-attention exercises have m != n")
+    scale = 1 / math.sqrt(d_k)
+    S = (q @ k.transpose(-2, -1)) * scale  # (1, m, n)
+    eye = torch.eye(k.shape[1], dtype=DTYPE)[None]  # (1, n, n): SDPA(Q, K, I) = A
+    A = F.scaled_dot_product_attention(q, k, eye, scale=scale)  # (1, m, n)
+    Z = F.scaled_dot_product_attention(q, k, v, scale=scale)  # (1, m, d_v)
+    return {"S": _out(S), "A": _out(A), "Z": _out(Z)}
+
+
+def rms_norm(X: Mat, G: Mat, eps: sympy.Expr) -> dict[str, list[list[float]]]:
+    """RMSNorm with eps inside the root, as torch.nn.RMSNorm: F.rms_norm(x, (d,), g, eps)."""
+    x, g = _t(X), _t(G)[0]  # (n, d), (d,)
+    ms = x.pow(2).mean(dim=-1, keepdim=True)  # (n, 1)
+    rms = torch.sqrt(ms + float(eps))  # (n, 1)
+    y = F.rms_norm(x, (x.shape[-1],), weight=g, eps=float(eps))  # (n, d)
+    return {"ms": _out(ms), "rms": _out(rms), "y": _out(y)}

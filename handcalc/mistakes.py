@@ -52,6 +52,16 @@ _ALL = (
     Mistake("grad-transposed", "gradient"),
     Mistake("grad-elementwise", "gradient"),
     Mistake("var-std-swapped", "variance"),
+    # padding, cross, rmsnorm (and scaled-unasked: attention)
+    Mistake("pad-query-rows", "mask"),
+    Mistake("pad-mask-flipped", "mask"),
+    Mistake("cross-causal", "mask"),
+    Mistake("cross-s-transposed", "scores"),
+    Mistake("cross-kv-decoder", "projection"),
+    Mistake("rms-mean-subtracted", "normalise"),
+    Mistake("rms-no-sqrt", "normalise"),
+    Mistake("rms-no-gain", "gain"),
+    Mistake("rms-div-d-minus-1", "mean"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
