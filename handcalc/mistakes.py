@@ -62,6 +62,7 @@ _ALL = (
     Mistake("rms-no-sqrt", "normalise"),
     Mistake("rms-no-gain", "gain"),
     Mistake("rms-div-d-minus-1", "mean"),
+    Mistake("scaled-unasked", "scores"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
