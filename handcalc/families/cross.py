@@ -60,7 +60,8 @@ class Cross(Family):
             while True:  # plain ints while drawing: fast; exact matrices once accepted
                 Q, K = ints(rng, m, d, lo, hi), ints(rng, n, d, lo, hi)
                 raw = _dots(Q, K)
-                if max(map(abs, raw)) <= 2 * d and len(set(raw)) > 2:
+                if (max(map(abs, raw)) <= 2 * d and len(set(raw)) > 2
+                        and all(any(r) for r in Q + K)):  # no zero query or key
                     break
             while True:
                 V = ints(rng, n, 2, lo, hi + 2)
@@ -75,6 +76,7 @@ class Cross(Family):
             Q, K, Kdec = _mul(X, WQ), _mul(H, WK), _mul(X, WK)
             raw, dec = _dots(Q, K), _dots(Q, Kdec)
             if (max(map(abs, raw + dec)) <= 2 * d and len(set(raw)) > 2 and len(set(dec)) > 1
+                    and all(any(r) for r in Q + K)
                     and len(set(map(tuple, _mul(H, WV)))) == n):
                 break
         return Draw({"X": mat(X), "H": mat(H), "W_Q": mat(WQ), "W_K": mat(WK), "W_V": mat(WV)},

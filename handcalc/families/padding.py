@@ -69,7 +69,8 @@ class Padding(Family):
         while True:  # plain ints while drawing: fast; exact matrices once accepted
             Q, K = ints(rng, L, d, lo, hi), ints(rng, L, d, lo, hi)
             raw = [sum(a * c for a, c in zip(qr, kr, strict=True)) for qr in Q for kr in K]
-            if max(map(abs, raw)) <= 4 * d ** 0.5 and len(set(raw)) > 2:
+            if (max(map(abs, raw)) <= 4 * d ** 0.5 and len(set(raw)) > 2
+                    and all(any(r) for r in Q + K)):  # no zero query or key: rows to work on
                 break
         while True:
             V = ints(rng, L, d_v, lo, hi + 2)

@@ -7,7 +7,7 @@
 eps inside the square root is torch.nn.RMSNorm's, F.rms_norm's and MiniMind's convention
 (the paper, Zhang and Sennrich 2019, has no eps); the statement says so.
 
-Level 1: one row of 2 features, entries -3..3, gain entries 1 or 2, eps = 0.01. Level 2:
+Level 1: one row of 2 features, entries -3..3 but not 0, gain entries 1 or 2, eps = 0.01. Level 2:
 one row of 4 features, gain entries 1/2, 1, 3/2, 2, eps = 10^(-5). Level 3: two rows of
 3 or 4 features, entries -3..3, gain entries -1, 1/2, 1, 3/2, 2, eps = 10^(-5). The gain
 is never all ones (its mistake must show). Mistakes: the mean subtracted first (LayerNorm),
@@ -54,7 +54,8 @@ class RMSNorm(Family):
             x = ints(rng, n, d, -3, 3)
             g = [rng.choice(_GAINS[level]) for _ in range(d)]
             sums = {sum(v * v for v in r) for r in x}  # two rows: two different ms
-            if (all(len(set(r)) > 1 and sum(r) != 0 for r in x) and len(sums) == n
+            if (all(len(set(r)) > 1 and sum(r) != 0 and (level > 1 or all(r)) for r in x)
+                    and len(sums) == n
                     and any(v != 0 and gj != 1 for r in x for v, gj in zip(r, g, strict=True))):
                 break  # the gain changes y somewhere
         return Draw({"x": mat(x), "g": mat([g])}, {"eps": eps}, ("ms", "rms", "y"))
