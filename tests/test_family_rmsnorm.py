@@ -65,5 +65,5 @@ def test_mistake_named_in_check_json(mistake, part):
 
 def test_eps_is_stated_inside_the_root():
     en = run("show", CODE, "--lang", "en").stdout
-    assert "ε = 0.01 inside the square root" in en and "no mean subtracted" in en
+    assert "ε = 10⁻² inside the square root" in en and "no mean subtracted" in en
     assert "ε = 10⁻⁵" in run("show", generate("rmsnorm", 2, 1).code).stdout

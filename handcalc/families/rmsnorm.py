@@ -7,11 +7,12 @@
 eps inside the square root is torch.nn.RMSNorm's, F.rms_norm's and MiniMind's convention
 (the paper, Zhang and Sennrich 2019, has no eps); the statement says so.
 
-Level 1: one row of 2 features, entries -3..3 but not 0, gain entries 1 or 2, eps = 0.01. Level 2:
-one row of 4 features, gain entries 1/2, 1, 3/2, 2, eps = 10^(-5). Level 3: two rows of
-3 or 4 features, entries -3..3, gain entries -1, 1/2, 1, 3/2, 2, eps = 10^(-5). The gain
-is never all ones (its mistake must show). Mistakes: the mean subtracted first (LayerNorm),
-the square root forgotten, the gain forgotten, the mean of squares divided by d - 1.
+Level 1: one row of 2 features, entries -3..3 but not 0, gain entries 1 or 2,
+eps = 10^(-2). Level 2: one row of 4 features, gain entries 1/2, 1, 3/2, 2, eps = 10^(-5).
+Level 3: two rows of 3 or 4 features, entries -3..3, gain entries -1, 1/2, 1, 3/2, 2,
+eps = 10^(-5). The gain is never all ones (its mistake must show). Mistakes: the mean
+subtracted first (LayerNorm), the square root forgotten, the gain forgotten, the mean of
+squares divided by d - 1.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import sympy
 from sympy import Rational
 
 from handcalc.exact import Mat, col, mat, total
@@ -31,11 +31,6 @@ from handcalc.work import Work
 
 _GAINS = {1: (1, 2), 2: (Rational(1, 2), 1, Rational(3, 2), 2),
           3: (-1, Rational(1, 2), 1, Rational(3, 2), 2)}
-
-
-def _eps_text(eps: sympy.Expr) -> str:
-    """eps in neutral math: 0.01 for the friendly level-1 value, 10^(-5) otherwise."""
-    return "0.01" if eps == Rational(1, 100) else eps_math(eps)
 
 
 class RMSNorm(Family):
@@ -61,7 +56,7 @@ class RMSNorm(Family):
         return Draw({"x": mat(x), "g": mat([g])}, {"eps": eps}, ("ms", "rms", "y"))
 
     def args(self, inst: Instance) -> dict[str, Any]:
-        return {**inst.params, "eps": Math(_eps_text(inst.params["eps"]))}
+        return {**inst.params, "eps": Math(eps_math(inst.params["eps"]))}
 
     def statement(self, inst: Instance) -> Msg:
         return msg("rmsnorm.statement", **self.args(inst))
