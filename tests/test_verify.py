@@ -34,12 +34,13 @@ def test_plan_spreads_evenly_and_is_reproducible():
 
 
 def test_verify_all_families_passes():
-    result = run("--count", str(len(PAIRS)), "--seed", "3")
+    count = len(PAIRS)  # one exercise per family and level
+    result = run("--count", str(count), "--seed", "3")
     assert result.exit_code == 0, result.output
     for name in FAMILIES:
         assert name in result.stdout
     assert "largest difference" in result.stdout and "failures" in result.stdout
-    assert f"verified {len(PAIRS)} exercises" in result.stdout
+    assert f"verified {count} exercises" in result.stdout
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
 
 
