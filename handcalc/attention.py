@@ -20,7 +20,11 @@ Visible = tuple[tuple[bool, ...], ...]
 
 
 def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
-    """S = Q K^T / sqrt(d_k), or Q K^T when ``scaled`` is False (d_k = 1 in the formula)."""
+    """S = Q K^T / sqrt(d_k), or Q K^T when ``scaled`` is False (d_k = 1 in the formula).
+
+    Mistakes: no-scale, div-dk, mul-sqrt-dk where scores are scaled; scaled-unasked
+    (dividing by sqrt(d), d = Q's number of columns, although told not to scale) where
+    they are not and d > 1; k-not-transposed."""
     if w.has("k-not-transposed"):
         if shape(Q)[1] != shape(K)[0] or shape(Q) != shape(K):
             w.not_applicable()
@@ -30,7 +34,15 @@ def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
     if not scaled or d_k == 1:
         if w.has("no-scale") or w.has("div-dk") or w.has("mul-sqrt-dk"):
             w.not_applicable()
+        if w.has("scaled-unasked"):  # told not to scale, divided by sqrt(d) all the same
+            d = shape(Q)[1]
+            if d == 1:
+                w.not_applicable()
+            root = w.sqrt(d)
+            return w.show(f"S = (Q K^T) / sqrt({d})", elementwise(lambda x: x / root, raw))
         return raw
+    if w.has("scaled-unasked"):
+        w.not_applicable()
     root = w.sqrt(d_k)
     if w.has("no-scale"):
         return raw

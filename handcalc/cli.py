@@ -150,6 +150,18 @@ def print_exercise(ex: Any, as_json: bool) -> None:
         click.echo(exercise_text(ex, current_lang(), stream_target()))
 
 
+def notice_moved(typed: str, ex: Any) -> None:
+    """One line on stderr when a typed code's seed is one that generation skips, so that
+    the exercise built has another code (attention-3-5 builds attention-3-14)."""
+    from handcalc.exercise import parse_code
+    from handcalc.text import msg
+
+    parsed = parse_code(typed)
+    if isinstance(parsed, tuple) and parsed[2] != ex.instance.seed:
+        note = msg("notice.code_moved", typed=typed.strip().lower(), code=ex.code)
+        click.echo(render(note, current_lang(), stream_target(err=True)), err=True)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["--help"]})
 @click.version_option(package_name="handcalc")
 def cli() -> None:
@@ -195,7 +207,9 @@ def show(code: str, as_json: bool) -> None:
     """The exercise for CODE."""
     from handcalc.exercise import build
 
-    print_exercise(build(code), as_json)
+    ex = build(code)
+    notice_moved(code, ex)
+    print_exercise(ex, as_json)
 
 
 @cli.command()
@@ -208,6 +222,7 @@ def solve(code: str, as_json: bool) -> None:
     from handcalc.render import exercise_dict, solution_text
 
     ex = build(code)
+    notice_moved(code, ex)
     worst = cross_check(ex)
     if as_json:
         emit_json({**exercise_dict(ex, steps=True, lang=current_lang()),
@@ -259,6 +274,7 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     from handcalc.render import verdict_dict, verdict_text
 
     ex = build(code)
+    notice_moved(code, ex)
     ex.number(part)
     verdict = grade(ex, part, parse_answer(" ".join(answer)), prior=_parse_prior(prior),
                     strict=strict)

@@ -11,6 +11,8 @@
                  O = SDPA (independent of the online recurrence)
     rope:        view_as_complex(x) * polar(1, p theta) (interleaved pairs) or
                  x cos + rotate_half(x) sin (half-split pairs), float64 / complex128
+    padding, cross, rmsnorm: SDPA with a boolean attn_mask from a 1 = real token mask;
+                 SDPA with L != S (projections by matmul); F.rms_norm(x, (d,), g, eps)
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
@@ -163,3 +165,48 @@ def rope(q: Mat, k: Mat, *, p_q: int, p_k: int, shift: int, pairing: str,
     qs, ks = rot(qv, p_q + shift, inv_freq), rot(kv, p_k + shift, inv_freq)  # (d,) each
     return {"q_rot": [qr.tolist()], "k_rot": [kr.tolist()],
             "dot": [[torch.dot(qr, kr).item()]], "dot_shift": [[torch.dot(qs, ks).item()]]}
+
+
+# ---------------------------------------------------------------- padding, cross, rmsnorm
+
+def padding_attention(Q: Mat, K: Mat, V: Mat, real: Sequence[object], *,
+                      d_k: int) -> dict[str, list[list[float]]]:
+    """Key-padding mask from an attention_mask row (1 = real token): SDPA's boolean
+    attn_mask is True where a query may attend, i.e. at every real key."""
+    q, k, v = _t(Q)[None], _t(K)[None], _t(V)[None]  # (1, L, d), (1, L, d), (1, L, d_v)
+    n = q.shape[1]
+    keep = torch.tensor([float(x) for x in real], dtype=DTYPE) == 1  # (L,) True = real
+    mask = keep[None, :].expand(n, n)  # (L, L): row i may attend to every real key
+    scale = 1 / math.sqrt(d_k)
+    S = ((q @ k.transpose(-2, -1)) * scale).masked_fill(~mask, float("-inf"))  # (1, L, L)
+    eye = torch.eye(n, dtype=DTYPE)[None]  # (1, L, L): SDPA(Q, K, I) = A
+    A = F.scaled_dot_product_attention(q, k, eye, attn_mask=mask, scale=scale)  # (1, L, L)
+    Z = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)  # (1, L, d_v)
+    return {"S": _out(S), "A": _out(A), "Z": _out(Z)}
+
+
+def cross_attention(Xq: Mat, Xk: Mat, Xv: Mat, *, d_k: int, W_Q: Mat | None = None,
+                    W_K: Mat | None = None, W_V: Mat | None = None
+                    ) -> dict[str, list[list[float]]]:
+    """Cross-attention: m decoder queries over n encoder keys and values (SDPA with
+    L = m != S = n); with W_Q, W_K, W_V the inputs are projected first (x W)."""
+    q, k, v = _t(Xq)[None], _t(Xk)[None], _t(Xv)[None]  # (1, m, .), (1, n, .), (1, n, .)
+    if W_Q is not None and W_K is not None and W_V is not None:
+        q, k, v = q @ _t(W_Q), k @ _t(W_K), v @ _t(W_V)  # (1, m, d_k), (1, n, d_k), (1, n, d_v)
+    if q.shape[1] == k.shape[1]:
+        raise ValueError("cross-attention exercises have m != n")
+    scale = 1 / math.sqrt(d_k)
+    S = (q @ k.transpose(-2, -1)) * scale  # (1, m, n)
+    eye = torch.eye(k.shape[1], dtype=DTYPE)[None]  # (1, n, n): SDPA(Q, K, I) = A
+    A = F.scaled_dot_product_attention(q, k, eye, scale=scale)  # (1, m, n)
+    Z = F.scaled_dot_product_attention(q, k, v, scale=scale)  # (1, m, d_v)
+    return {"S": _out(S), "A": _out(A), "Z": _out(Z)}
+
+
+def rms_norm(X: Mat, G: Mat, eps: sympy.Expr) -> dict[str, list[list[float]]]:
+    """RMSNorm with eps inside the root, as torch.nn.RMSNorm: F.rms_norm(x, (d,), g, eps)."""
+    x, g = _t(X), _t(G)[0]  # (n, d), (d,)
+    ms = x.pow(2).mean(dim=-1, keepdim=True)  # (n, 1)
+    rms = torch.sqrt(ms + float(eps))  # (n, 1)
+    y = F.rms_norm(x, (x.shape[-1],), weight=g, eps=float(eps))  # (n, d)
+    return {"ms": _out(ms), "rms": _out(rms), "y": _out(y)}

@@ -59,6 +59,17 @@ _ALL = (
     Mistake("rope-negative-angle", "rotation"),
     Mistake("rope-key-query-position", "rotation"),
     Mistake("rope-other-pairing", "rotation"),
+    # padding, cross, rmsnorm (and scaled-unasked: attention)
+    Mistake("pad-query-rows", "mask"),
+    Mistake("pad-mask-flipped", "mask"),
+    Mistake("cross-causal", "mask"),
+    Mistake("cross-s-transposed", "scores"),
+    Mistake("cross-kv-decoder", "projection"),
+    Mistake("rms-mean-subtracted", "normalise"),
+    Mistake("rms-no-sqrt", "normalise"),
+    Mistake("rms-no-gain", "gain"),
+    Mistake("rms-div-d-minus-1", "mean"),
+    Mistake("scaled-unasked", "scores"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

@@ -7,18 +7,25 @@ from handcalc.families.attention import Attention
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.families.causal import Causal
 from handcalc.families.concat import Concat
+from handcalc.families.cross import Cross
 from handcalc.families.heads import Heads
 from handcalc.families.keys import Keys
 from handcalc.families.layernorm import LayerNorm
 from handcalc.families.online_softmax import OnlineSoftmax
+from handcalc.families.padding import Padding
 from handcalc.families.projection_grad import ProjectionGrad
+from handcalc.families.rmsnorm import RMSNorm
 from handcalc.families.rope import Rope
 from handcalc.families.score import Score
 from handcalc.families.variance import Variance
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
+    # the classic worked set
     Score(), Attention(), Keys(), Causal(), Heads(), Concat(), LayerNorm(), Variance(),
     ProjectionGrad(),
+    # the MiniMind attention block
+    Padding(), Cross(), RMSNorm(),
+    # backward passes and FlashAttention
     OnlineSoftmax(), Rope(),
 )}
 

@@ -7,6 +7,14 @@
 Level 1: 2 tokens, d = 2 unscaled or d_k = 4 scaled with 0/1 entries. Level 2: 3 tokens,
 d_k in {2, 3}, entries -1..2. Level 3: 3 or 4 tokens, d_k in {2, 3, 4}, entries -2..2.
 Scores are kept within |S| <= 4 so that exponentials stay calculator-sized.
+
+The mistake scaled-unasked (dividing by sqrt(2) although told not to scale) applies to
+the unscaled level-1 exercises only, and was added after codes were published. It moves
+no published code, though the separation rule now checks it: S has integer entries, so a
+changed entry k becomes k / sqrt(2), at least 0.29 away; a row of 2 weights whose scores
+differ by 1 to 4 moves by at least sigma(4) - sigma(4 / sqrt(2)) > 0.038; and Z's entries
+move by that times a nonzero integer difference of V's rows, or not at all. Every change
+is thus more than 0.01, and no accepted instance is newly rejected.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ class Attention(Family):
         Quantity("Z", "q.Z"),
     )
     mistakes = ("no-scale", "div-dk", "mul-sqrt-dk", "k-not-transposed", "softmax-columns",
-                "no-softmax", "exp-not-normalised")
+                "no-softmax", "exp-not-normalised", "scaled-unasked")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 1:
