@@ -477,7 +477,8 @@ class Item:
     the exact strings. ``given_math`` and ``answer_math`` hold the exact values as Typst
     math (answers as ``typeset.typst_terms``: a sum's terms on separate lines) and as
     LaTeX, in grids (empty for a language not needed); ``heat`` per part the weights
-    matrix it shows, if any.
+    matrix it shows, if any; ``brief`` per part whether its exact form is short enough to
+    help in a printed key (``typeset.exact_brief``; else a note stands for it).
     """
 
     data: dict[str, Any]
@@ -485,6 +486,7 @@ class Item:
     answer_math: tuple[tuple[Grid, Grid], ...]  # per part: (typst, latex)
     heat: tuple[Heat | None, ...] = field(default=())
     text: dict[str, Markup] = field(default_factory=dict)  # "typst"/"markdown" -> its words
+    brief: tuple[bool, ...] = field(default=())
 
     @property
     def code(self) -> str:
@@ -543,7 +545,7 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
     """An Item from a handcalc.exercise.Exercise, holding what `needs` ("typst", "latex",
     "json") asks for, its words in `lang`."""
     from handcalc.render import exercise_dict
-    from handcalc.typeset import latex_math, typst_math, typst_printer, typst_terms
+    from handcalc.typeset import exact_brief, latex_math, typst_math, typst_printer, typst_terms
 
     printer = typst_printer()
 
@@ -555,10 +557,15 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
 
     given = tuple((name, *grids(m)) for name, m in ex.given.items())
     answers = tuple(grids(p.answer, terms=True) for p in ex.parts)
+    # whether each exact answer is short enough to print: decided on its Typst form, the
+    # same for every format (the answers' Typst is printed here if no format needs it)
+    brief = tuple(exact_brief(typ if "typst" in needs else
+                              tuple(tuple(typst_math(v, printer) for v in r) for r in p.answer))
+                  for (typ, _), p in zip(answers, ex.parts, strict=True))
     data = exercise_dict(ex, steps=True, lang=lang) if "json" in needs else _light_dict(ex)
     text = {target: markup(ex, lang, target) for need, target in TEXT_TARGETS.items()
             if need in needs}
-    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text)
+    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text, brief)
 
 
 def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:

@@ -323,7 +323,13 @@ def test_exact_values_as_math():
     from handcalc.typeset import latex_math, typst_math
 
     assert typst_math(sympy.Rational(1, 10)) == "1/10"
-    assert typst_math(5 * sympy.sqrt(2) / 2) == "5 sqrt(2)/2"
+    # a product over a denominator is one fraction, never "5 sqrt(2)/2" (a mixed number)
+    assert typst_math(5 * sympy.sqrt(2) / 2) == "(5 sqrt(2))/2"
+    assert typst_math(-5 * sympy.sqrt(2) / 2) == "-(5 sqrt(2))/2"
+    assert typst_math(sympy.sqrt(2) / 2) == "sqrt(2)/2"
+    assert typst_math(3 * sympy.exp(2) / (1 + sympy.exp(2))) == "(3 e^(2))/(1 + e^(2))"
+    assert typst_math(sympy.exp(3 * sympy.sqrt(2) / 2)) == "e^((3 sqrt(2))/2)"
+    assert typst_math(2 * sympy.sqrt(3)) == "2 sqrt(3)"
     assert typst_math(sympy.E / (1 + sympy.E)) in ("e/(1 + e)", "e/(e + 1)")
     assert typst_math(-sympy.oo) == "-infinity"
     assert typst_math(sympy.exp(sympy.Rational(-1, 2))) == "e^(-1/2)"

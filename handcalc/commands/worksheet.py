@@ -33,15 +33,20 @@ def _format_of(path: str | None) -> str | None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format of both files (default: from each file's suffix, else pdf); "
                    "moodle: a Moodle XML question bank (.xml), its key inside as feedback.")
+@click.option("--key-style", type=click.Choice(("full", "answers")), default="full",
+              show_default=True,
+              help="full: every step, the answers to 2 decimals and exact, heatmaps; "
+                   "answers: the 2-decimal answers only, a compact table per version.")
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of the sheet and key (default: the spec's `lang`, else "
                    "HANDCALC_LANG, else the locale, else en).")
 def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
-              fmt: str | None, lang: str | None) -> None:
+              fmt: str | None, key_style: str, lang: str | None) -> None:
     """A worksheet and its answer key from the TOML spec SPEC (see problems/).
 
-    Every version starts on a new page; the same spec, seed and version give the same
-    bytes on every run. Exit status 2, with nothing written, when the spec is invalid.
+    Every version starts on a new page (an odd page when the spec has duplex, the
+    default); the same spec, seed and version give the same bytes on every run. Exit
+    status 2, with nothing written, when the spec is invalid.
     """
     from handcalc.errors import HandcalcError
     from handcalc.worksheet import build_worksheet, load_spec, plan, write_atomic
@@ -92,7 +97,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     if sys.stderr.isatty() and "pdf" in formats:
         click.echo("typesetting the PDF ...", err=True)
 
-    data = render_all(ws, [(f, is_key) for _, f, is_key in targets])
+    data = render_all(ws, [(f, is_key) for _, f, is_key in targets], key_style)
     rendered = [(path, d, is_key) for (path, _, is_key), d in zip(targets, data, strict=True)]
     for path, data, _ in rendered:
         try:
@@ -101,7 +106,8 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
             raise HandcalcError(f"cannot write {path}: {e.strerror or e}") from None
     n = len(ws.versions)
     for path, _, is_key in rendered:
-        what = "answer key" if is_key else "worksheet"
+        what = ("answers" if key_style == "answers" else "answer key") if is_key \
+            else "worksheet"
         click.echo(f"wrote {path} ({what}, {n} version{'s' if n != 1 else ''})")
 
 
