@@ -236,9 +236,24 @@ PREAMBLE = """\
 #let parthead(n, prompt, points) = block(above: 0.9em, below: 0.5em, sticky: true,
   grid(columns: (2.2em, 1fr, auto), column-gutter: 6pt, [*(#n)*], prompt,
     text(9pt, fill: luma(60), points)))
-#let workroom(height, label) = block(above: 0.4em, below: 0.7em, width: 100%, height: height,
-  inset: 4pt, radius: 2pt, stroke: (paint: luma(160), thickness: 0.5pt, dash: "dashed"),
+#let workroom(height, label) = block(width: 100%, height: height, inset: 4pt, radius: 2pt,
+  stroke: (paint: luma(160), thickness: 0.5pt, dash: "dashed"),
   text(7.5pt, fill: luma(130), label))
+// room to work on the left, at least `room` high, and the answer boxes on the right
+#let answer-room(area, room, label) = context {{
+  let height = calc.max(room, measure(area).height)
+  grid(columns: (1fr, auto), column-gutter: 14pt, align: top, workroom(height, label), area)
+}}
+// a key's steps: (label, value) rows, each label right-aligned with its "=" beside it, in a
+// column as wide as the widest label (3 to 7.5 cm; a longer label wraps between words, never
+// inside a formula)
+#let keygrid(..rows) = context {{
+  let rows = rows.pos()
+  let width = calc.min(7.5cm, calc.max(3cm, ..rows.map(r => measure(r.at(0)).width)))
+  grid(columns: (width, auto, 1fr), column-gutter: 5pt, row-gutter: 6pt,
+    align: (right + horizon, center + horizon, left + horizon),
+    ..rows.map(r => (r.at(0), [=], r.at(1))).flatten())
+}}
 #let rule(width) = box(width: width, height: 1.1em, stroke: (bottom: 0.5pt))
 #let footer(title, version, page) = context [
   #set text(8pt, fill: luma(90))
@@ -258,7 +273,7 @@ PREAMBLE = """\
 }}
 """
 PAGE_WIDTH, PAGE_HEIGHT = "17.4cm", "25.6cm"  # A4 inside the margins (less a little)
-WORK_ROOM = {"small": "3.2cm", "large": "7.5cm"}  # room to work under a part
+WORK_ROOM = {"small": "2.6cm", "large": "6cm"}  # room to work under a part
 
 
 def _doc(title: str, lang: str) -> list[str]:
@@ -386,12 +401,13 @@ def student_typst(ws: Worksheet) -> str:
                 n += 1
                 parts = []
                 for i, part in enumerate(item.data["parts"]):
-                    work = (f"#workroom({room}, [{_t('sheets.work', lang)}])\n"
-                            if room else "")
+                    area = _answer_area(part["shape"])
+                    if room:
+                        area = (f"#answer-room([{area}], {room}, "
+                                f"[{_t('sheets.work', lang)}])")
                     parts.append(f"#parthead({part['part']}, [{item.text['typst'].prompts[i]}], "
-                                 f"[{_part_points(ws, s, part)}])\n{work}"
-                                 f"#block(inset: (left: 2.2em), below: 1.1em)"
-                                 f"[{_answer_area(part['shape'])}]")
+                                 f"[{_part_points(ws, s, part)}])\n"
+                                 f"#block(inset: (left: 2.2em), below: 1.1em)[{area}]")
                 head = _exercise_head(n, item, lang, version.number if hidden else None)
                 out.append(_exercise(head + parts[:1], parts[1:]))
     return "\n\n".join(out) + "\n"
@@ -479,25 +495,23 @@ def _key_part(item: Item, p: int, lang: str, points: str = "") -> str:
     part = item.data["parts"][p]
     words = item.text["typst"]
     heat = item.heat[p] if p < len(item.heat) else None
-    heatmap = (f"[{_t('sheet.heatmap', lang)}], [=], "
-               f"[{_heatmap(heat, item.data['params'], lang)}]" if heat is not None else "")
+    heatmap = (f"([{_t('sheet.heatmap', lang)}], "
+               f"[{_heatmap(heat, item.data['params'], lang)}])" if heat is not None else "")
     rows = []
     for i, step in enumerate(part["steps"]):
-        rows.append(f"[{words.labels[p][i]}], [=], [{tm(_rounded_mat(step['rounded']))}]")
+        rows.append(f"([{words.labels[p][i]}], [{tm(_rounded_mat(step['rounded']))}])")
         if heat is not None and heat.after == i:
             rows.append(heatmap)
-    rows.append(f"[*{_t('sheet.answer_2dp', lang)}*], [=], [#box(fill: rgb(255, 243, 205), "
-                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(_part_rows(part)))}]]")
+    rows.append(f"([*{_t('sheet.answer_2dp', lang)}*], [#box(fill: rgb(255, 243, 205), "
+                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(_part_rows(part)))}]])")
     brief = item.brief[p] if p < len(item.brief) else True
     exact = (_exact(item.answer_math[p][0]) if brief else
              f"#text(style: \"italic\", fill: luma(70))[{_t('sheets.exact_long', lang)}]")
-    rows.append(f"[{_t('sheet.exact', lang)}], [=], [{exact}]")
+    rows.append(f"([{_t('sheet.exact', lang)}], [{exact}])")
     if heat is not None and heat.after == -1:
         rows.append(heatmap)
     return (f"#parthead({part['part']}, [{words.prompts[p]}], [{points}])\n"
-            "#block(inset: (left: 2.2em))[#grid(columns: (5.2cm, auto, 1fr), "
-            "column-gutter: 5pt, row-gutter: 6pt, align: (right + horizon, center + horizon, "
-            "left + horizon), " + ", ".join(rows) + ")]")
+            "#block(inset: (left: 2.2em))[#keygrid(" + ", ".join(rows) + ")]")
 
 
 def key_typst(ws: Worksheet, style: str = "full") -> str:
