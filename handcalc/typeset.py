@@ -294,7 +294,7 @@ def points_text(points: Fraction) -> str:
 def _points(points: Fraction, lang: str, target: str = "typst") -> str:
     if points == 1:
         return tr("sheets.point", lang, target)
-    return tr("sheets.points", lang, target, n=points_text(points))
+    return tr("sheets.points", lang, target, n=Raw(points_text(points)))  # digits, a dot
 
 
 def version_points(ws: Worksheet, version: Version) -> Fraction:
@@ -330,7 +330,7 @@ def _title_block(title: str, version: int, what: str, lang: str,
             "rule(100%))")
         if total is not None:
             score = _t("sheets.score", lang, blank=Raw("#rule(1.6cm)"),
-                       total=points_text(total))
+                       total=Raw(points_text(total)))
             out.append(f"#align(right, block(above: 0.9em)[{score}])")
     return out
 
@@ -681,7 +681,7 @@ def _md_title(title: str, version: int, key: bool, many: bool, lang: str,
         out += [_md("sheets.md.name_line", lang), ""]
         if total is not None:
             out += [_md("sheets.score", lang, blank=Raw("\\_\\_\\_\\_\\_\\_"),
-                        total=points_text(total)), ""]
+                        total=Raw(points_text(total))), ""]
     return out
 
 
@@ -834,11 +834,14 @@ def _sheet_dict(ws: Worksheet, key: bool) -> dict[str, Any]:
                     d = {k: v for k, v in d.items() if k not in ("code", "seed")}
                 exercises.append({"section": section.title, **d})
         versions.append({"version": version.number, "exercises": exercises})
-    return {"title": spec.title, "sheet": "answer key" if key else "worksheet",
-            "lang": ws.lang,
-            "instructions": [render_text(x, ws.lang, "unicode") for x in spec.instructions],
-            "seed": spec.seed,
-            "versions": versions}
+    out = {"title": spec.title, "sheet": "answer key" if key else "worksheet",
+           "lang": ws.lang,
+           "instructions": [render_text(x, ws.lang, "unicode") for x in spec.instructions],
+           "seed": spec.seed,
+           "versions": versions}
+    if hidden:  # the spec's seed and the version give every code (worksheet.seed_for)
+        del out["seed"]
+    return out
 
 
 def _answers_dict(ws: Worksheet) -> dict[str, Any]:
