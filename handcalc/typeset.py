@@ -3,16 +3,23 @@
 Works from a built ``handcalc.worksheet.Worksheet`` (plain strings: every exercise's key
 dictionary and its exact values as Typst and LaTeX math), knows no family by name.
 
-* The student sheet: title block (name, date, version), instructions, then each exercise
-  with its code in a box, the given matrices, each part's question and an answer area
-  shaped like the answer (a grid of boxes for a matrix, boxes in a row or a column for
-  a vector, one box for a scalar). No answer appears on it.
-* The answer key: each part's worked steps (label and 2-decimal value), the answer to
-  2 decimals and in exact form, and a shaded heatmap of every weights matrix.
+* The student sheet: title block (name, student number, date, version; the score out of
+  the total when the spec gives points), instructions, then each exercise with its code
+  in a box (or, when the spec hides codes, "version k · exercise e"), the given matrices,
+  each part's question (its points beside it) and an answer area shaped like the answer
+  (a grid of boxes for a matrix, boxes in a row or a column for a vector, one box for a
+  scalar), with room to work beside it when the spec asks. No answer appears on it. An
+  exercise that fits on a page stays on one; a longer one keeps its statement, data and
+  first part together and breaks only between parts.
+* The answer key ("full"): each part's worked steps (label and 2-decimal value), the
+  answer to 2 decimals and in exact form (a note when the exact form is too long to
+  help, ``exact_brief``), and a shaded heatmap of every weights matrix. The "answers"
+  style: per version on a page, each exercise's code and its 2-decimal answers.
 
 Every text that comes from a spec or an exercise enters Typst markup only as a string
 literal (``#"..."``), so no character of it is read as markup; Markdown text is escaped.
-Versions start on a new page, each with its own page numbers. The PDF carries no date,
+Versions start on a new page, each with its own page numbers; with the spec's duplex
+(the default) the sheet's and the full key's versions start on odd pages. The PDF carries no date,
 and only Typst's embedded fonts are used, so one source gives the same bytes anywhere.
 """
 

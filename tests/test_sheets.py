@@ -249,6 +249,13 @@ def test_answers_key_in_markdown_and_json(tmp_path):
         {"part": 2, "rounded": ["0.20", "0.80"], "points": "3"}]}
 
 
+def test_answers_style_without_a_key_is_refused(tmp_path):
+    r = run(str(spec(tmp_path, ONE_PAGE)), "-o", str(tmp_path / "s.pdf"), "--key-style",
+            "answers")
+    assert r.exit_code == 2 and "give --key" in r.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["s.toml"]
+
+
 # ---------------------------------------------------------------- exact forms in the key
 
 def test_exact_brief():

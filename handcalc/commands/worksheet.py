@@ -60,6 +60,8 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         out_fmt = key_fmt = fmt
     out_fmt = out_fmt or key_fmt or "pdf"
     key_fmt = key_fmt or out_fmt
+    if key_style != "full" and not key:
+        raise HandcalcError(f"--key-style {key_style}: there is no key to write; give --key")
     if key and "moodle" in (out_fmt, key_fmt):
         raise HandcalcError(f"--key {key}: a Moodle quiz holds its answer key as feedback; "
                             "write it alone with -o")
