@@ -667,7 +667,12 @@ def build_worksheet(spec: Spec, versions: int | None = None, *,
                 items.append(item)
             if isinstance(sec.points, tuple):  # parse_spec checked one draw; hold it
                 for item in items:
-                    points_of(spec, len(built), len(item.data["parts"]))
+                    if len(item.data["parts"]) != len(sec.points):
+                        raise SpecError(
+                            f"{spec.name}: section {len(built) + 1}, points: "
+                            f"{len(sec.points)} numbers, but {item.code} has "
+                            f"{len(item.data['parts'])} parts; give one number per part, "
+                            "or one number for every part")
             built.append((sec, tuple(items)))
         out.append(Version(k, tuple(built)))
     return Worksheet(spec, tuple(out), lang)
