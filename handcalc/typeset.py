@@ -3,20 +3,27 @@
 Works from a built ``handcalc.worksheet.Worksheet`` (plain strings: every exercise's key
 dictionary and its exact values as Typst and LaTeX math), knows no family by name.
 
-* The student sheet: title block (name, date, version), instructions, then each exercise
-  with its code in a box, the given matrices, each part's question and an answer area
-  shaped like the answer (a grid of boxes for a matrix, boxes in a row or a column for
-  a vector, one box for a scalar). No answer appears on it.
-* The answer key: each part's worked steps (label and 2-decimal value), the answer to
-  2 decimals and in exact form, and a shaded heatmap of every weights matrix.
+* The student sheet: title block (name, student number, date, version; the score out of
+  the total when the spec gives points), instructions, then each exercise with its code
+  in a box (or, when the spec hides codes, "version k · exercise e"), the given matrices,
+  each part's question (its points beside it) and an answer area shaped like the answer
+  (a grid of boxes for a matrix, boxes in a row or a column for a vector, one box for a
+  scalar), with room to work beside it when the spec asks. No answer appears on it. An
+  exercise that fits on a page stays on one; a longer one keeps its statement, data and
+  first part together and breaks only between parts.
+* The answer key ("full"): each part's worked steps (label and 2-decimal value), the
+  answer to 2 decimals and in exact form (a note when the exact form is too long to
+  help, ``exact_brief``), and a shaded heatmap of every weights matrix. The "answers"
+  style: per version on a page, each exercise's code and its 2-decimal answers.
 
 Every text that comes from a spec or an exercise enters Typst markup only as a string
 literal (``#"..."``), so no character of it is read as markup; Markdown text is escaped.
-Versions start on a new page, each with its own page numbers. The PDF carries no date,
-and only Typst's embedded fonts, the CJK font shipped in handcalc/fonts and the folders
-given with --font-dir are used (never the system's), so one source gives the same bytes
-anywhere. Before a PDF is compiled, every character of it must be covered by one of those
-fonts (``handcalc.fonts.check_coverage``): a missing glyph is an error, never a box.
+Versions start on a new page, each with its own page numbers; with the spec's duplex
+(the default) the sheet's and the full key's versions start on odd pages. The PDF carries
+no date, and only Typst's embedded fonts, the CJK font shipped in handcalc/fonts and the
+folders given with --font-dir are used (never the system's), so one source gives the same
+bytes anywhere. Before a PDF is compiled, every character of it must be covered by one of
+those fonts (``handcalc.fonts.check_coverage``): a missing glyph is an error, never a box.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import sympy
@@ -40,7 +48,7 @@ TEXT_FORMATS = ("pdf", "typ", "md", "json")  # what `source` writes (worksheet.p
 if TYPE_CHECKING:
     from os import PathLike
 
-    from handcalc.worksheet import Heat, Item, Worksheet
+    from handcalc.worksheet import Heat, Item, Version, Worksheet
 
 EXACT_INLINE_MAX = 14  # exact entries up to this many characters go in a matrix
 EXACT_WRAP = 60  # longer exact entries wrap between the terms of their sum
@@ -93,7 +101,25 @@ class _TypstPrinter(StrPrinter):
         return f"{b}^({self._print(e)})"
 
     def _print_Mul(self, expr: Any) -> str:
-        return super()._print_Mul(expr).replace("*", " ")
+        """A product, its factors side by side; over a denominator, the whole numerator
+        goes over it ('(5 sqrt(2))/2', a fraction, never '5 sqrt(2)/2', which Typst sets
+        as 5 beside a fraction and reads as a mixed number)."""
+        text = super()._print_Mul(expr)
+        sign = "-" if text.startswith("-") else ""
+        body = text[len(sign):]
+        depth, star, slash = 0, -1, -1
+        for i, ch in enumerate(body):
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif depth == 0 and ch == "*" and slash < 0:
+                star = i
+            elif depth == 0 and ch == "/" and slash < 0:
+                slash = i
+        if 0 <= star < slash:
+            body = f"({body[:slash]}){body[slash:]}"
+        return (sign + body).replace("*", " ")
 
 
 def typst_printer() -> _TypstPrinter:
@@ -127,6 +153,21 @@ def typst_terms(x: Any, printer: _TypstPrinter | None = None) -> str:
     first = pieces[0]
     pieces[0] = first[2:] if first.startswith("+") else "-" + first[2:]
     return "\n".join(pieces)
+
+
+EXACT_TOTAL = 160  # a part's exact entries, all told, up to this many characters of Typst
+EXACT_DIGITS = 6  # a number of this many digits or more makes an exact form unhelpful
+
+
+def exact_brief(typ: Sequence[Sequence[str]]) -> bool:
+    """Whether an exact answer (its entries as Typst math) is short enough to help a
+    teacher marking by hand: every entry at most EXACT_WRAP characters, all of them at most
+    EXACT_TOTAL, and no number of EXACT_DIGITS digits (LayerNorm's 700 sqrt(26000090) /
+    2600009). Otherwise the key prints a note; the JSON key holds the value."""
+    flat = [v.replace("\n", " ") for r in typ for v in r]
+    return (max(map(len, flat), default=0) <= EXACT_WRAP
+            and sum(map(len, flat)) <= EXACT_TOTAL
+            and not any(re.search(rf"\d{{{EXACT_DIGITS}}}", v) for v in flat))
 
 
 def latex_math(x: Any) -> str:
@@ -187,6 +228,7 @@ PREAMBLE = """\
 #show math.equation: set text(font: "New Computer Modern Math")
 #set math.mat(row-gap: 0.5em, column-gap: 0.9em, align: right)
 #show math.equation.where(block: true): set align(start)
+#show math.equation.where(block: false): it => box(it)
 #let ansbox = box(width: 1.55cm, height: 0.8cm, stroke: 0.6pt + luma(40), radius: 1.5pt)
 #let brackets(body) = box(stroke: (x: 0.8pt), inset: (x: 5pt, y: 4pt), {{
   let tick = line(length: 4pt, stroke: 0.8pt)
@@ -201,16 +243,52 @@ PREAMBLE = """\
 }}
 #let codebox(c) = box(stroke: 0.8pt, inset: (x: 5pt, y: 3pt), radius: 2pt, baseline: 3pt,
   text(font: "DejaVu Sans Mono", size: 11pt, weight: "bold", c))
-#let exhead(head, title, codeword, code) = block(above: 1.3em, below: 0.7em, width: 100%,
+#let wherebox(c) = box(stroke: 0.8pt, inset: (x: 5pt, y: 3pt), radius: 2pt, baseline: 3pt,
+  text(size: 10.5pt, weight: "bold", c))
+#let exhead(head, title, right) = block(above: 1.3em, below: 0.7em, width: 100%,
   stroke: (bottom: 0.5pt + luma(150)), inset: (bottom: 4pt),
-  [#text(weight: "bold", size: 11.5pt)[#head #title] #h(1fr) #codeword #codebox(code)])
-#let parthead(n, prompt) = block(above: 0.9em, below: 0.5em, sticky: true,
-  grid(columns: (2.2em, 1fr), [*(#n)*], prompt))
+  [#text(weight: "bold", size: 11.5pt)[#head #title] #h(1fr) #right])
+#let parthead(n, prompt, points) = block(above: 0.9em, below: 0.5em, sticky: true,
+  grid(columns: (2.2em, 1fr, auto), column-gutter: 6pt, [*(#n)*], prompt,
+    text(9pt, fill: luma(60), points)))
+#let workroom(height, label) = block(width: 100%, height: height, inset: 4pt, radius: 2pt,
+  stroke: (paint: luma(160), thickness: 0.5pt, dash: "dashed"),
+  text(7.5pt, fill: luma(130), label))
+// room to work on the left, at least `room` high, and the answer boxes on the right
+#let answer-room(area, room, label) = context {{
+  let height = calc.max(room, measure(area).height)
+  grid(columns: (1fr, auto), column-gutter: 14pt, align: top, workroom(height, label), area)
+}}
+// a key's steps: (label, value) rows, each label right-aligned with its "=" beside it, in a
+// column as wide as the widest label (3 to 7.5 cm; a longer label wraps between words, never
+// inside a formula)
+#let keygrid(..rows) = context {{
+  let rows = rows.pos()
+  let width = calc.min(7.5cm, calc.max(3cm, ..rows.map(r => measure(r.at(0)).width)))
+  grid(columns: (width, auto, 1fr), column-gutter: 5pt, row-gutter: 6pt,
+    align: (right + horizon, center + horizon, left + horizon),
+    ..rows.map(r => (r.at(0), [=], r.at(1))).flatten())
+}}
+#let rule(width) = box(width: width, height: 1.1em, stroke: (bottom: 0.5pt))
 #let footer(title, version, page) = context [
   #set text(8pt, fill: luma(90))
   #title #h(1fr) #version #h(1fr) #page
 ]
+// an exercise stays on one page when it fits on one (unless whole: false, as in the key);
+// else its first part stays with its statement and data, and it breaks only between parts
+// (a part taller than a page breaks)
+#let fits(body) = measure(block(width: {width}, body)).height <= {height}
+#let exercise(first, rest, whole: true) = context {{
+  if whole and fits({{ first; rest.join() }}) {{
+    block(breakable: false, {{ first; rest.join() }})
+  }} else {{
+    block(breakable: not fits(first), first)
+    for p in rest {{ block(breakable: not fits(p), p) }}
+  }}
+}}
 """
+PAGE_WIDTH, PAGE_HEIGHT = "17.4cm", "25.6cm"  # A4 inside the margins (less a little)
+WORK_ROOM = {"small": "2.6cm", "large": "6cm"}  # room to work under a part
 
 
 # Chinese glyphs fill the em box, above the cap height and below the baseline that
@@ -223,7 +301,8 @@ def _doc(title: Text, ws: Worksheet) -> list[str]:
     from handcalc.fonts import uses_cjk
 
     out = [PREAMBLE.format(title=tstr(render_text(title, ws.lang, "unicode")),
-                           cjk=tstr(CJK_FAMILY), lang=tstr(ws.lang))]
+                           cjk=tstr(CJK_FAMILY), lang=tstr(ws.lang), width=PAGE_WIDTH,
+                           height=PAGE_HEIGHT)]
     if uses_cjk(text for _, text in document_texts(ws)):
         out.append(CJK_PREAMBLE)
     return out
@@ -234,24 +313,52 @@ def _t(id: str, lang: str, **args: object) -> str:
     return tr(id, lang, "typst", **args)
 
 
-def _title_block(title: str, version: int, key: bool, lang: str) -> list[str]:
+def points_text(points: Fraction) -> str:
+    """Points as printed: 2, 1.5, 0.5."""
+    return str(points.numerator) if points.denominator == 1 else f"{float(points):g}"
+
+
+def _points(points: Fraction, lang: str, target: str = "typst") -> str:
+    if points == 1:
+        return tr("sheets.point", lang, target)
+    return tr("sheets.points", lang, target, n=Raw(points_text(points)))  # digits, a dot
+
+
+def version_points(ws: Worksheet, version: Version) -> Fraction:
+    """The points of every part of a version, all told."""
+    return sum((ws.spec.points_of(s, part["part"])
+                for s, (_, items) in enumerate(version.sections)
+                for item in items for part in item.data["parts"]), Fraction(0))
+
+
+def _new_version(version: int, odd: bool) -> list[str]:
+    """What starts a version after the first: a new page, odd when printed two-sided
+    (a blank page pads the version before when it ends on an odd page)."""
+    return ["#pagebreak(to: \"odd\", weak: true)"] if odd and version > 1 else []
+
+
+def _title_block(title: str, version: int, what: str, lang: str,
+                 total: Fraction | None = None, student: bool = False) -> list[str]:
     # a page rule starts a new page: each version begins on one, numbered from 1
     page = _t("sheet.footer.page", lang, page=Raw("#context counter(page).display()"))
     shown = render_text(Inline(title), lang, "typst")
     out = [f"#set page(footer: footer([{shown}], [{_t('sheet.footer.version', lang, n=version)}"
            f"], [{page}]))",
            "#counter(page).update(1)"]
-    what = _t("sheet.key" if key else "sheet.worksheet", lang)
     out.append(
         "#block(width: 100%, stroke: (bottom: 1.2pt), inset: (bottom: 6pt))["
         f"#text(17pt, weight: \"bold\")[{shown}] #h(1fr) "
         f"#text(12pt)[{what} · *{_t('sheet.version', lang, n=version)}*]]")
-    if not key:
+    if student:
         out.append(
-            "#grid(columns: (auto, 1fr, auto, 5.5cm), column-gutter: 6pt, row-gutter: 0pt,"
-            f" align: bottom, [{_t('sheet.name', lang)}], box(width: 100%, height: 1.1em, "
-            f"stroke: (bottom: 0.5pt)), [{_t('sheet.date', lang)}], box(width: 100%, "
-            "height: 1.1em, stroke: (bottom: 0.5pt)))")
+            "#grid(columns: (auto, 1fr, auto, 3.4cm, auto, 3cm), column-gutter: 6pt, "
+            f"align: bottom, [{_t('sheet.name', lang)}], rule(100%), "
+            f"[{_t('sheets.student_number', lang)}], rule(100%), [{_t('sheet.date', lang)}], "
+            "rule(100%))")
+        if total is not None:
+            score = _t("sheets.score", lang, blank=Raw("#rule(1.6cm)"),
+                       total=Raw(points_text(total)))
+            out.append(f"#align(right, block(above: 0.9em)[{score}])")
     return out
 
 
@@ -269,11 +376,21 @@ def _given(item: Item) -> list[str]:
     return [f"#block(above: 0.8em, below: 0.8em, inset: (left: 2.2em))[{body}]"]
 
 
-def _exercise_head(n: int, item: Item, lang: str) -> list[str]:
+def _exercise_head(n: int, item: Item, lang: str, where: int | None = None) -> list[str]:
+    """The exercise's heading (its code in a box, or with `where`, the version number, in
+    place of the code), statement and given data."""
     words = item.text["typst"]
-    return [f"#exhead([{_t('sheet.exercise', lang, n=n)}], [{words.title}], "
-            f"[{_t('sheet.code', lang)}], {tstr(item.code)})",
+    right = (f"#wherebox[{_t('sheets.where', lang, k=where, e=n)}]" if where is not None
+             else f"{_t('sheet.code', lang)} #codebox({tstr(item.code)})")
+    return [f"#exhead([{_t('sheet.exercise', lang, n=n)}], [{words.title}], [{right}])",
             words.statement] + _given(item)
+
+
+def _exercise(first: Sequence[str], rest: Sequence[str], whole: bool = True) -> str:
+    """An exercise kept together as the `exercise` function of the preamble does."""
+    parts = "".join(f"[\n{p}\n], " for p in rest)
+    flag = "" if whole else ", whole: false"
+    return f"#exercise([\n{chr(10).join(first)}\n], ({parts}){flag})"
 
 
 def _answer_area(shape: Sequence[int]) -> str:
@@ -281,29 +398,45 @@ def _answer_area(shape: Sequence[int]) -> str:
     return f"#answer-area({int(r)}, {int(c)})"
 
 
-def _section_head(title: str | None) -> list[str]:
-    return [f"#heading(level: 2)[{render_text(Inline(title), 'en', 'typst')}]"] if title else []
+def _section_head(title: str | None, lang: str) -> list[str]:
+    return [f"#heading(level: 2)[{render_text(Inline(title), lang, 'typst')}]"] if title else []
+
+
+def _part_points(ws: Worksheet, s: int, part: dict[str, Any]) -> str:
+    """The points printed beside a part: none when the spec gives no points."""
+    if not ws.spec.has_points:
+        return ""
+    return _points(ws.spec.points_of(s, part["part"]), ws.lang)
 
 
 def student_typst(ws: Worksheet) -> str:
     """The student sheet as Typst source: every version, no answers."""
     spec, lang = ws.spec, ws.lang
+    hidden = spec.codes == "hidden"
     out = _doc(Inline(spec.title), ws)
     for version in ws.versions:
-        out += _title_block(spec.title, version.number, False, lang)
+        out += _new_version(version.number, spec.duplex)
+        total = version_points(ws, version) if spec.has_points else None
+        out += _title_block(spec.title, version.number, _t("sheet.worksheet", lang), lang,
+                            total, student=True)
         out += _instructions(spec.instructions, lang)
         n = 0
-        for section, items in version.sections:
-            out += _section_head(section.title)
+        for s, (section, items) in enumerate(version.sections):
+            out += _section_head(section.title, lang)
+            room = WORK_ROOM.get(spec.work_of(section))
             for item in items:
                 n += 1
-                # the head stays with part 1; a part never splits; parts may go over a page
-                out.append("#block(breakable: false, sticky: true)[\n"
-                           + "\n\n".join(_exercise_head(n, item, lang)) + "\n]")
+                parts = []
                 for i, part in enumerate(item.data["parts"]):
-                    out.append(f"#block(breakable: false)[#parthead({part['part']}, "
-                               f"[{item.text['typst'].prompts[i]}])\n#block(inset: (left: "
-                               f"2.2em), below: 1.1em)[{_answer_area(part['shape'])}]]")
+                    area = _answer_area(part["shape"])
+                    if room:
+                        area = (f"#answer-room([{area}], {room}, "
+                                f"[{_t('sheets.work', lang)}])")
+                    parts.append(f"#parthead({part['part']}, [{item.text['typst'].prompts[i]}], "
+                                 f"[{_part_points(ws, s, part)}])\n"
+                                 f"#block(inset: (left: 2.2em), below: 1.1em)[{area}]")
+                head = _exercise_head(n, item, lang, version.number if hidden else None)
+                out.append(_exercise(head + parts[:1], parts[1:]))
     return "\n\n".join(out) + "\n"
 
 
@@ -351,16 +484,20 @@ def heat_labels(heat: Heat, params: dict[str, Any]) -> tuple[list[str], list[str
     return row_labels, col_labels
 
 
+HEAT_LABEL = "10pt"  # the query and key labels of a heatmap: readable in print
+
+
 def _heatmap(heat: Heat, params: dict[str, Any], lang: str) -> str:
     row_labels, col_labels = heat_labels(heat, params)
     cols = len(col_labels)
-    cells = ["[]"] + [f"[#text(8pt)[{_t('sheet.heat.key', lang, j=j)}]]" for j in col_labels]
+    cells = ["[]"] + [f"[#text({HEAT_LABEL})[{_t('sheet.heat.key', lang, j=j)}]]"
+                      for j in col_labels]
     for i, vr, rr in zip(row_labels, heat.values, heat.rounded, strict=True):
-        cells.append(f"[#text(8pt)[{_t('sheet.heat.query', lang, i=i)}]]")
+        cells.append(f"[#text({HEAT_LABEL})[{_t('sheet.heat.query', lang, i=i)}]]")
         for v, t in zip(vr, rr, strict=True):
             fill, ink = _heat_color(v)
             cells.append(f"table.cell(fill: {fill})[#text(fill: {ink})[{t}]]")
-    return (f"#table(columns: (1.5cm,) + ({cols} * (1.45cm,)), rows: 0.85cm, align: center "
+    return (f"#table(columns: (1.9cm,) + ({cols} * (1.6cm,)), rows: 0.9cm, align: center "
             f"+ horizon, stroke: 0.5pt + luma(120), " + ", ".join(cells) + ")")
 
 
@@ -379,44 +516,80 @@ def _part_rows(part: dict[str, Any]) -> list[list[str]]:
     return [flat[i * c:(i + 1) * c] for i in range(r)]
 
 
-def _key_part(item: Item, p: int, lang: str) -> list[str]:
-    """One part of the key: its question, then a grid of steps, answer, exact, heatmap."""
+def _key_part(item: Item, p: int, lang: str, points: str = "") -> str:
+    """One part of the key: its question, then a grid of steps, answer, exact, heatmap;
+    labels in their own column, each with its '=' beside it."""
     part = item.data["parts"][p]
     words = item.text["typst"]
     heat = item.heat[p] if p < len(item.heat) else None
-    heatmap = (f"[{_t('sheet.heatmap', lang)} =], "
-               f"[{_heatmap(heat, item.data['params'], lang)}]" if heat is not None else "")
+    heatmap = (f"([{_t('sheet.heatmap', lang)}], "
+               f"[{_heatmap(heat, item.data['params'], lang)}])" if heat is not None else "")
     rows = []
     for i, step in enumerate(part["steps"]):
-        rows.append(f"[{words.labels[p][i]} =], [{tm(_rounded_mat(step['rounded']))}]")
+        rows.append(f"([{words.labels[p][i]}], [{tm(_rounded_mat(step['rounded']))}])")
         if heat is not None and heat.after == i:
             rows.append(heatmap)
-    rows.append(f"[*{_t('sheet.answer_2dp', lang)}* =], [#box(fill: rgb(255, 243, 205), "
-                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(_part_rows(part)))}]]")
-    rows.append(f"[{_t('sheet.exact', lang)} =], [{_exact(item.answer_math[p][0])}]")
+    rows.append(f"([*{_t('sheet.answer_2dp', lang)}*], [#box(fill: rgb(255, 243, 205), "
+                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(_part_rows(part)))}]])")
+    brief = item.brief[p] if p < len(item.brief) else True
+    exact = (_exact(item.answer_math[p][0]) if brief else
+             f"#text(style: \"italic\", fill: luma(70))[{_t('sheets.exact_long', lang)}]")
+    rows.append(f"([{_t('sheet.exact', lang)}], [{exact}])")
     if heat is not None and heat.after == -1:
         rows.append(heatmap)
-    return [f"#parthead({part['part']}, [{words.prompts[p]}])",
-            "#block(inset: (left: 2.2em))[#grid(columns: (4.6cm, 1fr), column-gutter: 8pt, "
-            "row-gutter: 8pt, align: (right + horizon, left + horizon), "
-            + ", ".join(rows) + ")]"]
+    return (f"#parthead({part['part']}, [{words.prompts[p]}], [{points}])\n"
+            "#block(inset: (left: 2.2em))[#keygrid(" + ", ".join(rows) + ")]")
 
 
-def key_typst(ws: Worksheet) -> str:
-    """The answer key as Typst source: every step, answers to 2 dp and exact, heatmaps."""
+def key_typst(ws: Worksheet, style: str = "full") -> str:
+    """The answer key as Typst source: every step, answers to 2 dp and exact, heatmaps
+    (style "full"), or the 2-decimal answers only, compact (style "answers")."""
+    if style == "answers":
+        return answers_typst(ws)
     spec, lang = ws.spec, ws.lang
     out = _doc(msg("sheet.key_title", title=Inline(spec.title)), ws)
     for version in ws.versions:
-        out += _title_block(spec.title, version.number, True, lang)
+        out += _new_version(version.number, spec.duplex)
+        out += _title_block(spec.title, version.number, _t("sheet.key", lang), lang)
         n = 0
-        for section, items in version.sections:
-            out += _section_head(section.title)
+        for s, (section, items) in enumerate(version.sections):
+            out += _section_head(section.title, lang)
             for item in items:
                 n += 1
-                out.append("#block(breakable: false, sticky: true)[\n"
-                           + "\n\n".join(_exercise_head(n, item, lang)) + "\n]")
-                for p in range(len(item.data["parts"])):
-                    out += _key_part(item, p, lang)
+                parts = [_key_part(item, p, lang, _part_points(ws, s, part))
+                         for p, part in enumerate(item.data["parts"])]
+                out.append(_exercise(_exercise_head(n, item, lang) + parts[:1], parts[1:],
+                                     whole=False))
+    return "\n\n".join(out) + "\n"
+
+
+def answers_typst(ws: Worksheet) -> str:
+    """The answers-only key: per version (each on a new page) every exercise's code and its
+    parts' 2-decimal answers side by side, for marking at a glance."""
+    spec, lang = ws.spec, ws.lang
+    out = _doc(msg("sheets.answers_title", title=Inline(spec.title)), ws)
+    out.append("#set math.mat(row-gap: 0.25em, column-gap: 0.6em)")
+    for version in ws.versions:
+        out += _title_block(spec.title, version.number, _t("sheets.answers", lang), lang)
+        cells = []
+        n = 0
+        for s, (_, items) in enumerate(version.sections):
+            for item in items:
+                n += 1
+                answers = []
+                for part in item.data["parts"]:
+                    points = _part_points(ws, s, part)
+                    label = (f"*({part['part']})*" + (f"#h(3pt)#text(7.5pt, fill: luma(80))"
+                                                      f"[{points}]" if points else ""))
+                    answers.append(f"#box(inset: (y: 2pt))[{label} "
+                                   f"${_rounded_mat(_part_rows(part))}$]")
+                cells.append(f"[*{n}.*], [#text(font: \"DejaVu Sans Mono\", size: 9pt)"
+                             f"[{ttext(item.code)}]], [{' #h(1.4em) '.join(answers)}]")
+        out.append("#block(above: 1em, text(10.5pt, grid(columns: (auto, auto, 1fr), "
+                   "column-gutter: 8pt, row-gutter: 5pt, inset: (y: 2pt), "
+                   "align: (right + horizon, left + horizon, left + horizon), "
+                   "stroke: (x, y) => (bottom: 0.4pt + luma(200)), "
+                   + ", ".join(cells) + ")))")
     return "\n\n".join(out) + "\n"
 
 
@@ -550,17 +723,25 @@ def _md(id: str, lang: str, **args: object) -> str:
     return tr(id, lang, "markdown", **args)
 
 
-def _md_head(n: int, item: Item, lang: str) -> list[str]:
+def _md_head(n: int, item: Item, lang: str, where: int | None = None) -> list[str]:
+    """The exercise's heading with its code (or with `where`, its version and number in
+    place of the code), statement and given data."""
     words = item.text["markdown"]
-    out = ["### " + _md("sheet.md.exercise_head", lang, n=n, title=Raw(words.title),
-                        code=Raw(mdcode(item.code))), "", words.statement, ""]
+    if where is not None:
+        head = _md("sheets.md.exercise_head_hidden", lang, n=n, title=Raw(words.title),
+                   where=msg("sheets.where", k=where, e=n))
+    else:
+        head = _md("sheet.md.exercise_head", lang, n=n, title=Raw(words.title),
+                   code=Raw(mdcode(item.code)))
+    out = ["### " + head, "", words.statement, ""]
     if item.given_math:
         given = r",\quad ".join(f"{lname(name)} = {lmat(lx)}" for name, _, lx in item.given_math)
         out += ["$$", given, "$$", ""]
     return out
 
 
-def _md_title(title: str, version: int, key: bool, many: bool, lang: str) -> list[str]:
+def _md_title(title: str, version: int, key: bool, many: bool, lang: str,
+              total: Fraction | None = None) -> list[str]:
     if not key:
         head = _md("sheet.md.worksheet_head", lang, title=Inline(title), n=version)
     else:
@@ -568,32 +749,43 @@ def _md_title(title: str, version: int, key: bool, many: bool, lang: str) -> lis
                    title=Inline(title), n=version)
     out = [f"# {head}", ""]
     if not key:
-        out += [_md("sheet.md.name_line", lang), ""]
+        out += [_md("sheets.md.name_line", lang), ""]
+        if total is not None:
+            out += [_md("sheets.score", lang, blank=Raw("\\_\\_\\_\\_\\_\\_"),
+                        total=Raw(points_text(total))), ""]
     return out
+
+
+def _md_points(ws: Worksheet, s: int, part: dict[str, Any]) -> str:
+    if not ws.spec.has_points:
+        return ""
+    return f" *({_points(ws.spec.points_of(s, part['part']), ws.lang, 'markdown')})*"
 
 
 def student_markdown(ws: Worksheet) -> str:
     """The student sheet as Markdown with LaTeX math; answer boxes as \\boxed{} grids."""
     spec, lang = ws.spec, ws.lang
+    hidden = spec.codes == "hidden"
     out: list[str] = []
     many = len(ws.versions) > 1
     box = r"\boxed{\phantom{XXXXX}}"
     for version in ws.versions:
         if version.number > 1:
             out += ["---", ""]
-        out += _md_title(spec.title, version.number, False, many, lang)
+        total = version_points(ws, version) if spec.has_points else None
+        out += _md_title(spec.title, version.number, False, many, lang, total)
         out += [f"- {render_text(x, lang, 'markdown')}" for x in spec.instructions] + [""]
         n = 0
-        for section, items in version.sections:
+        for s, (section, items) in enumerate(version.sections):
             if section.title:
                 out += [f"## {render_text(Inline(section.title), lang, 'markdown')}", ""]
             for item in items:
                 n += 1
-                out += _md_head(n, item, lang)
+                out += _md_head(n, item, lang, version.number if hidden else None)
                 for i, part in enumerate(item.data["parts"]):
                     r, c = part["shape"]
-                    out += [f"**({part['part']})** {item.text['markdown'].prompts[i]}", "",
-                            "$$",
+                    out += [f"**({part['part']})** {item.text['markdown'].prompts[i]}"
+                            f"{_md_points(ws, s, part)}", "", "$$",
                             lmat([[box] * c for _ in range(r)]), "$$", ""]
     return "\n".join(out).rstrip() + "\n"
 
@@ -624,8 +816,11 @@ def _md_heat(heat: Heat, params: dict[str, Any], lang: str) -> list[str]:
     return [_md("sheet.md.heatmap", lang), ""] + out + [""]
 
 
-def key_markdown(ws: Worksheet) -> str:
-    """The answer key as Markdown with LaTeX math: every step, 2 dp and exact answers."""
+def key_markdown(ws: Worksheet, style: str = "full") -> str:
+    """The answer key as Markdown with LaTeX math: every step, 2 dp and exact answers
+    (style "full"), or a table of the 2-decimal answers per version (style "answers")."""
+    if style == "answers":
+        return answers_markdown(ws)
     spec, lang = ws.spec, ws.lang
     out: list[str] = []
     many = len(ws.versions) > 1
@@ -634,7 +829,7 @@ def key_markdown(ws: Worksheet) -> str:
             out += ["---", ""]
         out += _md_title(spec.title, version.number, True, many, lang)
         n = 0
-        for section, items in version.sections:
+        for s, (section, items) in enumerate(version.sections):
             if section.title:
                 out += [f"## {render_text(Inline(section.title), lang, 'markdown')}", ""]
             for item in items:
@@ -642,7 +837,8 @@ def key_markdown(ws: Worksheet) -> str:
                 out += _md_head(n, item, lang)
                 words = item.text["markdown"]
                 for p, part in enumerate(item.data["parts"]):
-                    out += [f"**({part['part']})** {words.prompts[p]}", ""]
+                    out += [f"**({part['part']})** {words.prompts[p]}"
+                            f"{_md_points(ws, s, part)}", ""]
                     heat = item.heat[p] if p < len(item.heat) else None
                     for i, step in enumerate(part["steps"]):
                         vals = lmat([[lnum(v) for v in r] for r in step["rounded"]])
@@ -652,9 +848,42 @@ def key_markdown(ws: Worksheet) -> str:
                     rounded = lmat([[lnum(v) for v in r] for r in _part_rows(part)])
                     out += [f"- **{_md('sheet.answer_2dp', lang)}** $= {rounded}$", "",
                             f"{_md('sheet.exact', lang)}:", ""]
-                    out += _md_exact(item.answer_math[p][1]) + [""]
+                    if p >= len(item.brief) or item.brief[p]:
+                        out += _md_exact(item.answer_math[p][1]) + [""]
+                    else:
+                        out += [f"*{_md('sheets.exact_long', lang)}*", ""]
                     if heat is not None and heat.after == -1:
                         out += _md_heat(heat, item.data["params"], lang)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def answers_markdown(ws: Worksheet) -> str:
+    """The answers-only key as Markdown: per version a table of exercise, code, part,
+    2-decimal answer (and points when the spec gives them)."""
+    spec, lang = ws.spec, ws.lang
+    out: list[str] = []
+    cols = ["sheets.md.exercise", "sheets.md.code", "sheets.md.part", "sheets.md.answer"]
+    if spec.has_points:
+        cols.append("sheets.md.points")
+    for version in ws.versions:
+        if version.number > 1:
+            out += ["---", ""]
+        head = _md("sheets.md.answers_head", lang, title=Inline(spec.title), n=version.number)
+        out += [f"# {head}", "", "| " + " | ".join(_md(c, lang) for c in cols) + " |",
+                "|---" * len(cols) + "|"]
+        n = 0
+        for s, (_, items) in enumerate(version.sections):
+            for item in items:
+                n += 1
+                for part in item.data["parts"]:
+                    rounded = lmat([[lnum(v) for v in r] for r in _part_rows(part)])
+                    row = [str(n) if part["part"] == 1 else "",
+                           mdcode(item.code) if part["part"] == 1 else "",
+                           f"({part['part']})", f"${rounded}$"]
+                    if spec.has_points:
+                        row.append(points_text(spec.points_of(s, part["part"])))
+                    out.append("| " + " | ".join(row) + " |")
+        out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -662,6 +891,7 @@ def key_markdown(ws: Worksheet) -> str:
 
 def _sheet_dict(ws: Worksheet, key: bool) -> dict[str, Any]:
     spec = ws.spec
+    hidden = spec.codes == "hidden" and not key
     versions = []
     for version in ws.versions:
         exercises = []
@@ -671,12 +901,37 @@ def _sheet_dict(ws: Worksheet, key: bool) -> dict[str, Any]:
                 if not key:
                     d["parts"] = [{k: p[k] for k in ("part", "key", "prompt", "kind", "shape")}
                                   for p in d["parts"]]
+                if hidden:  # nothing that rebuilds the exercise, hence its key
+                    d = {k: v for k, v in d.items() if k not in ("code", "seed")}
                 exercises.append({"section": section.title, **d})
         versions.append({"version": version.number, "exercises": exercises})
-    return {"title": spec.title, "sheet": "answer key" if key else "worksheet",
-            "lang": ws.lang,
-            "instructions": [render_text(x, ws.lang, "unicode") for x in spec.instructions],
-            "seed": spec.seed,
+    out = {"title": spec.title, "sheet": "answer key" if key else "worksheet",
+           "lang": ws.lang,
+           "instructions": [render_text(x, ws.lang, "unicode") for x in spec.instructions],
+           "seed": spec.seed,
+           "versions": versions}
+    if hidden:  # the spec's seed and the version give every code (worksheet.seed_for)
+        del out["seed"]
+    return out
+
+
+def _answers_dict(ws: Worksheet) -> dict[str, Any]:
+    """The answers-only key: per version, per exercise its code and per part the
+    2-decimal answer and its points (as a string: '2', '1.5')."""
+    spec = ws.spec
+    versions = []
+    for version in ws.versions:
+        exercises = []
+        n = 0
+        for s, (_, items) in enumerate(version.sections):
+            for item in items:
+                n += 1
+                exercises.append({"exercise": n, "code": item.code, "parts": [
+                    {"part": p["part"], "rounded": p["rounded"],
+                     "points": points_text(spec.points_of(s, p["part"]))}
+                    for p in item.data["parts"]]})
+        versions.append({"version": version.number, "exercises": exercises})
+    return {"title": spec.title, "sheet": "answers", "lang": ws.lang, "seed": spec.seed,
             "versions": versions}
 
 
@@ -685,34 +940,42 @@ def _dumps(obj: Any) -> str:
 
 
 def student_json(ws: Worksheet) -> str:
-    """The student sheet as JSON: given data and questions, no answers."""
+    """The student sheet as JSON: given data and questions, no answers (and no codes
+    when the spec hides them)."""
     return _dumps(_sheet_dict(ws, key=False))
 
 
-def key_json(ws: Worksheet) -> str:
-    """The key as JSON: per version, each exercise's exercise_dict(ex, steps=True)."""
-    return _dumps(_sheet_dict(ws, key=True))
+def key_json(ws: Worksheet, style: str = "full") -> str:
+    """The key as JSON: per version, each exercise's exercise_dict(ex, steps=True); with
+    style "answers", per version each exercise's code and its parts' 2-decimal answers
+    and points."""
+    return _dumps(_answers_dict(ws) if style == "answers" else _sheet_dict(ws, key=True))
 
 
 # ---------------------------------------------------------------- one entry point
 
-def source(ws: Worksheet, fmt: str, *, key: bool) -> str:
-    """The text of the student sheet (key=False) or of the answer key: Typst source for
-    pdf and typ, Markdown for md, JSON for json."""
-    if fmt not in TEXT_FORMATS:
+KEY_STYLES = ("full", "answers")
+
+
+def source(ws: Worksheet, fmt: str, *, key: bool, key_style: str = "full") -> str:
+    """The text of the student sheet (key=False) or of the answer key (in `key_style`):
+    Typst source for pdf and typ, Markdown for md, JSON for json."""
+    if fmt not in TEXT_FORMATS or key_style not in KEY_STYLES:
         raise ValueError(fmt)
     if fmt == "json":
-        return key_json(ws) if key else student_json(ws)
+        return key_json(ws, key_style) if key else student_json(ws)
     if fmt == "md":
-        return key_markdown(ws) if key else student_markdown(ws)
-    return key_typst(ws) if key else student_typst(ws)
+        return key_markdown(ws, key_style) if key else student_markdown(ws)
+    return key_typst(ws, key_style) if key else student_typst(ws)
 
 
 def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
-               font_dirs: Sequence[str | PathLike[str]] = ()) -> list[bytes]:
-    """The bytes of each (format, key) target; the PDFs compiled in parallel, after
-    check_fonts (with the extra font folders `font_dirs`) found every character covered."""
-    texts = [source(ws, fmt, key=key) for fmt, key in targets]
+               font_dirs: Sequence[str | PathLike[str]] = (),
+               key_style: str = "full") -> list[bytes]:
+    """The bytes of each (format, key) target, the keys in `key_style`; the PDFs compiled
+    in parallel, after check_fonts (with the extra font folders `font_dirs`) found every
+    character covered."""
+    texts = [source(ws, fmt, key=key, key_style=key_style) for fmt, key in targets]
     pdf_at = [i for i, (fmt, _) in enumerate(targets) if fmt == "pdf"]
     if pdf_at:
         check_fonts(ws, [(f"the typeset {'answer key' if targets[i][1] else 'worksheet'}",
@@ -722,6 +985,6 @@ def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
 
 
 def render(ws: Worksheet, fmt: str, *, key: bool,
-           font_dirs: Sequence[str | PathLike[str]] = ()) -> bytes:
+           font_dirs: Sequence[str | PathLike[str]] = (), key_style: str = "full") -> bytes:
     """The student sheet (key=False) or the answer key in `fmt`, as bytes."""
-    return render_all(ws, [(fmt, key)], font_dirs)[0]
+    return render_all(ws, [(fmt, key)], font_dirs, key_style)[0]

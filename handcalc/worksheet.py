@@ -7,15 +7,28 @@ A spec (``problems/*.toml``)::
     seed = 2024                                # required when a section draws exercises
     versions = 1                               # default 1; --versions overrides it
     lang = "zh"                                # optional: en or zh (--lang overrides it)
+    duplex = true                              # default true: each version starts on an
+                                               # odd page (a blank page pads the one before)
+    codes = "shown"                            # or "hidden": the sheet prints "version k ·
+                                               # exercise e", never a code (the key does)
+    work = "none"                              # room to work under each part: none, small,
+                                               # large (a section may say otherwise)
+    points = 1                                 # per part, for every section that gives none
 
     [[sections]]                               # one or more
     title = "Causal masks"                     # optional heading
     family = "causal"                          # a family ...
     level = 2                                  # ... at a level it has
     count = 2                                  # default 1
+    points = [1, 2, 2]                         # per part (or one number for every part)
+    work = "large"
 
     [[sections]]
     codes = ["worked-5", "causal-2-4821"]      # ... or fixed codes
+
+Points are non-negative integers or halves (``points_of`` reads them as Fractions).
+They are printed beside each part (and totalled in the title block) when the spec gives
+any; otherwise every part is worth 1, silently.
 
 Every error in a spec is a ``SpecError`` whose one-line message names the file, the
 field and the valid choices. Nothing is generated before the whole spec is valid.
@@ -41,6 +54,7 @@ import os
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +78,18 @@ DEFAULT_INSTRUCTIONS: tuple[Text, ...] = (
     msg("sheet.instructions.round"), msg("sheet.instructions.rows"),
     msg("sheet.instructions.boxes", command="handcalc check CODE PART ANSWER"),
 )
-TOP_KEYS = ("title", "instructions", "seed", "versions", "lang", "sections")
-SECTION_KEYS = ("title", "family", "level", "count", "codes")
+TOP_KEYS = ("title", "instructions", "seed", "versions", "lang", "duplex", "codes", "work",
+            "points", "sections")
+SECTION_KEYS = ("title", "family", "level", "count", "codes", "points", "work")
+WORK = ("none", "small", "large")  # room to work under each part on the student sheet
+CODES = ("shown", "hidden")  # whether the student sheet prints the exercises' codes
+MAX_POINTS = 1000
 
 
 # ---------------------------------------------------------------- the spec
+
+Points = Fraction | tuple[Fraction, ...]  # one number for every part, or one per part
+
 
 @dataclass(frozen=True)
 class Section:
@@ -77,6 +98,8 @@ class Section:
     level: int | None = None
     count: int = 0
     codes: tuple[str, ...] = ()
+    points: Points | None = None  # None: the spec's `points`, else 1 per part
+    work: str | None = None  # None: the spec's `work`
 
     @property
     def size(self) -> int:
@@ -93,6 +116,38 @@ class Spec:
     versions: int
     sections: tuple[Section, ...]
     lang: str | None = None  # the spec's language, if it names one
+    duplex: bool = True  # each version starts on an odd page of the student sheet
+    codes: str = "shown"  # "hidden": the student sheet prints no code
+    work: str = "none"  # room to work under each part: none, small or large
+    points: Fraction | None = None  # the points of a part of a section that gives none
+
+    @property
+    def has_points(self) -> bool:
+        """Whether the spec gives points anywhere (then they are printed)."""
+        return self.points is not None or any(s.points is not None for s in self.sections)
+
+    def work_of(self, section: Section) -> str:
+        return section.work or self.work
+
+    def points_of(self, section_index: int, part_number: int) -> Fraction:
+        """The points of part `part_number` (1-based) of every exercise of section
+        `section_index` (0-based, as in sections): the section's number or its list's
+        entry, else the spec's `points`, else 1. SpecError when the list has no such part."""
+        sec = self.sections[section_index]
+        if isinstance(sec.points, tuple):
+            if not 1 <= part_number <= len(sec.points):
+                raise SpecError(f"{safe_text(self.name)}: section {section_index + 1}, "
+                                f"points: {len(sec.points)} numbers, but an exercise of the "
+                                f"section has a part {part_number}; give one number per part")
+            return sec.points[part_number - 1]
+        if sec.points is not None:
+            return sec.points
+        return self.points if self.points is not None else Fraction(1)
+
+
+def points_of(spec: Spec, section_index: int, part_number: int) -> Fraction:
+    """The points of a part: see Spec.points_of."""
+    return spec.points_of(section_index, part_number)
 
 
 def _kind(value: object) -> str:
@@ -140,6 +195,30 @@ class _Checker:
             raise self.fail(where, f"{e}; write math between $...$ in the notation of "
                                    "the README, or \\$ for a dollar sign") from None
         return text
+
+    def boolean(self, value: object, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(where, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def choice(self, value: object, where: str, choices: Sequence[str]) -> str:
+        if not isinstance(value, str):
+            raise self.fail(where, f"expected one of {', '.join(choices)}, got {_kind(value)}")
+        if value.strip().lower() not in choices:
+            raise self.fail(where, f"unknown value '{value[:20]}'; choose one of: "
+                                   f"{', '.join(choices)}")
+        return value.strip().lower()
+
+    def points(self, value: object, where: str) -> Fraction:
+        """A number of points: a non-negative integer or half (2, 1.5, 0)."""
+        what = f"expected a number of points (an integer or a half, 0 to {MAX_POINTS})"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(where, f"{what}, got {_kind(value)}")
+        if value != value or not 0 <= value <= MAX_POINTS:
+            raise self.fail(where, f"{value} is out of range; {what}")
+        if float(value) * 2 != int(float(value) * 2):
+            raise self.fail(where, f"{value} is not a whole or half point; {what}")
+        return Fraction(int(float(value) * 2), 2)
 
     def integer(self, value: object, where: str, lo: int, hi: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -189,6 +268,18 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
             raise c.fail("lang", f"unknown language '{lang[:20]}'; choose one of: "
                                  f"{', '.join(LANGS)}")
     versions = c.integer(raw.get("versions", 1), "versions", 1, MAX_VERSIONS)
+    duplex = c.boolean(raw["duplex"], "duplex") if "duplex" in raw else True
+    if isinstance(raw.get("codes"), list):
+        raise c.fail("codes", "expected one of shown, hidden, got a list; a list of fixed "
+                              "codes belongs in a [[sections]] table")
+    codes_shown = c.choice(raw["codes"], "codes", CODES) if "codes" in raw else "shown"
+    work = c.choice(raw["work"], "work", WORK) if "work" in raw else "none"
+    if isinstance(raw.get("points"), list):
+        raise c.fail("points", "expected one number for every part; a list of points per "
+                               "part belongs in a section")
+    points = c.points(raw["points"], "points") if "points" in raw else None
+    if codes_shown == "hidden" and "instructions" not in raw:  # no code to check with
+        instructions = DEFAULT_INSTRUCTIONS[:-1] + (msg("sheets.instructions.boxes"),)
     sections_raw = raw["sections"]
     if not isinstance(sections_raw, list) or not sections_raw:
         raise c.fail("sections", "expected one or more [[sections]] tables, got "
@@ -203,12 +294,15 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
             raise c.fail(where, f"expected a [[sections]] table, got {_kind(sec)}")
         c.keys(sec, SECTION_KEYS, where)
         sec_title = c.text(sec["title"], f"{where}, title") if "title" in sec else None
+        sec_work = c.choice(sec["work"], f"{where}, work", WORK) if "work" in sec else None
         if "codes" in sec:
             extra = [k for k in ("family", "level", "count") if k in sec]
             if extra:
                 raise c.fail(where, f"give either codes or family/level/count, not both "
                                     f"(found codes and {extra[0]})")
-            sections.append(Section(sec_title, codes=_codes(c, sec["codes"], where)))
+            codes = _codes(c, sec["codes"], where)
+            sec_points = _section_points(c, sec, where, [_parts_of_code(x) for x in codes])
+            sections.append(Section(sec_title, codes=codes, points=sec_points, work=sec_work))
             continue
         if "family" not in sec:
             raise c.fail(f"{where}, family", "missing; a section needs family and level "
@@ -234,12 +328,14 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         if seed is None:
             raise c.fail("seed", f"missing; section {i} draws {fam} exercises, which need "
                                  "a seed (an integer from 0 to 999999999)")
-        sections.append(Section(sec_title, fam, level, count))
+        sec_points = _section_points(c, sec, where, [_parts_of_family(fam, level)])
+        sections.append(Section(sec_title, fam, level, count, points=sec_points,
+                                work=sec_work))
     total = sum(s.size for s in sections)
     if total > MAX_EXERCISES:
         raise c.fail("sections", f"{total} exercises per version; at most {MAX_EXERCISES}")
     spec = Spec(name, stem if stem is not None else Path(name).stem, title, instructions,
-                seed, versions, tuple(sections), lang)
+                seed, versions, tuple(sections), lang, duplex, codes_shown, work, points)
     check_work(spec)
     return spec
 
@@ -253,6 +349,46 @@ def check_work(spec: Spec, versions: int | None = None) -> None:
         raise SpecError(f"{safe_text(spec.name)}: {n} versions x {per_version} exercises = "
                         f"{n * per_version} exercises in one run; the cap (MAX_WORK) is "
                         f"{MAX_WORK}: ask for fewer versions or exercises")
+
+
+def _parts_of_code(code: str) -> int:
+    """How many parts the exercise of a (valid) code asks."""
+    from handcalc.exercise import parse_code
+    from handcalc.worked import WORKED
+
+    parsed = parse_code(code)
+    if isinstance(parsed, int):
+        return len(WORKED[parsed].ask)
+    return _parts_of_family(parsed[0], parsed[1])
+
+
+def _parts_of_family(family: str, level: int) -> int:
+    """How many parts a family asks at a level (the same for every seed: one draw)."""
+    import random
+
+    from handcalc.families import FAMILIES
+
+    return len(FAMILIES[family].draw(random.Random(0), level).ask)
+
+
+def _section_points(c: _Checker, sec: dict[str, Any], where: str,
+                    parts: Sequence[int]) -> Points | None:
+    """A section's `points`: one number, or a list of one number per part of each of
+    its exercises (which must all have that many parts)."""
+    if "points" not in sec:
+        return None
+    value = sec["points"]
+    if not isinstance(value, list):
+        return c.points(value, f"{where}, points")
+    if len(set(parts)) > 1:
+        raise c.fail(f"{where}, points", f"the exercises of this section have "
+                                         f"{' or '.join(map(str, sorted(set(parts))))} "
+                                         "parts; give one number for every part")
+    if len(value) != parts[0]:
+        raise c.fail(f"{where}, points", f"{len(value)} numbers, but its exercises have "
+                                         f"{parts[0]} parts; give one number per part, "
+                                         "or one number for every part")
+    return tuple(c.points(v, f"{where}, points[{i}]") for i, v in enumerate(value, 1))
 
 
 def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
@@ -372,7 +508,8 @@ class Item:
     the exact strings. ``given_math`` and ``answer_math`` hold the exact values as Typst
     math (answers as ``typeset.typst_terms``: a sum's terms on separate lines) and as
     LaTeX, in grids (empty for a language not needed); ``heat`` per part the weights
-    matrix it shows, if any.
+    matrix it shows, if any; ``brief`` per part whether its exact form is short enough to
+    help in a printed key (``typeset.exact_brief``; else a note stands for it).
     """
 
     data: dict[str, Any]
@@ -380,6 +517,7 @@ class Item:
     answer_math: tuple[tuple[Grid, Grid], ...]  # per part: (typst, latex)
     heat: tuple[Heat | None, ...] = field(default=())
     text: dict[str, Markup] = field(default_factory=dict)  # "typst"/"markdown" -> its words
+    brief: tuple[bool, ...] = field(default=())
 
     @property
     def code(self) -> str:
@@ -438,7 +576,7 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
     """An Item from a handcalc.exercise.Exercise, holding what `needs` ("typst", "latex",
     "json") asks for, its words in `lang`."""
     from handcalc.render import exercise_dict
-    from handcalc.typeset import latex_math, typst_math, typst_printer, typst_terms
+    from handcalc.typeset import exact_brief, latex_math, typst_math, typst_printer, typst_terms
 
     printer = typst_printer()
 
@@ -450,10 +588,15 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
 
     given = tuple((name, *grids(m)) for name, m in ex.given.items())
     answers = tuple(grids(p.answer, terms=True) for p in ex.parts)
+    # whether each exact answer is short enough to print: decided on its Typst form, the
+    # same for every format (the answers' Typst is printed here if no format needs it)
+    brief = tuple(exact_brief(typ if "typst" in needs else
+                              tuple(tuple(typst_math(v, printer) for v in r) for r in p.answer))
+                  for (typ, _), p in zip(answers, ex.parts, strict=True))
     data = exercise_dict(ex, steps=True, lang=lang) if "json" in needs else _light_dict(ex)
     text = {target: markup(ex, lang, target) for need, target in TEXT_TARGETS.items()
             if need in needs}
-    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text)
+    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text, brief)
 
 
 def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:
@@ -552,6 +695,14 @@ def build_worksheet(spec: Spec, versions: int | None = None, *,
                         item = done[job]
                     used.add(item.code)
                 items.append(item)
+            if isinstance(sec.points, tuple):  # parse_spec checked one draw; hold it
+                for item in items:
+                    if len(item.data["parts"]) != len(sec.points):
+                        raise SpecError(
+                            f"{spec.name}: section {len(built) + 1}, points: "
+                            f"{len(sec.points)} numbers, but {item.code} has "
+                            f"{len(item.data['parts'])} parts; give one number per part, "
+                            "or one number for every part")
             built.append((sec, tuple(items)))
         out.append(Version(k, tuple(built)))
     return Worksheet(spec, tuple(out), lang)

@@ -323,7 +323,13 @@ def test_exact_values_as_math():
     from handcalc.typeset import latex_math, typst_math
 
     assert typst_math(sympy.Rational(1, 10)) == "1/10"
-    assert typst_math(5 * sympy.sqrt(2) / 2) == "5 sqrt(2)/2"
+    # a product over a denominator is one fraction, never "5 sqrt(2)/2" (a mixed number)
+    assert typst_math(5 * sympy.sqrt(2) / 2) == "(5 sqrt(2))/2"
+    assert typst_math(-5 * sympy.sqrt(2) / 2) == "-(5 sqrt(2))/2"
+    assert typst_math(sympy.sqrt(2) / 2) == "sqrt(2)/2"
+    assert typst_math(3 * sympy.exp(2) / (1 + sympy.exp(2))) == "(3 e^(2))/(1 + e^(2))"
+    assert typst_math(sympy.exp(3 * sympy.sqrt(2) / 2)) == "e^((3 sqrt(2))/2)"
+    assert typst_math(2 * sympy.sqrt(3)) == "2 sqrt(3)"
     assert typst_math(sympy.E / (1 + sympy.E)) in ("e/(1 + e)", "e/(e + 1)")
     assert typst_math(-sympy.oo) == "-infinity"
     assert typst_math(sympy.exp(sympy.Rational(-1, 2))) == "e^(-1/2)"
@@ -353,14 +359,19 @@ def test_solutions_are_not_stale():
                          f"{stale}")
 
 
-def test_exam_class_set_has_thirty_versions(tmp_path):
-    out = tmp_path / "exam.json"
-    r = run(str(PROBLEMS / "exam.toml"), "--versions", "30", "-o", str(out))
-    assert r.exit_code == 0, r.output
-    versions = json.loads(out.read_text())["versions"]
-    assert [v["version"] for v in versions] == list(range(1, 31))
-    codes = [tuple(ex["code"] for ex in v["exercises"]) for v in versions]
+def test_exam_class_set_has_thirty_versions():
+    from handcalc.typeset import key_json, student_json
+    from handcalc.worksheet import build_worksheet, load_spec, worksheet_codes
+
+    ws = build_worksheet(load_spec(PROBLEMS / "exam.toml"), 30, formats=("json",))
+    sheet = json.loads(student_json(ws))
+    assert [v["version"] for v in sheet["versions"]] == list(range(1, 31))
+    codes = [tuple(c) for c in worksheet_codes(ws)]
     assert all(len(c) == 10 for c in codes) and len(set(codes)) == 30
+    # an exam: the sheet hides its codes, the key (here the answers-only one) lists them
+    assert '"code"' not in json.dumps(sheet)
+    answers = json.loads(key_json(ws, "answers"))
+    assert [tuple(ex["code"] for ex in v["exercises"]) for v in answers["versions"]] == codes
 
 
 # ---------------------------------------------------------------- fast 2-decimal text

@@ -35,6 +35,10 @@ def _format_of(path: str | None) -> str | None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format of both files (default: from each file's suffix, else pdf); "
                    "moodle: a Moodle XML question bank (.xml), its key inside as feedback.")
+@click.option("--key-style", type=click.Choice(("full", "answers")), default="full",
+              show_default=True,
+              help="full: every step, the answers to 2 decimals and exact, heatmaps; "
+                   "answers: the 2-decimal answers only, a compact table per version.")
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of the sheet and key (default: the spec's `lang`, else "
                    "HANDCALC_LANG, else the locale, else en).")
@@ -42,13 +46,15 @@ def _format_of(path: str | None) -> str | None:
               help="A folder of more fonts (.ttf, .otf, .ttc) for characters the built-in "
                    "fonts lack; repeatable.")
 def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
-              fmt: str | None, lang: str | None, font_dirs: tuple[str, ...]) -> None:
+              fmt: str | None, key_style: str, lang: str | None,
+              font_dirs: tuple[str, ...]) -> None:
     """A worksheet and its answer key from the TOML spec SPEC (see problems/).
 
-    Every version starts on a new page; the same spec, seed and version give the same
-    bytes on every run. Exit status 2, with nothing written, when the spec is invalid or
-    a character of a PDF is in none of its fonts (Typst's own, the shipped Chinese font
-    covering GB2312, and those in --font-dir).
+    Every version starts on a new page (an odd page when the spec has duplex, the
+    default); the same spec, seed and version give the same bytes on every run. Exit
+    status 2, with nothing written, when the spec is invalid or a character of a PDF is
+    in none of its fonts (Typst's own, the shipped Chinese font covering GB2312, and
+    those in --font-dir).
     """
     from handcalc.errors import HandcalcError
     from handcalc.fileio import FILE, STDOUT, output_target, same_file, same_path, write_outputs
@@ -69,6 +75,8 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         out_fmt = key_fmt = fmt
     out_fmt = out_fmt or key_fmt or "pdf"
     key_fmt = key_fmt or out_fmt
+    if key_style != "full" and not key:
+        raise HandcalcError(f"--key-style {key_style}: there is no key to write; give --key")
     if key and "moodle" in (out_fmt, key_fmt):
         raise HandcalcError(f"--key {safe_text(key)}: a Moodle quiz holds its answer key as "
                             "feedback; write it alone with -o")
@@ -118,14 +126,15 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     if sys.stderr.isatty() and "pdf" in formats:
         click.echo("typesetting the PDF ...", err=True)
 
-    data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs)
+    data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs, key_style)
     write_outputs([(target, d) for (target, _, _), d in zip(targets, data, strict=True)])
     n = len(ws.versions)
     to_stderr = any(t.kind == STDOUT for t, _, _ in targets)  # stdout carries a file
     for target, _, is_key in targets:
         if target.kind == STDOUT:
             continue
-        what = "answer key" if is_key else "worksheet"
+        what = ("answers" if key_style == "answers" else "answer key") if is_key \
+            else "worksheet"
         click.echo(f"wrote {safe_text(target.path)} ({what}, {n} version{'s' if n != 1 else ''})",
                    err=to_stderr)
 
