@@ -7,6 +7,9 @@
     concat:      torch.cat(heads, dim=-1) @ W^O
     heads:       a (1, d_model) tensor viewed as (1, h, d_k)
     variance:    Var(q . k) = trace(Sigma_q Sigma_k) for Sigma = var * I_{d_k}
+    mha, gqa, decode: nn.MultiheadAttention loaded with x W weights (per-head weights);
+                 SDPA(enable_gqa=True) and KV-cache tensors on the meta device; SDPA with
+                 torch.nn.attention.bias.causal_lower_right for a decoding step
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
@@ -96,3 +99,29 @@ def dot_variance(d_ks: Sequence[int], var_q: sympy.Expr,
         std.append(torch.sqrt(v).item())
         scaled.append((v / d).item())  # Var(x / sqrt(d)) = Var(x) / d
     return {"var": [var], "std": [std], "scaled_var": [scaled]}
+
+
+# ---------------------------------------------- mha, gqa, decode (the MiniMind block)
+
+def mha(X: Mat, WQ: Mat, WK: Mat, WV: Mat, WO: Mat, *, h: int,
+        head: int) -> dict[str, list[list[float]]]:
+    """nn.MultiheadAttention loaded with the given x W weights (it stores W^T)."""
+    x = _t(X)[None]  # (1, n, d_model)
+    n, d = x.shape[1], x.shape[2]
+    d_k = d // h
+    m = torch.nn.MultiheadAttention(d, h, bias=False, batch_first=True, dtype=DTYPE)
+    with torch.no_grad():
+        m.in_proj_weight.copy_(torch.cat([_t(WQ).T, _t(WK).T, _t(WV).T]))  # (3d, d)
+        m.out_proj.weight.copy_(_t(WO).T)  # (d, d)
+        Y, A = m(x, x, x, need_weights=True, average_attn_weights=False)  # (1,n,d), (1,h,n,n)
+        wq, wk, wv = m.in_proj_weight.chunk(3)  # (d, d) each
+        Q, K, V = F.linear(x, wq), F.linear(x, wk), F.linear(x, wv)  # (1, n, d) each
+
+        def heads(t: torch.Tensor) -> torch.Tensor:
+            return t.view(1, n, h, d_k).transpose(1, 2)  # (1, h, n, d_k)
+
+        S = heads(Q) @ heads(K).transpose(-2, -1) / math.sqrt(d_k)  # (1, h, n, n)
+        C = (A @ heads(V)).transpose(1, 2).reshape(1, n, d)  # (1, n, d): [Z_1 || Z_2]
+    i = head - 1
+    return {"Q": _out(Q), "S": _out(S[:, i]), "A": _out(A[:, i]), "C": _out(C),
+            "Y": _out(Y)}

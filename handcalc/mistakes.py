@@ -52,6 +52,8 @@ _ALL = (
     Mistake("grad-transposed", "gradient"),
     Mistake("grad-elementwise", "gradient"),
     Mistake("var-std-swapped", "variance"),
+    # mha, gqa, decode (the MiniMind block)
+    Mistake("split-tokens", "split"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

@@ -10,6 +10,7 @@ from handcalc.families.concat import Concat
 from handcalc.families.heads import Heads
 from handcalc.families.keys import Keys
 from handcalc.families.layernorm import LayerNorm
+from handcalc.families.mha import MHA
 from handcalc.families.projection_grad import ProjectionGrad
 from handcalc.families.score import Score
 from handcalc.families.variance import Variance
@@ -17,6 +18,7 @@ from handcalc.families.variance import Variance
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Score(), Attention(), Keys(), Causal(), Heads(), Concat(), LayerNorm(), Variance(),
     ProjectionGrad(),
+    MHA(),
 )}
 
 
