@@ -125,3 +125,31 @@ def mha(X: Mat, WQ: Mat, WK: Mat, WV: Mat, WO: Mat, *, h: int,
     i = head - 1
     return {"Q": _out(Q), "S": _out(S[:, i]), "A": _out(A[:, i]), "C": _out(C),
             "Y": _out(Y)}
+
+
+def gqa(Q: Mat, Ks: Sequence[Mat], Vs: Sequence[Mat], *, H: int,
+        head: int) -> dict[str, list[list[float]]]:
+    """SDPA with enable_gqa=True: H query heads over G key/value heads."""
+    G = len(Ks)
+    # which KV head each query head reads: values that are the KV head's number
+    ids = torch.arange(G, dtype=DTYPE).view(1, G, 1, 1)  # (1, G, 1, 1)
+    zeros_q = torch.zeros(1, H, 1, 1, dtype=DTYPE)  # (1, H, 1, 1)
+    mapped = F.scaled_dot_product_attention(zeros_q, torch.zeros_like(ids), ids,
+                                            enable_gqa=True)  # (1, H, 1, 1)
+    q0 = _t(Q)  # (n, d_k)
+    q = torch.zeros(1, H, *q0.shape, dtype=DTYPE)  # (1, H, n, d_k): only the named head
+    q[0, head] = q0
+    k = torch.stack([_t(K) for K in Ks])[None]  # (1, G, n, d_k)
+    v = torch.stack([_t(V) for V in Vs])[None]  # (1, G, n, d_v)
+    Z = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)  # (1, H, n, d_v)
+    return {"map": [mapped.flatten().tolist()], "Z": _out(Z[0, head])}
+
+
+def kv_cache_bytes(*, layers: int, kv_heads: int, head_dim: int, tokens: int, batch: int,
+                   dtype: str) -> int:
+    """Bytes of a KV cache built as K and V tensors per layer on the meta device."""
+    dt = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    cache = [(torch.empty(batch, kv_heads, tokens, head_dim, dtype=dt, device="meta"),
+              torch.empty(batch, kv_heads, tokens, head_dim, dtype=dt, device="meta"))
+             for _ in range(layers)]  # per layer (K, V): (batch, kv_heads, tokens, head_dim)
+    return sum(t.numel() * t.element_size() for kv in cache for t in kv)

@@ -54,6 +54,11 @@ _ALL = (
     Mistake("var-std-swapped", "variance"),
     # mha, gqa, decode (the MiniMind block)
     Mistake("split-tokens", "split"),
+    Mistake("kv-head-mod", "grouping"),
+    Mistake("cache-query-heads", "cache"),
+    Mistake("cache-no-kv-factor", "cache"),
+    Mistake("cache-no-layers", "cache"),
+    Mistake("cache-4-bytes", "cache"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
