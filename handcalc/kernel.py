@@ -153,3 +153,22 @@ def kv_cache_bytes(*, layers: int, kv_heads: int, head_dim: int, tokens: int, ba
               torch.empty(batch, kv_heads, tokens, head_dim, dtype=dt, device="meta"))
              for _ in range(layers)]  # per layer (K, V): (batch, kv_heads, tokens, head_dim)
     return sum(t.numel() * t.element_size() for kv in cache for t in kv)
+
+
+def decode(K: Mat, V: Mat, qs: Sequence[Mat], ks: Sequence[Mat], vs: Sequence[Mat], *,
+           d_k: int) -> dict[str, list[list[float]]]:
+    """L new tokens over a cache of t: SDPA with the bottom-right causal mask."""
+    from torch.nn.attention.bias import causal_lower_right
+
+    q = torch.cat([_t(x) for x in qs])[None]  # (1, L, d_k)
+    keys = torch.cat([_t(K), *(_t(x) for x in ks)])[None]  # (1, t+L, d_k): appended
+    values = torch.cat([_t(V), *(_t(x) for x in vs)])[None]  # (1, t+L, d_v)
+    L, S = q.shape[1], keys.shape[1]
+    bias = causal_lower_right(L, S)  # query i sees keys 0 .. S - L + i
+    scale = 1 / math.sqrt(d_k)
+    eye = torch.eye(S, dtype=DTYPE)[None]  # (1, S, S): SDPA(q, K, I) = A
+    A = F.scaled_dot_product_attention(q, keys, eye, attn_mask=bias, scale=scale)  # (1, L, S)
+    Z = F.scaled_dot_product_attention(q, keys, values, attn_mask=bias, scale=scale)
+    visible = torch.ones(L, S, dtype=torch.bool).tril(diagonal=S - L)  # (L, S)
+    scores = (q @ keys.transpose(-2, -1) * scale).masked_fill(~visible, float("-inf"))
+    return {"S": _out(scores), "A": _out(A), "Z": _out(Z)}  # (L, S), (L, S), (L, d_v)

@@ -59,6 +59,9 @@ _ALL = (
     Mistake("cache-no-kv-factor", "cache"),
     Mistake("cache-no-layers", "cache"),
     Mistake("cache-4-bytes", "cache"),
+    Mistake("decode-no-append", "cache"),
+    Mistake("mask-top-left", "mask"),
+    Mistake("decode-no-self", "mask"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

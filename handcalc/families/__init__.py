@@ -7,6 +7,7 @@ from handcalc.families.attention import Attention
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.families.causal import Causal
 from handcalc.families.concat import Concat
+from handcalc.families.decode import Decode
 from handcalc.families.gqa import GQA
 from handcalc.families.heads import Heads
 from handcalc.families.keys import Keys
@@ -19,7 +20,7 @@ from handcalc.families.variance import Variance
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Score(), Attention(), Keys(), Causal(), Heads(), Concat(), LayerNorm(), Variance(),
     ProjectionGrad(),
-    MHA(), GQA(),
+    MHA(), GQA(), Decode(),
 )}
 
 
