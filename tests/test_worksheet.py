@@ -338,7 +338,7 @@ def test_problem_specs_are_valid():
     assert specs["worked-set"].title == "The worked set"
     exam = specs["exam"]
     assert sum(s.size for s in exam.sections) == 10
-    assert {s.family for s in exam.sections} == set(FAMILIES)
+    assert {s.family for s in exam.sections} <= set(FAMILIES)  # newer families may be absent
     assert all(s.level in (2, 3) for s in exam.sections)
 
 

@@ -64,7 +64,10 @@ class Decode(Family):
                 break
         while True:
             V = _ints(rng, t + new, 2, lo, hi + 2)
-            if all(any(c) for c in zip(*V, strict=True)) and all(any(r) for r in V[t:]):
+            # distinct value rows: attending to other keys must change the output
+            distinct = len({tuple(r) for r in V}) == len(V)
+            if distinct and all(any(c) for c in zip(*V, strict=True)) and all(
+                    any(r) for r in V[t:]):
                 break
         given = {"K": mat(K[:t]), "V": mat(V[:t])}
         for i in range(new):

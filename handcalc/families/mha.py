@@ -12,13 +12,14 @@ Convention: row vectors times weights (x W), as in the course; torch.nn.Linear a
 nn.MultiheadAttention store the transposes. Parts: Q, the named head's S_i and A_i, C
 and Y. Level 1: 2 tokens, d_model = 2 (d_k = 1, no irrational scale), X entries 0..2,
 weights 0/1. Level 2: 3 tokens, d_model = 2, X entries -1..2, weights -1..1. Level 3:
-3 tokens, d_model = 4 (d_k = 2), X entries -1..2, weights -1..1. Every head's scores are
+3 tokens, d_model = 4 (d_k = 2), X and weights -1..1. Every head's scores are
 kept within |S| <= 4 so that exponentials stay calculator-sized.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from handcalc.exact import Mat, hconcat, mat, matmul, total, transpose
@@ -60,13 +61,21 @@ def _mul(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
             for r in a]
 
 
+def _redraw(make: Callable[[], list[list[int]]],
+            ok: Callable[[list[list[int]]], bool]) -> list[list[int]]:
+    while True:
+        m = make()
+        if ok(m):
+            return m
+
+
 def _full(m: list[list[int]]) -> bool:
     """No row and no column of zeros."""
     return all(any(r) for r in m) and all(any(c) for c in zip(*m, strict=True))
 
 
 def _max_score(Q: list[list[int]], K: list[list[int]], d_k: int) -> int:
-    """The largest |q . k| / d_k-block over every head (integers: the draw's screen)."""
+    """The largest |q_i . k_i| over the heads i and the pairs of tokens (before scaling)."""
     return max(abs(sum(q[c] * k[c] for c in range(i * d_k, (i + 1) * d_k)))
                for i in range(H) for q in Q for k in K)
 
@@ -85,15 +94,21 @@ class MHA(Family):
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n, d_model = {1: (2, 2), 2: (3, 2), 3: (3, 4)}[level]
-        (xlo, xhi), (wlo, whi) = ((0, 2), (0, 1)) if level == 1 else ((-1, 2), (-1, 1))
+        (xlo, xhi), (wlo, whi) = {1: ((0, 2), (0, 1)), 2: ((-1, 2), (-1, 1)),
+                                  3: ((-1, 1), (-1, 1))}[level]
         d_k = d_model // H
-        limit = 4 * d_k ** 0.5
-        while True:
-            X = _ints(rng, n, d_model, xlo, xhi)
-            WQ, WK, WV, WO = (_ints(rng, d_model, d_model, wlo, whi) for _ in range(4))
-            Q, K = _mul(X, WQ), _mul(X, WK)
-            if all(map(_full, (X, WV, WO, Q, K))) and 0 < _max_score(Q, K, d_k) <= limit:
+        limit = 4 * d_k ** 0.5  # |S| <= 4 after the scaling
+
+        def weights() -> list[list[int]]:
+            return _ints(rng, d_model, d_model, wlo, whi)
+
+        while True:  # X, W^Q and W^K: every head's scores small, not all zero
+            X = _redraw(lambda: _ints(rng, n, d_model, xlo, xhi), _full)
+            WQ = _redraw(weights, lambda W, X=X: _full(_mul(X, W)))
+            WK = _redraw(weights, lambda W, X=X: _full(_mul(X, W)))
+            if 0 < _max_score(_mul(X, WQ), _mul(X, WK), d_k) <= limit:
                 break
+        WV, WO = _redraw(weights, _full), _redraw(weights, _full)
         head = rng.randint(1, H)
         given = {"X": X, "W^Q": WQ, "W^K": WK, "W^V": WV, "W^O": WO}
         return Draw({name: mat(m) for name, m in given.items()},
