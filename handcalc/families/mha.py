@@ -61,17 +61,24 @@ def _mul(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
             for r in a]
 
 
-def _redraw(make: Callable[[], list[list[int]]],
-            ok: Callable[[list[list[int]]], bool]) -> list[list[int]]:
-    while True:
+def _redraw(make: Callable[[], list[list[int]]], ok: Callable[[list[list[int]]], bool],
+            tries: int = 1000) -> list[list[int]] | None:
+    """The first of `tries` draws that is ok, or None (for some X no weights will do)."""
+    for _ in range(tries):
         m = make()
         if ok(m):
             return m
+    return None
 
 
 def _full(m: list[list[int]]) -> bool:
     """No row and no column of zeros."""
     return all(any(r) for r in m) and all(any(c) for c in zip(*m, strict=True))
+
+
+def _distinct(m: Any) -> bool:
+    """No row and no column of zeros, and no two rows alike."""
+    return _full(m) and len({tuple(r) for r in m}) == len(m)
 
 
 def _max_score(Q: list[list[int]], K: list[list[int]], d_k: int) -> int:
@@ -102,13 +109,16 @@ class MHA(Family):
         def weights() -> list[list[int]]:
             return _ints(rng, d_model, d_model, wlo, whi)
 
-        while True:  # X, W^Q and W^K: every head's scores small, not all zero
-            X = _redraw(lambda: _ints(rng, n, d_model, xlo, xhi), _full)
-            WQ = _redraw(weights, lambda W, X=X: _full(_mul(X, W)))
-            WK = _redraw(weights, lambda W, X=X: _full(_mul(X, W)))
-            if 0 < _max_score(_mul(X, WQ), _mul(X, WK), d_k) <= limit:
+        while True:  # X, W^Q and W^K: every head's keys distinct, its scores small
+            X = _redraw(lambda: _ints(rng, n, d_model, xlo, xhi), _distinct)
+            assert X is not None
+            WQ = _redraw(weights, lambda W, X=X: _full(_mul(X, W)), 20)
+            WK = _redraw(weights, lambda W, X=X: _full(_mul(X, W)) and all(
+                len(set(map(tuple, head))) == n for head in split_heads(_mul(X, W), H)), 20)
+            if WQ and WK and 0 < _max_score(_mul(X, WQ), _mul(X, WK), d_k) <= limit:
                 break
         WV, WO = _redraw(weights, _full), _redraw(weights, _full)
+        assert WV is not None and WO is not None
         head = rng.randint(1, H)
         given = {"X": X, "W^Q": WQ, "W^K": WK, "W^V": WV, "W^O": WO}
         return Draw({name: mat(m) for name, m in given.items()},
