@@ -13,6 +13,9 @@
                  x cos + rotate_half(x) sin (half-split pairs), float64 / complex128
     padding, cross, rmsnorm: SDPA with a boolean attn_mask from a 1 = real token mask;
                  SDPA with L != S (projections by matmul); F.rms_norm(x, (d,), g, eps)
+    mha, gqa, decode: nn.MultiheadAttention loaded with x W weights (per-head weights);
+                 SDPA(enable_gqa=True) and KV-cache tensors on the meta device; SDPA with
+                 torch.nn.attention.bias.causal_lower_right for a decoding step
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
@@ -210,3 +213,76 @@ def rms_norm(X: Mat, G: Mat, eps: sympy.Expr) -> dict[str, list[list[float]]]:
     rms = torch.sqrt(ms + float(eps))  # (n, 1)
     y = F.rms_norm(x, (x.shape[-1],), weight=g, eps=float(eps))  # (n, d)
     return {"ms": _out(ms), "rms": _out(rms), "y": _out(y)}
+
+
+# ---------------------------------------------- mha, gqa, decode (the MiniMind block)
+
+def mha(X: Mat, WQ: Mat, WK: Mat, WV: Mat, WO: Mat, *, h: int,
+        head: int) -> dict[str, list[list[float]]]:
+    """nn.MultiheadAttention loaded with the given x W weights (it stores W^T)."""
+    x = _t(X)[None]  # (1, n, d_model)
+    n, d = x.shape[1], x.shape[2]
+    d_k = d // h
+    m = torch.nn.MultiheadAttention(d, h, bias=False, batch_first=True, dtype=DTYPE)
+    with torch.no_grad():
+        m.in_proj_weight.copy_(torch.cat([_t(WQ).T, _t(WK).T, _t(WV).T]))  # (3d, d)
+        m.out_proj.weight.copy_(_t(WO).T)  # (d, d)
+        Y, A = m(x, x, x, need_weights=True, average_attn_weights=False)  # (1,n,d), (1,h,n,n)
+        wq, wk, wv = m.in_proj_weight.chunk(3)  # (d, d) each
+        Q, K, V = F.linear(x, wq), F.linear(x, wk), F.linear(x, wv)  # (1, n, d) each
+
+        def heads(t: torch.Tensor) -> torch.Tensor:
+            return t.view(1, n, h, d_k).transpose(1, 2)  # (1, h, n, d_k)
+
+        S = heads(Q) @ heads(K).transpose(-2, -1) / math.sqrt(d_k)  # (1, h, n, n)
+        C = (A @ heads(V)).transpose(1, 2).reshape(1, n, d)  # (1, n, d): [Z_1 || Z_2]
+    i = head - 1
+    return {"Q": _out(Q), "S": _out(S[:, i]), "A": _out(A[:, i]), "C": _out(C),
+            "Y": _out(Y)}
+
+
+def gqa(Q: Mat, Ks: Sequence[Mat], Vs: Sequence[Mat], *, H: int,
+        head: int) -> dict[str, list[list[float]]]:
+    """SDPA with enable_gqa=True: H query heads over G key/value heads."""
+    G = len(Ks)
+    # which KV head each query head reads: values that are the KV head's number
+    ids = torch.arange(G, dtype=DTYPE).view(1, G, 1, 1)  # (1, G, 1, 1)
+    zeros_q = torch.zeros(1, H, 1, 1, dtype=DTYPE)  # (1, H, 1, 1)
+    mapped = F.scaled_dot_product_attention(zeros_q, torch.zeros_like(ids), ids,
+                                            enable_gqa=True)  # (1, H, 1, 1)
+    q0 = _t(Q)  # (n, d_k)
+    q = torch.zeros(1, H, *q0.shape, dtype=DTYPE)  # (1, H, n, d_k): only the named head
+    q[0, head] = q0
+    k = torch.stack([_t(K) for K in Ks])[None]  # (1, G, n, d_k)
+    v = torch.stack([_t(V) for V in Vs])[None]  # (1, G, n, d_v)
+    Z = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)  # (1, H, n, d_v)
+    return {"map": [mapped.flatten().tolist()], "Z": _out(Z[0, head])}
+
+
+def kv_cache_bytes(*, layers: int, kv_heads: int, head_dim: int, tokens: int, batch: int,
+                   dtype: str) -> int:
+    """Bytes of a KV cache built as K and V tensors per layer on the meta device."""
+    dt = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    cache = [(torch.empty(batch, kv_heads, tokens, head_dim, dtype=dt, device="meta"),
+              torch.empty(batch, kv_heads, tokens, head_dim, dtype=dt, device="meta"))
+             for _ in range(layers)]  # per layer (K, V): (batch, kv_heads, tokens, head_dim)
+    return sum(t.numel() * t.element_size() for kv in cache for t in kv)
+
+
+def decode(K: Mat, V: Mat, qs: Sequence[Mat], ks: Sequence[Mat], vs: Sequence[Mat], *,
+           d_k: int) -> dict[str, list[list[float]]]:
+    """L new tokens over a cache of t: SDPA with the bottom-right causal mask."""
+    from torch.nn.attention.bias import causal_lower_right
+
+    q = torch.cat([_t(x) for x in qs])[None]  # (1, L, d_k)
+    keys = torch.cat([_t(K), *(_t(x) for x in ks)])[None]  # (1, t+L, d_k): appended
+    values = torch.cat([_t(V), *(_t(x) for x in vs)])[None]  # (1, t+L, d_v)
+    L, S = q.shape[1], keys.shape[1]
+    bias = causal_lower_right(L, S)  # query i sees keys 0 .. S - L + i
+    scale = 1 / math.sqrt(d_k)
+    eye = torch.eye(S, dtype=DTYPE)[None]  # (1, S, S): SDPA(q, K, I) = A
+    A = F.scaled_dot_product_attention(q, keys, eye, attn_mask=bias, scale=scale)  # (1, L, S)
+    Z = F.scaled_dot_product_attention(q, keys, values, attn_mask=bias, scale=scale)
+    visible = torch.ones(L, S, dtype=torch.bool).tril(diagonal=S - L)  # (L, S)
+    scores = (q @ keys.transpose(-2, -1) * scale).masked_fill(~visible, float("-inf"))
+    return {"S": _out(scores), "A": _out(A), "Z": _out(Z)}  # (L, S), (L, S), (L, d_v)

@@ -70,6 +70,16 @@ _ALL = (
     Mistake("rms-no-gain", "gain"),
     Mistake("rms-div-d-minus-1", "mean"),
     Mistake("scaled-unasked", "scores"),
+    # mha, gqa, decode (the MiniMind block)
+    Mistake("split-tokens", "split"),
+    Mistake("kv-head-mod", "grouping"),
+    Mistake("cache-query-heads", "cache"),
+    Mistake("cache-no-kv-factor", "cache"),
+    Mistake("cache-no-layers", "cache"),
+    Mistake("cache-4-bytes", "cache"),
+    Mistake("decode-no-append", "cache"),
+    Mistake("mask-top-left", "mask"),
+    Mistake("decode-no-self", "mask"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

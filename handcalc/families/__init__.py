@@ -8,9 +8,12 @@ from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.families.causal import Causal
 from handcalc.families.concat import Concat
 from handcalc.families.cross import Cross
+from handcalc.families.decode import Decode
+from handcalc.families.gqa import GQA
 from handcalc.families.heads import Heads
 from handcalc.families.keys import Keys
 from handcalc.families.layernorm import LayerNorm
+from handcalc.families.mha import MHA
 from handcalc.families.online_softmax import OnlineSoftmax
 from handcalc.families.padding import Padding
 from handcalc.families.projection_grad import ProjectionGrad
@@ -24,7 +27,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Score(), Attention(), Keys(), Causal(), Heads(), Concat(), LayerNorm(), Variance(),
     ProjectionGrad(),
     # the MiniMind attention block
-    Padding(), Cross(), RMSNorm(),
+    MHA(), GQA(), Decode(), Padding(), Cross(), RMSNorm(),
     # backward passes and FlashAttention
     OnlineSoftmax(), Rope(),
 )}

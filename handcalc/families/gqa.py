@@ -1,0 +1,162 @@
+"""gqa: grouped-query attention, repeat_kv and the size of the KV cache.
+
+H query heads share G key/value heads (G divides H); heads are numbered from 0, as in
+code. Query head h uses KV head
+
+    g(h) = floor(h / (H / G))                     (repeat_kv, repeat_interleave)
+    map = (g(0), ..., g(H - 1))                   (1 x H)
+
+and its output, in a toy instance with its queries Q (n x d_k) and the KV heads' K_g, V_g:
+
+    Z = softmax(Q K_g^T / sqrt(d_k)) V_g          (n x d_k)
+
+The KV cache of a model with `layers` layers, head_dim, T tokens and batch B, in a dtype
+of b bytes per element (fp32 4, fp16 and bf16 2):
+
+    bytes = 2 (K and V) * layers * G * head_dim * T * B * b;   MiB = bytes / 2^20
+    ratio = (the cache with H KV heads, MHA) / (the cache with G) = H / G
+
+Level 1: MiniMind's H = 8, G = 2 (8 layers, head_dim 64, bf16), toy n = 2, d_k = 1.
+Level 2: H up to 16, G in {2, 4}, toy n = 2, d_k = 2. Level 3: H up to 16, G up to 4,
+toy n = 3, d_k = 2, larger caches. The named head always uses another KV head under the
+`h mod G` mistake, so that the mistake shows in its output.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from handcalc.exact import mat, matmul, row, scalar, total, transpose
+from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.text import Msg, msg
+from handcalc.work import Work
+
+BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
+MIB = 2**20
+
+# (H, G) per level
+_HEADS = {1: ((8, 2),), 2: ((8, 2), (8, 4), (12, 4), (16, 4), (6, 2)),
+          3: ((12, 3), (16, 4), (16, 2), (12, 4), (12, 2))}
+
+
+def _ints(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> list[list[int]]:
+    return [[rng.randint(lo, hi) for _ in range(cols)] for _ in range(rows)]
+
+
+def _dots(a: list[list[int]], b: list[list[int]]) -> list[int]:
+    return [sum(x * y for x, y in zip(r, c, strict=True)) for r in a for c in b]
+
+
+class GQA(Family):
+    name = "gqa"
+    row_softmax = True
+    quantities = (
+        Quantity("map", "gqa.q.map"),
+        Quantity("Z", "gqa.q.Z"),
+        Quantity("cache", "gqa.q.cache"),
+        Quantity("ratio", "gqa.q.ratio"),
+    )
+    mistakes = ("kv-head-mod", "cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
+                "cache-4-bytes")
+
+    def draw(self, rng: random.Random, level: int) -> Draw:
+        H, G = rng.choice(_HEADS[level])
+        per = H // G
+        head = rng.choice([h for h in range(H) if h // per != h % G])
+        n, d_k, lo, hi = {1: (2, 1, -1, 2), 2: (2, 2, -1, 2), 3: (3, 2, -2, 2)}[level]
+        if level == 1:
+            layers, head_dim, dtype = 8, 64, "bf16"
+            tokens, batch = rng.choice((256, 512, 1024, 2048, 3000)), rng.choice((1, 2, 4))
+        else:
+            layers = rng.choice((12, 16, 24) if level == 2 else (24, 28, 32, 36))
+            head_dim = rng.choice((64, 128))
+            tokens = rng.choice((1000, 1500, 2000, 3000, 4096) if level == 2
+                                else (2048, 4096, 6000, 8192, 10000))
+            batch = rng.choice((1, 2, 4) if level == 2 else (1, 2, 3, 4, 8))
+            # 4 bytes instead of 2 doubles the cache, as H instead of G does when H = 2G
+            dtype = rng.choice(("fp32",) if per == 2 else ("bf16", "fp16", "fp32"))
+        limit = 4 * d_k ** 0.5
+        while True:
+            Q = _ints(rng, n, d_k, lo, hi)
+            Ks = [_ints(rng, n, d_k, lo, hi) for _ in range(G)]
+            dots = [_dots(Q, K) for K in Ks]
+            if all(max(map(abs, d)) <= limit and len(set(d)) > 1 for d in dots):
+                break
+        given = {"Q": mat(Q)}
+        given |= {f"K{g}": mat(K) for g, K in enumerate(Ks)}
+        given |= {f"V{g}": mat(_ints(rng, n, d_k, lo, hi + 2)) for g in range(G)}
+        params = {"H": H, "G": G, "head": head, "d_k": d_k, "layers": layers,
+                  "head_dim": head_dim, "tokens": tokens, "batch": batch, "dtype": dtype}
+        return Draw(given, params, ("map", "Z", "cache", "ratio"))
+
+    def args(self, inst: Instance) -> dict[str, Any]:
+        p = inst.params
+        return {**p, "n": len(inst.given["Q"]), "last": p["H"] - 1, "last_kv": p["G"] - 1,
+                "bytes": BYTES[p["dtype"]], "per": p["H"] // p["G"]}
+
+    def statement(self, inst: Instance) -> Msg:
+        return msg("gqa.statement", **self.args(inst))
+
+    def compute(self, inst: Instance, w: Work) -> None:
+        g, p = w.given(inst), inst.params
+        H, G, head = p["H"], p["G"], p["head"]
+        per = H // G
+        if p["dtype"] == "fp32" and w.has("cache-4-bytes"):
+            w.not_applicable()
+        # which KV head each query head uses
+        kv = [h % G for h in range(H)] if w.has("kv-head-mod") else [h // per for h in range(H)]
+        used = w.result("map", row(w.num(x) for x in kv), label=f"floor(h / {per})")  # (1 x H)
+        j = used[0][head]
+        if j != int(j) or not 0 <= int(j) < G:
+            w.not_applicable()  # a typed mapping that names no KV head
+        j = int(j)
+        w.show(f"g = floor({head} / {per})", scalar(w.num(j)))
+        # the named head's output from its group's K and V
+        K, V = g[f"K{j}"], g[f"V{j}"]  # (n x d_k) each
+        raw = matmul(g["Q"], transpose(K))  # (n x d_k) @ (d_k x n)
+        if p["d_k"] == 1:
+            S = w.show(f"S = Q K_{j}^T", raw)
+        else:
+            raw = w.show(f"Q K_{j}^T", raw)
+            root = w.sqrt(p["d_k"])
+            S = w.show(f"S = (Q K_{j}^T) / sqrt({p['d_k']})",
+                       tuple(tuple(v / root for v in r) for r in raw))  # (n x n)
+        exps = w.show("exp(S)", tuple(tuple(w.exp(v) for v in r) for r in S))
+        sums = w.show(msg("step.row_sums"), tuple((total(r),) for r in exps))
+        A = w.show('A = "softmax"(S)', tuple(tuple(e / s for e in r)
+                                             for r, (s,) in zip(exps, sums, strict=True)))
+        if not w.rounded:  # A's values themselves: one division per entry
+            Z = tuple(tuple(v / s for v in r)
+                      for r, (s,) in zip(matmul(exps, V), sums, strict=True))
+        else:
+            Z = matmul(A, V)
+        w.result("Z", Z, label=f"Z = A V_{j}")  # (n x d_k)
+        # the ratio of the caches: everything but the KV heads cancels
+        kv_heads = H if w.has("cache-query-heads") else G
+        w.result("ratio", scalar(w.num(H) / w.num(kv_heads)), label=f"{H} / {kv_heads}")
+        # the KV cache in MiB
+        factor = 1 if w.has("cache-no-kv-factor") else 2
+        layers = 1 if w.has("cache-no-layers") else p["layers"]
+        size = 4 if p["dtype"] != "fp32" and w.has("cache-4-bytes") else BYTES[p["dtype"]]
+        terms = (factor, layers, kv_heads, p["head_dim"], p["tokens"], p["batch"], size)
+        total_bytes = 1
+        for t in terms:
+            total_bytes *= t
+        w.show(msg("gqa.step.bytes", product=" times ".join(map(str, terms))),
+               scalar(w.num(total_bytes)))
+        w.result("cache", scalar(w.num(total_bytes) / w.num(MIB)),
+                 label=f'"MiB" = {total_bytes} / 2^20')
+
+    def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
+        g, p = inst.given, inst.params
+        G = p["G"]
+        out = k.gqa(g["Q"], [g[f"K{j}"] for j in range(G)], [g[f"V{j}"] for j in range(G)],
+                    H=p["H"], head=p["head"])
+        cache = k.kv_cache_bytes(layers=p["layers"], kv_heads=G, head_dim=p["head_dim"],
+                                 tokens=p["tokens"], batch=p["batch"], dtype=p["dtype"])
+        mha = k.kv_cache_bytes(layers=p["layers"], kv_heads=p["H"], head_dim=p["head_dim"],
+                               tokens=p["tokens"], batch=p["batch"], dtype=p["dtype"])
+        return {"map": out["map"], "Z": out["Z"], "cache": [[cache / 2**20]],
+                "ratio": [[mha / cache]]}
+
