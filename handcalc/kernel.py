@@ -7,6 +7,9 @@
     concat:      torch.cat(heads, dim=-1) @ W^O
     heads:       a (1, d_model) tensor viewed as (1, h, d_k)
     variance:    Var(q . k) = trace(Sigma_q Sigma_k) for Sigma = var * I_{d_k}
+    softmax-grad, attention-grad, temperature: autograd through torch.softmax; autograd
+                 through F.scaled_dot_product_attention (dQ, dV; dS as the gradient of its
+                 additive mask; dA through Z = A V); torch.softmax(z / T) per temperature
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
@@ -96,3 +99,36 @@ def dot_variance(d_ks: Sequence[int], var_q: sympy.Expr,
         std.append(torch.sqrt(v).item())
         scaled.append((v / d).item())  # Var(x / sqrt(d)) = Var(x) / d
     return {"var": [var], "std": [std], "scaled_var": [scaled]}
+
+
+# ---------------------------------------------------------------- softmax-grad, attention-grad,
+# temperature (backward passes; softmax temperature)
+
+def softmax_grad(s: Mat, g: Mat) -> dict[str, list[list[float]]]:
+    st = _t(s).requires_grad_()  # (r, n) scores, one row per softmax
+    gt = _t(g)  # (r, n) upstream dL/dA
+    A = torch.softmax(st, dim=-1)  # (r, n)
+    dot = (gt * A).sum(dim=-1, keepdim=True)  # (r, 1): sum_j g_j a_j per row
+    A.backward(gt)  # autograd through torch.softmax -> dL/ds
+    return {"A": _out(A), "gA": _out(dot), "dS": _out(st.grad)}
+
+
+def attention_grads(Q: Mat, K: Mat, V: Mat, dZ: Mat, *, d: int) -> dict[str, list[list[float]]]:
+    q, k, v = (_t(m)[None].requires_grad_() for m in (Q, K, V))  # (1, n, d) each
+    n = q.shape[1]
+    scale = 1 / math.sqrt(d)
+    bias = torch.zeros(1, n, n, dtype=DTYPE, requires_grad=True)  # additive mask: its grad is dS
+    Z = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=scale)  # (1, n, d_v)
+    Z.backward(_t(dZ)[None])  # autograd through SDPA -> dQ, dK, dV, dS
+    A = torch.softmax((q @ k.transpose(-2, -1)).detach() * scale, dim=-1)  # (1, n, n)
+    A_leaf = A.requires_grad_()  # a leaf: its grad is dA
+    (A_leaf @ v.detach()).backward(_t(dZ)[None])  # Z = A V -> dA
+    return {"A": _out(A), "dV": _out(v.grad), "dA": _out(A_leaf.grad), "dS": _out(bias.grad),
+            "dQ": _out(q.grad)}
+
+
+def temperature_softmax(z: Mat, T: Mat) -> dict[str, list[list[float]]]:
+    zt = _t(z)  # (1, n) logits
+    temps = _t(T).reshape(-1, 1)  # (m, 1) temperatures
+    P = torch.softmax(zt / temps, dim=-1)  # (m, n): row i = softmax(z / T_i)
+    return {"P": _out(P), "pmax": _out(P.max(dim=-1).values[None])}  # (1, m)

@@ -52,6 +52,16 @@ _ALL = (
     Mistake("grad-transposed", "gradient"),
     Mistake("grad-elementwise", "gradient"),
     Mistake("var-std-swapped", "variance"),
+    # softmax-grad, attention-grad, temperature
+    Mistake("softmax-grad-no-sum", "gradient"),
+    Mistake("softmax-grad-diagonal", "gradient"),
+    Mistake("softmax-grad-scores", "gradient"),
+    Mistake("dv-not-transposed", "gradient"),
+    Mistake("da-transposed", "gradient"),
+    Mistake("softmax-backward-skipped", "gradient"),
+    Mistake("dq-no-scale", "gradient"),
+    Mistake("temperature-multiplied", "temperature"),
+    Mistake("temperature-after-softmax", "temperature"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handcalc.errors import UnknownCode
 from handcalc.families.attention import Attention
+from handcalc.families.attention_grad import AttentionGrad
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.families.causal import Causal
 from handcalc.families.concat import Concat
@@ -12,11 +13,13 @@ from handcalc.families.keys import Keys
 from handcalc.families.layernorm import LayerNorm
 from handcalc.families.projection_grad import ProjectionGrad
 from handcalc.families.score import Score
+from handcalc.families.softmax_grad import SoftmaxGrad
 from handcalc.families.variance import Variance
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Score(), Attention(), Keys(), Causal(), Heads(), Concat(), LayerNorm(), Variance(),
     ProjectionGrad(),
+    SoftmaxGrad(), AttentionGrad(),
 )}
 
 
