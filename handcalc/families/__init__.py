@@ -14,12 +14,13 @@ from handcalc.families.layernorm import LayerNorm
 from handcalc.families.projection_grad import ProjectionGrad
 from handcalc.families.score import Score
 from handcalc.families.softmax_grad import SoftmaxGrad
+from handcalc.families.temperature import Temperature
 from handcalc.families.variance import Variance
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Score(), Attention(), Keys(), Causal(), Heads(), Concat(), LayerNorm(), Variance(),
     ProjectionGrad(),
-    SoftmaxGrad(), AttentionGrad(),
+    SoftmaxGrad(), AttentionGrad(), Temperature(),
 )}
 
 
