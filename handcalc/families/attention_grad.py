@@ -16,8 +16,8 @@ Backward, from the upstream gradient dZ = dL/dZ (n x d), writing dX for dL/dX:
 
 Source: modern-attention.md, "Softmax and attention backward" (FlashAttention,
 appendix B). Level 1: 2 tokens, Q and K of 0/1 entries (so Q K^T is 0, 1 or 2), V of
-0..2, dZ of -1..1. Level 2: 3 tokens, Q and K of -1..1, V of -1..2, dZ of -1..1.
-Level 3: 3 tokens, entries -2..2, dZ in halves. Mistakes: dV = A dZ (A not transposed),
+0..2, dZ of -1..1. Level 2: 2 tokens, Q, K and V of -1..2, dZ of -1..1. Level 3:
+3 tokens, entries -2..2, dZ in halves. Mistakes: dV = A dZ (A not transposed),
 dA = V dZ^T (the orientation of dA transposed), the softmax backward skipped (dS = dA),
 the 1/sqrt(d) forgotten in dQ.
 """
@@ -66,8 +66,8 @@ class AttentionGrad(Family):
                 "dq-no-scale")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
-        n = 2 if level == 1 else 3
-        qk, v_range = {1: ((0, 1), (0, 2)), 2: ((-1, 1), (-1, 2)), 3: ((-2, 2), (-2, 2))}[level]
+        n = 2 if level < 3 else 3
+        qk, v_range = {1: ((0, 1), (0, 2)), 2: ((-1, 2), (-1, 2)), 3: ((-2, 2), (-2, 2))}[level]
         while True:
             Q, K = _ints(rng, n, qk), _ints(rng, n, qk)
             raw = [[sum(a * b for a, b in zip(q, k, strict=True)) for k in K] for q in Q]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import sympy
 from sympy import Rational
 
 from handcalc.exact import col, elementwise, mat, total
@@ -70,11 +71,18 @@ class SoftmaxGrad(Family):
         A = w.result("A", tuple(tuple(e / t for e in row) for row, (t,) in zip(exps, sums,
                                                                                 strict=True)),
                      label="a_j = exp(s_j) / (sum_k exp(s_k))")  # (r x n)
+        # the exact key over each row's common denominator D = sum_k exp(s_k): the same
+        # numbers, far cheaper for sympy to check and print than the step-by-step form
+        canonical = not (w.numeric or w.rounded or "A" in w.prior)
         if w.has("softmax-grad-scores"):
-            A = s  # the scores where the weights belong
+            A, canonical = s, False  # the scores where the weights belong
         prods = w.show("a_j dot g_j", elementwise(lambda a, x: a * x, A, g))  # (r x n)
-        c = w.result("gA", col(total(row) for row in prods),
-                     label="c = sum_j a_j dot g_j")  # (r x 1)
+        if canonical:
+            c = col(sympy.Pow(d, -1) * total(x * e for x, e in zip(gr, er, strict=True))
+                    for gr, er, (d,) in zip(g, exps, sums, strict=True))
+        else:
+            c = col(total(row) for row in prods)
+        c = w.result("gA", c, label="c = sum_j a_j dot g_j")  # (r x 1)
         if w.has("softmax-grad-no-sum"):
             dS = prods  # a_j g_j: the subtracted term forgotten
         elif w.has("softmax-grad-diagonal"):
@@ -82,7 +90,13 @@ class SoftmaxGrad(Family):
         else:
             diff = w.show("g_j - c", tuple(tuple(x - ci for x in row)
                                            for row, (ci,) in zip(g, c, strict=True)))
-            dS = elementwise(lambda a, x: a * x, A, diff)  # (r x n)
+            if canonical and "gA" not in w.prior:  # e_j sum_k e_k (g_j - g_k) / D^2
+                dS = tuple(tuple(e_j * sympy.Pow(d, -2) * total(
+                    e_k * (g_j - g_k) for e_k, g_k in zip(er, gr, strict=True))
+                    for e_j, g_j in zip(er, gr, strict=True))
+                    for er, gr, (d,) in zip(exps, g, sums, strict=True))
+            else:
+                dS = elementwise(lambda a, x: a * x, A, diff)  # (r x n)
         w.result("dS", dS, label="(partial L) / (partial s_j) = a_j (g_j - c)")
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
