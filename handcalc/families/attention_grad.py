@@ -71,7 +71,8 @@ class AttentionGrad(Family):
         while True:
             Q, K = _ints(rng, n, qk), _ints(rng, n, qk)
             raw = [[sum(a * b for a, b in zip(q, k, strict=True)) for k in K] for q in Q]
-            if len({x for r in raw for x in r}) > 1 and all(len(set(r)) > 1 for r in raw):
+            if (Q[0] != Q[1] and K[0] != K[1] and all(len(set(r)) > 1 for r in raw)
+                    and len({tuple(r) for r in raw}) == n):  # distinct queries and rows
                 break
         while True:  # every row of dA = dZ V^T not constant, so that no row of dS is 0
             V = _ints(rng, n, v_range)
