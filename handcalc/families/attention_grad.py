@@ -94,7 +94,8 @@ class AttentionGrad(Family):
             Q, K = _ints(rng, n, qk), _ints(rng, n, qk)
             raw = [[sum(a * b for a, b in zip(q, k, strict=True)) for k in K] for q in Q]
             if not (Q[0] != Q[1] and K[0] != K[1] and all(len(set(r)) > 1 for r in raw)
-                    and len({tuple(r) for r in raw}) == n):  # distinct queries and rows
+                    and len({tuple(r) for r in raw}) == n  # distinct queries and rows
+                    and all(any(r) for r in K)):  # no zero key (it would hide dQ's mistakes)
                 continue
             V = _ints(rng, n, v_range)
             if level < 3:
