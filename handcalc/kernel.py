@@ -16,6 +16,9 @@
     mha, gqa, decode: nn.MultiheadAttention loaded with x W weights (per-head weights);
                  SDPA(enable_gqa=True) and KV-cache tensors on the meta device; SDPA with
                  torch.nn.attention.bias.causal_lower_right for a decoding step
+    softmax-grad, attention-grad, temperature: autograd through torch.softmax; autograd
+                 through F.scaled_dot_product_attention (dQ, dV; dS as the gradient of its
+                 additive mask; dA through Z = A V); torch.softmax(z / T) per temperature
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
@@ -286,3 +289,36 @@ def decode(K: Mat, V: Mat, qs: Sequence[Mat], ks: Sequence[Mat], vs: Sequence[Ma
     visible = torch.ones(L, S, dtype=torch.bool).tril(diagonal=S - L)  # (L, S)
     scores = (q @ keys.transpose(-2, -1) * scale).masked_fill(~visible, float("-inf"))
     return {"S": _out(scores), "A": _out(A), "Z": _out(Z)}  # (L, S), (L, S), (L, d_v)
+
+
+# ---------------------------------------------------------------- softmax-grad, attention-grad,
+# temperature (backward passes; softmax temperature)
+
+def softmax_grad(s: Mat, g: Mat) -> dict[str, list[list[float]]]:
+    st = _t(s).requires_grad_()  # (r, n) scores, one row per softmax
+    gt = _t(g)  # (r, n) upstream dL/dA
+    A = torch.softmax(st, dim=-1)  # (r, n)
+    dot = (gt * A).sum(dim=-1, keepdim=True)  # (r, 1): sum_j g_j a_j per row
+    A.backward(gt)  # autograd through torch.softmax -> dL/ds
+    return {"A": _out(A), "gA": _out(dot), "dS": _out(st.grad)}
+
+
+def attention_grads(Q: Mat, K: Mat, V: Mat, dZ: Mat, *, d: int) -> dict[str, list[list[float]]]:
+    q, k, v = (_t(m)[None].requires_grad_() for m in (Q, K, V))  # (1, n, d) each
+    n = q.shape[1]
+    scale = 1 / math.sqrt(d)
+    bias = torch.zeros(1, n, n, dtype=DTYPE, requires_grad=True)  # additive mask: its grad is dS
+    Z = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=scale)  # (1, n, d_v)
+    Z.backward(_t(dZ)[None])  # autograd through SDPA -> dQ, dK, dV, dS
+    A = torch.softmax((q @ k.transpose(-2, -1)).detach() * scale, dim=-1)  # (1, n, n)
+    A_leaf = A.requires_grad_()  # a leaf: its grad is dA
+    (A_leaf @ v.detach()).backward(_t(dZ)[None])  # Z = A V -> dA
+    return {"A": _out(A), "dV": _out(v.grad), "dA": _out(A_leaf.grad), "dS": _out(bias.grad),
+            "dQ": _out(q.grad)}
+
+
+def temperature_softmax(z: Mat, T: Mat) -> dict[str, list[list[float]]]:
+    zt = _t(z)  # (1, n) logits
+    temps = _t(T).reshape(-1, 1)  # (m, 1) temperatures
+    P = torch.softmax(zt / temps, dim=-1)  # (m, n): row i = softmax(z / T_i)
+    return {"P": _out(P), "pmax": _out(P.max(dim=-1).values[None])}  # (1, m)

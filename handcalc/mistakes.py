@@ -80,6 +80,16 @@ _ALL = (
     Mistake("decode-no-append", "cache"),
     Mistake("mask-top-left", "mask"),
     Mistake("decode-no-self", "mask"),
+    # softmax-grad, attention-grad, temperature
+    Mistake("softmax-grad-no-sum", "gradient"),
+    Mistake("softmax-grad-diagonal", "gradient"),
+    Mistake("softmax-grad-scores", "gradient"),
+    Mistake("dv-not-transposed", "gradient"),
+    Mistake("da-transposed", "gradient"),
+    Mistake("softmax-backward-skipped", "gradient"),
+    Mistake("dq-no-scale", "gradient"),
+    Mistake("temperature-multiplied", "temperature"),
+    Mistake("temperature-after-softmax", "temperature"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handcalc.errors import UnknownCode
 from handcalc.families.attention import Attention
+from handcalc.families.attention_grad import AttentionGrad
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.families.causal import Causal
 from handcalc.families.concat import Concat
@@ -20,6 +21,8 @@ from handcalc.families.projection_grad import ProjectionGrad
 from handcalc.families.rmsnorm import RMSNorm
 from handcalc.families.rope import Rope
 from handcalc.families.score import Score
+from handcalc.families.softmax_grad import SoftmaxGrad
+from handcalc.families.temperature import Temperature
 from handcalc.families.variance import Variance
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -29,7 +32,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     # the MiniMind attention block
     MHA(), GQA(), Decode(), Padding(), Cross(), RMSNorm(),
     # backward passes and FlashAttention
-    OnlineSoftmax(), Rope(),
+    SoftmaxGrad(), AttentionGrad(), OnlineSoftmax(), Rope(), Temperature(),
 )}
 
 
