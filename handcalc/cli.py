@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from handcalc.errors import HandcalcError
-from handcalc.text import LANGS, Msg, render, resolve_lang
+from handcalc.text import LANGS, render, resolve_lang
 
 EXIT_CORRECT, EXIT_INCORRECT, EXIT_INVALID = 0, 1, 2
 _LANG_KEY = "handcalc.lang"
@@ -64,14 +64,13 @@ def use_color() -> bool:
 
 def error_text(e: HandcalcError) -> str:
     """An error's one-line message in the chosen language."""
-    what = e.args[0] if e.args else ""
+    from handcalc.text import error_message
+
     try:
         lang = current_lang()
     except HandcalcError:
         lang = "en"
-    if isinstance(what, Msg):
-        return render(what, lang, stream_target(err=True))
-    return str(e)
+    return error_message(e, lang, stream_target(err=True))
 
 
 # Commands that live in their own modules, imported only when named (or listed by

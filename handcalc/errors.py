@@ -17,11 +17,13 @@ class ParseError(HandcalcError):
     """Typed answer text that the answer grammar does not accept.
 
     ``position`` is the 0-based index in the text where the problem was found, or
-    None when the problem concerns the whole text.
+    None when the problem concerns the whole text. ``message`` is a str or a
+    handcalc.text Msg (str() gives English; the CLI renders it in the chosen language).
     """
 
-    def __init__(self, message: str, position: int | None = None) -> None:
-        self.message = message
+    def __init__(self, message: object, position: int | None = None) -> None:
+        self.text = message  # as given: the CLI renders a Msg in the chosen language
+        self.message = str(message)  # English
         self.position = position
         where = f" (at character {position + 1})" if position is not None else ""
         super().__init__(f"{message}{where}")

@@ -43,7 +43,7 @@ from handcalc.exact import (
     shape,
 )
 from handcalc.families import FAMILIES, Family, Instance, get_family
-from handcalc.text import Msg
+from handcalc.text import Msg, msg
 from handcalc.work import NotApplicable, Step, Work
 from handcalc.worked import WORKED
 
@@ -125,8 +125,8 @@ class Exercise:
         text = str(number).strip()
         n = int(text) if _PART.fullmatch(text) else -1
         if not 1 <= n <= len(self.keys):
-            raise UnknownPart(f"{self.code} has parts 1 to {len(self.keys)}, "
-                              f"not '{shown(number)}'")
+            raise UnknownPart(msg("error.unknown_part", code=self.code, n=len(self.keys),
+                                  part=shown(number)))
         return n
 
     def part(self, number: int | str) -> Part:
@@ -284,18 +284,16 @@ def parse_code(code: str) -> tuple[str, int, int] | int:
     if worked:
         n = int(worked.group(1))
         if n not in WORKED:
-            raise UnknownCode(f"unknown code '{shown(code)}': the worked set has worked-1 to "
-                              f"worked-{len(WORKED)}")
+            raise UnknownCode(msg("error.code.worked", code=shown(code), n=len(WORKED)))
         return n
     m = _CODE.fullmatch(text)
     if not m:
-        raise UnknownCode(f"unknown code '{shown(code)}': expected FAMILY-LEVEL-SEED such as "
-                          f"causal-2-4821, or worked-1 ... worked-{len(WORKED)}")
+        raise UnknownCode(msg("error.code.form", code=shown(code), n=len(WORKED)))
     name, level, seed = m.group(1), int(m.group(2)), int(m.group(3))
     family = get_family(name)
     if level not in family.levels:
-        raise UnknownCode(f"unknown code '{shown(code)}': {name} has levels "
-                          f"{', '.join(map(str, family.levels))}")
+        raise UnknownCode(msg("error.code.levels", code=shown(code), name=name,
+                              levels=", ".join(map(str, family.levels))))
     if seed >= MAX_SEED:
         raise UnknownCode(f"unknown code '{shown(code)}': the seed must be below {MAX_SEED}")
     return name, level, seed

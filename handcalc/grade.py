@@ -90,18 +90,28 @@ def fit_shape(answer: Mat, expected: tuple[int, int]) -> Mat | None:
     return None
 
 
-def shape_message(expected: tuple[int, int], got: Mat) -> str:
+def shape_message(expected: tuple[int, int], got: Mat) -> Msg:
+    """Why an answer of the shape of `got` does not fit `expected`, with a hint when the
+    slip is a likely one (a comma decimal, a matrix typed as one flat list)."""
     r, c = expected
     n_got = len(entries(got))
-    want = "a single number" if r == c == 1 else (
-        f"{r * c} values" if r == 1 or c == 1 else f"a {r} x {c} matrix")
-    got_text = "1 value" if n_got == 1 else (
-        f"{n_got} values" if 1 in shape(got) else f"a {fmt_shape(got)} matrix")
-    hint = "; write decimals with a dot (3.54, not 3,54)" if r == c == 1 and n_got == 2 else ""
-    if r > 1 and c > 1 and n_got == r * c and 1 in shape(got):
-        hint = "; separate the rows with ; (for example 1 2; 3 4)"
-    size = "" if want.startswith("a ") else f" ({r} x {c})"
-    return f"expected {want}{size}, got {got_text}{hint}"
+    want = msg("error.want.number") if r == c == 1 else (
+        msg("error.want.values", n=r * c) if r == 1 or c == 1 else
+        msg("error.want.matrix", rows=r, cols=c))
+    got_text = msg("error.got.one") if n_got == 1 else (
+        msg("error.got.values", n=n_got) if 1 in shape(got) else
+        msg("error.got.matrix", shape=fmt_shape(got)))
+    if r == c == 1 and n_got == 2:
+        hint: Msg | str = msg("error.hint.dot")
+    elif r > 1 and c > 1 and n_got == r * c and 1 in shape(got):
+        hint = msg("error.hint.rows")
+    else:
+        hint = ""
+    if r > 1 and c > 1 or r == c == 1:
+        return msg("error.with_hint", text=msg("error.expected", want=want, got=got_text),
+                   hint=hint)
+    return msg("error.with_hint", text=msg("error.expected_size", want=want, rows=r, cols=c,
+                                           got=got_text), hint=hint)
 
 
 class _Paths:
@@ -227,7 +237,8 @@ def prior_by_key(ex: Exercise, number: int, prior: Mapping[int, Mat]) -> dict[st
         key = ex.keys[n - 1]
         fitted = fit_shape(value, shape(ex.approx[key]))
         if fitted is None:
-            raise ShapeError(f"--prior {n}: {shape_message(shape(ex.approx[key]), value)}")
+            raise ShapeError(msg("error.prior", part=n,
+                                 what=shape_message(shape(ex.approx[key]), value)))
         out[key] = fitted
     return out
 
@@ -268,7 +279,7 @@ def grade(ex: Exercise, number: int | str, answer: Mat, *,
     if fitted is None:
         found = None if strict else diagnose(ex, n, answer, earlier)
         if found is None:
-            raise ShapeError(f"part {n}: {shape_message(expected, answer)}")
+            raise ShapeError(msg("error.part", part=n, what=shape_message(expected, answer)))
         return Verdict(ex.code, n, False, Fraction(0), (), None, found, answer, expected, ex)
     values = entries(ex.approx[key])
     width = expected[1]

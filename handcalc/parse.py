@@ -59,6 +59,7 @@ from dataclasses import dataclass
 import sympy
 
 from handcalc.errors import ParseError
+from handcalc.text import msg
 
 __all__ = ["Mat", "parse_answer", "parse_value"]
 
@@ -498,7 +499,7 @@ class _Parser:
     def parse_answer(self) -> Mat:
         first = self.peek()
         if first.kind == "eof":
-            raise ParseError("empty answer", None)
+            raise ParseError(msg("error.empty_answer"), None)
         if first.kind == "[" and self.peek(1).kind == "[":
             rows = self.parse_nested()
         elif first.kind == "[":

@@ -182,7 +182,7 @@ def part_solution_text(part: Part, lang: str = "en", target: str = "unicode") ->
     from handcalc.render import labelled, pretty_lines, rounded_lines
     from handcalc.text import render, tr
 
-    out = [f"Worked solution of part {part.number}: {render(part.prompt, lang, target)}"]
+    out = [tr("practice.solution", lang, target, part=part.number, prompt=part.prompt)]
     out += [labelled(render(step.label, lang, target), rounded_lines(step.value, target))
             for step in part.steps]
     out.append(labelled(tr("solution.exact", lang, target), pretty_lines(part.answer, target)))
@@ -190,61 +190,107 @@ def part_solution_text(part: Part, lang: str = "en", target: str = "unicode") ->
     return "\n".join(out)
 
 
-def summary_text(s: Summary) -> str:
-    out = ["", "Summary"]
-    out += [f"  {o.code} part {o.part}: {o.result}" for o in s.outcomes]
+def summary_text(s: Summary, lang: str = "en", target: str = "unicode") -> str:
+    from handcalc.render import width_of
+    from handcalc.text import tr
+
+    def t(id: str, **args: object) -> str:
+        return tr(id, lang, target, **args)
+
+    out = ["", t("practice.summary")]
+    out += ["  " + t("practice.outcome", code=o.code, part=o.part,
+                     result=t(f"practice.result.{o.result}")) for o in s.outcomes]
     if s.unfinished:
-        out.append(f"  {s.unfinished[0]} part {s.unfinished[1]}: stopped (not counted)")
-    width = 24
-    out += [f"  {'right on the first try:'.ljust(width)}{s.count(FIRST)}",
-            f"  {'right after retries:'.ljust(width)}{s.count(RETRY)}",
-            f"  {'missed:'.ljust(width)}{s.count(MISSED)}",
-            f"  {'total:'.ljust(width)}{s.right} of {s.total} parts right"]
+        out.append("  " + t("practice.stopped", code=s.unfinished[0], part=s.unfinished[1]))
+    rows = [(t("practice.first"), str(s.count(FIRST))), (t("practice.retry"), str(s.count(RETRY))),
+            (t("practice.missed"), str(s.count(MISSED))),
+            (t("practice.total"), t("practice.total_value", right=s.right, total=s.total))]
+    width = max(width_of(a) for a, _ in rows) + 1
+    out += [f"  {a}{' ' * (width - width_of(a))}{b}" for a, b in rows]
     return "\n".join(out)
 
 
-HELP = ("Type each answer to 2 decimal places (3.54, 0.20, 0.80 or 1 2; 3 4). You have "
-        f"{TRIES} tries a part; type 'skip' to see a part's solution, 'quit' (or Ctrl-D) "
-        "to stop.")
+def help_text(lang: str = "en", target: str = "unicode") -> str:
+    from handcalc.text import tr
+
+    return tr("practice.help", lang, target, tries=TRIES)
 
 
-def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None]) -> Summary:
+def shape_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
+    """What the part's answer looks like, as the prompt says it."""
+    from handcalc.text import tr
+
+    rows, cols = shape(part.answer)
+    if rows == cols == 1:
+        return tr("practice.shape.scalar", lang, target)
+    if rows == 1 or cols == 1:
+        return tr("practice.shape.vector", lang, target, n=rows * cols)
+    return tr("practice.shape.matrix", lang, target, rows=rows, cols=cols)
+
+
+HELP_WORDS = ("help", "?", "？")
+SHOW_WORDS = ("show",)
+
+
+def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None],
+        lang: str = "en", target: str = "unicode") -> Summary:
     """Drive a session: show each exercise, ask its parts, answer at once; EOFError or
-    KeyboardInterrupt from `ask` (or anywhere in the loop) ends it with the summary."""
+    KeyboardInterrupt from `ask` (or anywhere in the loop) ends it with the summary.
+    'help' or '?' shows the answer syntax and 'show' the exercise again, without using a
+    try; after each exercise its score and a separating line."""
     from handcalc.errors import HandcalcError
     from handcalc.render import exercise_text, verdict_text
+    from handcalc.text import error_message, tr
+
+    def t(id: str, **args: object) -> str:
+        return tr(id, lang, target, **args)
 
     shown = None
     try:
         while drill.exercise is not None:
             ex, part = drill.exercise, drill.part
             if ex is not shown:
-                say("\n" + exercise_text(ex) + "\n")
+                say("\n" + exercise_text(ex, lang, target) + "\n")
                 shown = ex
-            text = ask(f"part {part.number} (try {drill.tries_used + 1} of {drill.tries})")
+            text = ask(t("practice.prompt", part=part.number, try_=drill.tries_used + 1,
+                         tries=drill.tries, shape=shape_text(part, lang, target)))
             word = text.strip().lower()
             if not word:
-                say("type an answer, 'skip' to see the solution or 'quit' to stop")
+                say(t("practice.empty"))
                 continue
             if word in QUIT:
                 break
+            if word in HELP_WORDS:
+                say(help_text(lang, target))
+                continue
+            if word in SHOW_WORDS:
+                say("\n" + exercise_text(ex, lang, target) + "\n")
+                continue
             if word in SKIP:
                 feedback = drill.skip()
             else:
                 try:
                     feedback = drill.answer(text)
                 except HandcalcError as e:
-                    say(f"not graded, try again: {e}")
+                    say(t("practice.not_graded", why=error_message(e, lang, target)))
                     continue
-            say(verdict_text(feedback.verdict) if feedback.verdict is not None else
-                f"{feedback.exercise.code} part {feedback.part.number}: skipped")
+            say(verdict_text(feedback.verdict, lang, target) if feedback.verdict is not None
+                else t("practice.skipped", code=feedback.exercise.code,
+                       part=feedback.part.number))
             if feedback.outcome is None:
                 left = feedback.tries_left
-                say(f"try again ({left} {'try' if left == 1 else 'tries'} left)")
+                say(t("practice.try_again_one") if left == 1 else
+                    t("practice.try_again", left=left))
             elif feedback.outcome.result == MISSED:
-                say("\n" + part_solution_text(feedback.part) + "\n")
+                say("\n" + part_solution_text(feedback.part, lang, target) + "\n")
+            if feedback.outcome is not None and feedback.part.number == len(ex.parts):
+                mine = [o for o in drill.summary().outcomes if o.code == ex.code]
+                right = sum(o.result != MISSED for o in mine[-len(ex.parts):])
+                say(t("practice.exercise_score", code=ex.code, right=right,
+                      total=len(ex.parts)))
+                say("─" * 40 if target == "unicode" else "-" * 40)
     except (EOFError, KeyboardInterrupt):
         say("")
     summary = drill.summary()
-    say(summary_text(summary))
+    say(summary_text(summary, lang, target))
     return summary

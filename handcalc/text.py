@@ -309,3 +309,18 @@ def tr(id: str, lang: str, target: str = "unicode", **args: Any) -> str:
 
 def all_ids(langs: Iterable[str] = LANGS) -> set[str]:
     return set().union(*(catalogue(lang) for lang in langs))
+
+
+def error_message(e: BaseException, lang: str, target: str = "unicode") -> str:
+    """An error's one-line message in `lang`: its Msg rendered, else its text; a parse
+    error's position (``position``, 0-based, beside its ``message``) follows in `lang`."""
+    position = getattr(e, "position", None)
+    what = getattr(e, "text", None) if hasattr(e, "position") else None
+    if what is None:
+        what = e.args[0] if e.args else ""
+        if not isinstance(what, Msg):
+            return str(e)
+    text = render(what, lang, target) if isinstance(what, Msg) else str(what)
+    if position is not None:
+        text += tr("error.at_char", lang, target, n=position + 1)
+    return text

@@ -1,6 +1,7 @@
 """The practice drill: the Drill state machine, the run loop and `handcalc practice`."""
 
 import random
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -66,7 +67,7 @@ def test_three_wrong_then_solution_shown_and_next_part_asked():
     assert "Worked solution of part 1" in result.output
     solution = result.output.split("Worked solution of part 1")[1]
     assert "answer = " in solution and "exact = " in solution
-    assert "part 2 (try 1 of 3)" in solution
+    assert re.search(r"part 2, .+ \(try 1 of 3\)", solution)
     assert f"{ex.code} part 1: {MISSED}" in result.output
     assert "missed:                 1" in result.output
     assert result.output.count("try 4 of 3") == 0
@@ -171,3 +172,34 @@ def test_default_is_all_families_and_levels_work(level):
     result = practice("--seed", "7", "--level", str(level), "--count", "1", input="quit\n")
     assert result.exit_code == 0, result.output
     assert f"level {level}" in result.output
+
+
+
+def test_prompts_say_the_shape_and_help_show_use_no_try():
+    (ex,) = session(["causal"], 8)
+    result = practice("causal", "--seed", "8", "--count", "1",
+                      input="help\n?\nshow\n" + typed(ex.parts[0].answer) + "\nquit\n")
+    assert result.exit_code == 0, result.output
+    rows, cols = len(ex.parts[0].answer), len(ex.parts[0].answer[0])
+    assert f"part 1, a {rows} x {cols} matrix with rows separated by ; (try 1 of 3)" \
+        in result.output
+    assert result.output.count("'help' or '?' shows this") == 3  # the start, help and ?
+    assert result.output.count(f"[code {ex.code}]") == 2  # shown, and shown again
+    assert "part 1 (try 2 of 3)" not in result.output  # help and show used no try
+
+
+def test_each_exercise_ends_with_its_score_and_a_line():
+    (ex,) = session(["score"], 3)
+    answers = "".join(typed(p.answer) + "\n" for p in ex.parts)
+    result = practice("score", "--seed", "3", "--count", "1", input=answers)
+    assert f"{ex.code}: {len(ex.parts)} of {len(ex.parts)} parts right" in result.output
+    assert "─" * 40 in result.output
+
+
+def test_practice_in_chinese():
+    (ex,) = session(["score"], 3)
+    result = practice("score", "--seed", "3", "--count", "1", "--lang", "zh",
+                      input="skip\nquit\n")
+    assert result.exit_code == 0, result.output
+    assert "第 1 小题，一个数（第 1 次，共 3 次）" in result.output
+    assert "已跳过" in result.output and "小结" in result.output

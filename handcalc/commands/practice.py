@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from handcalc.cli import current_lang, lang_option, stream_target
+
 
 @click.command()
 @click.argument("families", nargs=-1, metavar="[FAMILY ...]")
@@ -22,24 +24,27 @@ import click
 @click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=None,
               help="Seed of the session (default: a fresh one); the same seed gives the "
                    "same exercises.")
+@lang_option
 def practice(families: tuple[str, ...], level: int, count: int, seed: int | None) -> None:
     """Drill exercises of FAMILY ... (default: every family) in the terminal.
 
     Each part is asked in turn and graded at once, with a diagnosis of known mistakes;
     you have three tries a part, then its worked solution is shown. Earlier answers
-    carry forward. Type 'skip' to give up a part, 'quit' or Ctrl-D to stop.
+    carry forward. Type 'help' or '?' for the answer syntax, 'show' to see the exercise
+    again, 'skip' to give up a part, 'quit' or Ctrl-D to stop.
     """
     import random
 
     from handcalc.families import FAMILIES, get_family
-    from handcalc.practice import HELP, MAX_LINE, Drill, read_line, run, session_exercises
+    from handcalc.practice import MAX_LINE, Drill, help_text, read_line, run, session_exercises
+    from handcalc.text import tr
 
     names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or list(FAMILIES)
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10**6)
-    click.echo(f"Practice: {count} exercise{'s' if count > 1 else ''} at level {level} "
-               f"(seed {seed}: repeat this session with --seed {seed}).")
-    click.echo(HELP)
+    lang, target = current_lang(), stream_target()
+    click.echo(tr("practice.start", lang, target, count=count, level=level, seed=seed))
+    click.echo(help_text(lang, target))
 
     if sys.stdin is not None and hasattr(sys.stdin, "reconfigure"):
         with contextlib.suppress(ValueError, OSError):  # bytes that are not text: U+FFFD
@@ -52,11 +57,10 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
             text, cut = read_line(sys.stdin)
             if not cut:
                 return text
-            click.echo(f"that line is longer than {MAX_LINE} characters; the rest was "
-                       "discarded: type the answer again")
+            click.echo(tr("practice.line_cut", lang, target, limit=MAX_LINE))
 
     try:
         drill = Drill(session_exercises(names, level, count, seed))
     except KeyboardInterrupt:  # Ctrl-C while the first exercise is made
         drill = Drill(())
-    run(drill, ask, click.echo)
+    run(drill, ask, click.echo, lang, target)

@@ -24,6 +24,7 @@ from handcalc.families.score import Score
 from handcalc.families.softmax_grad import SoftmaxGrad
 from handcalc.families.temperature import Temperature
 from handcalc.families.variance import Variance
+from handcalc.text import msg
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     # the classic worked set
@@ -40,8 +41,8 @@ def get_family(name: str) -> Family:
     try:
         return FAMILIES[name]
     except KeyError:
-        raise UnknownCode(f"unknown family '{name}'; choose one of: "
-                          f"{', '.join(FAMILIES)}") from None
+        raise UnknownCode(msg("error.unknown_family", name=name,
+                              choices=", ".join(FAMILIES))) from None
 
 
 __all__ = ["FAMILIES", "Draw", "Family", "Instance", "Quantity", "get_family"]
