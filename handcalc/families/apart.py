@@ -14,10 +14,12 @@ from a rounding boundary. Values too close to a tie for floats count as failures
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from typing import Any
 
 from handcalc.exact import Mat, Undecided, cents_f, differs_f, entries, near_boundary_f
-from handcalc.families.base import Family, Instance
+from handcalc.families.base import Draw, Family, Instance
 from handcalc.work import NotApplicable, Work
 
 
@@ -68,3 +70,18 @@ def mistakes_apart(family: Family, level: int, given: dict[str, Mat],
                 return False
             seen[key].add(cents)
     return True
+
+
+TRIES = 200  # draws screened before one is taken as it is (the rejection rules decide)
+
+
+def draw_apart(family: Family, rng: random.Random, level: int,
+               draw_once: Callable[[random.Random, int], Draw | None]) -> Draw:
+    """The first of `draw_once`'s draws (None: try again) whose mistakes are apart
+    (mistakes_apart); after TRIES the last draw is taken as it is."""
+    for attempt in range(TRIES):
+        d = draw_once(rng, level)
+        if d is not None and (attempt == TRIES - 1 or mistakes_apart(
+                family, level, d.given, d.params, d.ask)):
+            return d
+    raise RuntimeError(f"{family.name}: no draw in {TRIES} tries")

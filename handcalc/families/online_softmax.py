@@ -31,12 +31,10 @@ import sympy
 from sympy import Rational
 
 from handcalc.exact import elementwise, mat, matmul, row, scalar, total, transpose
-from handcalc.families.apart import mistakes_apart
+from handcalc.families.apart import draw_apart
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.text import ListOf, Math, Msg, msg
 from handcalc.work import Work
-
-TRIES = 200  # draws screened before one is taken as it is (the rejection rules decide)
 
 
 def blocks(n: int, size: int) -> list[tuple[int, ...]]:
@@ -71,12 +69,7 @@ class OnlineSoftmax(Family):
                 "no-scale")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
-        for attempt in range(TRIES):
-            d = self._draw_once(rng, level)
-            if d is not None and (attempt == TRIES - 1 or mistakes_apart(
-                    self, level, d.given, d.params, d.ask)):
-                return d
-        raise RuntimeError("unreachable")  # pragma: no cover
+        return draw_apart(self, rng, level, self._draw_once)
 
     def _draw_once(self, rng: random.Random, level: int) -> Draw | None:
         if level == 1:

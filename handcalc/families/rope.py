@@ -31,12 +31,11 @@ import sympy
 from sympy import Rational
 
 from handcalc.exact import mat, row, scalar, total
-from handcalc.families.apart import mistakes_apart
+from handcalc.families.apart import draw_apart
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.text import Math, Msg, msg
 from handcalc.work import Work
 
-TRIES = 200  # draws screened before one is taken as it is (the rejection rules decide)
 ASK = ("q_rot", "k_rot", "dot", "dot_shift")
 
 
@@ -80,12 +79,7 @@ class Rope(Family):
     mistakes = ("rope-negative-angle", "rope-key-query-position", "rope-other-pairing")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
-        for attempt in range(TRIES):
-            d = self._draw_once(rng, level)
-            if d is not None and (attempt == TRIES - 1 or mistakes_apart(
-                    self, level, d.given, d.params, d.ask)):
-                return d
-        raise RuntimeError("unreachable")  # pragma: no cover
+        return draw_apart(self, rng, level, self._draw_once)
 
     def _draw_once(self, rng: random.Random, level: int) -> Draw | None:
         dim = 4 if level == 3 else 2
