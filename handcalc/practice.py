@@ -211,9 +211,10 @@ def summary_text(s: Summary, lang: str = "en", target: str = "unicode") -> str:
 
 
 def help_text(lang: str = "en", target: str = "unicode") -> str:
+    from handcalc.render import terminal_width, wrap
     from handcalc.text import tr
 
-    return tr("practice.help", lang, target, tries=TRIES)
+    return wrap(tr("practice.help", lang, target, tries=TRIES), terminal_width())
 
 
 def shape_text(part: Part, lang: str = "en", target: str = "unicode") -> str:

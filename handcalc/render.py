@@ -123,6 +123,27 @@ def width_of(text: str) -> int:
                0 if unicodedata.combining(ch) else 1 for ch in text)
 
 
+def wrap(text: str, width: int, indent: str = "") -> str:
+    """Prose folded to `width` columns: at spaces, and between wide (CJK) characters, which
+    need none; a word longer than the width stands alone on its line."""
+    import re
+
+    pieces = re.findall(r"\s+|[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff"
+                        r"\uff00-\uffef\u3000-\u303f]+", text)
+    lines, line = [], indent
+    for piece in pieces:
+        if piece.isspace():
+            if line.strip():
+                line += " "
+            continue
+        if width_of(line + piece) > width and line.strip():
+            lines.append(line.rstrip())
+            line = indent
+        line += piece
+    lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
 def terminal_width() -> int:
     import shutil
 
@@ -283,16 +304,17 @@ def exercise_text(ex: Exercise, lang: str = DEFAULT_LANG, target: str = "unicode
                   width: int | None = None) -> str:
     width = width or terminal_width()
     out = [tr("exercise.head", lang, target, title=ex.title, code=ex.code), "",
-           _t(ex.statement, lang, target)]
+           wrap(_t(ex.statement, lang, target), width)]
     blocks = [labelled_block(name_text(name, target), matrix_lines(m, target))
               for name, m in ex.given.items()]
     if blocks:
         out += [""] + side_by_side(blocks, width)
-    out += [""] + [f"  ({part.number}) {_t(part.prompt, lang, target)}" for part in ex.parts]
+    out += [""] + [wrap(f"  ({part.number}) {_t(part.prompt, lang, target)}", width, "      ")
+                   for part in ex.parts]
     footer = [tr("exercise.footer.round", lang, target)]
     if ex.family.row_softmax:
         footer.append(tr("exercise.footer.softmax", lang, target))
-    out += ["", " ".join(footer)]
+    out += ["", wrap(" ".join(footer), width)]
     return "\n".join(out)
 
 
