@@ -29,6 +29,9 @@ MOSTLY_UNDECODABLE = ("{name}: {bad} of {rows} rows are not {encoding} text (fir
 HINT_ENCODING = ("; save the file as UTF-8, or give its encoding: --encoding gb18030 for a "
                  "Chinese (GBK) spreadsheet")
 HINT_GIVEN_ENCODING = "; check --encoding"
+NEEDS_SPEC = ("{name}: line {line}: the header names version and exercise: give --spec SPEC "
+              "(the worksheet spec the class answered) to say which exercise that is")
+OR_VERSION_HEADER = ", or {header} for sheets by version"
 
 # ---------------------------------------------------------------- a row that is not graded
 
@@ -50,6 +53,9 @@ ANSWER = "answer: {why}"
 INTERNAL = "internal error while grading this row ({kind}: {why}); please report it"
 WRONG_SHAPE = "wrong shape: {why}"
 CANNOT_BUILD = "cannot build '{code}': {why}"
+NOT_ASSIGNED = "{code} is not an exercise of the assignment ({spec})"
+NOT_A_VERSION = "no version {version}: the assignment has versions 1 to {count}"
+NOT_AN_EXERCISE = "version {version} has no exercise {exercise}: it has exercises 1 to {count}"
 
 # ---------------------------------------------------------------- notes
 
