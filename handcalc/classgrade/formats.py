@@ -11,9 +11,10 @@ from handcalc.classgrade.report_md import render_markdown
 from handcalc.errors import SpecError
 from handcalc.safetext import safe_text
 
-FORMATS = ("csv", "json", "md")
-SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md"}
+FORMATS = ("csv", "json", "md", "pdf")
+SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".pdf": "pdf"}
 
+# the text reports; pdf is handcalc.classgrade.report_pdf.render_pdf(report, lang) (bytes)
 RENDERERS = {"csv": render_csv, "json": render_json, "md": render_markdown}
 
 
@@ -29,5 +30,5 @@ def format_for(path: str | os.PathLike[str], given: str | None, asked: str = "--
         return given
     if implied is None:
         raise SpecError(f"cannot tell the report format from '{name}': use a .csv, "
-                        ".json or .md name, or --format csv|json|md")
+                        ".json, .md or .pdf name, or --format csv|json|md|pdf")
     return implied

@@ -23,8 +23,9 @@ def _umask() -> int:
     return mask
 
 
-def write_report(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (temp file + rename, same directory)."""
+def write_report(path: str | os.PathLike[str], text: str | bytes) -> None:
+    """Write ``text`` (or bytes: a PDF) to ``path`` whole or not at all (temp file + rename,
+    same directory)."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     try:
@@ -33,8 +34,8 @@ def write_report(path: str | os.PathLike[str], text: str) -> None:
     except OSError as e:
         raise ReportError(f"cannot write {path}: {e.strerror or e}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
