@@ -229,5 +229,5 @@ def render_feedback(report: ClassReport, grader: ClassGrader, lang: str, fmt: st
     """The feedback file: Markdown text, or PDF bytes."""
     if fmt == "md":
         return feedback_markdown(report, grader, lang)
-    return compile_pdf(feedback_typst(report, grader, lang))
+    return compile_pdf(feedback_typst(report, grader, lang), "--feedback")
 

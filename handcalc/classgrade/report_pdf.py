@@ -124,12 +124,14 @@ def _mistakes(parts: list[SlotPart], lang: str) -> str:
             title = show(CATALOGUE[mid].title, lang, "typst")
             rows.append(f"[#h(1em)#text(size: 8.5pt)[{title}]], "
                         + _bar(Fraction(n, top), 'rgb("#b3261e")', str(n)))
-        blocks.append(f"[#text(size: 8.5pt, weight: \"bold\")[{_t(s.label)}]], [], [], "
-                      + ", ".join(rows))
+        # a part's bars stay with its label; fixed columns line the bars up across parts
+        blocks.append(f"#block(breakable: false, above: 0.6em, below: 0.6em)["
+                      f"#text(size: 8.5pt, weight: \"bold\")[{_t(s.label)}]\n"
+                      f"#grid(columns: (14em, 1fr, 3em), column-gutter: 0.8em, "
+                      f"row-gutter: 0.45em, align: horizon, {', '.join(rows)})]")
     if not blocks:
         return head + f"#text(size: 9pt)[{say('classflow.chart.none', lang, 'typst')}]"
-    return (head + "#grid(columns: (auto, 1fr, 3em), column-gutter: 0.8em, "
-            f"row-gutter: 0.45em, align: horizon, {', '.join(blocks)})")
+    return head + "\n".join(blocks)
 
 
 def _learners(report: ClassReport, lang: str) -> str:
@@ -190,4 +192,4 @@ def report_typst(report: ClassReport, lang: str) -> str:
 
 
 def render_pdf(report: ClassReport, lang: str = "en") -> bytes:
-    return compile_pdf(report_typst(report, lang))
+    return compile_pdf(report_typst(report, lang), "-o")

@@ -5,6 +5,9 @@ never the system's, so one source gives the same bytes on every machine."""
 
 from __future__ import annotations
 
+import re
+
+from handcalc.errors import HandcalcError
 from handcalc.typeset import tstr
 
 
@@ -35,8 +38,23 @@ def preamble(title: str, lang: str) -> str:
 """
 
 
-def compile_pdf(source: str) -> bytes:
-    """The PDF of a Typst source (``handcalc.typeset.compile_pdf``)."""
+_CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+
+
+def compile_pdf(source: str, name: str) -> bytes:
+    """The PDF of a Typst source (``handcalc.typeset.compile_pdf``), once every character of
+    it has a font: ``handcalc.fonts.check_coverage`` where handcalc ships fonts; else
+    Chinese, Japanese or Korean text is refused (Typst's own fonts have none)."""
     from handcalc import typeset
 
+    try:
+        from handcalc.fonts import check_coverage  # type: ignore[import-not-found]
+    except ImportError:
+        found = _CJK.search(source)
+        if found:
+            raise HandcalcError(
+                f"{name}: this handcalc has no font for {found.group()!r} "
+                f"(U+{ord(found.group()):04X}) in a PDF; write a .md file instead") from None
+    else:
+        check_coverage([(name, source)])
     return typeset.compile_pdf(source)
