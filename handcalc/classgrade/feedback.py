@@ -120,6 +120,7 @@ def feedback_markdown(report: ClassReport, grader: ClassGrader, lang: str) -> st
     t = "markdown"
     title = report.assignment.name if report.assignment is not None else report.source
     out = [f"# {say('classflow.feedback.title', lang, t, title=safe_text(title))}"]
+    memo: dict[Any, Any] = {}
     for m in report.marks:
         out += ["", "---", "", f"## {escape(safe_text(m.learner), t)}", ""]
         if m.version is not None:
@@ -131,11 +132,12 @@ def feedback_markdown(report: ClassReport, grader: ClassGrader, lang: str) -> st
                       points=decimal(e.maximum))
             out += ["", f"### {_title(report, lang, t, e, grader)} · {pts}", ""]
             for p in e.parts:
-                out += _md_part(p, grader, lang)
+                out += _md_part(p, grader, lang, memo)
     return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
 
 
-def _md_part(p: PartMark, grader: ClassGrader, lang: str) -> list[str]:
+def _md_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]
+             ) -> list[str]:
     t = "markdown"
     g = p.graded
     head = f"- **{say('classflow.part', lang, t, part=p.part)}** "
@@ -148,12 +150,19 @@ def _md_part(p: PartMark, grader: ClassGrader, lang: str) -> list[str]:
     if g.verdict is not None and g.verdict.diagnosis is not None and not g.correct:
         out.append("  " + say("classflow.diagnosis", lang, t,
                               text=_diagnosis(g, lang, t)))
-    found, steps = worked_steps(g, grader)
-    if steps:
-        out.append("  " + say("classflow.step.wrong" if found else "classflow.step.all",
-                              lang, t))
-        out += [f"  - {show(s.label, lang, t)}: {_md_value(s.value)}" for s in steps]
-    return out
+    key = _step_key(g)
+    if key not in memo:
+        found, steps = worked_steps(g, grader)
+        memo[key] = [] if not steps else (
+            ["  " + say("classflow.step.wrong" if found else "classflow.step.all", lang, t)]
+            + [f"  - {show(s.label, lang, t)}: {_md_value(s.value)}" for s in steps])
+    return out + memo[key]
+
+
+def _step_key(g: Graded) -> Any:
+    """What the worked steps shown for a graded answer depend on."""
+    d = None if g.verdict is None or g.correct else g.verdict.diagnosis
+    return None if d is None else (g.row.code, d.part, d.mistake.step)
 
 
 def _diagnosis(g: Graded, lang: str, target: str) -> Any:
@@ -182,6 +191,7 @@ def feedback_typst(report: ClassReport, grader: ClassGrader, lang: str) -> str:
     title = report.assignment.name if report.assignment is not None else report.source
     out = [preamble(say("classflow.feedback.title", lang, "unicode", title=safe_text(title)),
                     lang)]
+    memo: dict[Any, Any] = {}
     for i, m in enumerate(report.marks):
         if i:
             out.append("#pagebreak()")
@@ -196,11 +206,11 @@ def feedback_typst(report: ClassReport, grader: ClassGrader, lang: str) -> str:
                       points=decimal(e.maximum))
             out.append(f"== {_title(report, lang, t, e, grader)} #h(1fr) "
                        f"#text(weight: \"regular\")[{pts}]")
-            out += [_t_part(p, grader, lang) for p in e.parts]
+            out += [_t_part(p, grader, lang, memo) for p in e.parts]
     return "\n\n".join(out) + "\n"
 
 
-def _t_part(p: PartMark, grader: ClassGrader, lang: str) -> str:
+def _t_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]) -> str:
     t = "typst"
     g = p.graded
     colour = {CORRECT: "good", BLANK: "blank"}.get(p.status, "bad")
@@ -211,14 +221,18 @@ def _t_part(p: PartMark, grader: ClassGrader, lang: str) -> str:
         body.insert(0, f"{say('classflow.answer', lang, t, answer='')}{_t_raw(g.row.text)}")
         if g.verdict is not None and g.verdict.diagnosis is not None and not g.correct:
             body.append(say("classflow.diagnosis", lang, t, text=_diagnosis(g, lang, t)))
-        found, steps = worked_steps(g, grader)
-        if steps:
-            key = "classflow.step.wrong" if found else "classflow.step.all"
+        key = _step_key(g)
+        if key not in memo:
+            found, steps = worked_steps(g, grader)
+            words = say("classflow.step.wrong" if found else "classflow.step.all", lang, t)
             rows = ", ".join(f"[{show(s.label, lang, t)}], [{_t_value(s.value)}]"
                              for s in steps)
-            body.append(f"#text(size: 9.5pt)[{say(key, lang, t)}]\n"
-                        f"#block(inset: (left: 1em), grid(columns: 2, column-gutter: 1.2em, "
-                        f"row-gutter: 0.6em, align: horizon, {rows}))")
+            memo[key] = steps and (
+                f"#text(size: 9.5pt)[{words}]\n"
+                f"#block(inset: (left: 1em), grid(columns: 2, column-gutter: 1.2em, "
+                f"row-gutter: 0.6em, align: horizon, {rows}))")
+        if memo[key]:
+            body.append(memo[key])
     cells = " \\\n".join(body)
     return (f"#block(breakable: false, above: 0.8em, grid(columns: (5.5em, 1fr), "
             f"[*{say('classflow.part', lang, t, part=p.part)}*], [{cells}]))")

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 from handcalc.classgrade.assign import Assignment, part_points
 from handcalc.classgrade.core import ClassGrader, Graded
@@ -52,11 +53,11 @@ class ExerciseMark:
     section: int | None
     parts: tuple[PartMark, ...]
 
-    @property
+    @cached_property
     def total(self) -> Fraction:
         return sum((p.earned for p in self.parts), Fraction(0))
 
-    @property
+    @cached_property
     def maximum(self) -> Fraction:
         return sum((p.points for p in self.parts), Fraction(0))
 
@@ -69,27 +70,30 @@ class LearnerMarks:
     notes: tuple[Note, ...] = ()
     off_sheet: tuple[Graded, ...] = ()
 
-    @property
+    @cached_property
     def total(self) -> Fraction:
         return sum((e.total for e in self.exercises), Fraction(0))
 
-    @property
+    @cached_property
     def maximum(self) -> Fraction:
         return sum((e.maximum for e in self.exercises), Fraction(0))
 
-    @property
+    @cached_property
     def percent(self) -> Fraction:
         return self.total * 100 / self.maximum if self.maximum else Fraction(0)
 
 
 def decimal(x: Fraction, places: int = 2) -> str:
     """A total or a percentage as a decimal string: 7, 7.5, 6.67 (half away from zero)."""
-    scaled = abs(x) * 10 ** places
-    whole = int(scaled + Fraction(1, 2))
-    text = f"{whole // 10 ** places}"
+    n, d = x.numerator, x.denominator
+    if d == 1:
+        return str(n)
+    unit = 10 ** places
+    whole = (2 * abs(n) * unit + d) // (2 * d)
+    text = str(whole // unit)
     if places:
-        text += f".{whole % 10 ** places:0{places}d}".rstrip("0").rstrip(".")
-    return ("-" if x < 0 and whole else "") + text
+        text += f".{whole % unit:0{places}d}".rstrip("0").rstrip(".")
+    return ("-" if n < 0 and whole else "") + text
 
 
 def _choose(counts: Counter[int], fallback: int = 1) -> tuple[int, bool]:

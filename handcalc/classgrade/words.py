@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,20 @@ def _unquote(s: str) -> str:
 
 
 def say(id: str, lang: str, target: str = "unicode", **args: Any) -> str:
-    """Message `id` of the classflow catalogue in `lang`, for `target`; arguments are text."""
+    """Message `id` of the classflow catalogue in `lang`, for `target`; arguments are text.
+    (Remembered: feedback for a class says the same few things many times.)"""
+    try:
+        return _said(id, lang, target, tuple(sorted(args.items())))
+    except TypeError:  # an argument that cannot be a key
+        return _say(id, lang, target, **args)
+
+
+@lru_cache(maxsize=65536)
+def _said(id: str, lang: str, target: str, args: tuple[tuple[str, Any], ...]) -> str:
+    return _say(id, lang, target, **dict(args))
+
+
+def _say(id: str, lang: str, target: str, **args: Any) -> str:
     if _text is not None:
         return str(_text.tr(id, lang, target, **args))
     template = _catalogue(lang).get(id) or _catalogue("en")[id]
