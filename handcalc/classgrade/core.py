@@ -385,12 +385,12 @@ def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSumma
             wrong = [g for g in rows if not g.correct]
             mistakes = Counter(g.mistake for g in wrong if g.mistake)
             summaries.append(PartSummary(
-                number, ex.part(number).prompt, len(rows), sum(g.correct for g in rows),
+                number, str(ex.part(number).prompt), len(rows), sum(g.correct for g in rows),
                 {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)},
-                tuple(MistakeCount(m, CATALOGUE[m].title, n)
+                tuple(MistakeCount(m, str(CATALOGUE[m].title), n)
                       for m, n in sorted(mistakes.items(), key=lambda x: (-x[1], x[0]))),
                 sum(1 for g in wrong if not g.mistake)))
-        out.append(ExerciseSummary(code, ex.title, tuple(summaries)))
+        out.append(ExerciseSummary(code, str(ex.title), tuple(summaries)))
     return tuple(out)
 
 

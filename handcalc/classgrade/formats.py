@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from handcalc.classgrade import messages as msg
 from handcalc.classgrade.report_csv import render_csv
 from handcalc.classgrade.report_json import render_json
 from handcalc.classgrade.report_md import render_markdown
@@ -25,10 +26,9 @@ def format_for(path: str | os.PathLike[str], given: str | None, asked: str = "--
     implied = SUFFIXES.get(Path(path).suffix.lower())
     if given:
         if implied is not None and implied != given:
-            raise SpecError(f"-o {name}: the suffix says {implied} but {asked} asks for {given}; "
-                            "use a matching name or leave the format out")
+            raise SpecError(msg.FORMAT_MISMATCH.format(name=name, implied=implied, asked=asked,
+                                                       given=given))
         return given
     if implied is None:
-        raise SpecError(f"cannot tell the report format from '{name}': use a .csv, "
-                        ".json, .md or .pdf name, or --format csv|json|md|pdf")
+        raise SpecError(msg.FORMAT_UNKNOWN.format(name=name))
     return implied

@@ -33,6 +33,11 @@ NEEDS_SPEC = ("{name}: line {line}: the header names version and exercise: give 
               "(the worksheet spec the class answered) to say which exercise that is")
 OR_VERSION_HEADER = ", or {header} for sheets by version"
 
+FORMAT_MISMATCH = ("-o {name}: the suffix says {implied} but {asked} asks for {given}; use a "
+                   "matching name or leave the format out")
+FORMAT_UNKNOWN = ("cannot tell the report format from '{name}': use a .csv, .json, .md or "
+                  ".pdf name, or --format csv|json|md|pdf")
+
 # ---------------------------------------------------------------- a row that is not graded
 
 UNDECODABLE = "not {encoding} text (byte 0x{byte:02x} at column {column}{where})"

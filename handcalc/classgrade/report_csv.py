@@ -36,7 +36,8 @@ def render_csv(report: ClassReport) -> str:
         lines.append((r.line, [r.line, r.learner, r.code, r.part, r.text,
                                "correct" if g.correct else "incorrect", score_text(g.score),
                                g.accepted_by or "", d.mistake.id if d else "",
-                               d.text() if d else "", "yes" if g.counted else "no", g.note]))
+                               str(d.text()) if d else "", "yes" if g.counted else "no",
+                               g.note]))
     for i in report.invalid:
         lines.append((i.line, [i.line, i.learner, i.code, i.part, i.answer, "invalid", "",
                                "", "", "", "no", i.reason]))
