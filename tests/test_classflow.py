@@ -266,3 +266,22 @@ def test_without_a_spec_the_gradebook_has_a_column_per_code(tmp_path):
     assert lines[0] == ["learner", "total", "maximum", "percent", "worked-1", "worked-2"]
     assert lines[1][0] == "'=cmd"  # a name a spreadsheet would run is protected
     assert [row[0] for row in lines[1:]] == ["'=cmd", "ann", "bob"]
+
+
+def test_chinese_pdf_needs_the_cjk_font(small):
+    """Where handcalc ships its CJK font the PDF is made; where it does not, refused."""
+    import importlib.util
+
+    tmp, a, grader = small
+    subs = write_csv(tmp / "zhpdf.csv", ["learner", "version", "exercise", "part", "answer"],
+                     class_rows(a, grader, 1))
+    out = tmp / "zh.pdf"
+    result = run(subs, "--spec", EXAM, "--versions", 2, "--feedback", out, "--lang", "zh",
+                 "--gradebook", tmp / "zh-book.csv")
+    if importlib.util.find_spec("handcalc.fonts") is None:
+        assert result.exit_code == 2
+        assert "no font for" in result.stderr and len(result.stderr.splitlines()) == 1
+        assert not out.exists() and not (tmp / "zh-book.csv").exists()
+    else:
+        assert result.exit_code == 0, result.output
+        assert "总分" in "".join(p.extract_text() for p in pypdf.PdfReader(out).pages)

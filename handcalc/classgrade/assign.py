@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from handcalc.classgrade import messages as msg
 from handcalc.errors import SpecError
 
 Job = tuple[Any, ...]  # as handcalc.worksheet.plan gives them
@@ -86,7 +87,7 @@ def load_assignment(path: str | os.PathLike[str], versions: int | None = None,
 
     spec = load_spec(path)
     if versions is not None and not 1 <= versions <= MAX_VERSIONS:
-        raise SpecError(f"--versions {versions}: give a number from 1 to {MAX_VERSIONS}")
+        raise SpecError(msg.VERSIONS_RANGE.format(versions=versions, limit=MAX_VERSIONS))
     return assignment_of(spec, versions, build or build_job)
 
 
@@ -118,5 +119,5 @@ def assignment_of(spec: Any, versions: int | None, build: Callable[[Job], Any]) 
                     slots.append(Slot(len(slots) + 1, ex.code, s))
             out.append(tuple(slots))
     except RuntimeError as e:  # no acceptable instance near a seed
-        raise SpecError(f"{spec.name}: cannot build the assignment: {e}") from None
+        raise SpecError(msg.CANNOT_ASSIGN.format(spec=spec.name, why=e)) from None
     return Assignment(spec, tuple(out))

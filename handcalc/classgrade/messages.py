@@ -38,6 +38,19 @@ FORMAT_MISMATCH = ("-o {name}: the suffix says {implied} but {asked} asks for {g
 FORMAT_UNKNOWN = ("cannot tell the report format from '{name}': use a .csv, .json, .md or "
                   ".pdf name, or --format csv|json|md|pdf")
 
+# ---------------------------------------------------------------- the class workflow's options
+
+PDF_NEEDS_FILE = "a PDF report needs a file: -o REPORT.pdf"
+VERSIONS_NEED_SPEC = "--versions needs --spec"
+VERSIONS_RANGE = "--versions {versions}: give a number from 1 to {limit}"
+FEEDBACK_SUFFIX = "--feedback {name}: use a .pdf or .md name"
+GRADEBOOK_SUFFIX = "--gradebook {name}: use a .csv name"
+SAME_FILE = "{first} and {second} name the same file {name}"
+OVERWRITES_SUBMISSIONS = "the {what} would overwrite the submissions file"
+CANNOT_ASSIGN = "{spec}: cannot build the assignment: {why}"
+NO_PDF_FONT = ("{what}: this handcalc has no font for {char!r} (U+{code:04X}) in a PDF; write "
+               "a .md file instead")
+
 # ---------------------------------------------------------------- a row that is not graded
 
 UNDECODABLE = "not {encoding} text (byte 0x{byte:02x} at column {column}{where})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from handcalc.classgrade import messages as msg
 from handcalc.errors import HandcalcError
 from handcalc.typeset import tstr
 
@@ -52,9 +53,8 @@ def compile_pdf(source: str, name: str) -> bytes:
     except ImportError:
         found = _CJK.search(source)
         if found:
-            raise HandcalcError(
-                f"{name}: this handcalc has no font for {found.group()!r} "
-                f"(U+{ord(found.group()):04X}) in a PDF; write a .md file instead") from None
+            raise HandcalcError(msg.NO_PDF_FONT.format(what=name, char=found.group(),
+                                                       code=ord(found.group()))) from None
     else:
         check_coverage([(name, source)])
     return typeset.compile_pdf(source)

@@ -73,16 +73,16 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     if output is not None:
         fmt = cg.format_for(output, fmt, asked)
     elif fmt == "pdf":
-        raise click.UsageError("a PDF report needs a file: -o REPORT.pdf")
+        raise click.UsageError(cg.messages.PDF_NEEDS_FILE)
     if versions is not None and spec is None:
-        raise click.UsageError("--versions needs --spec")
+        raise click.UsageError(cg.messages.VERSIONS_NEED_SPEC)
     feedback_fmt = None
     if feedback is not None:
         feedback_fmt = FEEDBACK_FORMATS.get(os.path.splitext(feedback)[1].lower())
         if feedback_fmt is None:
-            raise click.UsageError(f"--feedback {safe_text(feedback)}: use a .pdf or .md name")
+            raise click.UsageError(cg.messages.FEEDBACK_SUFFIX.format(name=safe_text(feedback)))
     if gradebook is not None and not gradebook.lower().endswith(".csv"):
-        raise click.UsageError(f"--gradebook {safe_text(gradebook)}: use a .csv name")
+        raise click.UsageError(cg.messages.GRADEBOOK_SUFFIX.format(name=safe_text(gradebook)))
     _distinct(submissions, {"-o": output, "--feedback": feedback, "--gradebook": gradebook})
     grader = cg.ClassGrader()
     assignment = None if spec is None else load_assignment(spec, versions, grader.job)
@@ -124,6 +124,7 @@ def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
     """Refuse an output that is the submissions file or another output of the command."""
     import os
 
+    from handcalc.classgrade import messages as msg
     from handcalc.safetext import safe_text
 
     seen: dict[str, str] = {}
@@ -133,9 +134,9 @@ def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
         if os.path.exists(path) and submissions != "-" and os.path.exists(submissions) and \
                 os.path.samefile(path, submissions):
             what = "report" if option == "-o" else option.lstrip("-")
-            raise click.UsageError(f"the {what} would overwrite the submissions file")
+            raise click.UsageError(msg.OVERWRITES_SUBMISSIONS.format(what=what))
         key = os.path.realpath(path)
         if key in seen:
-            raise click.UsageError(f"{seen[key]} and {option} name the same file "
-                                   f"{safe_text(path)}")
+            raise click.UsageError(msg.SAME_FILE.format(first=seen[key], second=option,
+                                                        name=safe_text(path)))
         seen[key] = option
