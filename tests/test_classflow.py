@@ -285,3 +285,22 @@ def test_chinese_pdf_needs_the_cjk_font(small):
     else:
         assert result.exit_code == 0, result.output
         assert "总分" in "".join(p.extract_text() for p in pypdf.PdfReader(out).pages)
+
+
+def test_classflow_catalogue_en_and_zh_match_and_cover_the_code():
+    import re
+
+    from handcalc.classgrade import words
+
+    en, zh = words._catalogue("en"), words._catalogue("zh")
+    assert set(en) == set(zh) and all(k.startswith("classflow.") for k in en)
+    for key in en:
+        assert set(re.findall(r"\{(\w+)\}", en[key])) == set(re.findall(r"\{(\w+)\}", zh[key]))
+        assert "$" not in en[key] + zh[key]
+    code = "".join(p.read_text() for p in (ROOT / "handcalc" / "classgrade").glob("*.py"))
+    named = {k for k in re.findall(r'"(classflow\.[a-z_.]+)"', code) if k != "classflow.po"}
+    named |= {f"classflow.verdict.{k}" for k in ("correct", "carried", "rounded")}
+    named |= {f"classflow.col.{c}" for c in ("learner", "version", "total", "maximum",
+                                              "percent", "correct", "blank")}
+    for key in named:
+        assert key in en, key
