@@ -28,8 +28,8 @@ FEEDBACK_FORMATS = {".pdf": "pdf", ".md": "md", ".markdown": "md"}
 
 # the words that mark a worked step's label as being of a mistake's kind of step
 STEP_WORDS = {
-    "scores": ("sqrt", "qk^t", "q k^t"),
-    "softmax": ("softmax", "exp("),
+    "scores": ("sqrt", "qk^t", "q k^t", "√"),
+    "softmax": ("softmax", "exp(", "exp_"),
     "mask": ("mask",),
     "variance": ("variance", "var("),
     "normalise": ("ln =", "sqrt(var"),
@@ -73,10 +73,16 @@ def worked_steps(g: Graded, grader: ClassGrader) -> tuple[bool, Sequence[Any]]:
     steps = ex.part(v.diagnosis.part).steps
     words = STEP_WORDS.get(v.diagnosis.mistake.step, ())
     for s in steps:
-        label = show(s.label, "en", "unicode").lower()
-        if any(w in label for w in words):
+        if any(w in _label_words(s.label) for w in words):
             return True, (s,)
     return False, steps
+
+
+def _label_words(label: Any) -> str:
+    """What a step's label says, to match STEP_WORDS against: its text in English, and,
+    for a label of the text model, its message id or its math in neutral notation."""
+    own = getattr(label, "id", None) or getattr(label, "src", None) or ""
+    return f"{own} {show(label, 'en', 'unicode')}".lower()
 
 
 def _title(report: ClassReport, lang: str, target: str, e: Any, grader: ClassGrader) -> str:
