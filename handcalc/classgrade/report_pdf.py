@@ -3,7 +3,8 @@ the Markdown report gives, and three charts drawn with Typst's own boxes (no plo
 package, nothing fetched when compiling):
 
 1. a histogram of the learners' percentages (10 bins: 0-10, ..., 90-100; 100 falls in the
-   last);
+   last), of the learners with a sheet (without a spec, a learner none of whose rows could
+   be graded has none);
 2. the share correct per exercise and part, over every learner the part was assigned to
    (a blank counts as not correct);
 3. the most frequent catalogued mistakes per part (the top TOP_MISTAKES, with counts).
@@ -77,7 +78,7 @@ def _t(text: str) -> str:
 
 
 def _histogram(report: ClassReport, lang: str) -> str:
-    bins = histogram([m.percent for m in report.marks])
+    bins = histogram([m.percent for m in report.marks if m.maximum])
     top = max(bins) or 1
     bars = ", ".join(
         f"[#text(size: 8pt)[{n}] \\ #rect(width: 100%, height: {3.5 * n / top:.3f}cm, "
@@ -127,7 +128,7 @@ def _mistakes(parts: list[SlotPart], lang: str) -> str:
         # a part's bars stay with its label; fixed columns line the bars up across parts
         blocks.append(f"#block(breakable: false, above: 0.6em, below: 0.6em)["
                       f"#text(size: 8.5pt, weight: \"bold\")[{_t(s.label)}]\n"
-                      f"#grid(columns: (14em, 1fr, 3em), column-gutter: 0.8em, "
+                      f"#grid(columns: (17em, 1fr, 3em), column-gutter: 0.8em, "
                       f"row-gutter: 0.45em, align: horizon, {', '.join(rows)})]")
     if not blocks:
         return head + f"#text(size: 9pt)[{say('classflow.chart.none', lang, 'typst')}]"
@@ -177,8 +178,8 @@ def report_typst(report: ClassReport, lang: str) -> str:
         summary += " " + say("classflow.report.assignment", lang, "typst",
                              spec=safe_text(report.assignment.name),
                              versions=len(report.assignment.versions))
-    if report.marks:
-        pcts = sorted(m.percent for m in report.marks)
+    pcts = sorted(m.percent for m in report.marks if m.maximum)  # learners with a sheet
+    if pcts:
         mid = len(pcts) // 2
         median = pcts[mid] if len(pcts) % 2 else (pcts[mid - 1] + pcts[mid]) / 2
         summary += " " + say("classflow.report.average", lang, "typst",
