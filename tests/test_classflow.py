@@ -304,3 +304,38 @@ def test_classflow_catalogue_en_and_zh_match_and_cover_the_code():
                                               "percent", "correct", "blank")}
     for key in named:
         assert key in en, key
+
+
+def test_a_learner_between_versions_is_noted_and_off_sheet_answers_add_nothing(small):
+    tmp, a, grader = small
+    one, two = a.versions[0][0].code, a.versions[1][1].code
+    rows = []
+    for code in (one, two):
+        ex = grader.exercise(code)
+        rows += [["zoe", code, p.number, typed(p.answer)] for p in ex.parts]
+    subs = write_csv(tmp / "between.csv", ["learner", "code", "part", "answer"], rows)
+    report = cg.grade_file(subs, grader, assignment=a)
+    (m,) = report.marks
+    assert m.version == 1  # a tie: the lowest
+    assert [n[0] for n in m.notes] == ["classflow.note.chosen", "classflow.note.off_sheet"]
+    assert m.total == len(grader.exercise(one).parts)
+    assert len(m.off_sheet) == len(grader.exercise(two).parts)
+    md = feedback_markdown(report, grader, "en")
+    assert "Graded as version 1: 1 of the 2 exercises you answered are on it." in md
+
+
+def test_hidden_codes_stay_hidden_in_the_feedback(small):
+    from types import SimpleNamespace
+
+    from handcalc.classgrade.assign import Assignment
+
+    tmp, a, grader = small
+    hidden = Assignment(SimpleNamespace(name="exam.toml", codes="hidden"), a.versions)
+    subs = write_csv(tmp / "hidden.csv", ["learner", "version", "exercise", "part", "answer"],
+                     class_rows(a, grader, 2))
+    report = cg.grade_file(subs, grader, assignment=hidden)
+    md = feedback_markdown(report, grader, "en")
+    assert "### Exercise 1: " in md
+    assert not any(s.code in md for v in a.versions for s in v)
+    shown = feedback_markdown(cg.grade_file(subs, grader, assignment=a), grader, "en")
+    assert a.versions[0][0].code in shown
