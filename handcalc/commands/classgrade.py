@@ -20,7 +20,7 @@ STDERR_LIMIT = 50
 @click.argument("submissions", metavar="SUBMISSIONS.csv")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=str),
               default=None, metavar="REPORT",
-              help="Write the report here (format from the suffix: .csv, .json, .md).")
+              help="Write the report here (format from the suffix: .csv, .json, .md, .pdf).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "md", "pdf"]), default=None,
               help="Report format (default: from the suffix of REPORT; md on stdout). pdf: "
                    "the summary with charts, needs -o.")
