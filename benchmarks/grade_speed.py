@@ -10,8 +10,14 @@ Prints the time to read, grade and render all three reports through the library,
 wall time of the `handcalc grade FILE -o REPORT.json` command, and how many grade()
 calls the class grader made.
 
+Then the same for a class graded against a spec (problems/exam.toml in --versions
+versions, by version and exercise, about 10,000 rows, some parts blank): the library
+(assignment, grading, gradebook, Markdown feedback, Markdown and PDF reports) and the
+command `handcalc grade FILE --spec exam.toml --versions V -o report.pdf --gradebook
+book.csv --feedback feedback.md`.
+
 Run: .venv/bin/python benchmarks/grade_speed.py [--learners N] [--seed S] [--keep FILE]
-     [--profile]
+     [--versions V] [--profile]
 """
 
 from __future__ import annotations
@@ -111,6 +117,51 @@ def class_file(path: Path, learners: int, seed: int) -> int:
     return len(rows) - 1
 
 
+EXAM = Path(__file__).resolve().parent.parent / "problems" / "exam.toml"
+BLANK = 0.05  # the chance that a learner leaves a part blank
+
+
+def spec_class_file(path: Path, versions: int, rows: int, seed: int) -> tuple[int, int]:
+    """About `rows` rows by version and exercise of exam.toml; (rows, learners)."""
+    from handcalc.classgrade.assign import load_assignment
+
+    rng = random.Random(seed)
+    grader = classgrade.ClassGrader()
+    a = load_assignment(EXAM, versions, grader.job)
+    names, weights = zip(*PROFILES, strict=True)
+    out = [("learner", "version", "exercise", "part", "answer")]
+    n = 0
+    while len(out) - 1 < rows:
+        k = n % versions + 1
+        for slot in a.versions[k - 1]:
+            ex = grader.exercise(slot.code)
+            profile = rng.choices(names, weights)[0]
+            for part, text in zip(ex.parts, answers(ex, profile, rng), strict=True):
+                if rng.random() >= BLANK:
+                    out.append((f"learner{n:04d}", str(k), str(slot.exercise),
+                                str(part.number), text))
+        n += 1
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(out)
+    return len(out) - 1, n
+
+
+def grade_against_spec(path: Path, versions: int) -> classgrade.ClassGrader:
+    from handcalc.classgrade.assign import load_assignment
+    from handcalc.classgrade.feedback import feedback_markdown
+    from handcalc.classgrade.gradebook import render_gradebook
+    from handcalc.classgrade.report_pdf import render_pdf
+
+    grader = classgrade.ClassGrader()
+    a = load_assignment(EXAM, versions, grader.job)
+    report = classgrade.grade_file(path, grader, assignment=a)
+    render_gradebook(report)
+    feedback_markdown(report, grader, "en")
+    classgrade.render_markdown(report)
+    render_pdf(report)
+    return grader
+
+
 def grade_and_render(path: Path) -> classgrade.ClassGrader:
     grader = classgrade.ClassGrader()
     report = classgrade.grade_file(path, grader)
@@ -125,6 +176,8 @@ def main() -> None:
     ap.add_argument("--learners", type=int, default=250)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, default=None, help="keep the class file here")
+    ap.add_argument("--versions", type=int, default=4,
+                    help="versions of exam.toml for the class graded against a spec")
     ap.add_argument("--profile", action="store_true", help="print the top of a profile")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,6 +196,25 @@ def main() -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cli = time.perf_counter() - t
         print(f"command  handcalc grade FILE -o report.json  {cli:6.2f} s   (target <= 5 s)")
+        spec_path = Path(tmp) / "exam-class.csv"
+        t = time.perf_counter()
+        rows, learners = spec_class_file(spec_path, args.versions, 10_000, args.seed)
+        print(f"built {rows} rows ({learners} learners, exam.toml in {args.versions} versions, "
+              f"{BLANK:.0%} of parts blank) in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        grader = grade_against_spec(spec_path, args.versions)
+        lib = time.perf_counter() - t
+        print(f"library  --spec: grade + gradebook + feedback md + report md/pdf  {lib:6.2f} s"
+              f"   {rows / lib:7.0f} rows/s   ({grader.grade_calls} grade() calls)")
+        t = time.perf_counter()
+        subprocess.run([str(BIN / "handcalc"), "grade", str(spec_path), "--spec", str(EXAM),
+                        "--versions", str(args.versions), "-o", str(Path(tmp) / "report.pdf"),
+                        "--gradebook", str(Path(tmp) / "book.csv"),
+                        "--feedback", str(Path(tmp) / "feedback.md")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cli = time.perf_counter() - t
+        print(f"command  handcalc grade FILE --spec exam.toml -o report.pdf --gradebook "
+              f"--feedback .md  {cli:6.2f} s   (target <= 5 s)")
         if args.profile:
             prof = cProfile.Profile()
             prof.runcall(grade_and_render, path)

@@ -33,7 +33,11 @@ renames it into place, so a report is written whole or not at all.
 Modules: ``read`` (bytes to rows), ``core`` (rows to graded rows, learner totals and the
 class summary), ``report_csv``, ``report_json``, ``report_md`` (one per report format),
 ``formats`` (which renderer for which file name), ``output`` (writing a report file) and
-``messages`` (the words).
+``messages`` (the words). The class workflow: ``assign`` (what a spec assigned: the codes of
+each version, the points), ``marks`` (each learner's version, blanks, totals out of the
+maximum), ``gradebook``, ``feedback`` (per learner, PDF or Markdown), ``report_pdf`` (the
+summary with charts drawn in Typst), ``typst_doc`` (what those PDFs share) and ``words``
+(their words, from ``locale/<lang>/classflow.po``).
 """
 
 from handcalc.classgrade.core import (
@@ -52,7 +56,7 @@ from handcalc.classgrade.core import (
     score_text,
 )
 from handcalc.classgrade.formats import FORMATS, RENDERERS, SUFFIXES, format_for
-from handcalc.classgrade.output import ReportError, write_report
+from handcalc.classgrade.output import ReportError, write_report, write_reports
 from handcalc.classgrade.read import (
     DELIMITERS,
     HEADER,
@@ -78,5 +82,5 @@ __all__ = [
     "PartSummary", "RawRow", "ReportError", "Submission", "cell_answer", "check_encoding",
     "decode", "format_for", "grade_file", "grade_rows", "read_rows", "read_source",
     "render_csv", "render_json", "render_markdown", "report_dict", "row_dict", "score_text",
-    "source_name", "write_report",
+    "source_name", "write_report", "write_reports",
 ]

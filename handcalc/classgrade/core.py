@@ -15,7 +15,16 @@ from fractions import Fraction
 from typing import Any
 
 from handcalc.classgrade import messages as msg
-from handcalc.classgrade.read import HEADER, Invalid, Note, RawRow, clip, read_rows, source_name
+from handcalc.classgrade.read import (
+    HEADER,
+    VERSION_HEADER,
+    Invalid,
+    Note,
+    RawRow,
+    clip,
+    read_rows,
+    source_name,
+)
 from handcalc.errors import HandcalcError, ShapeError, SpecError
 from handcalc.exact import Mat, shape
 from handcalc.exercise import Exercise, build
@@ -36,6 +45,7 @@ class Submission:
     part: int
     text: str
     answer: Mat
+    version: int | None = None  # the version the row names (submissions by version)
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,9 @@ class ClassReport:
     learners: tuple[LearnerTotal, ...]
     exercises: tuple[ExerciseSummary, ...]
     unlisted: int = 0  # rows that could not be graded beyond the MAX_LISTED_INVALID listed
+    assignment: Any = None  # handcalc.classgrade.assign.Assignment, with --spec
+    marks: tuple[Any, ...] = ()  # handcalc.classgrade.marks.LearnerMarks, one per learner
+    columns: tuple[str, ...] = ()  # the gradebook's exercise columns
 
     @property
     def invalid_count(self) -> int:
@@ -175,8 +188,10 @@ class _InvalidRows:
 class ClassGrader:
     """Grades rows with caches shared by every learner (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, assignment: Any = None) -> None:
+        self.assignment = assignment  # an Assignment: rows by version, codes checked
         self._exercises = _Cache(self._build)
+        self._jobs: dict[tuple[Any, ...], Exercise] = {}
         self._parsed = _Cache(lambda text: parse_answer(cell_answer(text)))
         self._strict: dict[tuple[str, int, Mat], Verdict | None] = {}
         self._full: dict[tuple[Any, ...], Verdict | ShapeError] = {}
@@ -189,6 +204,17 @@ class ClassGrader:
         except RuntimeError as e:  # no acceptable instance near that seed
             raise SpecError(msg.CANNOT_BUILD.format(code=code, why=e)) from None
 
+    def job(self, job: tuple[Any, ...]) -> Exercise:
+        """The exercise of one of handcalc.worksheet.plan's jobs, built once (and then
+        known by its code too)."""
+        found = self._jobs.get(job)
+        if found is None:
+            from handcalc.classgrade.assign import build_job
+
+            found = self._jobs[job] = build_job(job)
+            self._exercises.found.setdefault(found.code, found)
+        return found
+
     def exercise(self, code: str) -> Exercise:
         exercise: Exercise = self._exercises(code.strip().lower())
         return exercise
@@ -197,20 +223,52 @@ class ClassGrader:
         answer: Mat = self._parsed(text)
         return answer
 
+    def _slot(self, f: Mapping[str, str]) -> tuple[str, int] | str:
+        """The code and version of a row by version and exercise, or why there is none."""
+        for column in VERSION_HEADER:
+            if not f[column]:
+                return msg.EMPTY_FIELD.format(column=column)
+        version, exercise = f["version"].strip(), f["exercise"].strip()
+        a = self.assignment
+        if not (version.isascii() and version.isdigit() and len(version) < 6):
+            return msg.NOT_A_VERSION.format(version=clip(version), count=len(a.versions))
+        if not (exercise.isascii() and exercise.isdigit() and len(exercise) < 6):
+            return msg.NOT_AN_EXERCISE.format(exercise=clip(exercise), version=int(version),
+                                              count=a.slots_per_version)
+        k = int(version)
+        if not 1 <= k <= len(a.versions):
+            return msg.NOT_A_VERSION.format(version=k, count=len(a.versions))
+        slot = a.slot(k, int(exercise))
+        if slot is None:
+            return msg.NOT_AN_EXERCISE.format(exercise=int(exercise), version=k,
+                                              count=len(a.versions[k - 1]))
+        return slot.code, k
+
     def check(self, raw: RawRow) -> Submission | Invalid:
         f = raw.fields
-        learner, code, part, text = f["learner"], f["code"], f["part"], f["answer"]
+        version = None
+        if "version" in f:
+            learner, part, text = f["learner"], f["part"], f["answer"]
+            code = f"version {f['version']} exercise {f['exercise']}"
+            slot = self._slot(f)
+            if isinstance(slot, str):
+                return Invalid(raw.line, slot, clip(learner), clip(code), clip(part), clip(text))
+            code, version = slot
+        else:
+            learner, code, part, text = f["learner"], f["code"], f["part"], f["answer"]
 
         def bad(reason: str) -> Invalid:
             return Invalid(raw.line, reason, clip(learner), clip(code), clip(part), clip(text))
 
         for column in HEADER:
-            if not f[column]:
+            if column in f and not f[column]:
                 return bad(msg.EMPTY_FIELD.format(column=column))
         try:
             ex = self.exercise(code)
         except HandcalcError as e:
             return bad(str(e))
+        if self.assignment is not None and ex.code not in self.assignment.where:
+            return bad(msg.NOT_ASSIGNED.format(code=ex.code, spec=self.assignment.name))
         try:
             number = ex.part(part).number
         except HandcalcError as e:
@@ -219,7 +277,7 @@ class ClassGrader:
             answer = self.parse(text)
         except HandcalcError as e:
             return bad(msg.ANSWER.format(why=e))
-        return Submission(raw.line, learner, ex.code, number, text, answer)
+        return Submission(raw.line, learner, ex.code, number, text, answer, version)
 
     def grade(self, ex: Exercise, sub: Submission, prior: Mapping[int, Mat]) -> Verdict:
         """grade(ex, part, answer, prior=prior), from the caches where the call was made."""
@@ -337,11 +395,17 @@ def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSumma
 
 
 def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
-               encoding: str | None = None) -> ClassReport:
+               encoding: str | None = None, assignment: Any = None) -> ClassReport:
     """Read and grade a submissions file (``-``: standard input) in ``encoding`` (default:
-    UTF-8 or what its byte-order mark says); SpecError when it cannot be read at all."""
-    grader = grader or ClassGrader()
-    rows, warnings = read_rows(path, encoding)
+    UTF-8 or what its byte-order mark says) against ``assignment`` (an Assignment, or None:
+    no spec); SpecError when it cannot be read at all, or when it names versions and
+    exercises but there is no assignment."""
+    from handcalc.classgrade.marks import mark_learners
+
+    grader = grader or ClassGrader(assignment)
+    if assignment is not None:
+        grader.assignment = assignment
+    rows, warnings = read_rows(path, encoding, by_version=assignment is not None)
     graded, invalid, unlisted = grade_rows(rows, grader)
     seen: dict[tuple[str, str, int], int] = {}
     for g in graded:
@@ -350,9 +414,12 @@ def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
             warnings.append(Note(seen[key], msg.ANSWERED_AGAIN.format(
                 learner=g.row.learner, code=g.row.code, part=g.row.part, again=g.row.line)))
         seen[key] = g.row.line
+    learners = _learners(graded, invalid)
+    marks, columns = mark_learners([t.learner for t in learners], graded, grader, assignment)
     return ClassReport(os.path.basename(source_name(path)), tuple(graded), tuple(invalid),
                        tuple(sorted(warnings, key=lambda w: w.line)),
-                       _learners(graded, invalid), _exercises(graded, grader), unlisted)
+                       learners, _exercises(graded, grader), unlisted,
+                       assignment, marks, columns)
 
 
 def score_text(x: Fraction) -> str:

@@ -12,9 +12,10 @@ from handcalc.classgrade.report_md import render_markdown
 from handcalc.errors import SpecError
 from handcalc.terminal import safe_text
 
-FORMATS = ("csv", "json", "md")
-SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md"}
+FORMATS = ("csv", "json", "md", "pdf")
+SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".pdf": "pdf"}
 
+# the text reports; pdf is handcalc.classgrade.report_pdf.render_pdf(report, lang) (bytes)
 RENDERERS = {"csv": render_csv, "json": render_json, "md": render_markdown}
 
 

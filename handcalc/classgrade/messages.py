@@ -29,11 +29,27 @@ MOSTLY_UNDECODABLE = ("{name}: {bad} of {rows} rows are not {encoding} text (fir
 HINT_ENCODING = ("; save the file as UTF-8, or give its encoding: --encoding gb18030 for a "
                  "Chinese (GBK) spreadsheet")
 HINT_GIVEN_ENCODING = "; check --encoding"
+NEEDS_SPEC = ("{name}: line {line}: the header names version and exercise: give --spec SPEC "
+              "(the worksheet spec the class answered) to say which exercise that is")
+OR_VERSION_HEADER = ", or {header} for sheets by version"
 
 FORMAT_MISMATCH = ("-o {name}: the suffix says {implied} but {asked} asks for {given}; use a "
                    "matching name or leave the format out")
-FORMAT_UNKNOWN = ("cannot tell the report format from '{name}': use a .csv, .json or .md "
-                  "name, or --format csv|json|md")
+FORMAT_UNKNOWN = ("cannot tell the report format from '{name}': use a .csv, .json, .md or "
+                  ".pdf name, or --format csv|json|md|pdf")
+
+# ---------------------------------------------------------------- the class workflow's options
+
+PDF_NEEDS_FILE = "a PDF report needs a file: -o REPORT.pdf"
+VERSIONS_NEED_SPEC = "--versions needs --spec"
+VERSIONS_RANGE = "--versions {versions}: give a number from 1 to {limit}"
+FEEDBACK_SUFFIX = "--feedback {name}: use a .pdf or .md name"
+GRADEBOOK_SUFFIX = "--gradebook {name}: use a .csv name"
+SAME_FILE = "{first} and {second} name the same file {name}"
+OVERWRITES_SUBMISSIONS = "the {what} would overwrite the submissions file"
+CANNOT_ASSIGN = "{spec}: cannot build the assignment: {why}"
+NO_PDF_FONT = ("{what}: this handcalc has no font for {char!r} (U+{code:04X}) in a PDF; write "
+               "a .md file instead")
 
 # ---------------------------------------------------------------- a row that is not graded
 
@@ -55,6 +71,9 @@ ANSWER = "answer: {why}"
 INTERNAL = "internal error while grading this row ({kind}: {why}); please report it"
 WRONG_SHAPE = "wrong shape: {why}"
 CANNOT_BUILD = "cannot build '{code}': {why}"
+NOT_ASSIGNED = "{code} is not an exercise of the assignment ({spec})"
+NOT_A_VERSION = "no version {version}: the assignment has versions 1 to {count}"
+NOT_AN_EXERCISE = "version {version} has no exercise {exercise}: it has exercises 1 to {count}"
 
 # ---------------------------------------------------------------- notes
 

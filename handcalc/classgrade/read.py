@@ -35,6 +35,7 @@ from handcalc.exercise import parse_code
 from handcalc.terminal import safe_text
 
 HEADER = ("learner", "code", "part", "answer")
+VERSION_HEADER = ("learner", "version", "exercise", "part", "answer")  # with --spec
 DELIMITERS = (",", ";", "\t")
 STDIN = "-"
 MAX_BYTES = 200 * 1024 * 1024
@@ -246,7 +247,8 @@ class Header:
     warning: Note | None
 
 
-def _header(number: int, text: str, name: str, encoding: str, given: bool) -> Header:
+def _header(number: int, text: str, name: str, encoding: str, given: bool,
+            by_version: bool = False) -> Header:
     """The column order and the delimiter, from the header line alone."""
     reason = _undecodable(number, [text], encoding)
     if reason is not None:
@@ -266,6 +268,10 @@ def _header(number: int, text: str, name: str, encoding: str, given: bool) -> He
         names = tuple(f.lower() for f in parsed[delimiter])
         if sorted(names) == sorted(HEADER):
             return Header(names, delimiter, False, None)
+        if sorted(names) == sorted(VERSION_HEADER):
+            if not by_version:
+                raise SpecError(msg.NEEDS_SPEC.format(name=name, line=number))
+            return Header(names, delimiter, False, None)
     for delimiter, fields in parsed.items():
         if _looks_like_data(fields):
             return Header(HEADER, delimiter, True,
@@ -278,7 +284,9 @@ def _header(number: int, text: str, name: str, encoding: str, given: bool) -> He
     line = text.rstrip("\r\n")
     shown = line if len(line) <= 80 else line[:77] + "..."
     raise SpecError(msg.HEADER_WRONG.format(name=name, line=number, header=",".join(HEADER),
-                                            shown=safe_text(shown)))
+                                            shown=safe_text(shown)) +
+                    (msg.OR_VERSION_HEADER.format(header=",".join(VERSION_HEADER))
+                     if by_version else ""))
 
 
 # ---------------------------------------------------------------- rows
@@ -289,18 +297,20 @@ def too_many_undecodable(bad: int, rows: int) -> bool:
     return bad > 0 and (bad == rows or (bad >= REFUSE_ROWS and bad > REFUSE_SHARE * rows))
 
 
-def read_rows(path: str | os.PathLike[str], encoding: str | None = None
-              ) -> tuple[Iterator[RawRow | Invalid], list[Note]]:
+def read_rows(path: str | os.PathLike[str], encoding: str | None = None,
+              by_version: bool = False) -> tuple[Iterator[RawRow | Invalid], list[Note]]:
     """The data rows of a submissions file, lazily and in file order (a RawRow by column
     name, or an Invalid), and the warnings about the header. SpecError at once when the
-    file cannot be read at all, or at the end of the rows when too many do not decode."""
+    file cannot be read at all, or at the end of the rows when too many do not decode.
+    ``by_version``: the header may name version and exercise instead of code (a spec says
+    which exercise that is)."""
     name = safe_text(source_name(path))
     text, used = decode(read_source(path), encoding)
     lines = _lines(text)
     first = next(((n, t) for n, t in lines if t.strip()), None)
     if first is None:
         raise SpecError(msg.EMPTY.format(name=name, header=",".join(HEADER)))
-    header = _header(*first, name, used, encoding is not None)
+    header = _header(*first, name, used, encoding is not None, by_version)
     return _rows(first, lines, header, name, used, encoding is not None), \
         [header.warning] if header.warning else []
 

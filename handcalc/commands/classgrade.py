@@ -21,28 +21,48 @@ STDERR_LIMIT = 50
 @click.option("-o", "--output", "output",
               type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
               default=None, metavar="REPORT",
-              help="Write the report here (format from the suffix: .csv, .json, .md; "
+              help="Write the report here (format from the suffix: .csv, .json, .md, .pdf; "
                    "- for standard output).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "md"]), default=None,
-              help="Report format (default: from the suffix of REPORT; md on stdout).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "md", "pdf"]), default=None,
+              help="Report format (default: from the suffix of REPORT; md on stdout). pdf: "
+                   "the summary with charts, needs -o.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--encoding", default=None, metavar="NAME",
               help="Encoding of SUBMISSIONS.csv (default: UTF-8, or what its byte-order mark "
                    "says); gb18030 reads GBK files from Chinese spreadsheets.")
+@click.option("--spec", "spec", default=None, metavar="SPEC",
+              help="The worksheet spec the class answered: totals are out of what it assigns "
+                   "(blanks count 0), and rows may name version and exercise instead of code.")
+@click.option("--versions", type=int, default=None, metavar="N",
+              help="How many versions of SPEC were handed out (default: the spec's).")
+@click.option("--feedback", default=None, metavar="FILE",
+              help="Write each learner's feedback here: .pdf (a page per learner) or .md.")
+@click.option("--gradebook", default=None, metavar="FILE.csv",
+              help="Write the gradebook here: learner, total, maximum, percent, one column "
+                   "per exercise.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
+              help="Language of the feedback and the PDF report (default: the spec's, else "
+                   "HANDCALC_LANG, else the locale).")
 def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
-          encoding: str | None) -> None:
-    """Grade a class's answers in SUBMISSIONS.csv (header learner,code,part,answer;
-    - reads standard input).
+          encoding: str | None, spec: str | None, versions: int | None,
+          feedback: str | None, gradebook: str | None, lang: str | None) -> None:
+    """Grade a class's answers in SUBMISSIONS.csv (header learner,code,part,answer, or with
+    --spec learner,version,exercise,part,answer; - reads standard input).
 
     Each row is graded to 2 decimal places, with carried-forward credit from the
     learner's own earlier parts of the same code and a diagnosis of known mistakes.
     The report has per-row verdicts (CSV), everything (JSON) or a summary for the
     teacher (Markdown): per exercise and part the share correct and the most frequent
-    mistakes, and per learner the totals.
+    mistakes, and per learner the totals; the PDF adds charts.
     """
     import os
 
     from handcalc import classgrade as cg
+    from handcalc.classgrade.assign import load_assignment
+    from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
+    from handcalc.classgrade.gradebook import render_gradebook
+    from handcalc.classgrade.report_pdf import render_pdf
+    from handcalc.classgrade.words import resolve_lang
     from handcalc.fileio import FILE, STDOUT, output_target, same_path
     from handcalc.terminal import safe_text
 
@@ -62,7 +82,26 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
         fmt = cg.format_for(output, fmt, asked)
         if target.kind == FILE and same_path(target.real, submissions):
             raise click.UsageError("the report would overwrite the submissions file")
-    report = cg.grade_file(submissions, encoding=encoding)
+    elif fmt == "pdf":
+        raise click.UsageError(cg.messages.PDF_NEEDS_FILE)
+    if versions is not None and spec is None:
+        raise click.UsageError(cg.messages.VERSIONS_NEED_SPEC)
+    feedback_fmt = None
+    if feedback is not None:
+        output_target(feedback, "--feedback")  # an empty name: exit 2, nothing written
+        feedback_fmt = FEEDBACK_FORMATS.get(os.path.splitext(feedback)[1].lower())
+        if feedback_fmt is None:
+            raise click.UsageError(cg.messages.FEEDBACK_SUFFIX.format(name=safe_text(feedback)))
+    if gradebook is not None:
+        output_target(gradebook, "--gradebook")
+        if not gradebook.lower().endswith(".csv"):
+            raise click.UsageError(cg.messages.GRADEBOOK_SUFFIX.format(
+                name=safe_text(gradebook)))
+    _distinct(submissions, {"-o": output, "--feedback": feedback, "--gradebook": gradebook})
+    grader = cg.ClassGrader()
+    assignment = None if spec is None else load_assignment(spec, versions, grader.job)
+    language = resolve_lang(lang or (assignment.lang if assignment is not None else None))
+    report = cg.grade_file(submissions, grader, encoding=encoding, assignment=assignment)
     name = safe_text(cg.source_name(submissions))
     for i in report.invalid[:STDERR_LIMIT]:
         click.echo(f"{name}:{i.line}: {safe_text(i.reason)}", err=True)
@@ -71,15 +110,46 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                   f"the first {len(report.invalid)} are listed in the report")
         click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
                    f"could not be graded ({listed})", err=True)
-    text = cg.RENDERERS[fmt or "md"](report)
+    files: list[tuple[str, str | bytes]] = []
+    if gradebook is not None:
+        files.append((gradebook, render_gradebook(report)))
+    if feedback is not None and feedback_fmt is not None:
+        files.append((feedback, render_feedback(report, grader, language, feedback_fmt)))
+    text: str | bytes = (render_pdf(report, language) if fmt == "pdf"
+                         else cg.RENDERERS[fmt or "md"](report))
+    if output is not None:
+        files.insert(0, (output, text))
+    cg.write_reports(files)  # all of them land together, or none
     if target is None:
+        assert isinstance(text, str)
         if sys.stdout.isatty():
             text = "\n".join(safe_text(line) for line in text.split("\n"))
         click.echo(text, nl=False)
         return
-    cg.write_report(output, text)
     counted = [g for g in report.rows if g.counted]
     click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
                f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
                f"correct, {report.invalid_count} rows not graded); report written to "
                f"{safe_text(output)}", err=target.kind == STDOUT)
+
+
+def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
+    """Refuse an output that is the submissions file or another output of the command."""
+    import os
+
+    from handcalc.classgrade import messages as msg
+    from handcalc.terminal import safe_text
+
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        if path is None or path == "-":
+            continue
+        if os.path.exists(path) and submissions != "-" and os.path.exists(submissions) and \
+                os.path.samefile(path, submissions):
+            what = "report" if option == "-o" else option.lstrip("-")
+            raise click.UsageError(msg.OVERWRITES_SUBMISSIONS.format(what=what))
+        key = os.path.realpath(path)
+        if key in seen:
+            raise click.UsageError(msg.SAME_FILE.format(first=seen[key], second=option,
+                                                        name=safe_text(path)))
+        seen[key] = option

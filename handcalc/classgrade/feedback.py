@@ -1,0 +1,253 @@
+"""Feedback for each learner (``handcalc grade ... --feedback FILE.pdf|.md``): one section per
+learner (a new page each in the PDF) with their version, total, maximum and percentage,
+then per exercise and part their answer as typed, the verdict, the diagnosis in a sentence
+and, for a diagnosed wrong answer, the worked step where the work went wrong.
+
+The step: a catalogued mistake names the kind of step it happens in (``Mistake.step``:
+scores, softmax, mask, ...). The first worked step of the diagnosed part whose label is of
+that kind is shown (the words of ``STEP_WORDS`` in its label); when none is, the part's
+worked steps are shown, each label with its value to 2 decimals.
+
+Words come from the classflow catalogue (``words``) in the language asked for; answers and
+names are shown as text (control characters escaped by ``handcalc.terminal``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from handcalc.classgrade.core import ClassGrader, ClassReport, Graded
+from handcalc.classgrade.marks import BLANK, CORRECT, LearnerMarks, PartMark, decimal
+from handcalc.classgrade.typst_doc import compile_pdf, preamble
+from handcalc.classgrade.words import escape, say, show
+from handcalc.grade import CARRIED, ROUNDED
+from handcalc.terminal import safe_text
+
+FEEDBACK_FORMATS = {".pdf": "pdf", ".md": "md", ".markdown": "md"}
+
+# the words that mark a worked step's label as being of a mistake's kind of step
+STEP_WORDS = {
+    "scores": ("sqrt", "qk^t", "q k^t", "√"),
+    "softmax": ("softmax", "exp(", "exp_"),
+    "mask": ("mask",),
+    "variance": ("variance", "var("),
+    "normalise": ("ln =", "sqrt(var"),
+    "residual": ("y = x",),
+    "concat": ("||",),
+    "gradient": ("dl/d",),
+    "output": ("z =", "z_final"),
+    "split": ("d_k =",),
+}
+
+
+def _verdict(p: PartMark, lang: str, target: str) -> str:
+    g = p.graded
+    if g is None:
+        return say("classflow.verdict.blank", lang, target)
+    if g.verdict is None:
+        return say("classflow.verdict.shape", lang, target)
+    if g.correct:
+        key = {CARRIED: "carried", ROUNDED: "rounded"}.get(g.accepted_by or "", "correct")
+        return say(f"classflow.verdict.{key}", lang, target)
+    cells = [c for row in g.verdict.cells for c in row]
+    if 0 < sum(cells) < len(cells):
+        return say("classflow.verdict.partly", lang, target, right=sum(cells),
+                   cells=len(cells))
+    return say("classflow.verdict.incorrect", lang, target)
+
+
+def _rounded(value: Any) -> list[list[str]]:
+    from handcalc.exact import fmt2
+
+    return [[fmt2(v) for v in row] for row in value]
+
+
+def worked_steps(g: Graded, grader: ClassGrader) -> tuple[bool, Sequence[Any]]:
+    """(whether the step of the mistake was found, the steps to show) for a wrong answer
+    with a diagnosis; (False, ()) otherwise."""
+    v = g.verdict
+    if v is None or v.correct or v.diagnosis is None:
+        return False, ()
+    ex = grader.exercise(g.row.code)
+    steps = ex.part(v.diagnosis.part).steps
+    words = STEP_WORDS.get(v.diagnosis.mistake.step, ())
+    for s in steps:
+        if any(w in _label_words(s.label) for w in words):
+            return True, (s,)
+    return False, steps
+
+
+def _label_words(label: Any) -> str:
+    """What a step's label says, to match STEP_WORDS against: its text in English, and,
+    for a label of the text model, its message id or its math in neutral notation."""
+    own = getattr(label, "id", None) or getattr(label, "src", None) or ""
+    return f"{own} {show(label, 'en', 'unicode')}".lower()
+
+
+def _title(report: ClassReport, lang: str, target: str, e: Any, grader: ClassGrader) -> str:
+    ex = grader.exercise(e.code)
+    hidden = report.assignment is not None and report.assignment.hidden
+    if hidden:
+        return say("classflow.exercise", lang, target, exercise=e.exercise, title=ex.title)
+    return say("classflow.exercise.code", lang, target, exercise=e.exercise, title=ex.title,
+               code=e.code)
+
+
+def _notes(m: LearnerMarks, lang: str, target: str) -> list[str]:
+    return [say(id, lang, target, **dict(args)) for id, args in m.notes]
+
+
+def _score(m: LearnerMarks, lang: str, target: str) -> str:
+    return say("classflow.score", lang, target, total=decimal(m.total),
+               maximum=decimal(m.maximum), percent=decimal(m.percent, 1))
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _md_code(text: str) -> str:
+    text = safe_text(text).replace("\n", " ")
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _md_value(value: Any) -> str:
+    rows = _rounded(value)
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return _md_code(rows[0][0])
+    return _md_code("[" + "; ".join(", ".join(r) for r in rows) + "]")
+
+
+def feedback_markdown(report: ClassReport, grader: ClassGrader, lang: str) -> str:
+    t = "markdown"
+    title = report.assignment.name if report.assignment is not None else report.source
+    out = [f"# {say('classflow.feedback.title', lang, t, title=safe_text(title))}"]
+    memo: dict[Any, Any] = {}
+    for m in report.marks:
+        out += ["", "---", "", f"## {escape(safe_text(m.learner), t)}", ""]
+        if m.version is not None:
+            out.append(say("classflow.version", lang, t, version=m.version) + "  ")
+        out.append(_score(m, lang, t))
+        out += [""] + [f"- {n}" for n in _notes(m, lang, t)]
+        for e in m.exercises:
+            pts = say("classflow.exercise.points", lang, t, earned=decimal(e.total),
+                      points=decimal(e.maximum))
+            out += ["", f"### {_title(report, lang, t, e, grader)} · {pts}", ""]
+            for p in e.parts:
+                out += _md_part(p, grader, lang, memo)
+    return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+
+
+def _md_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]
+             ) -> list[str]:
+    t = "markdown"
+    g = p.graded
+    head = f"- **{say('classflow.part', lang, t, part=p.part)}** "
+    points = say("classflow.verdict.points", lang, t, earned=decimal(p.earned),
+                 points=decimal(p.points))
+    if g is None:
+        return [f"{head}{_verdict(p, lang, t)} ({points})"]
+    out = [f"{head}{say('classflow.answer', lang, t, answer='')}{_md_code(g.row.text)}: "
+           f"{_verdict(p, lang, t)} ({points})"]
+    if g.verdict is not None and g.verdict.diagnosis is not None and not g.correct:
+        out.append("  " + say("classflow.diagnosis", lang, t,
+                              text=_diagnosis(g, lang, t)))
+    key = _step_key(g)
+    if key not in memo:
+        found, steps = worked_steps(g, grader)
+        memo[key] = [] if not steps else (
+            ["  " + say("classflow.step.wrong" if found else "classflow.step.all", lang, t)]
+            + [f"  - {show(s.label, lang, t)}: {_md_value(s.value)}" for s in steps])
+    return out + memo[key]
+
+
+def _step_key(g: Graded) -> Any:
+    """What the worked steps shown for a graded answer depend on."""
+    d = None if g.verdict is None or g.correct else g.verdict.diagnosis
+    return None if d is None else (g.row.code, d.part, d.mistake.step)
+
+
+def _diagnosis(g: Graded, lang: str, target: str) -> Any:
+    """The diagnosis sentence as an argument of classflow.diagnosis (a text, not markup)."""
+    assert g.verdict is not None and g.verdict.diagnosis is not None
+    return g.verdict.diagnosis.text()
+
+
+# ---------------------------------------------------------------- Typst / PDF
+
+
+def _t_value(value: Any) -> str:
+    from handcalc.typeset import tmat, tnum
+
+    return f"${tmat([[tnum(x) for x in r] for r in _rounded(value)])}$"
+
+
+def _t_raw(text: str) -> str:
+    from handcalc.typeset import tstr
+
+    return f"#raw({tstr(safe_text(text))})"
+
+
+def feedback_typst(report: ClassReport, grader: ClassGrader, lang: str) -> str:
+    t = "typst"
+    title = report.assignment.name if report.assignment is not None else report.source
+    out = [preamble(say("classflow.feedback.title", lang, "unicode", title=safe_text(title)),
+                    lang)]
+    memo: dict[Any, Any] = {}
+    for i, m in enumerate(report.marks):
+        if i:
+            out.append("#pagebreak()")
+        out.append(f"= {escape(safe_text(m.learner), t)}")
+        line = [_score(m, lang, t)]
+        if m.version is not None:
+            line.insert(0, say("classflow.version", lang, t, version=m.version))
+        out.append("#text(size: 11pt)[" + " #h(1.2em) ".join(line) + "]")
+        out += [f"#text(size: 9pt, fill: luma(80))[{n}]" for n in _notes(m, lang, t)]
+        for e in m.exercises:
+            pts = say("classflow.exercise.points", lang, t, earned=decimal(e.total),
+                      points=decimal(e.maximum))
+            out.append(f"== {_title(report, lang, t, e, grader)} #h(1fr) "
+                       f"#text(weight: \"regular\")[{pts}]")
+            out += [_t_part(p, grader, lang, memo) for p in e.parts]
+    return "\n\n".join(out) + "\n"
+
+
+def _t_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]) -> str:
+    t = "typst"
+    g = p.graded
+    colour = {CORRECT: "good", BLANK: "blank"}.get(p.status, "bad")
+    points = say("classflow.verdict.points", lang, t, earned=decimal(p.earned),
+                 points=decimal(p.points))
+    body = [f"#text(fill: {colour}, weight: \"bold\")[{_verdict(p, lang, t)}] #h(1fr) {points}"]
+    if g is not None:
+        body.insert(0, f"{say('classflow.answer', lang, t, answer='')}{_t_raw(g.row.text)}")
+        if g.verdict is not None and g.verdict.diagnosis is not None and not g.correct:
+            body.append(say("classflow.diagnosis", lang, t, text=_diagnosis(g, lang, t)))
+        key = _step_key(g)
+        if key not in memo:
+            found, steps = worked_steps(g, grader)
+            words = say("classflow.step.wrong" if found else "classflow.step.all", lang, t)
+            rows = ", ".join(f"[{show(s.label, lang, t)}], [{_t_value(s.value)}]"
+                             for s in steps)
+            memo[key] = steps and (
+                f"#text(size: 9.5pt)[{words}]\n"
+                f"#block(inset: (left: 1em), grid(columns: 2, column-gutter: 1.2em, "
+                f"row-gutter: 0.6em, align: horizon, {rows}))")
+        if memo[key]:
+            body.append(memo[key])
+    cells = " \\\n".join(body)
+    return (f"#block(breakable: false, above: 0.8em, grid(columns: (5.5em, 1fr), "
+            f"[*{say('classflow.part', lang, t, part=p.part)}*], [{cells}]))")
+
+
+def render_feedback(report: ClassReport, grader: ClassGrader, lang: str, fmt: str
+                    ) -> str | bytes:
+    """The feedback file: Markdown text, or PDF bytes."""
+    if fmt == "md":
+        return feedback_markdown(report, grader, lang)
+    return compile_pdf(feedback_typst(report, grader, lang), "--feedback")
+

@@ -1,0 +1,60 @@
+"""What the class workflow's PDFs (feedback, the class report) share: the Typst preamble and
+compiling. Text enters the source only as Typst string literals (``handcalc.typeset.tstr``,
+through ``words``); the fonts are Typst's own (and handcalc's CJK font where it ships one),
+never the system's, so one source gives the same bytes on every machine."""
+
+from __future__ import annotations
+
+import re
+
+from handcalc.classgrade import messages as msg
+from handcalc.errors import HandcalcError
+from handcalc.typeset import tstr
+
+
+def _fonts() -> str:
+    try:
+        from handcalc.fonts import CJK_FAMILY  # type: ignore[import-not-found]
+    except ImportError:  # no CJK font ships on this branch
+        return '("Libertinus Serif",)'
+    return f'("Libertinus Serif", {tstr(CJK_FAMILY)})'
+
+
+def preamble(title: str, lang: str) -> str:
+    return f"""\
+#set document(title: {tstr(title)}, date: none)
+#set page(paper: "a4", margin: (x: 1.8cm, top: 1.6cm, bottom: 1.8cm),
+  footer: context [#set text(8pt, fill: luma(90)); #{tstr(title)} #h(1fr)
+  #counter(page).display()])
+#set text(font: {_fonts()}, size: 10.5pt, lang: {tstr(lang)})
+#set par(justify: false)
+#show raw: set text(font: "DejaVu Sans Mono", size: 9.5pt)
+#show math.equation: set text(font: "New Computer Modern Math")
+#set math.mat(row-gap: 0.35em, column-gap: 0.8em, align: right)
+#show heading.where(level: 1): set text(size: 15pt)
+#show heading.where(level: 2): set text(size: 11.5pt)
+#let good = rgb("#1b7f3b")
+#let bad = rgb("#b3261e")
+#let blank = luma(110)
+"""
+
+
+_CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+
+
+def compile_pdf(source: str, name: str) -> bytes:
+    """The PDF of a Typst source (``handcalc.typeset.compile_pdf``), once every character of
+    it has a font: ``handcalc.fonts.check_coverage`` where handcalc ships fonts; else
+    Chinese, Japanese or Korean text is refused (Typst's own fonts have none)."""
+    from handcalc import typeset
+
+    try:
+        from handcalc.fonts import check_coverage  # type: ignore[import-not-found]
+    except ImportError:
+        found = _CJK.search(source)
+        if found:
+            raise HandcalcError(msg.NO_PDF_FONT.format(what=name, char=found.group(),
+                                                       code=ord(found.group()))) from None
+    else:
+        check_coverage([(name, source)])
+    return typeset.compile_pdf(source)
