@@ -53,6 +53,7 @@ value (apart from a whole-entry ``inf``/``-inf``). Every violation raises
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -219,9 +220,15 @@ def _describe_char(ch: str) -> str:
     return f"'{ch}' ({label})" if visible else label
 
 
-def _bad_char(ch: str, pos: int) -> ParseError:
-    """The error for a character as typed (a full-width form gets its ASCII twin's hint)."""
+def _bad_char(ch: str, pos: int, before: str = "") -> ParseError:
+    """The error for a character as typed (a full-width form gets its ASCII twin's hint;
+    a percent sign after a number reads that number back: 73% is 0.73)."""
     twin = ch.translate(_ASCII_TWINS)
+    percent = re.search(r"(\d+(?:\.\d+)?)\s*$", before.translate(_ASCII_TWINS))
+    if twin == "%" and percent and len(percent.group(1)) <= 12:
+        value = _percent(percent.group(1))
+        return ParseError(f"'%' is not accepted: {percent.group(1)}% is {value}; "
+                          f"write {value}", pos)
     if twin in _CHAR_HINTS:
         return ParseError(_CHAR_HINTS[twin], pos)
     name = unicodedata.name(ch, "")
@@ -233,6 +240,14 @@ def _bad_char(ch: str, pos: int) -> ParseError:
     elif unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp", "Cc"):
         hint = "; remove invisible or control characters"
     return ParseError(f"unexpected character {_describe_char(ch)}{hint}", pos)
+
+
+def _percent(number: str) -> str:
+    """A typed percentage as the decimal it stands for: '73' -> '0.73', '5.5' -> '0.055'."""
+    from decimal import Decimal
+
+    text = format(Decimal(number).scaleb(-2), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _show(value: sympy.Rational) -> str:
@@ -409,7 +424,7 @@ def _tokenize(typed: str) -> list[_Token]:
                 i,
             )
         else:
-            raise _bad_char(typed[i], i)
+            raise _bad_char(typed[i], i, typed[:i])
         tokens.append(tok)
         space = False
     tokens.append(_Token("eof", "", "end of answer", n, space))

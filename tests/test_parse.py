@@ -654,3 +654,13 @@ TOKENS = [
 @given(st.lists(st.sampled_from(TOKENS), max_size=120))
 def test_token_soup_parses_or_raises_parse_error(tokens: list[str]) -> None:
     check_any_text("".join(tokens))
+
+
+def test_a_percentage_is_read_back_as_a_decimal_in_the_hint():
+    for typed, shown in (("73%", "73% is 0.73; write 0.73"), ("5.5 %", "5.5% is 0.055"),
+                         ("１００％", "100% is 1; write 1")):
+        with pytest.raises(ParseError) as e:
+            parse_answer(typed)
+        assert shown in str(e.value), (typed, str(e.value))
+    with pytest.raises(ParseError, match="write 0.25, not 25%"):
+        parse_answer("%")
