@@ -13,6 +13,8 @@ import sys
 
 import click
 
+from handcalc.errors import HandcalcError
+
 STDERR_LIMIT = 50
 
 
@@ -69,7 +71,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     asked = "--format"
     if as_json:
         if fmt not in (None, "json"):
-            raise click.UsageError(f"--json and --format {fmt} disagree")
+            raise HandcalcError(f"--json and --format {fmt} disagree")
         fmt, asked = "json", "--json"
     if encoding is not None:
         cg.check_encoding(encoding)
@@ -81,21 +83,21 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             fmt = "md"  # standard output, a device or a FIFO: Markdown unless told
         fmt = cg.format_for(output, fmt, asked)
         if target.kind == FILE and same_path(target.real, submissions):
-            raise click.UsageError("the report would overwrite the submissions file")
+            raise HandcalcError("the report would overwrite the submissions file")
     elif fmt == "pdf":
-        raise click.UsageError(cg.messages.PDF_NEEDS_FILE)
+        raise HandcalcError(cg.messages.PDF_NEEDS_FILE)
     if versions is not None and spec is None:
-        raise click.UsageError(cg.messages.VERSIONS_NEED_SPEC)
+        raise HandcalcError(cg.messages.VERSIONS_NEED_SPEC)
     feedback_fmt = None
     if feedback is not None:
         output_target(feedback, "--feedback")  # an empty name: exit 2, nothing written
         feedback_fmt = FEEDBACK_FORMATS.get(os.path.splitext(feedback)[1].lower())
         if feedback_fmt is None:
-            raise click.UsageError(cg.messages.FEEDBACK_SUFFIX.format(name=safe_text(feedback)))
+            raise HandcalcError(cg.messages.FEEDBACK_SUFFIX.format(name=safe_text(feedback)))
     if gradebook is not None:
         output_target(gradebook, "--gradebook")
         if not gradebook.lower().endswith(".csv"):
-            raise click.UsageError(cg.messages.GRADEBOOK_SUFFIX.format(
+            raise HandcalcError(cg.messages.GRADEBOOK_SUFFIX.format(
                 name=safe_text(gradebook)))
     _distinct(submissions, {"-o": output, "--feedback": feedback, "--gradebook": gradebook})
     grader = cg.ClassGrader()
@@ -147,9 +149,9 @@ def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
         if os.path.exists(path) and submissions != "-" and os.path.exists(submissions) and \
                 os.path.samefile(path, submissions):
             what = "report" if option == "-o" else option.lstrip("-")
-            raise click.UsageError(msg.OVERWRITES_SUBMISSIONS.format(what=what))
+            raise HandcalcError(msg.OVERWRITES_SUBMISSIONS.format(what=what))
         key = os.path.realpath(path)
         if key in seen:
-            raise click.UsageError(msg.SAME_FILE.format(first=seen[key], second=option,
+            raise HandcalcError(msg.SAME_FILE.format(first=seen[key], second=option,
                                                         name=safe_text(path)))
         seen[key] = option
