@@ -61,6 +61,16 @@ def test_every_formula_parses_and_renders_for_every_target(lang):
                     pytest.fail(f"{lang} {key}: {e}")
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_message_renders_for_every_target(lang):
+    """Each message filled with a number for every placeholder, in every target (this
+    covers every family's texts and mistakes, old and new)."""
+    for key, text in catalogue(lang).items():
+        args = {name: 3 for name in placeholders(text)}
+        for target in TARGETS:
+            assert render(msg(key, **args), lang, target), (lang, key, target)
+
+
 def test_every_formula_compiles_in_typst():
     from handcalc.typeset import compile_pdf
 
