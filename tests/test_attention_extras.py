@@ -2,14 +2,9 @@
 
 import json
 
-from click.testing import CliRunner
+from cli_helpers import run
 
-from handcalc.cli import cli
 from handcalc.exercise import build, generate, mistaken
-
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
 
 
 def test_scaling_an_unscaled_exercise_is_diagnosed():

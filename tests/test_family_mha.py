@@ -4,12 +4,11 @@ import json
 
 import pytest
 import sympy
-from click.testing import CliRunner
+from cli_helpers import run, typed
 from sympy import E, Rational
 
 from handcalc import kernel
-from handcalc.cli import cli
-from handcalc.exact import elementwise, fmt2, mat, round2
+from handcalc.exact import elementwise, mat, round2
 from handcalc.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 
@@ -67,12 +66,6 @@ def test_torch_rebuild_agrees():
         assert cross_check(generate("mha", level, 11)) < 1e-9
 
 
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
-
-
-def typed(m):
-    return "; ".join(" ".join(fmt2(v) for v in r) for r in m)
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])

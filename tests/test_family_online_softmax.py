@@ -4,11 +4,11 @@ import json
 
 import pytest
 import sympy
-from click.testing import CliRunner
+from cli_helpers import run as _run
+from cli_helpers import typed as _text
 from sympy import E, Rational
 
 from handcalc import kernel
-from handcalc.cli import cli
 from handcalc.exact import elementwise, fmt2, mat, round2
 from handcalc.exercise import compute, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
@@ -118,12 +118,6 @@ def test_every_level_asks_m_l_o_tilde_and_o():
 
 # ---------------------------------------------------------------- command line
 
-def _text(m):
-    return "; ".join(" ".join(fmt2(v) for v in row) for row in m)
-
-
-def _run(*args):
-    return CliRunner().invoke(cli, list(args))
 
 
 @pytest.fixture(scope="module")

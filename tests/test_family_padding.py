@@ -3,19 +3,15 @@
 import json
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import run
 from sympy import E, exp, simplify
 
-from handcalc.cli import cli
 from handcalc.exact import NEG_INF, elementwise, fmt2, mat, round2
 from handcalc.exercise import build, cross_check, generate, mistaken
 from handcalc.families.padding import real_tokens
 
 CODE = "padding-1-5"
 
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
 
 
 def same(a, b):

@@ -3,22 +3,15 @@
 import json
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import run, typed
 from sympy import Rational, sqrt
 
-from handcalc.cli import cli
-from handcalc.exact import elementwise, fmt2, mat, round2
+from handcalc.exact import mat
 from handcalc.exercise import build, cross_check, generate, mistaken
 
 CODE = "rmsnorm-1-5"
 
 
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
-
-
-def typed(m):
-    return "; ".join(" ".join(fmt2(v) for v in r) for r in elementwise(round2, m))
 
 
 def test_hand_checked_instance():

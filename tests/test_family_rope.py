@@ -4,6 +4,8 @@ import json
 
 import pytest
 import sympy
+from cli_helpers import run as _run
+from cli_helpers import typed as _text
 from click.testing import CliRunner
 from sympy import Rational, cos, pi, sin, sqrt
 
@@ -116,12 +118,6 @@ def test_statement_states_the_pairing():
 
 # ---------------------------------------------------------------- command line
 
-def _text(m):
-    return "; ".join(" ".join(fmt2(v) for v in row) for row in m)
-
-
-def _run(*args):
-    return CliRunner().invoke(cli, list(args))
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ import json
 
 import pytest
 import sympy
-from click.testing import CliRunner
+from cli_helpers import run
 from sympy import E
 
 from handcalc import kernel
-from handcalc.cli import cli
 from handcalc.exact import fmt2, mat, to_floats
 from handcalc.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
@@ -68,9 +67,6 @@ def test_level_3_has_two_rows_each_summing_to_zero():
 def text(m):
     return "; ".join(" ".join(fmt2(v) for v in r) for r in m)
 
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
 
 
 def test_cli_correct_incorrect_invalid():

@@ -4,11 +4,10 @@ import json
 
 import pytest
 import sympy
-from click.testing import CliRunner
+from cli_helpers import run
 from sympy import E, Rational, exp
 
 from handcalc import kernel
-from handcalc.cli import cli
 from handcalc.exact import fmt2, mat, same2, to_floats
 from handcalc.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
@@ -63,9 +62,6 @@ def test_torch_rebuild_agrees_with_exact():
 def text(m):
     return "; ".join(" ".join(fmt2(v) for v in r) for r in m)
 
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
 
 
 def test_cli_correct_incorrect_invalid():
