@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.printing.str import StrPrinter
 
+from handcalc import pagefit
 from handcalc.fonts import CJK_FAMILY
 from handcalc.markup import tstr
 from handcalc.text import Inline, Raw, Text, msg, tr
@@ -230,16 +231,21 @@ PREAMBLE = """\
 #show math.equation.where(block: true): set align(start)
 #show math.equation.where(block: false): it => box(it)
 #let ansbox = box(width: 1.55cm, height: 0.8cm, stroke: 0.6pt + luma(40), radius: 1.5pt)
-#let brackets(body) = box(stroke: (x: 0.8pt), inset: (x: 5pt, y: 4pt), {{
-  let tick = line(length: 4pt, stroke: 0.8pt)
-  place(top + left, dx: -5pt, dy: -4pt, tick)
-  place(bottom + left, dx: -5pt, dy: 4pt, tick)
-  place(top + right, dx: 5pt, dy: -4pt, tick)
-  place(bottom + right, dx: 5pt, dy: 4pt, tick)
-  body
-}})
+// an answer area: one box, or a grid of boxes in brackets (placed, not laid out as a
+// grid: cheaper to typeset, and its size is known without measuring)
+#let area-height(r, c) = if r == 1 and c == 1 {{ 0.8cm }} else {{ r * 0.8cm + (r - 1) * 5pt + 8pt }}
 #let answer-area(r, c) = if r == 1 and c == 1 {{ ansbox }} else {{
-  brackets(grid(columns: c, gutter: 5pt, ..range(r * c).map(_ => ansbox)))
+  let tick = line(length: 4pt, stroke: 0.8pt)
+  box(width: c * 1.55cm + (c - 1) * 5pt + 10pt, height: area-height(r, c),
+    stroke: (x: 0.8pt), inset: (x: 5pt, y: 4pt), {{
+    place(top + left, dx: -5pt, dy: -4pt, tick)
+    place(bottom + left, dx: -5pt, dy: 4pt, tick)
+    place(top + right, dx: 5pt, dy: -4pt, tick)
+    place(bottom + right, dx: 5pt, dy: 4pt, tick)
+    for i in range(r) {{ for j in range(c) {{
+      place(top + left, dx: j * (1.55cm + 5pt), dy: i * (0.8cm + 5pt), ansbox)
+    }} }}
+  }})
 }}
 #let codebox(c) = box(stroke: 0.8pt, inset: (x: 5pt, y: 3pt), radius: 2pt, baseline: 3pt,
   text(font: "DejaVu Sans Mono", size: 11pt, weight: "bold", c))
@@ -254,19 +260,18 @@ PREAMBLE = """\
 #let workroom(height, label) = block(width: 100%, height: height, inset: 4pt, radius: 2pt,
   stroke: (paint: luma(160), thickness: 0.5pt, dash: "dashed"),
   text(7.5pt, fill: luma(130), label))
-// room to work on the left, at least `room` high, and the answer boxes on the right
-#let answer-room(area, room, label) = context {{
-  let height = calc.max(room, measure(area).height)
-  grid(columns: (1fr, auto), column-gutter: 14pt, align: top, workroom(height, label), area)
-}}
+// room to work on the left, at least `room` high, and the answer boxes (r x c) on the right
+#let answer-room(r, c, room, label) = grid(columns: (1fr, auto), column-gutter: 14pt,
+  align: top, workroom(calc.max(room, area-height(r, c)), label), answer-area(r, c))
 // a key's steps: (label, value) rows, each label right-aligned with its "=" beside it, in a
-// column as wide as the widest label (3 to 7.5 cm; a longer label wraps between words, never
-// inside a formula)
-#let keygrid(..rows) = context {{
+// column as wide as the widest label and at least 3 cm (a first row of no height holds it
+// open); with width 7.5cm (a label may be longer: handcalc.pagefit), a longer label wraps
+// between words, never inside a formula
+#let keygrid(width, ..rows) = {{
   let rows = rows.pos()
-  let width = calc.min(7.5cm, calc.max(3cm, ..rows.map(r => measure(r.at(0)).width)))
-  grid(columns: (width, auto, 1fr), column-gutter: 5pt, row-gutter: 6pt,
-    align: (right + horizon, center + horizon, left + horizon),
+  grid(columns: (width, auto, 1fr), column-gutter: 5pt,
+    row-gutter: (0pt,) + rows.len() * (6pt,),
+    align: (right + horizon, center + horizon, left + horizon), box(width: 3cm), [], [],
     ..rows.map(r => (r.at(0), [=], r.at(1))).flatten())
 }}
 #let rule(width) = box(width: width, height: 1.1em, stroke: (bottom: 0.5pt))
@@ -276,8 +281,10 @@ PREAMBLE = """\
 ]
 // an exercise stays on one page when it fits on one (unless whole: false, as in the key);
 // else its first part stays with its statement and data, and it breaks only between parts
-// (a part taller than a page breaks)
+// (a part taller than a page breaks). Used only where handcalc.pagefit cannot tell that a
+// piece fits without measuring it: the others are kept together at once.
 #let fits(body) = measure(block(width: {width}, body)).height <= {height}
+#let keep(body) = context block(breakable: not fits(body), body)
 #let exercise(first, rest, whole: true) = context {{
   if whole and fits({{ first; rest.join() }}) {{
     block(breakable: false, {{ first; rest.join() }})
@@ -288,7 +295,7 @@ PREAMBLE = """\
 }}
 """
 PAGE_WIDTH, PAGE_HEIGHT = "17.4cm", "25.6cm"  # A4 inside the margins (less a little)
-WORK_ROOM = {"small": "2.6cm", "large": "6cm"}  # room to work under a part
+WORK_ROOM = {"small": 2.6, "large": 6.0}  # room to work beside a part, in cm
 
 
 # Chinese glyphs fill the em box, above the cap height and below the baseline that
@@ -386,16 +393,26 @@ def _exercise_head(n: int, item: Item, lang: str, where: int | None = None) -> l
             words.statement] + _given(item)
 
 
-def _exercise(first: Sequence[str], rest: Sequence[str], whole: bool = True) -> str:
-    """An exercise kept together as the `exercise` function of the preamble does."""
+def _exercise(first: Sequence[str], rest: Sequence[str], bounds: Sequence[float],
+              whole: bool = True) -> str:
+    """An exercise kept together as the `exercise` function of the preamble does, given
+    a bound on the height of each piece (first, then each of rest; handcalc.pagefit):
+    what surely fits on a page is kept together at once, only the rest is measured."""
+    pieces = ["\n".join(first), *rest]
+    if whole and pagefit.fits(sum(bounds)):
+        return "#block(breakable: false)[\n" + "\n".join(pieces) + "\n]"
+    if not whole:
+        return "\n".join(f"#block(breakable: false)[\n{p}\n]" if pagefit.fits(b)
+                         else f"#keep[\n{p}\n]" for p, b in zip(pieces, bounds, strict=True))
     parts = "".join(f"[\n{p}\n], " for p in rest)
-    flag = "" if whole else ", whole: false"
-    return f"#exercise([\n{chr(10).join(first)}\n], ({parts}){flag})"
+    return f"#exercise([\n{pieces[0]}\n], ({parts}))"
 
 
-def _answer_area(shape: Sequence[int]) -> str:
-    r, c = shape
-    return f"#answer-area({int(r)}, {int(c)})"
+def _head_bound(item: Item) -> float:
+    """A bound on the height of an exercise's heading, statement and given data."""
+    words = item.text["typst"]
+    return pagefit.head(words.title, words.statement,
+                        [(name, typ) for name, typ, _ in item.given_math])
 
 
 def _section_head(title: str | None, lang: str) -> list[str]:
@@ -426,17 +443,19 @@ def student_typst(ws: Worksheet) -> str:
             room = WORK_ROOM.get(spec.work_of(section))
             for item in items:
                 n += 1
-                parts = []
+                parts, bounds = [], [_head_bound(item)]
                 for i, part in enumerate(item.data["parts"]):
-                    area = _answer_area(part["shape"])
-                    if room:
-                        area = (f"#answer-room([{area}], {room}, "
-                                f"[{_t('sheets.work', lang)}])")
-                    parts.append(f"#parthead({part['part']}, [{item.text['typst'].prompts[i]}], "
+                    r, c = (int(x) for x in part["shape"])
+                    prompt = item.text["typst"].prompts[i]
+                    area = (f"#answer-room({r}, {c}, {room}cm, [{_t('sheets.work', lang)}])"
+                            if room else f"#answer-area({r}, {c})")
+                    parts.append(f"#parthead({part['part']}, [{prompt}], "
                                  f"[{_part_points(ws, s, part)}])\n"
                                  f"#block(inset: (left: 2.2em), below: 1.1em)[{area}]")
+                    bounds.append(pagefit.sheet_part(prompt, (r, c), (room or 0) * pagefit.CM))
                 head = _exercise_head(n, item, lang, version.number if hidden else None)
-                out.append(_exercise(head + parts[:1], parts[1:]))
+                bounds[:2] = [bounds[0] + bounds[1]]
+                out.append(_exercise(head + parts[:1], parts[1:], bounds))
     return "\n\n".join(out) + "\n"
 
 
@@ -444,11 +463,36 @@ def _rounded_mat(rows: Sequence[Sequence[str]]) -> str:
     return tmat([[tnum(v) for v in r] for r in rows])
 
 
+def _exact_inline(typ: Sequence[Sequence[str]]) -> bool:
+    """Whether exact values are shown as one matrix (else entry by entry)."""
+    flat = [v.replace("\n", " ") for r in typ for v in r]
+    return len(flat) == 1 and "\n" not in typ[0][0] or max(map(len, flat)) <= EXACT_INLINE_MAX
+
+
+def _exact_per_row(typ: Sequence[Sequence[str]]) -> int:
+    """How many exact entries go in a row when they are shown entry by entry."""
+    flat = [v.replace("\n", " ") for r in typ for v in r]
+    return max(1, min(len(typ[0]), 3, 120 // max(map(len, flat))))
+
+
+def _exact_pieces(v: str) -> list[str]:
+    """An exact entry's runs of terms (a long sum wraps between them)."""
+    return v.split("\n") if len(v) > EXACT_WRAP else [v.replace("\n", " ")]
+
+
+def _exact_bound(typ: Sequence[Sequence[str]]) -> float:
+    """A bound on the height of _exact(typ) (handcalc.pagefit)."""
+    if _exact_inline(typ):
+        return pagefit.matrix([[v.replace("\n", " ") for v in r] for r in typ])
+    entries = [_exact_pieces(v) for r in typ for v in r]
+    return pagefit.exact_entries(entries, _exact_per_row(typ))
+
+
 def _exact(typ: Sequence[Sequence[str]]) -> str:
     """Exact values (typst_terms strings): a matrix when short, else entry by entry with
     each sum flowing term by term, so that no line runs past the margin."""
     flat = [v.replace("\n", " ") for r in typ for v in r]
-    if len(flat) == 1 and "\n" not in typ[0][0] or max(map(len, flat)) <= EXACT_INLINE_MAX:
+    if _exact_inline(typ):
         return tm(tmat([[v.replace("\n", " ") for v in r] for r in typ]))
     one_row, one_col = len(typ) == 1, len(typ[0]) == 1
     entries = []
@@ -456,10 +500,9 @@ def _exact(typ: Sequence[Sequence[str]]) -> str:
         for j, v in enumerate(r, 1):
             where = "" if len(flat) == 1 else str(j) if one_row else str(i) if one_col \
                 else f"{i},{j}"
-            pieces = v.split("\n") if len(v) > EXACT_WRAP else [v.replace("\n", " ")]
-            terms = " ".join(f"#box({tm(t)})" for t in pieces)
+            terms = " ".join(f"#box({tm(t)})" for t in _exact_pieces(v))
             entries.append(f"[{'(' + where + ')' if where else ''}], [{terms}]")
-    per_row = max(1, min(len(typ[0]), 3, 120 // max(map(len, flat))))
+    per_row = _exact_per_row(typ)
     return (f"#grid(columns: {per_row} * (2.6em, 1fr), column-gutter: 4pt, "
             "row-gutter: 7pt, "
             "align: left + horizon, " + ", ".join(entries) + ")")
@@ -516,29 +559,47 @@ def _part_rows(part: dict[str, Any]) -> list[list[str]]:
     return [flat[i * c:(i + 1) * c] for i in range(r)]
 
 
-def _key_part(item: Item, p: int, lang: str, points: str = "") -> str:
+def _key_part(item: Item, p: int, lang: str, points: str = "") -> tuple[str, float]:
     """One part of the key: its question, then a grid of steps, answer, exact, heatmap;
-    labels in their own column, each with its '=' beside it."""
+    labels in their own column, each with its '=' beside it. With a bound on its height
+    (handcalc.pagefit)."""
     part = item.data["parts"][p]
     words = item.text["typst"]
     heat = item.heat[p] if p < len(item.heat) else None
-    heatmap = (f"([{_t('sheet.heatmap', lang)}], "
-               f"[{_heatmap(heat, item.data['params'], lang)}])" if heat is not None else "")
-    rows = []
+    heat_label = _t("sheet.heatmap", lang)
+    heatmap = (f"([{heat_label}], [{_heatmap(heat, item.data['params'], lang)}])"
+               if heat is not None else "")
+    heat_h = (pagefit.key_row(heat_label, pagefit.heatmap(len(heat.values)))
+              if heat is not None else 0.0)
+    rows, heights = [], []
     for i, step in enumerate(part["steps"]):
-        rows.append(f"([{words.labels[p][i]}], [{tm(_rounded_mat(step['rounded']))}])")
+        value = _rounded_mat(step["rounded"])
+        rows.append(f"([{words.labels[p][i]}], [{tm(value)}])")
+        heights.append(pagefit.key_row(words.labels[p][i], pagefit.matrix(step["rounded"])))
         if heat is not None and heat.after == i:
             rows.append(heatmap)
-    rows.append(f"([*{_t('sheet.answer_2dp', lang)}*], [#box(fill: rgb(255, 243, 205), "
+            heights.append(heat_h)
+    answer_label = f"*{_t('sheet.answer_2dp', lang)}*"
+    rows.append(f"([{answer_label}], [#box(fill: rgb(255, 243, 205), "
                 f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(_part_rows(part)))}]])")
+    heights.append(pagefit.key_row(answer_label, pagefit.matrix(_part_rows(part)) + 6))
     brief = item.brief[p] if p < len(item.brief) else True
+    long_note = _t("sheets.exact_long", lang)
     exact = (_exact(item.answer_math[p][0]) if brief else
-             f"#text(style: \"italic\", fill: luma(70))[{_t('sheets.exact_long', lang)}]")
+             f"#text(style: \"italic\", fill: luma(70))[{long_note}]")
     rows.append(f"([{_t('sheet.exact', lang)}], [{exact}])")
+    heights.append(pagefit.key_row(_t("sheet.exact", lang), _exact_bound(
+        item.answer_math[p][0]) if brief else pagefit.lines(long_note, pagefit.VALUE_EM)
+        * pagefit.LINE))
     if heat is not None and heat.after == -1:
         rows.append(heatmap)
+        heights.append(heat_h)
+    labels = [*words.labels[p], answer_label, _t("sheet.exact", lang),
+              *([heat_label] if heat is not None else [])]
+    width = "7.5cm" if max(map(pagefit.text_em, labels)) > pagefit.LABEL_EM else "auto"
     return (f"#parthead({part['part']}, [{words.prompts[p]}], [{points}])\n"
-            "#block(inset: (left: 2.2em))[#keygrid(" + ", ".join(rows) + ")]")
+            f"#block(inset: (left: 2.2em))[#keygrid({width}, " + ", ".join(rows) + ")]",
+            pagefit.key_part(words.prompts[p], heights))
 
 
 def key_typst(ws: Worksheet, style: str = "full") -> str:
@@ -556,10 +617,12 @@ def key_typst(ws: Worksheet, style: str = "full") -> str:
             out += _section_head(section.title, lang)
             for item in items:
                 n += 1
-                parts = [_key_part(item, p, lang, _part_points(ws, s, part))
-                         for p, part in enumerate(item.data["parts"])]
-                out.append(_exercise(_exercise_head(n, item, lang) + parts[:1], parts[1:],
-                                     whole=False))
+                parts, bounds = zip(*(_key_part(item, p, lang, _part_points(ws, s, part))
+                                      for p, part in enumerate(item.data["parts"])),
+                                    strict=True)
+                bounds = (_head_bound(item) + bounds[0], *bounds[1:])
+                out.append(_exercise(_exercise_head(n, item, lang) + [parts[0]],
+                                     parts[1:], bounds, whole=False))
     return "\n\n".join(out) + "\n"
 
 
