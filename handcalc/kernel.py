@@ -36,6 +36,10 @@ import torch.nn.functional as F
 from handcalc.exact import Mat, to_floats
 
 DTYPE = torch.float64
+# handcalc's tensors are a few entries each: torch's intra-op threads only cost time here
+# (a tiny SDPA call takes 16 ms with 2 threads on a busy machine, 0.025 ms with 1), and a
+# worksheet's worker processes, forked after this import, keep the setting
+torch.set_num_threads(1)
 
 
 def _t(m: Mat) -> torch.Tensor:

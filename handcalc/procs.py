@@ -15,10 +15,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from handcalc.errors import Interrupted
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 if TYPE_CHECKING:  # multiprocessing loads only where a pool is made (not for `check`)
     from concurrent.futures import ProcessPoolExecutor
@@ -111,3 +114,35 @@ def worker_pool(workers: int, method: str = "fork") -> Iterator[ProcessPoolExecu
         stop(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def map_fresh(fn: Callable[[T], R], items: Sequence[T], workers: int,
+              method: str = "fork") -> list[R]:
+    """fn over items, each call in a worker process of its own (so nothing a call leaves
+    behind, such as typst's caches, adds up), at most `workers` at a time; the results in
+    order. Ctrl-C, SIGTERM or an error stops every worker (as worker_pool does). A call
+    whose process dies raises concurrent.futures.process.BrokenProcessPool."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    ctx = multiprocessing.get_context(method)
+    results: dict[int, R] = {}
+    running: dict[Future[R], tuple[int, ProcessPoolExecutor]] = {}
+    todo = list(enumerate(items))[::-1]
+    try:
+        while todo or running:
+            while todo and len(running) < max(1, workers):
+                i, item = todo.pop()
+                pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=worker_init,
+                                           initargs=(os.getpid(),))
+                running[pool.submit(fn, item)] = (i, pool)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                i, pool = running.pop(future)
+                pool.shutdown(wait=True)
+                results[i] = future.result()
+    except BaseException:
+        for _, pool in running.values():
+            stop(pool)
+        raise
+    return [results[i] for i in range(len(items))]

@@ -718,13 +718,19 @@ def compile_pdf(source: str, font_dirs: Sequence[str | PathLike[str]] = ()) -> b
     return pdf
 
 
+def _compile_job(job: tuple[str, tuple[str, ...]]) -> bytes:
+    return compile_pdf(job[0], job[1])
+
+
 def compile_pdfs(sources: Sequence[str],
                  font_dirs: Sequence[str | PathLike[str]] = ()) -> list[bytes]:
-    """Several Typst sources to PDF, each in a forked worker (typst-py runs one
-    compilation at a time per process, even in threads), up to two at a time. The main
-    process only waits, so Ctrl-C or SIGTERM ends the workers and the command at once
-    (handcalc.procs.worker_pool). A process that has already run typst is not forked for
-    it (its runtime's state could deadlock a child): it compiles them one by one."""
+    """Several Typst sources to PDF, each in a forked worker process of its own (typst-py
+    runs one compilation at a time per process, even in threads, and its caches grow with
+    every compilation), up to two at a time, the largest first. The main process only
+    waits, so Ctrl-C or SIGTERM ends the workers and the command at once
+    (handcalc.procs.map_fresh). A process that has already run typst is not forked for it
+    (its runtime's state could deadlock a child): it compiles them one by one; so does one
+    whose worker died."""
     import os
 
     if not sources:
@@ -733,18 +739,16 @@ def compile_pdfs(sources: Sequence[str],
         return [compile_pdf(s, font_dirs) for s in sources]
     from concurrent.futures.process import BrokenProcessPool
 
-    from handcalc.procs import worker_pool
+    from handcalc.procs import map_fresh
 
     workers = max(1, min(2, len(sources), os.cpu_count() or 1))
     order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))  # largest first
-    out: dict[int, bytes] = {}
-    with worker_pool(workers) as pool:
-        futures = {i: pool.submit(compile_pdf, sources[i], font_dirs) for i in order}
-        for i, future in futures.items():
-            try:
-                out[i] = future.result()
-            except BrokenProcessPool:  # the child died: compile it here instead
-                out[i] = compile_pdf(sources[i], font_dirs)
+    folders = tuple(str(f) for f in font_dirs)
+    try:
+        pdfs = map_fresh(_compile_job, [(sources[i], folders) for i in order], workers)
+    except BrokenProcessPool:  # a worker died: compile them here instead
+        return [compile_pdf(s, font_dirs) for s in sources]
+    out = dict(zip(order, pdfs, strict=True))
     return [out[i] for i in range(len(sources))]
 
 
@@ -1038,13 +1042,44 @@ def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
     """The bytes of each (format, key) target, the keys in `key_style`; the PDFs compiled
     in parallel, after check_fonts (with the extra font folders `font_dirs`) found every
     character covered."""
-    texts = [source(ws, fmt, key=key, key_style=key_style) for fmt, key in targets]
+    from handcalc.pdfjoin import join
+
     pdf_at = [i for i, (fmt, _) in enumerate(targets) if fmt == "pdf"]
+    texts = {i: source(ws, fmt, key=key, key_style=key_style)
+             for i, (fmt, key) in enumerate(targets) if i not in pdf_at}
+    chunks = {i: chunk_sources(ws, key=targets[i][1], key_style=key_style) for i in pdf_at}
     if pdf_at:
-        check_fonts(ws, [(f"the typeset {'answer key' if targets[i][1] else 'worksheet'}",
-                          texts[i]) for i in pdf_at], font_dirs)
-    pdfs = dict(zip(pdf_at, compile_pdfs([texts[i] for i in pdf_at], font_dirs), strict=True))
+        check_fonts(ws, [(f"the typeset {'answer key' if targets[i][1] else 'worksheet'}", s)
+                         for i in pdf_at for s in chunks[i]], font_dirs)
+    flat = [s for i in pdf_at for s in chunks[i]]
+    compiled = iter(compile_pdfs(flat, font_dirs))
+    del flat
+    pdfs = {i: join([next(compiled) for _ in chunks[i]]) for i in pdf_at}
     return [pdfs[i] if i in pdfs else texts[i].encode("utf-8") for i in range(len(targets))]
+
+
+CHUNK_VERSIONS = 10  # versions compiled together: a class set is typeset in chunks
+# (bounded memory, both cores) and the PDFs joined (handcalc.pdfjoin)
+
+# At the end of a chunk when versions start on odd pages: a blank page when the chunk
+# ends on an odd one, Typst's own padding between versions (the metadata that would
+# follow it adds no page), so the next chunk starts on an odd page of the joined PDF.
+PAD_TO_EVEN = '#pagebreak(to: "odd", weak: true)\n#metadata(none)'
+
+
+def chunk_sources(ws: Worksheet, *, key: bool, key_style: str = "full",
+                  size: int | None = None) -> list[str]:
+    """The Typst source of the sheet or key in chunks of `size` versions (default
+    CHUNK_VERSIONS), each a whole document, to compile apart and join."""
+    from dataclasses import replace
+
+    size = size or CHUNK_VERSIONS
+    parts = [replace(ws, versions=ws.versions[i:i + size])
+             for i in range(0, len(ws.versions), size)] or [ws]
+    out = [source(p, "pdf", key=key, key_style=key_style) for p in parts]
+    if ws.spec.duplex and (not key or key_style == "full"):
+        out[:-1] = [s + PAD_TO_EVEN + "\n" for s in out[:-1]]
+    return out
 
 
 def render(ws: Worksheet, fmt: str, *, key: bool,
