@@ -89,32 +89,30 @@ class _Pdf:
         start, end = self.objects[n]
         return self.data[start:end]
 
-    def dict_part(self, n: int) -> tuple[bytes, bytes]:
-        """An object's dictionary (or whole body) and its stream (with the keywords)."""
-        body = self.body(n)
-        k = _dict_end(body)
-        return body[:k], body[k:]
+    def dict_part(self, n: int) -> tuple[bytes, memoryview]:
+        """An object's dictionary (or whole body), and its stream with the keywords (a
+        view of the PDF's bytes, not a copy)."""
+        start, end = self.objects[n]
+        k = _dict_end(self.data, start, end)
+        return self.data[start:k], memoryview(self.data)[k:end]
 
     def ref(self, key: bytes, text: bytes | None = None) -> int | None:
         m = re.search(rb"/" + key + rb" (\d+) 0 R", self.trailer if text is None else text)
         return int(m.group(1)) if m else None
 
 
-def _dict_end(body: bytes) -> int:
-    """Where an object's dictionary ends: before `stream`, else the whole body."""
-    i = body.find(b"stream")
-    if i < 0:
-        return len(body)
-    # the dictionary closes before the first `stream` that is not inside a string
-    j = 0
-    while True:
-        m = re.compile(rb"\(|stream\r?\n").search(body, j)
-        if m is None:
-            return len(body)
-        if body[m.start()] == 0x28:
-            j = _string_end(body, m.start())
-            continue
-        return m.start()
+_STREAM = re.compile(rb"\(|stream\r?\n")
+
+
+def _dict_end(data: bytes, start: int, end: int) -> int:
+    """Where the dictionary of the object in data[start:end] ends: before its `stream`
+    keyword (the first one that is not inside a string), else at `end`."""
+    j = start
+    while (m := _STREAM.search(data, j, end)) is not None:
+        if data[m.start()] != 0x28:
+            return m.start()
+        j = _string_end(data, m.start())
+    return end
 
 
 def parse(data: bytes) -> _Pdf:
@@ -253,16 +251,17 @@ def join(pdfs: Sequence[bytes]) -> bytes:
         nxt = maps[top[k + 1][0]](top[k + 1][1]) if k + 1 < len(top) else None
         neighbours[(c, n)] = (prev, nxt)
 
-    out = [first.data[:first.data.index(b"\n", first.data.index(b"\n") + 1) + 1]]
+    header_end = first.data.index(b"\n", first.data.index(b"\n") + 1) + 1  # two lines
+    out: list[bytes | memoryview] = [first.data[:header_end]]
     offsets: dict[int, int] = {}
     size = sum(map(len, out))
 
-    def emit(n: int, body: bytes) -> None:
+    def emit(n: int, head: bytes, stream: bytes | memoryview = b"") -> None:
         nonlocal size
         offsets[n] = size
-        piece = b"%d 0 obj%sendobj\n" % (n, body)
-        out.append(piece)
-        size += len(piece)
+        pieces = [b"%d 0 obj%s" % (n, head), stream, b"endobj\n"]
+        out.extend(pieces)
+        size += sum(map(len, pieces))
 
     for c, d in enumerate(docs):
         ref = maps[c]
@@ -293,8 +292,8 @@ def join(pdfs: Sequence[bytes]) -> bytes:
                         head = re.sub(rb"/" + key + rb" \d+ 0 R", b"", head)
             elif c == 0 and n == cat0:
                 head = _set(head, b"Pages", b"%d 0 R" % new_pages)
-            emit(ref(n), head + stream)
-    emit(new_pages, b"\n<</Type/Pages/Count %d/Kids[%s]>>"
+            emit(ref(n), head, stream)
+    emit(new_pages, b"\n<</Type/Pages/Count %d/Kids[%s]>>\n"
          % (count, b" ".join(b"%d 0 R" % k for k in kids)))
     xref = size
     total = new_pages + 1
