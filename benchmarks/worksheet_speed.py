@@ -3,8 +3,10 @@
 Target: at most 3 s for `handcalc worksheet problems/exam.toml --versions 30 -o exam.pdf
 --key exam-key.pdf` on a 2-core machine. Prints the command's wall time (median of
 --runs runs, Python start-up included) and, in process, the split into generate (drawing
-and solving the exercises, and preparing their values for print), render (Typst source)
-and compile (Typst to PDF), with one worker and with the default workers.
+and solving the exercises, cross-checking their keys with torch, and preparing their
+values for print), render (Typst source, in chunks of versions), compile (Typst to PDF,
+the chunks two at a time) and join (the chunks' PDFs into one), with one worker for
+generating and with the default workers.
 
 Run: .venv/bin/python benchmarks/worksheet_speed.py [--runs N] [--versions N]
 """
@@ -19,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from handcalc import pdfjoin
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SPEC = ROOT / "problems" / "exam.toml"
@@ -29,14 +33,20 @@ def in_process(versions: int, workers: int | None) -> dict[str, float]:
     from handcalc.worksheet import build_worksheet, load_spec
 
     t0 = time.perf_counter()
-    ws = build_worksheet(load_spec(SPEC), versions, formats=("pdf",), workers=workers)
+    ws = build_worksheet(load_spec(SPEC), versions, formats=("pdf",), workers=workers,
+                         check=True)
     t1 = time.perf_counter()
-    sources = [typeset.student_typst(ws), typeset.key_typst(ws)]
+    chunks = [typeset.chunk_sources(ws, key=key) for key in (False, True)]
     t2 = time.perf_counter()
-    pdfs = typeset.compile_pdfs(sources)
+    flat = [s for c in chunks for s in c]
+    pdfs = typeset.compile_pdfs(flat)
     t3 = time.perf_counter()
-    assert all(p.startswith(b"%PDF") for p in pdfs)
-    return {"generate": t1 - t0, "render": t2 - t1, "compile": t3 - t2, "total": t3 - t0}
+    it = iter(pdfs)
+    joined = [pdfjoin.join([next(it) for _ in c]) for c in chunks]
+    t4 = time.perf_counter()
+    assert all(p.startswith(b"%PDF") for p in joined)
+    return {"generate": t1 - t0, "render": t2 - t1, "compile": t3 - t2, "join": t4 - t3,
+            "total": t4 - t0}
 
 
 def cli_wall(versions: int, runs: int) -> float:
@@ -64,8 +74,8 @@ def main() -> None:
     for label, workers in (("1 worker", 1), ("default workers", None)):
         split = in_process(n, workers)
         print(f"  in process, {label:15s}  generate {split['generate']:5.2f} s  render "
-              f"{split['render']:5.2f} s  compile {split['compile']:5.2f} s  total "
-              f"{split['total']:5.2f} s")
+              f"{split['render']:5.2f} s  compile {split['compile']:5.2f} s  join "
+              f"{split['join']:5.2f} s  total {split['total']:5.2f} s")
 
 
 if __name__ == "__main__":
