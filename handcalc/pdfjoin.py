@@ -30,6 +30,7 @@ class JoinError(ValueError):
     """A PDF this joiner does not read (not as Typst writes them)."""
 
 
+_PLAIN = re.compile(rb"(\d+) 0 R\b|/StructParents? (\d+)")
 _TOKEN = re.compile(rb"<<|>>|\(|<|(\d+) 0 R\b|/StructParents? (\d+)")
 
 
@@ -55,6 +56,12 @@ def rewrite(text: bytes, ref: Callable[[int], int], parents: int = 0) -> bytes:
     """`text` (a PDF object's dictionary or array, no stream data) with every reference
     `n 0 R` renumbered by `ref` and every /StructParent(s) key moved on by `parents`;
     strings are left as they are."""
+    if b"(" not in text and b"<" not in text.replace(b"<<", b""):  # no strings: at once
+        def one(m: re.Match[bytes]) -> bytes:
+            if m.group(1) is not None:
+                return b"%d 0 R" % ref(int(m.group(1)))
+            return m.group(0)[:-len(m.group(2))] + b"%d" % (int(m.group(2)) + parents)
+        return _PLAIN.sub(one, text)
     out, i = [], 0
     while (m := _TOKEN.search(text, i)) is not None:
         start = m.start()
@@ -271,7 +278,8 @@ def join(pdfs: Sequence[bytes]) -> bytes:
             if n in skip[c]:
                 continue
             head, stream = d.dict_part(n)
-            head = rewrite(head, ref, parent_base[c])
+            if c:  # the first chunk's numbers and keys stay as they are
+                head = rewrite(head, ref, parent_base[c])
             if n == pages:
                 head = _set(head, b"Parent", b"%d 0 R" % new_pages)
             elif c == 0 and n == tree0:
