@@ -11,9 +11,9 @@ through the later parts), with a wrong first part carried forward correctly, or 
 random wrong answers; a few rows are malformed. The same seed and size give the same file.
 
 Prints the time to read, grade and render the three reports through the library (unless
---no-library), then for each --formats the wall time and peak RSS (the child's own
-resource usage, from wait4) of the command `handcalc grade FILE -o report.FMT`, as the
-median of --repeat runs, beside the targets.
+--no-library), then for each --formats the wall time, CPU time and peak RSS (the child's
+own resource usage, from wait4) of the command `handcalc grade FILE -o report.FMT`, as
+the median of --repeat runs, beside the targets.
 
 Then the same for a class graded against a spec (problems/exam.toml in --versions
 versions, by version and exercise, about as many rows, some parts blank): the library
@@ -207,8 +207,9 @@ def grade_and_render(path: Path) -> classgrade.ClassGrader:
     return grader
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one run of `command` (its own rusage, wait4)."""
+def run(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one run of
+    `command` (its own rusage, from wait4)."""
     t = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
@@ -216,17 +217,20 @@ def run(command: list[str]) -> tuple[float, float]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)}: exit {child.returncode}")
-    return wall, usage.ru_maxrss / 1024  # Linux: KiB
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux: KiB
 
 
 def measure(label: str, command: list[str], repeat: int, rows: int) -> None:
-    """Print the median wall time and peak RSS of `repeat` runs, beside the targets."""
+    """Print the median wall time, CPU time and peak RSS of `repeat` runs, beside the
+    targets (the CPU time tells how much of the wall time a busy machine added)."""
     runs = [run(command) for _ in range(repeat)]
-    wall = statistics.median(w for w, _ in runs)
-    peak = statistics.median(m for _, m in runs)
-    each = ", ".join(f"{w:.2f} s/{m:.0f} MiB" for w, m in runs)
+    wall = statistics.median(w for w, _, _ in runs)
+    cpu = statistics.median(c for _, c, _ in runs)
+    peak = statistics.median(m for _, _, m in runs)
+    each = ", ".join(f"{w:.2f} s/{m:.0f} MiB" for w, _, m in runs)
     scale = rows / TARGET_ROWS
-    print(f"command  {label:<34} {wall:6.2f} s  {peak:5.0f} MiB   median of {repeat} "
+    print(f"command  {label:<34} {wall:6.2f} s wall  {cpu:6.2f} s CPU  {peak:5.0f} MiB   "
+          f"median of {repeat} "
           f"({each});  targets at {TARGET_ROWS:,} rows: {TARGET_S:g} s, {TARGET_MIB} MiB"
           + (f" (this file is {scale:.2g} x that)" if abs(scale - 1) > 0.05 else ""))
 
