@@ -63,6 +63,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.assign import load_assignment
     from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
     from handcalc.classgrade.gradebook import render_gradebook
+    from handcalc.classgrade.output import Report
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
     from handcalc.fileio import FILE, STDOUT, output_target, same_path
@@ -112,18 +113,17 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                   f"the first {len(report.invalid)} are listed in the report")
         click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
                    f"could not be graded ({listed})", err=True)
-    files: list[tuple[str, str | bytes]] = []
+    files: list[tuple[str, Report]] = []
+    if output is not None:  # a text report is written as it is produced, never held whole
+        files.append((output, render_pdf(report, language) if fmt == "pdf"
+                      else cg.STREAMS[fmt or "md"](report)))
     if gradebook is not None:
         files.append((gradebook, render_gradebook(report)))
     if feedback is not None and feedback_fmt is not None:
         files.append((feedback, render_feedback(report, grader, language, feedback_fmt)))
-    text: str | bytes = (render_pdf(report, language) if fmt == "pdf"
-                         else cg.RENDERERS[fmt or "md"](report))
-    if output is not None:
-        files.insert(0, (output, text))
+    text = cg.RENDERERS[fmt or "md"](report) if target is None else ""
     cg.write_reports(files)  # all of them land together, or none
     if target is None:
-        assert isinstance(text, str)
         if sys.stdout.isatty():
             text = "\n".join(safe_text(line) for line in text.split("\n"))
         click.echo(text, nl=False)
