@@ -44,6 +44,12 @@ TOL = Rational(1, 200)  # 0.005, the two-decimal rule
 MARGIN = Rational(1, 2000)  # 0.0005, distance kept from a rounding boundary
 NEG_INF = -sympy.oo
 GUARD = 1e-9  # relative band around a threshold inside which floats do not decide
+TOL_F = float(TOL)  # the float screen's threshold (0.005 as the nearest float)
+
+
+def is_neg_inf(x: object) -> bool:
+    """x == -oo, without sympy's comparison for a Rational (never -oo)."""
+    return x is NEG_INF or (not isinstance(x, Rational) and x == NEG_INF)
 
 
 def to_exact(value: object) -> sympy.Expr:
@@ -109,11 +115,18 @@ def transpose(m: Mat) -> Mat:
     return tuple(zip(*m, strict=True))
 
 
+def _floats_only(m: Mat) -> bool:
+    return all(type(v) is float for r in m for v in r)
+
+
 def matmul(a: Mat, b: Mat) -> Mat:
     """a @ b for (n x k) @ (k x m)."""
     if shape(a)[1] != shape(b)[0]:
         raise ValueError(f"cannot multiply {fmt_shape(a)} by {fmt_shape(b)}")
     bt = transpose(b)
+    if _floats_only(a) and _floats_only(b):  # the float kit: what total() does, sooner
+        return tuple(tuple(sum([x * y for x, y in zip(r, c, strict=True)], 0.0) for c in bt)
+                     for r in a)
     return tuple(tuple(total(x * y for x, y in zip(r, c, strict=True)) for c in bt) for r in a)
 
 
@@ -309,12 +322,12 @@ def round2_f(f: float) -> float:
 def within_f(v: sympy.Expr, f: float) -> bool | None:
     """The two-decimal rule for typed v against a float screen value f: True or False
     when the floats settle it beyond the guard band, None when only exact values can."""
-    if f == -math.inf or v == NEG_INF:
-        return bool(f == -math.inf and v == NEG_INF)
+    if f == -math.inf or is_neg_inf(v):
+        return bool(f == -math.inf and is_neg_inf(v))
     if not math.isfinite(f) or not is_finite(v):
         return None
     fv, ev = approx_err(v)
-    gap = abs(fv - f) - float(TOL)
+    gap = abs(fv - f) - TOL_F
     return (gap < 0) if abs(gap) > _band(fv, f) + ev else None
 
 
