@@ -216,3 +216,16 @@ def test_a_report_written_from_chunks_is_the_report(tmp_path, reports):
         cg.write_report(tmp_path / f"r.{fmt}", cg.STREAMS[fmt](report))
         text = (tmp_path / f"r.{fmt}").read_bytes().decode("utf-8")
         assert text == cg.RENDERERS[fmt](report)
+
+
+# ---------------------------------------------------------------- totals
+
+
+@given(st.lists(st.one_of(st.fractions(max_denominator=50), st.integers(-5, 5)), max_size=60))
+def test_fraction_sum_is_sum(values):
+    from fractions import Fraction
+
+    from handcalc.classgrade.marks import fraction_sum
+
+    got = fraction_sum(values)
+    assert got == sum(values, Fraction(0)) and isinstance(got, Fraction)

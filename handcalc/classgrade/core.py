@@ -394,6 +394,8 @@ def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = No
 
 
 def _learners(graded: list[Graded], invalid: list[Invalid]) -> tuple[LearnerTotal, ...]:
+    from handcalc.classgrade.marks import fraction_sum
+
     rows: dict[str, list[Graded]] = {}
     for g in graded:
         rows.setdefault(g.row.learner, [])
@@ -408,7 +410,7 @@ def _learners(graded: list[Graded], invalid: list[Invalid]) -> tuple[LearnerTota
         paths = Counter(g.accepted_by for g in mine if g.correct)
         out.append(LearnerTotal(
             name, len({g.row.code for g in mine}), len(mine), sum(g.correct for g in mine),
-            sum((g.score for g in mine), Fraction(0)),
+            fraction_sum(g.score for g in mine),
             {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)}, bad.get(name, 0)))
     return tuple(out)
 

@@ -120,6 +120,11 @@ def _escaped(text: str) -> str:
 
 def _scalar(value: Any) -> str:
     """A str, None, bool, int or float as json.dumps writes it."""
+    kind = type(value)
+    if kind is str:
+        return _STR(value)
+    if kind is int:
+        return int.__repr__(value)
     if isinstance(value, str):
         return _STR(value)
     if value is None:
@@ -181,10 +186,9 @@ class _Rows:
     """Rows as row_dict writes them inside the report (nesting level 2), the members that
     come from a verdict written once per verdict."""
 
-    PAD = "\n      "
-
     def __init__(self) -> None:
         self._verdicts: dict[int, tuple[Any, str]] = {}
+        self._texts: dict[tuple[Any, ...], str] = {}
         self._none = _members(_NO_VERDICT, 2)
 
     def _verdict(self, v: Any) -> str:
@@ -192,24 +196,32 @@ class _Rows:
             return self._none
         found = self._verdicts.get(id(v))
         if found is None or found[0] is not v:
-            from handcalc.render import verdict_dict
+            # what verdict_dict writes of a verdict besides its code and part; verdicts
+            # that differ only in their code, part or answer share the text
+            d = v.diagnosis  # from the catalogue: one object per mistake, kept alive there
+            same = (v.correct, v.score.numerator, v.score.denominator, v.accepted_by,
+                    None if d is None else (id(d.mistake), d.part), v.cells, v.expected_shape)
+            text = self._texts.get(same)
+            if text is None:
+                from handcalc.render import verdict_dict
 
-            d = verdict_dict(v)
-            found = self._verdicts[id(v)] = (v, _members(
-                {k: x for k, x in d.items() if k not in _ROW_KEYS}, 2))
+                d = verdict_dict(v)
+                text = self._texts[same] = _members(
+                    {k: x for k, x in d.items() if k not in _ROW_KEYS}, 2)
+            found = self._verdicts[id(v)] = (v, text)
         return found[1]
 
     def text(self, g: Graded, place: Any) -> str:
-        r, pad = g.row, self.PAD
+        r = g.row
         points, version, exercise = place if place is not None else (0, None, None)
-        return ("{" + pad + '"line": ' + _scalar(r.line) + "," + pad + '"learner": ' +
-                _scalar(r.learner) + "," + pad + '"code": ' + _scalar(r.code) + "," + pad +
-                '"part": ' + _scalar(r.part) + "," + pad + '"answer": ' + _scalar(r.text) +
-                "," + pad + '"counted": ' + _scalar(g.counted) + "," +
-                self._verdict(g.verdict) + "," + pad + '"note": ' + _scalar(g.note or None) +
-                "," + pad + '"points": ' + _scalar(float(points)) + "," + pad +
-                '"version": ' + _scalar(version) + "," + pad + '"exercise": ' +
-                _scalar(exercise) + "\n    }")
+        return "".join((
+            '{\n      "line": ', _scalar(r.line), ',\n      "learner": ', _scalar(r.learner),
+            ',\n      "code": ', _scalar(r.code), ',\n      "part": ', _scalar(r.part),
+            ',\n      "answer": ', _scalar(r.text), ',\n      "counted": ',
+            "true" if g.counted is True else _scalar(g.counted), ",",
+            self._verdict(g.verdict), ',\n      "note": ', _scalar(g.note or None),
+            ',\n      "points": ', _scalar(float(points)), ',\n      "version": ',
+            _scalar(version), ',\n      "exercise": ', _scalar(exercise), "\n    }"))
 
 
 def _gathered(pieces: Iterable[str]) -> Iterator[str]:
