@@ -319,16 +319,34 @@ def round2_f(f: float) -> float:
     return n / 100
 
 
+# id(v) -> [v, is_neg_inf(v), is_finite(v), approx_err(v)], the last two found when first
+# needed: within_f is asked about the same typed values many times over (an entry holds
+# its value, so the id is not reused)
+_FACTS: dict[int, list] = {}
+_FACTS_SIZE = 1 << 16
+
+
 def within_f(v: sympy.Expr, f: float) -> bool | None:
     """The two-decimal rule for typed v against a float screen value f: True or False
     when the floats settle it beyond the guard band, None when only exact values can."""
-    if f == -math.inf or is_neg_inf(v):
-        return bool(f == -math.inf and is_neg_inf(v))
-    if not math.isfinite(f) or not is_finite(v):
+    facts = _FACTS.get(id(v))
+    if facts is None or facts[0] is not v:
+        if len(_FACTS) >= _FACTS_SIZE:
+            _FACTS.clear()
+        facts = _FACTS[id(v)] = [v, is_neg_inf(v), None, None]
+    if f == -math.inf or facts[1]:
+        return bool(f == -math.inf and facts[1])
+    if not math.isfinite(f):
         return None
-    fv, ev = approx_err(v)
+    if facts[2] is None:
+        facts[2] = is_finite(v)
+    if not facts[2]:
+        return None
+    if facts[3] is None:
+        facts[3] = approx_err(v)
+    fv, ev = facts[3]
     gap = abs(fv - f) - TOL_F
-    return (gap < 0) if abs(gap) > _band(fv, f) + ev else None
+    return (gap < 0) if abs(gap) > GUARD * max(1.0, abs(fv), abs(f)) + ev else None
 
 
 def differs_f(a: Mat, b: Mat) -> bool:
