@@ -8,6 +8,7 @@ import io
 import json
 import os
 import random
+import re
 import threading
 from pathlib import Path
 
@@ -229,3 +230,27 @@ def test_fraction_sum_is_sum(values):
 
     got = fraction_sum(values)
     assert got == sum(values, Fraction(0)) and isinstance(got, Fraction)
+
+
+# ---------------------------------------------------------------- reading
+
+
+@given(st.text(alphabet=',;\t "\r\n\x00a1.\u3000\u00a0-', max_size=30),
+       st.sampled_from([",", ";", "\t"]))
+def test_a_line_is_split_as_the_csv_module_splits_it(line, delimiter):
+    import csv as csv_module
+
+    from handcalc.classgrade.read import _parse
+
+    def by_csv():
+        reader = csv_module.reader([line], delimiter=delimiter, strict=True,
+                                   skipinitialspace=True)
+        return [[f.strip() for f in record] for record in reader]
+
+    try:
+        want = by_csv()
+    except csv_module.Error as e:
+        with pytest.raises(csv_module.Error, match=re.escape(str(e))):
+            _parse([line], delimiter)
+    else:
+        assert _parse([line], delimiter) == want

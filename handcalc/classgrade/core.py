@@ -191,6 +191,7 @@ class ClassGrader:
     def __init__(self, assignment: Any = None) -> None:
         self.assignment = assignment  # an Assignment: rows by version, codes checked
         self._exercises = _Cache(self._build)
+        self._typed: dict[str, Exercise] = {}  # a code as typed -> its exercise
         self._jobs: dict[tuple[Any, ...], Exercise] = {}
         self._parsed = _Cache(lambda text: parse_answer(cell_answer(text)))
         # the caches' keys name an answer by a number for its value (answer_id): a key of
@@ -222,7 +223,11 @@ class ClassGrader:
         return found
 
     def exercise(self, code: str) -> Exercise:
-        exercise: Exercise = self._exercises(code.strip().lower())
+        exercise: Exercise | None = self._typed.get(code)
+        if exercise is None:
+            exercise = self._exercises(code.strip().lower())
+            if len(self._typed) < MAX_CACHED_ERRORS:
+                self._typed[code] = exercise
         return exercise
 
     def parse(self, text: str) -> Mat:
