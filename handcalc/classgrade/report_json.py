@@ -115,6 +115,8 @@ CHUNK = 1 << 16  # characters a chunk of iter_json gathers before it is yielded
 
 
 def _escaped(text: str) -> str:
+    if text.isascii() and "\x7f" not in text:  # two fast scans: nothing to escape
+        return text
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -213,15 +215,24 @@ class _Rows:
 
     def text(self, g: Graded, place: Any) -> str:
         r = g.row
+        line, learner, code, part, answer = r.line, r.learner, r.code, r.part, r.text
+        note = g.note or None
         points, version, exercise = place if place is not None else (0, None, None)
+        points = float(points)
+        # the usual types written at once, anything else as _scalar writes it
         return "".join((
-            '{\n      "line": ', _scalar(r.line), ',\n      "learner": ', _scalar(r.learner),
-            ',\n      "code": ', _scalar(r.code), ',\n      "part": ', _scalar(r.part),
-            ',\n      "answer": ', _scalar(r.text), ',\n      "counted": ',
-            "true" if g.counted is True else _scalar(g.counted), ",",
-            self._verdict(g.verdict), ',\n      "note": ', _scalar(g.note or None),
-            ',\n      "points": ', _scalar(float(points)), ',\n      "version": ',
-            _scalar(version), ',\n      "exercise": ', _scalar(exercise), "\n    }"))
+            '{\n      "line": ', repr(line) if type(line) is int else _scalar(line),
+            ',\n      "learner": ', _STR(learner) if type(learner) is str else _scalar(learner),
+            ',\n      "code": ', _STR(code) if type(code) is str else _scalar(code),
+            ',\n      "part": ', repr(part) if type(part) is int else _scalar(part),
+            ',\n      "answer": ', _STR(answer) if type(answer) is str else _scalar(answer),
+            ',\n      "counted": ', "true" if g.counted is True else _scalar(g.counted), ",",
+            self._verdict(g.verdict),
+            ',\n      "note": ', "null" if note is None else _scalar(note),
+            ',\n      "points": ', _scalar(points),
+            ',\n      "version": ', "null" if version is None else _scalar(version),
+            ',\n      "exercise": ', "null" if exercise is None else _scalar(exercise),
+            "\n    }"))
 
 
 def _gathered(pieces: Iterable[str]) -> Iterator[str]:
