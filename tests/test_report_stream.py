@@ -254,3 +254,44 @@ def test_a_line_is_split_as_the_csv_module_splits_it(line, delimiter):
             _parse([line], delimiter)
     else:
         assert _parse([line], delimiter) == want
+
+
+# ---------------------------------------------------------------- plain answers, read fast
+
+_PIECES = ["0", "1", "7", "12", "0.5", "3.14", "-", ".", " ", "  ", ",", ";", "[", "]", "\t",
+           "e", "+", "1e3", "9" * 13, "0.0000000000001", "00", "\uff11", "(", "x"]
+
+
+def _numbers():
+    return st.builds(lambda neg, whole, frac: ("-" if neg else "") + whole +
+                     ("." + frac if frac else ""),
+                     st.booleans(), st.from_regex(r"[0-9]{1,13}", fullmatch=True),
+                     st.one_of(st.just(""), st.from_regex(r"[0-9]{1,13}", fullmatch=True)))
+
+
+def _plain_answers():
+    row = st.lists(_numbers(), min_size=1, max_size=4)
+    sep = st.sampled_from([", ", ",", " ", "  ", " , "])
+    rows = st.lists(st.tuples(row, sep).map(lambda r: r[1].join(r[0])), min_size=1,
+                    max_size=4)
+    return st.one_of(
+        rows.map("; ".join), rows.map(lambda r: "[" + ";".join(r) + "]"),
+        rows.map(lambda r: "[" + ", ".join("[" + x + "]" for x in r) + "]"),
+        rows.map(lambda r: "[[" + "] [".join(r) + "]]"))
+
+
+@given(st.one_of(_plain_answers(),
+                 st.lists(st.sampled_from(_PIECES), max_size=12).map("".join)))
+def test_plain_answers_read_fast_are_what_the_parser_reads(text):
+    from handcalc.errors import ParseError
+    from handcalc.parse import _Parser, _simple, _tokenize
+
+    fast = _simple(text)
+    try:
+        slow = _Parser(_tokenize(text)).parse_answer()
+    except ParseError:
+        assert fast is None
+        return
+    if fast is not None:
+        assert fast == slow
+        assert [[type(v) for v in r] for r in fast] == [[type(v) for v in r] for r in slow]
