@@ -24,7 +24,11 @@ note), since the learner did answer.
 Speed: exercises are built once per code, answers parsed once per distinct text, and
 ``grade`` is called once per distinct (code, part, answer, earlier answers): first
 strictly (the exact path, which does not depend on earlier answers), then, only for an
-answer that is not exactly right, with the learner's earlier answers.
+answer that is not exactly right, with the learner's earlier answers (gathered only
+then). The caches know an answer by a number per distinct value (``answer_id``), which
+hashes at once where a matrix of sympy numbers does not. ``handcalc grade`` runs without
+the cyclic garbage collector, which finds nothing to collect in a class and would walk
+every object of it again and again (``benchmarks/grade_speed.py`` times the command).
 
 Reports (``render_csv``, ``render_json``, ``render_markdown``, one module each) are text;
 ``iter_csv``, ``iter_json`` and ``iter_markdown`` (``STREAMS``) give the same text in chunks.
