@@ -207,8 +207,10 @@ def _write_data(fd: int, data: Data) -> None:
 
 
 def _whole(data: Data) -> bytes:
-    """The data as one bytes object."""
-    return data if isinstance(data, bytes) else b"".join(data)
+    """The data as one bytes-like object (bytes-like data as it is, chunks joined)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return data  # type: ignore[return-value]
+    return b"".join(data)
 
 
 def _stage(target: Target, data: Data) -> str:

@@ -295,3 +295,14 @@ def test_plain_answers_read_fast_are_what_the_parser_reads(text):
     if fast is not None:
         assert fast == slow
         assert [[type(v) for v in r] for r in fast] == [[type(v) for v in r] for r in slow]
+
+
+def test_bytes_like_data_still_reaches_a_stream_as_it_is(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    fileio.write_files([(fifo, bytearray(b"abc"))])
+    reader.join(10)
+    assert got == [b"abc"]
