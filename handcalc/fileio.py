@@ -189,14 +189,20 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _write_data(fd: int, data: Data) -> None:
-    """Write bytes, or every chunk of an iterable of bytes (gathered into writes of about
-    CHUNK bytes), to `fd`."""
+    """Write bytes, or every chunk of an iterable of bytes (small ones gathered into writes
+    of about CHUNK bytes), to `fd`."""
     if isinstance(data, bytes | bytearray | memoryview):
         _write_all(fd, data)
         return
     pending: list[bytes] = []
     size = 0
     for chunk in data:
+        if len(chunk) >= CHUNK // 16:  # large enough to write as it is
+            if pending:
+                _write_all(fd, b"".join(pending))
+                pending, size = [], 0
+            _write_all(fd, chunk)
+            continue
         pending.append(chunk)
         size += len(chunk)
         if size >= CHUNK:

@@ -179,8 +179,11 @@ def test_json_chunks_are_bounded(reports):
 # ---------------------------------------------------------------- files from chunks
 
 
-def test_a_file_is_written_from_chunks(tmp_path):
-    chunks = [bytes([65 + n % 26]) * 70_000 for n in range(40)]  # more than fileio.CHUNK
+@pytest.mark.parametrize("size", [70_000, 300, 1])
+def test_a_file_is_written_from_chunks(tmp_path, size):
+    # large chunks written as they come, small ones gathered; more than fileio.CHUNK
+    chunks = [bytes([65 + n % 26]) * (size + n % 7) for n in range(3_000_000 // size)]
+    chunks[5:5] = [b"x" * 200_000, b"", b"y"]
     fileio.write_files([(tmp_path / "r.txt", iter(chunks))])
     assert (tmp_path / "r.txt").read_bytes() == b"".join(chunks)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]

@@ -175,11 +175,14 @@ def _members(d: dict[Any, Any], level: int) -> str:
 
 
 def _list(items: Iterable[str], level: int) -> Iterator[str]:
-    """A list at nesting `level` of items already written at level + 1."""
+    """A list at nesting `level` of items already written at level + 1 (each item as its
+    own piece: a row is not copied to put a comma before it)."""
     pad = "\n" + "  " * (level + 1)
+    comma = "," + pad
     first = True
     for item in items:
-        yield ("[" if first else ",") + pad + item
+        yield "[" + pad if first else comma
+        yield item
         first = False
     yield "[]" if first else "\n" + "  " * level + "]"
 
