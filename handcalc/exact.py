@@ -44,6 +44,12 @@ TOL = Rational(1, 200)  # 0.005, the two-decimal rule
 MARGIN = Rational(1, 2000)  # 0.0005, distance kept from a rounding boundary
 NEG_INF = -sympy.oo
 GUARD = 1e-9  # relative band around a threshold inside which floats do not decide
+TOL_F = float(TOL)  # the float screen's threshold (0.005 as the nearest float)
+
+
+def is_neg_inf(x: object) -> bool:
+    """x == -oo, without sympy's comparison for a Rational (never -oo)."""
+    return x is NEG_INF or (not isinstance(x, Rational) and x == NEG_INF)
 
 
 def to_exact(value: object) -> sympy.Expr:
@@ -109,11 +115,18 @@ def transpose(m: Mat) -> Mat:
     return tuple(zip(*m, strict=True))
 
 
+def _floats_only(m: Mat) -> bool:
+    return all(type(v) is float for r in m for v in r)
+
+
 def matmul(a: Mat, b: Mat) -> Mat:
     """a @ b for (n x k) @ (k x m)."""
     if shape(a)[1] != shape(b)[0]:
         raise ValueError(f"cannot multiply {fmt_shape(a)} by {fmt_shape(b)}")
     bt = transpose(b)
+    if _floats_only(a) and _floats_only(b):  # the float kit: what total() does, sooner
+        return tuple(tuple(sum([x * y for x, y in zip(r, c, strict=True)], 0.0) for c in bt)
+                     for r in a)
     return tuple(tuple(total(x * y for x, y in zip(r, c, strict=True)) for c in bt) for r in a)
 
 
@@ -306,16 +319,34 @@ def round2_f(f: float) -> float:
     return n / 100
 
 
+# id(v) -> [v, is_neg_inf(v), is_finite(v), approx_err(v)], the last two found when first
+# needed: within_f is asked about the same typed values many times over (an entry holds
+# its value, so the id is not reused)
+_FACTS: dict[int, list] = {}
+_FACTS_SIZE = 1 << 16
+
+
 def within_f(v: sympy.Expr, f: float) -> bool | None:
     """The two-decimal rule for typed v against a float screen value f: True or False
     when the floats settle it beyond the guard band, None when only exact values can."""
-    if f == -math.inf or v == NEG_INF:
-        return bool(f == -math.inf and v == NEG_INF)
-    if not math.isfinite(f) or not is_finite(v):
+    facts = _FACTS.get(id(v))
+    if facts is None or facts[0] is not v:
+        if len(_FACTS) >= _FACTS_SIZE:
+            _FACTS.clear()
+        facts = _FACTS[id(v)] = [v, is_neg_inf(v), None, None]
+    if f == -math.inf or facts[1]:
+        return bool(f == -math.inf and facts[1])
+    if not math.isfinite(f):
         return None
-    fv, ev = approx_err(v)
-    gap = abs(fv - f) - float(TOL)
-    return (gap < 0) if abs(gap) > _band(fv, f) + ev else None
+    if facts[2] is None:
+        facts[2] = is_finite(v)
+    if not facts[2]:
+        return None
+    if facts[3] is None:
+        facts[3] = approx_err(v)
+    fv, ev = facts[3]
+    gap = abs(fv - f) - TOL_F
+    return (gap < 0) if abs(gap) > GUARD * max(1.0, abs(fv), abs(f)) + ev else None
 
 
 def differs_f(a: Mat, b: Mat) -> bool:

@@ -141,13 +141,15 @@ def kind_of(m: Mat) -> str:
 
 
 def compute(inst: Instance, *, mistake: str | None = None, rounded: bool = False,
-            prior: Mapping[str, Mat] | None = None, numeric: bool = False) -> Work:
+            prior: Mapping[str, Mat] | None = None, numeric: bool = False,
+            record: bool = True) -> Work:
     """Run the family's computation; raises NotApplicable for a mistake that can't happen.
 
     numeric=True runs it in floats: a screen, never an answer key. A mistake that can be
     made but blocks a later step (stacking heads along rows leaves nothing W^O can
-    multiply) keeps the results computed before that step."""
-    w = Work(mistake=mistake, rounded=rounded, prior=prior, numeric=numeric)
+    multiply) keeps the results computed before that step. record=False keeps no worked
+    steps (for a screen that needs only the results)."""
+    w = Work(mistake=mistake, rounded=rounded, prior=prior, numeric=numeric, record=record)
     try:
         FAMILIES[inst.family].compute(inst, w)
     except NotApplicable:

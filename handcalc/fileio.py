@@ -15,10 +15,14 @@ Outputs (``write_outputs``): every path is sorted by what it names (``output_tar
 
 The files of one call land together: each is first written to a temporary file in its
 target's folder and synced; then the streams are written; then the temporary files are
-renamed over their targets. If a rename fails, the targets renamed before it are put
-back from hard-link backups (or removed when they were new), so the set is all new or
-all as it was. An empty path is refused (exit 2); a failure to write is OutputError
-(exit 1) and leaves no temporary file behind.
+renamed over their targets. An output's data is bytes, or an iterable of byte chunks
+(``Data``): a file's chunks are written to its temporary file as they are produced, so a
+large report is never held whole in memory; a stream's chunks are joined before anything
+is written, so that nothing reaches a stream unless every output was produced. If a
+rename fails, the targets renamed before it are put back from hard-link backups (or
+removed when they were new), so the set is all new or all as it was. An empty path is
+refused (exit 2); a failure to write is OutputError (exit 1) and leaves no temporary file
+behind.
 
 Standard output (``guard_stdout``, installed by ``handcalc.cli.main``): a write that fails
 (a closed pipe, ``> /dev/full``, ``>&-``) raises OutputError once, and later writes
@@ -34,7 +38,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +50,9 @@ STDOUT_NAMES = ("-", "/dev/stdout")
 MAX_SPEC_BYTES = 1_000_000
 MAX_SUBMISSIONS_BYTES = 200_000_000  # for read_input on a class's submissions file
 CHUNK = 1 << 20
+
+# An output's content: bytes, or byte chunks produced while it is written (see write_outputs)
+Data = bytes | Iterable[bytes]
 
 
 def _size(n: int) -> str:
@@ -181,8 +188,41 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _stage(target: Target, data: bytes) -> str:
-    """A temporary file beside `target.real` holding `data`, synced; its path."""
+def _write_data(fd: int, data: Data) -> None:
+    """Write bytes, or every chunk of an iterable of bytes (small ones gathered into writes
+    of about CHUNK bytes), to `fd`."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        _write_all(fd, data)
+        return
+    pending: list[bytes] = []
+    size = 0
+    for chunk in data:
+        if len(chunk) >= CHUNK // 16:  # large enough to write as it is
+            if pending:
+                _write_all(fd, b"".join(pending))
+                pending, size = [], 0
+            _write_all(fd, chunk)
+            continue
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= CHUNK:
+            _write_all(fd, b"".join(pending))
+            pending, size = [], 0
+    if pending:
+        _write_all(fd, b"".join(pending))
+
+
+def _whole(data: Data) -> bytes:
+    """The data as one bytes-like object (bytes-like data as it is, chunks joined)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return data  # type: ignore[return-value]
+    return b"".join(data)
+
+
+def _stage(target: Target, data: Data) -> str:
+    """A temporary file beside `target.real` holding `data` (bytes, or chunks written as
+    they come), synced; its path. Nothing is left behind when producing or writing the
+    data fails."""
     folder = os.path.dirname(target.real) or "."
     name = os.path.basename(target.real)
     try:
@@ -193,7 +233,7 @@ def _stage(target: Target, data: bytes) -> str:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                  0o600)
     try:
-        _write_all(fd, data)
+        _write_data(fd, data)
         os.fchmod(fd, mode)
         os.fsync(fd)
     except BaseException:
@@ -262,11 +302,12 @@ def _write_stream(target: Target, data: bytes) -> None:
         os.close(fd)
 
 
-def write_outputs(outputs: Sequence[tuple[Target, bytes]]) -> None:
+def write_outputs(outputs: Sequence[tuple[Target, Data]]) -> None:
     """Write each (target, data): all files new, or all as they were (see the module's
-    docstring). OutputError (exit 1) when anything could not be written."""
+    docstring). OutputError (exit 1) when anything could not be written; an exception
+    raised while producing a file's chunks leaves every output as it was, and is raised."""
     files = [(t, d) for t, d in outputs if t.kind == FILE]
-    streams = [(t, d) for t, d in outputs if t.kind != FILE]
+    streams = [(t, _whole(d)) for t, d in outputs if t.kind != FILE]
     staged: list[tuple[Target, str]] = []
     backups: list[tuple[Target, str | None]] = []
     current: Target | None = None
@@ -312,7 +353,7 @@ def _roll_back(renamed: Sequence[tuple[Target, str | None]]) -> None:
             pass
 
 
-def write_files(outputs: Sequence[tuple[str | os.PathLike[str], bytes]],
+def write_files(outputs: Sequence[tuple[str | os.PathLike[str], Data]],
                 option: str = "-o") -> None:
     """``write_outputs`` for plain paths."""
     write_outputs([(output_target(p, option), d) for p, d in outputs])

@@ -23,6 +23,7 @@ answer is clearly right or wrong never pays for the exact solve.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -43,7 +44,7 @@ from handcalc.exact import (
 from handcalc.exercise import SCREEN_ERRORS, Exercise, compute, differs, usable
 from handcalc.mistakes import CATALOGUE, Mistake
 from handcalc.text import Msg, msg
-from handcalc.work import NotApplicable, Work
+from handcalc.work import NotApplicable, Work, float_mat
 
 EXACT = "exact"
 CARRIED = "carried-forward"
@@ -116,16 +117,50 @@ def shape_message(expected: tuple[int, int], got: Mat) -> Msg:
 
 class _Paths:
     """The computations that grading one exercise may need, each done once: float screens
-    and exact solves, keyed by (mistake, rounded, the learner's earlier answers)."""
+    and exact solves, keyed by (mistake, rounded, the learner's earlier answers).
+
+    The earlier answers are known in the keys by a number (``_prior_key``): a matrix of
+    sympy numbers is slow to hash, and one grade() asks for many paths with the same
+    earlier answers; their float forms are made once too."""
 
     def __init__(self, ex: Exercise) -> None:
         self.ex = ex
         self._screens: dict[tuple, Work | None | Undecided] = {}
         self._exact: dict[tuple, Work | None] = {}
+        self._priors: dict[tuple, int] = {}  # earlier answers (sorted items) -> a number
+        self._floats: dict[int, dict[str, Mat]] = {}  # that number -> them in floats
+        self._numbers = itertools.count(1)  # never reused: old keys cannot be mistaken
+        self._last: tuple[tuple, int] | None = None
 
-    @staticmethod
-    def _key(mistake: str | None, rounded: bool, prior: Mapping[str, Mat] | None) -> tuple:
-        return mistake, rounded, tuple(sorted((prior or {}).items()))
+    def _prior_key(self, prior: Mapping[str, Mat] | None) -> int:
+        """The number of these earlier answers (0: none)."""
+        if not prior:
+            return 0
+        items = tuple(sorted(prior.items()))
+        last = self._last
+        if last is not None and last[0] == items:  # the same objects: compared by identity
+            return last[1]
+        number = self._priors.get(items)
+        if number is None:
+            if len(self._priors) > _CACHE_SIZE:
+                self._priors.clear()
+                self._floats.clear()
+            number = self._priors[items] = next(self._numbers)
+        self._last = (items, number)
+        return number
+
+    def _key(self, mistake: str | None, rounded: bool,
+             prior: Mapping[str, Mat] | None) -> tuple:
+        return mistake, rounded, self._prior_key(prior)
+
+    def _in_floats(self, number: int, prior: Mapping[str, Mat] | None) -> dict[str, Mat] | None:
+        """The earlier answers as the float kit holds them (handcalc.work), made once."""
+        if not prior:
+            return prior  # type: ignore[return-value]
+        found = self._floats.get(number)
+        if found is None:
+            found = self._floats[number] = {k: float_mat(v) for k, v in prior.items()}
+        return found
 
     def screen(self, mistake: str | None = None, rounded: bool = False,
                prior: Mapping[str, Mat] | None = None) -> Work | None | Undecided:
@@ -137,7 +172,9 @@ class _Paths:
                 self._screens.clear()
             try:
                 self._screens[key] = compute(self.ex.instance, mistake=mistake,
-                                             rounded=rounded, prior=prior, numeric=True)
+                                             rounded=rounded,
+                                             prior=self._in_floats(key[2], prior),
+                                             numeric=True, record=False)
             except NotApplicable:
                 self._screens[key] = None
             except SCREEN_ERRORS as e:
@@ -192,7 +229,8 @@ _PATHS: dict[str, _Paths] = {}
 def paths_for(ex: Exercise) -> _Paths:
     """The shared computation cache of an exercise (one per code)."""
     found = _PATHS.get(ex.code)
-    if found is None or found.ex.instance != ex.instance:
+    if found is None or (found.ex.instance is not ex.instance and
+                         found.ex.instance != ex.instance):
         if len(_PATHS) > 256:
             _PATHS.clear()
         found = _PATHS[ex.code] = _Paths(ex)

@@ -947,6 +947,58 @@ class _Parser:
         return value
 
 
+# The answers most often typed: plain decimals in rows (commas, or spaces, between entries;
+# ';' between rows), bare, in one pair of brackets or a bracket per row. Their value is
+# read straight from the text, as the parser would build it; anything else (and anything
+# near a cap) goes through the parser.
+_PLAIN = r"-?[0-9]{1,12}(?:\.[0-9]{1,12})?"
+assert 10**12 <= MAX_ABS_VALUE and 24 <= MAX_DIGITS  # what _PLAIN lets through is in range
+_PLAIN_ROW = rf"{_PLAIN}(?: *, *{_PLAIN})*|{_PLAIN}(?: +{_PLAIN})*"
+_PLAIN_ROWS = rf"(?:{_PLAIN_ROW})(?: *; *(?:{_PLAIN_ROW}))*"
+_SIMPLE = (rf" *(?P<rows>{_PLAIN_ROWS}) *"
+           rf"| *\[ *(?P<bracketed>{_PLAIN_ROWS}) *\] *"
+           rf"| *\[ *(?P<nested>\[ *(?:{_PLAIN_ROW}) *\](?: *[,;]? *\[ *(?:{_PLAIN_ROW}) *\])*)"
+           r" *\] *")
+_SIMPLE_ROW_SPLIT = r" *; *"
+_SIMPLE_NESTED_ROW = r"\[ *([^\]]*?) *\]"
+_SIMPLE_ENTRY = r" *, *| +"
+
+
+_SIMPLE_VALUES: dict[str, sympy.Rational] = {}  # a literal -> its value (answers repeat them)
+
+
+def _simple_value(literal: str) -> sympy.Rational:
+    value = _SIMPLE_VALUES.get(literal)
+    if value is None:
+        negative = literal.startswith("-")
+        whole, _, frac = literal.lstrip("-").partition(".")
+        numerator = int(whole + frac)
+        value = sympy.Rational(-numerator if negative else numerator, 10 ** len(frac))
+        if len(_SIMPLE_VALUES) >= 1 << 16:
+            _SIMPLE_VALUES.clear()
+        _SIMPLE_VALUES[literal] = value
+    return value
+
+
+def _simple(text: str) -> Mat | None:
+    """The answer when it is plain decimals in rows (see _SIMPLE), else None."""
+    found = re.fullmatch(_SIMPLE, text)  # patterns as text: re keeps them compiled
+    if found is None:
+        return None
+    if found["nested"] is not None:
+        rows = re.findall(_SIMPLE_NESTED_ROW, found["nested"])
+    else:
+        rows = re.split(_SIMPLE_ROW_SPLIT, found["rows"] or found["bracketed"])
+    values = [[_simple_value(x) for x in re.split(_SIMPLE_ENTRY, row)] for row in rows]
+    width = len(values[0])
+    # (a plain literal has at most 12 digits before its point: within MAX_ABS_VALUE, and
+    # at most 24 digits: within MAX_DIGITS)
+    if (len(values) > MAX_ROWS or width > MAX_COLS or len(values) * width > MAX_ENTRIES
+            or any(len(row) != width for row in values)):
+        return None  # the parser says what is wrong
+    return tuple(tuple(row) for row in values)
+
+
 def parse_answer(text: str) -> Mat:
     """Parse a typed answer (scalar, list or matrix) into rows of exact sympy values.
 
@@ -954,6 +1006,9 @@ def parse_answer(text: str) -> Mat:
     outside the grammar in the module docstring.
     """
     _check_length(text)
+    simple = _simple(text)
+    if simple is not None:
+        return simple
     return _Parser(_tokenize(text)).parse_answer()
 
 

@@ -93,6 +93,8 @@ def exercise_dict(ex: Exercise, *, steps: bool = False,
 
 
 def verdict_dict(v: Verdict, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+    # classgrade.report_json writes a class's verdicts that agree in everything used here
+    # but code and part once: a new field of the verdict used here belongs in its key too
     d = v.diagnosis
     return {
         "code": v.code, "part": v.part, "correct": v.correct, "score": float(v.score),

@@ -53,16 +53,33 @@ def as_label(label: Msg | Math | str) -> Msg | Math:
     return Math(label) if isinstance(label, str) else label
 
 
-def _float_mat(m: Mat) -> Mat:
+def float_mat(m: Mat) -> Mat:
+    """A matrix as the float kit holds it (a matrix of floats as it is)."""
+    if isinstance(m, tuple) and all(isinstance(r, tuple) and all(type(v) is float for v in r)
+                                    for r in m):
+        return m
     return tuple(tuple(v) for v in to_floats(m))  # type: ignore[return-value]
 
 
+_float_mat = float_mat
+
+# id(instance) -> (instance, its given matrices in floats): every float run of an exercise
+# starts from the same data (an entry holds its instance, so the id is not reused)
+_FLOAT_GIVEN: dict[int, tuple[Any, Mapping[str, Mat]]] = {}
+_FLOAT_GIVEN_SIZE = 1024
+
+
 class Work:
+    """One run of a family's math (see the module's docstring). ``record=False`` keeps no
+    steps (``steps`` stays empty): a float screen that only needs the results."""
+
     def __init__(self, *, mistake: str | None = None, rounded: bool = False,
-                 prior: Mapping[str, Mat] | None = None, numeric: bool = False) -> None:
+                 prior: Mapping[str, Mat] | None = None, numeric: bool = False,
+                 record: bool = True) -> None:
         self.mistake = mistake
         self.rounded = rounded
         self.numeric = numeric
+        self.record = record
         self.prior = {k: _float_mat(v) if numeric else v for k, v in (prior or {}).items()}
         self.results: dict[str, Mat] = {}
         self.affected: dict[str, bool] = {}
@@ -94,7 +111,13 @@ class Work:
         """The instance's given matrices, in this work's kind of number."""
         if not self.numeric:
             return inst.given
-        return {k: _float_mat(v) for k, v in inst.given.items()}
+        found = _FLOAT_GIVEN.get(id(inst))
+        if found is None or found[0] is not inst:
+            if len(_FLOAT_GIVEN) >= _FLOAT_GIVEN_SIZE:
+                _FLOAT_GIVEN.clear()
+            found = _FLOAT_GIVEN[id(inst)] = (inst, {k: _float_mat(v)
+                                                     for k, v in inst.given.items()})
+        return dict(found[1])
 
     def has(self, mistake_id: str) -> bool:
         if self.mistake == mistake_id:
@@ -111,16 +134,18 @@ class Work:
         return elementwise(round2_f if self.numeric else round2, value)
 
     def show(self, label: Msg | Math | str, value: Mat) -> Mat:
-        self._pending.append(Step(as_label(label), value))
+        if self.record:
+            self._pending.append(Step(as_label(label), value))
         return self._carry(value)
 
     def result(self, key: str, value: Mat, label: Msg | Math | str | None = None) -> Mat:
-        if label is not None:
+        if label is not None and self.record:
             self._pending.append(Step(as_label(label), value, key))
         self.results[key] = value
         self.affected[key] = self._touched or any(k in self.prior for k in self.results)
-        self.steps[key] = tuple(self._pending)
-        self._pending = []
+        if self.record:
+            self.steps[key] = tuple(self._pending)
+            self._pending = []
         if key in self.prior:
             return self.prior[key]
         return self._carry(value)

@@ -24,11 +24,17 @@ note), since the learner did answer.
 Speed: exercises are built once per code, answers parsed once per distinct text, and
 ``grade`` is called once per distinct (code, part, answer, earlier answers): first
 strictly (the exact path, which does not depend on earlier answers), then, only for an
-answer that is not exactly right, with the learner's earlier answers.
+answer that is not exactly right, with the learner's earlier answers (gathered only
+then). The caches know an answer by a number per distinct value (``answer_id``), which
+hashes at once where a matrix of sympy numbers does not. ``handcalc grade`` runs without
+the cyclic garbage collector, which finds nothing to collect in a class and would walk
+every object of it again and again (``benchmarks/grade_speed.py`` times the command).
 
-Reports (``render_csv``, ``render_json``, ``render_markdown``, one module each) are built
-whole as text; ``write_report`` writes one to a temporary file in the target's directory and
-renames it into place, so a report is written whole or not at all.
+Reports (``render_csv``, ``render_json``, ``render_markdown``, one module each) are text;
+``iter_csv``, ``iter_json`` and ``iter_markdown`` (``STREAMS``) give the same text in chunks.
+``write_report`` writes one (text or chunks) to a temporary file in the target's directory
+and renames it into place, so a report is written whole or not at all, and a report written
+from chunks is never held whole in memory.
 
 Modules: ``read`` (bytes to rows), ``core`` (rows to graded rows, learner totals and the
 class summary), ``report_csv``, ``report_json``, ``report_md`` (one per report format),
@@ -55,7 +61,7 @@ from handcalc.classgrade.core import (
     grade_rows,
     score_text,
 )
-from handcalc.classgrade.formats import FORMATS, RENDERERS, SUFFIXES, format_for
+from handcalc.classgrade.formats import FORMATS, RENDERERS, STREAMS, SUFFIXES, format_for
 from handcalc.classgrade.output import ReportError, write_report, write_reports
 from handcalc.classgrade.read import (
     DELIMITERS,
@@ -71,16 +77,17 @@ from handcalc.classgrade.read import (
     read_source,
     source_name,
 )
-from handcalc.classgrade.report_csv import CSV_COLUMNS, render_csv
-from handcalc.classgrade.report_json import render_json, report_dict, row_dict
-from handcalc.classgrade.report_md import TOP_MISTAKES, render_markdown
+from handcalc.classgrade.report_csv import CSV_COLUMNS, iter_csv, render_csv
+from handcalc.classgrade.report_json import iter_json, render_json, report_dict, row_dict
+from handcalc.classgrade.report_md import TOP_MISTAKES, iter_markdown, render_markdown
 
 __all__ = [
     "CSV_COLUMNS", "DELIMITERS", "FORMATS", "HEADER", "MAX_BYTES", "MAX_LISTED_INVALID",
-    "MAX_RECORD_LINES", "RENDERERS", "SUFFIXES", "TOP_MISTAKES", "ClassGrader", "ClassReport",
-    "ExerciseSummary", "Graded", "Invalid", "LearnerTotal", "MistakeCount", "Note",
-    "PartSummary", "RawRow", "ReportError", "Submission", "cell_answer", "check_encoding",
-    "decode", "format_for", "grade_file", "grade_rows", "read_rows", "read_source",
-    "render_csv", "render_json", "render_markdown", "report_dict", "row_dict", "score_text",
-    "source_name", "write_report", "write_reports",
+    "MAX_RECORD_LINES", "RENDERERS", "STREAMS", "SUFFIXES", "TOP_MISTAKES", "ClassGrader",
+    "ClassReport", "ExerciseSummary", "Graded", "Invalid", "LearnerTotal", "MistakeCount",
+    "Note", "PartSummary", "RawRow", "ReportError", "Submission", "cell_answer",
+    "check_encoding", "decode", "format_for", "grade_file", "grade_rows", "iter_csv",
+    "iter_json", "iter_markdown", "read_rows", "read_source", "render_csv", "render_json",
+    "render_markdown", "report_dict", "row_dict", "score_text", "source_name", "write_report",
+    "write_reports",
 ]

@@ -35,7 +35,7 @@ MAX_LISTED_INVALID = 10_000
 MAX_CACHED_ERRORS = 10_000  # per cache: the errors of distinct bad codes and answers
 _CELL_LINE_BREAK = re.compile(r"[ \t]*,?\s*(?:\r\n|\r|\n)\s*")
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Submission:
     """A well-formed row: the code is the exercise's own (canonical) code."""
 
@@ -48,7 +48,7 @@ class Submission:
     version: int | None = None  # the version the row names (submissions by version)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Graded:
     """A graded row. ``verdict`` is None for an answer of the wrong shape (see ``note``);
     ``counted`` is False when the learner answered the same part again later."""
@@ -191,10 +191,17 @@ class ClassGrader:
     def __init__(self, assignment: Any = None) -> None:
         self.assignment = assignment  # an Assignment: rows by version, codes checked
         self._exercises = _Cache(self._build)
+        self._typed: dict[str, Exercise] = {}  # a code as typed -> its exercise
         self._jobs: dict[tuple[Any, ...], Exercise] = {}
         self._parsed = _Cache(lambda text: parse_answer(cell_answer(text)))
-        self._strict: dict[tuple[str, int, Mat], Verdict | None] = {}
+        # the caches' keys name an answer by a number for its value (answer_id): a key of
+        # small ints hashes at once, a matrix of sympy numbers does not
+        self._answer_ids: dict[Mat, int] = {}
+        self._ids_of: dict[int, tuple[Mat, int]] = {}  # id(answer) -> (answer, its number)
+        self._strict: dict[tuple[str, int, int], Verdict | None] = {}
         self._full: dict[tuple[Any, ...], Verdict | ShapeError] = {}
+        self._shapes: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._fits: dict[tuple[int, tuple[int, int]], bool] = {}
         self.grade_calls = 0
 
     @staticmethod
@@ -216,7 +223,11 @@ class ClassGrader:
         return found
 
     def exercise(self, code: str) -> Exercise:
-        exercise: Exercise = self._exercises(code.strip().lower())
+        exercise: Exercise | None = self._typed.get(code)
+        if exercise is None:
+            exercise = self._exercises(code.strip().lower())
+            if len(self._typed) < MAX_CACHED_ERRORS:
+                self._typed[code] = exercise
         return exercise
 
     def parse(self, text: str) -> Mat:
@@ -279,19 +290,39 @@ class ClassGrader:
             return bad(msg.ANSWER.format(why=e))
         return Submission(raw.line, learner, ex.code, number, text, answer, version)
 
-    def grade(self, ex: Exercise, sub: Submission, prior: Mapping[int, Mat]) -> Verdict:
-        """grade(ex, part, answer, prior=prior), from the caches where the call was made."""
-        skey = (ex.code, sub.part, sub.answer)
+    def answer_id(self, answer: Mat) -> int:
+        """A number for the answer's value: equal answers (typed alike or not) get the same
+        number, different ones different numbers."""
+        found = self._ids_of.get(id(answer))
+        if found is not None and found[0] is answer:
+            return found[1]
+        n = self._answer_ids.setdefault(answer, len(self._answer_ids))
+        self._ids_of[id(answer)] = (answer, n)  # holds the answer, so its id is not reused
+        return n
+
+    def _strictly(self, ex: Exercise, sub: Submission) -> tuple[tuple[str, int, int],
+                                                                 Verdict | None]:
+        """The cache key of (code, part, answer) and grade(..., strict=True) of it (None for
+        an answer of the wrong shape), graded once per key."""
+        skey = (ex.code, sub.part, self.answer_id(sub.answer))
         if skey not in self._strict:
             try:
                 self.grade_calls += 1
                 self._strict[skey] = grade(ex, sub.part, sub.answer, strict=True)
             except ShapeError:
                 self._strict[skey] = None  # maybe a catalogued mistake of another shape
-        exact = self._strict[skey]
+        return skey, self._strict[skey]
+
+    def grade(self, ex: Exercise, sub: Submission, prior: Mapping[int, Mat]) -> Verdict:
+        """grade(ex, part, answer, prior=prior), from the caches where the call was made."""
+        skey, exact = self._strictly(ex, sub)
         if exact is not None and exact.correct:
             return exact  # the exact path does not depend on earlier answers
-        fkey = (skey, tuple(sorted(prior.items())))
+        return self._fully(ex, sub, skey, prior)
+
+    def _fully(self, ex: Exercise, sub: Submission, skey: tuple[str, int, int],
+               prior: Mapping[int, Mat]) -> Verdict:
+        fkey = (skey, tuple(sorted((n, self.answer_id(m)) for n, m in prior.items())))
         found = self._full.get(fkey)
         if found is None:
             self.grade_calls += 1
@@ -304,13 +335,32 @@ class ClassGrader:
             raise found
         return found
 
+    def grade_row(self, ex: Exercise, sub: Submission, final: Mapping[int, Submission]
+                  ) -> Verdict:
+        """The verdict of a row, given the learner's final answers to the parts of its code
+        (the earlier ones that fit their parts' shapes are its prior): grade(ex, sub,
+        prior), with the prior gathered only for an answer that is not exactly right."""
+        skey, exact = self._strictly(ex, sub)
+        if exact is not None and exact.correct:
+            return exact
+        return self._fully(ex, sub, skey, self.prior(ex, sub.part, final))
 
-def _prior(ex: Exercise, part: int, final: Mapping[int, Submission]) -> dict[int, Mat]:
-    out = {}
-    for number, sub in final.items():
-        if number < part and fit_shape(sub.answer, shape(ex.part(number).answer)) is not None:
-            out[number] = sub.answer
-    return out
+    def prior(self, ex: Exercise, part: int, final: Mapping[int, Submission]
+              ) -> dict[int, Mat]:
+        """The learner's final answers to the parts before `part` that fit their shapes."""
+        shapes = self._shapes.get(ex.code)
+        if shapes is None:
+            shapes = self._shapes[ex.code] = tuple(shape(p.answer) for p in ex.parts)
+        out = {}
+        for number, sub in final.items():
+            if number < part:
+                key = (self.answer_id(sub.answer), shapes[number - 1])
+                fits = self._fits.get(key)
+                if fits is None:
+                    fits = self._fits[key] = fit_shape(sub.answer, key[1]) is not None
+                if fits:
+                    out[number] = sub.answer
+        return out
 
 
 def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = None
@@ -335,7 +385,7 @@ def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = No
         mine = final[(sub.learner, sub.code)]
         counted = mine[sub.part] is sub
         try:
-            verdict = grader.grade(ex, sub, _prior(ex, sub.part, mine))
+            verdict = grader.grade_row(ex, sub, mine)
         except ShapeError as e:
             graded.append(Graded(sub, None, counted, msg.WRONG_SHAPE.format(why=e)))
             continue
@@ -349,6 +399,8 @@ def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = No
 
 
 def _learners(graded: list[Graded], invalid: list[Invalid]) -> tuple[LearnerTotal, ...]:
+    from handcalc.classgrade.marks import fraction_sum
+
     rows: dict[str, list[Graded]] = {}
     for g in graded:
         rows.setdefault(g.row.learner, [])
@@ -363,7 +415,7 @@ def _learners(graded: list[Graded], invalid: list[Invalid]) -> tuple[LearnerTota
         paths = Counter(g.accepted_by for g in mine if g.correct)
         out.append(LearnerTotal(
             name, len({g.row.code for g in mine}), len(mine), sum(g.correct for g in mine),
-            sum((g.score for g in mine), Fraction(0)),
+            fraction_sum(g.score for g in mine),
             {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)}, bad.get(name, 0)))
     return tuple(out)
 

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from handcalc.classgrade import messages as msg
-from handcalc.classgrade.report_csv import render_csv
-from handcalc.classgrade.report_json import render_json
-from handcalc.classgrade.report_md import render_markdown
+from handcalc.classgrade.report_csv import iter_csv, render_csv
+from handcalc.classgrade.report_json import iter_json, render_json
+from handcalc.classgrade.report_md import iter_markdown, render_markdown
 from handcalc.errors import SpecError
 from handcalc.terminal import safe_text
 
@@ -17,6 +17,8 @@ SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".pd
 
 # the text reports; pdf is handcalc.classgrade.report_pdf.render_pdf(report, lang) (bytes)
 RENDERERS = {"csv": render_csv, "json": render_json, "md": render_markdown}
+# the same text in chunks, produced while the report is written (never held whole)
+STREAMS = {"csv": iter_csv, "json": iter_json, "md": iter_markdown}
 
 
 def format_for(path: str | os.PathLike[str], given: str | None, asked: str = "--format") -> str:

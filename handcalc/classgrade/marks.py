@@ -14,8 +14,9 @@ order the class's codes first appear), one point a part.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -32,6 +33,20 @@ CORRECT, INCORRECT, BLANK = "correct", "incorrect", "blank"
 Note = tuple[str, tuple[tuple[str, object], ...]]
 
 
+def fraction_sum(values: Iterable[Fraction | int]) -> Fraction:
+    """sum(values, Fraction(0)), exactly, over a common denominator (the Fraction class
+    reduces after every addition, which is slow for the thousands of sums of a class)."""
+    n, d = 0, 1
+    for v in values:
+        vn, vd = v.numerator, v.denominator
+        if vd != d:
+            common = math.lcm(d, vd)
+            n, d = n * (common // d), common
+            vn *= common // vd
+        n += vn
+    return Fraction(n, d)
+
+
 @dataclass(frozen=True)
 class PartMark:
     part: int
@@ -40,7 +55,10 @@ class PartMark:
 
     @property
     def earned(self) -> Fraction:
-        return Fraction(0) if self.graded is None else self.graded.score * self.points
+        if self.graded is None:
+            return Fraction(0)
+        score = self.graded.score
+        return score if self.points == 1 else score * self.points
 
     @property
     def status(self) -> str:
@@ -58,11 +76,11 @@ class ExerciseMark:
 
     @cached_property
     def total(self) -> Fraction:
-        return sum((p.earned for p in self.parts), Fraction(0))
+        return fraction_sum(p.earned for p in self.parts)
 
     @cached_property
     def maximum(self) -> Fraction:
-        return sum((p.points for p in self.parts), Fraction(0))
+        return fraction_sum(p.points for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -75,11 +93,11 @@ class LearnerMarks:
 
     @cached_property
     def total(self) -> Fraction:
-        return sum((e.total for e in self.exercises), Fraction(0))
+        return fraction_sum(e.total for e in self.exercises)
 
     @cached_property
     def maximum(self) -> Fraction:
-        return sum((e.maximum for e in self.exercises), Fraction(0))
+        return fraction_sum(e.maximum for e in self.exercises)
 
     @cached_property
     def percent(self) -> Fraction:

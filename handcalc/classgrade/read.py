@@ -55,6 +55,8 @@ _MARKED = re.compile("[\udc00-\udcff]")
 _NUL = re.compile("\x00")
 _SUSPECT = re.compile("[\x00\udc00-\udcff]")
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_AT_END = re.compile(r"(?:\r\n|\r|\n)\Z")
+_CSV_SPECIAL = re.compile('["\x00\r\n]')
 _KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
           (stat.S_ISSOCK, "a socket"))
 
@@ -154,6 +156,12 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _parse(lines: list[str], delimiter: str) -> list[list[str]]:
+    if len(lines) == 1:
+        body = _LINE_BREAK_AT_END.sub("", lines[0])
+        if body and len(body) <= csv.field_size_limit() and not _CSV_SPECIAL.search(body):
+            # a line with no quote, NUL or inner line break: the csv module splits it at
+            # every delimiter, and each field is stripped anyway
+            return [[f.strip() for f in body.split(delimiter)]]
     reader = csv.reader(lines, delimiter=delimiter, strict=True, skipinitialspace=True)
     return [[f.strip() for f in record] for record in reader]
 

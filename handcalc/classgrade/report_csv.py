@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
 
 from handcalc.classgrade import messages as msg
 from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
@@ -23,28 +25,60 @@ def _cell(value: object) -> str:
     return text
 
 
-def render_csv(report: ClassReport) -> str:
-    """One line per row of the submissions file, graded or invalid, in file order (and a
-    last line that counts the invalid rows beyond the listed ones, if any)."""
+def _graded_cells(report: ClassReport) -> Iterator[tuple[int, list[object]]]:
+    """(line, cells) of each graded row, in the order of report.rows; the cells that come
+    from a verdict are worked out once per verdict."""
+    by_verdict: dict[int, tuple[object, list[object]]] = {}
+    for g in report.rows:
+        r, v = g.row, g.verdict
+        found = by_verdict.get(id(v)) if v is not None else None
+        if found is None or found[0] is not v:
+            d = None if v is None else v.diagnosis
+            found = (v, ["correct" if g.correct else "incorrect", score_text(g.score),
+                         g.accepted_by or "", d.mistake.id if d else "",
+                         str(d.text()) if d else ""])
+            if v is not None:
+                by_verdict[id(v)] = found
+        yield r.line, [r.line, r.learner, r.code, r.part, r.text, *found[1],
+                       "yes" if g.counted else "no", g.note]
+
+
+def _invalid_cells(report: ClassReport) -> Iterator[tuple[int, list[object]]]:
+    for i in report.invalid:
+        yield i.line, [i.line, i.learner, i.code, i.part, i.answer, "invalid", "", "", "", "",
+                       "no", i.reason]
+
+
+def _in_order(report: ClassReport) -> Iterable[tuple[int, list[object]]]:
+    """Every line's cells by line number (graded rows before invalid ones on a tie, as a
+    stable sort of the graded rows then the invalid ones gives them)."""
+    def ordered(lines: Sequence[int]) -> bool:
+        return all(a <= b for a, b in zip(lines, lines[1:], strict=False))
+
+    graded, invalid = _graded_cells(report), _invalid_cells(report)
+    if ordered([g.row.line for g in report.rows]) and ordered([i.line for i in report.invalid]):
+        return heapq.merge(graded, invalid, key=lambda x: x[0])
+    return sorted([*graded, *invalid], key=lambda x: x[0])
+
+
+def iter_csv(report: ClassReport, batch: int = 2000) -> Iterator[str]:
+    """render_csv's text in chunks of `batch` lines, produced as they are written."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    lines: list[tuple[int, list[object]]] = []
-    for g in report.rows:
-        r, v = g.row, g.verdict
-        d = None if v is None else v.diagnosis
-        lines.append((r.line, [r.line, r.learner, r.code, r.part, r.text,
-                               "correct" if g.correct else "incorrect", score_text(g.score),
-                               g.accepted_by or "", d.mistake.id if d else "",
-                               str(d.text()) if d else "", "yes" if g.counted else "no",
-                               g.note]))
-    for i in report.invalid:
-        lines.append((i.line, [i.line, i.learner, i.code, i.part, i.answer, "invalid", "",
-                               "", "", "", "no", i.reason]))
-    for _, cells in sorted(lines, key=lambda x: x[0]):
+    for n, (_, cells) in enumerate(_in_order(report), 1):
         w.writerow([_cell(c) for c in cells])
+        if n % batch == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
     if report.unlisted:
         w.writerow(["", "", "", "", "", "invalid", "", "", "", "", "no",
                     msg.NOT_LISTED.format(count=report.unlisted, listed=MAX_LISTED_INVALID)])
-    return out.getvalue()
+    yield out.getvalue()
 
+
+def render_csv(report: ClassReport) -> str:
+    """One line per row of the submissions file, graded or invalid, in file order (and a
+    last line that counts the invalid rows beyond the listed ones, if any)."""
+    return "".join(iter_csv(report))

@@ -3,15 +3,27 @@
 ``json.dumps`` escapes C0 controls; DEL, C1 controls, bidirectional controls and lone
 surrogates are escaped here too (``\\u009b``), so the report is safe on a terminal and
 still means the same.
+
+``iter_json`` writes the report in chunks, row by row, so that a class of 100,000 rows is
+never held whole in memory (as a dict, nor as text): the text is exactly
+``json.dumps(report_dict(report), ensure_ascii=False, indent=2)`` (escaped as above), with
+each row laid out directly and the part of a row that comes from its verdict encoded once
+per verdict (a class repeats its answers, and their verdicts, a lot).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from handcalc.classgrade.core import ClassReport, Graded
+
+# the keys a row has before its verdict's (row_dict)
+_ROW_KEYS = ("line", "learner", "code", "part", "answer", "counted")
+_NO_VERDICT = {"correct": False, "score": 0.0, "accepted_by": None, "diagnosis": None}
 
 
 def row_dict(g: Graded, place: Any = None) -> dict[str, Any]:
@@ -23,7 +35,7 @@ def row_dict(g: Graded, place: Any = None) -> dict[str, Any]:
     d: dict[str, Any] = {"line": r.line, "learner": r.learner, "code": r.code, "part": r.part,
                          "answer": r.text, "counted": g.counted}
     if g.verdict is None:
-        d.update({"correct": False, "score": 0.0, "accepted_by": None, "diagnosis": None})
+        d.update(_NO_VERDICT)
     else:
         d.update(verdict_dict(g.verdict))
         d.update({"code": r.code, "part": r.part})
@@ -33,12 +45,25 @@ def row_dict(g: Graded, place: Any = None) -> dict[str, Any]:
     return d
 
 
-def report_dict(report: ClassReport) -> dict[str, Any]:
-    """Everything: per-row verdicts, invalid rows, warnings, learners, exercises, totals."""
-    from handcalc.classgrade.marks import decimal, row_points
-
+def _head(report: ClassReport) -> dict[str, Any]:
+    """The report's members before the rows: source, totals, assignment."""
     counted = [g for g in report.rows if g.counted]
-    places = row_points(report.marks)
+    return {
+        "source": report.source,
+        "totals": {"rows": len(report.rows) + report.invalid_count, "graded": len(report.rows),
+                   "counted": len(counted), "correct": sum(g.correct for g in counted),
+                   "invalid": report.invalid_count, "invalid_not_listed": report.unlisted,
+                   "learners": len(report.learners)},
+        "assignment": None if report.assignment is None else {
+            "spec": report.assignment.name, "versions": len(report.assignment.versions),
+            "codes": [[s.code for s in v] for v in report.assignment.versions]},
+    }
+
+
+def _sections(report: ClassReport) -> dict[str, Iterable[dict[str, Any]]]:
+    """The report's lists after the rows, each produced item by item."""
+    from handcalc.classgrade.marks import decimal
+
     marks = {m.learner: m for m in report.marks}
 
     def marked(learner: str) -> dict[str, Any]:
@@ -53,38 +78,201 @@ def report_dict(report: ClassReport) -> dict[str, Any]:
                 "notes": [{"id": id, **dict(args)} for id, args in m.notes]}
 
     return {
-        "source": report.source,
-        "totals": {"rows": len(report.rows) + report.invalid_count, "graded": len(report.rows),
-                   "counted": len(counted), "correct": sum(g.correct for g in counted),
-                   "invalid": report.invalid_count, "invalid_not_listed": report.unlisted,
-                   "learners": len(report.learners)},
-        "assignment": None if report.assignment is None else {
-            "spec": report.assignment.name, "versions": len(report.assignment.versions),
-            "codes": [[s.code for s in v] for v in report.assignment.versions]},
-        "rows": [row_dict(g, places.get((g.row.learner, g.row.code, g.row.part)))
-                 for g in report.rows],
-        "invalid": [{"line": i.line, "reason": i.reason, "learner": i.learner or None,
+        "invalid": ({"line": i.line, "reason": i.reason, "learner": i.learner or None,
                      "code": i.code or None, "part": i.part or None, "answer": i.answer or None}
-                    for i in report.invalid],
-        "warnings": [{"line": w.line, "message": w.message} for w in report.warnings],
-        "learners": [{"learner": t.learner, "exercises": t.exercises, "answered": t.answered,
+                    for i in report.invalid),
+        "warnings": ({"line": w.line, "message": w.message} for w in report.warnings),
+        "learners": ({"learner": t.learner, "exercises": t.exercises, "answered": t.answered,
                       "correct": t.correct, "score": float(t.score),
                       "accepted_by": dict(t.by_path), "invalid": t.invalid,
                       **marked(t.learner)}
-                     for t in report.learners],
-        "exercises": [{"code": e.code, "title": e.title, "parts": [
+                     for t in report.learners),
+        "exercises": ({"code": e.code, "title": e.title, "parts": [
             {"part": p.part, "prompt": p.prompt, "answered": p.answered, "correct": p.correct,
              "share": round(p.share, 4), "accepted_by": dict(p.by_path),
              "mistakes": [{"mistake": m.id, "title": m.title, "count": m.count}
                           for m in p.mistakes],
-             "unrecognised": p.unrecognised} for p in e.parts]} for e in report.exercises],
+             "unrecognised": p.unrecognised} for p in e.parts]} for e in report.exercises),
+    }
+
+
+def report_dict(report: ClassReport) -> dict[str, Any]:
+    """Everything: per-row verdicts, invalid rows, warnings, learners, exercises, totals."""
+    from handcalc.classgrade.marks import row_points
+
+    places = row_points(report.marks)
+    return {
+        **_head(report),
+        "rows": [row_dict(g, places.get((g.row.learner, g.row.code, g.row.part)))
+                 for g in report.rows],
+        **{name: list(items) for name, items in _sections(report).items()},
     }
 
 
 _UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_STR = json.encoder.encode_basestring  # a str as json.dumps(ensure_ascii=False) writes it
+CHUNK = 1 << 16  # characters a chunk of iter_json gathers before it is yielded
+
+
+def _escaped(text: str) -> str:
+    if text.isascii() and "\x7f" not in text:  # two fast scans: nothing to escape
+        return text
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _scalar(value: Any) -> str:
+    """A str, None, bool, int or float as json.dumps writes it."""
+    kind = type(value)
+    if kind is str:
+        return _STR(value)
+    if kind is int:
+        return int.__repr__(value)
+    if isinstance(value, str):
+        return _STR(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return float.__repr__(value)
+    return json.dumps(value)  # NaN, Infinity; TypeError for what JSON cannot hold
+
+
+def _key(key: Any) -> str:
+    """A dict key as json.dumps writes it (its text, quoted)."""
+    if isinstance(key, str):
+        return _STR(key)
+    if isinstance(key, float | int | None):  # bool and None included, as json words them
+        return _STR(_scalar(key))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def _value(value: Any, level: int) -> str:
+    """``value`` as json.dumps(value, ensure_ascii=False, indent=2) writes it, at nesting
+    `level` (its lines after the first indented by that level)."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{" + _members(value, level) + "\n" + "  " * level + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        pad = "\n" + "  " * (level + 1)
+        return ("[" + ",".join(pad + _value(v, level + 1) for v in value) + "\n" +
+                "  " * level + "]")
+    return _scalar(value)
+
+
+def _members(d: dict[Any, Any], level: int) -> str:
+    """The members of a dict at nesting `level`, each on its own line after a comma (the
+    first without one): what json.dumps writes between the dict's braces."""
+    pad = "\n" + "  " * (level + 1)
+    return ",".join(pad + _key(k) + ": " + _value(v, level + 1) for k, v in d.items())
+
+
+def _list(items: Iterable[str], level: int) -> Iterator[str]:
+    """A list at nesting `level` of items already written at level + 1 (each item as its
+    own piece: a row is not copied to put a comma before it)."""
+    pad = "\n" + "  " * (level + 1)
+    comma = "," + pad
+    first = True
+    for item in items:
+        yield "[" + pad if first else comma
+        yield item
+        first = False
+    yield "[]" if first else "\n" + "  " * level + "]"
+
+
+class _Rows:
+    """Rows as row_dict writes them inside the report (nesting level 2), the members that
+    come from a verdict written once per verdict."""
+
+    def __init__(self) -> None:
+        self._verdicts: dict[int, tuple[Any, str]] = {}
+        self._texts: dict[tuple[Any, ...], str] = {}
+        self._none = _members(_NO_VERDICT, 2)
+
+    def _verdict(self, v: Any) -> str:
+        if v is None:
+            return self._none
+        found = self._verdicts.get(id(v))
+        if found is None or found[0] is not v:
+            # what verdict_dict writes of a verdict besides its code and part; verdicts
+            # that differ only in their code, part or answer share the text
+            d = v.diagnosis  # from the catalogue: one object per mistake, kept alive there
+            same = (v.correct, v.score.numerator, v.score.denominator, v.accepted_by,
+                    None if d is None else (id(d.mistake), d.part), v.cells, v.expected_shape)
+            text = self._texts.get(same)
+            if text is None:
+                from handcalc.render import verdict_dict
+
+                d = verdict_dict(v)
+                text = self._texts[same] = _members(
+                    {k: x for k, x in d.items() if k not in _ROW_KEYS}, 2)
+            found = self._verdicts[id(v)] = (v, text)
+        return found[1]
+
+    def text(self, g: Graded, place: Any) -> str:
+        r = g.row
+        line, learner, code, part, answer = r.line, r.learner, r.code, r.part, r.text
+        note = g.note or None
+        points, version, exercise = place if place is not None else (0, None, None)
+        points = float(points)
+        # the usual types written at once, anything else as _scalar writes it
+        return "".join((
+            '{\n      "line": ', repr(line) if type(line) is int else _scalar(line),
+            ',\n      "learner": ', _STR(learner) if type(learner) is str else _scalar(learner),
+            ',\n      "code": ', _STR(code) if type(code) is str else _scalar(code),
+            ',\n      "part": ', repr(part) if type(part) is int else _scalar(part),
+            ',\n      "answer": ', _STR(answer) if type(answer) is str else _scalar(answer),
+            ',\n      "counted": ', "true" if g.counted is True else _scalar(g.counted), ",",
+            self._verdict(g.verdict),
+            ',\n      "note": ', "null" if note is None else _scalar(note),
+            ',\n      "points": ', _scalar(points),
+            ',\n      "version": ', "null" if version is None else _scalar(version),
+            ',\n      "exercise": ', "null" if exercise is None else _scalar(exercise),
+            "\n    }"))
+
+
+def _gathered(pieces: Iterable[str]) -> Iterator[str]:
+    """The pieces, escaped (_UNSAFE), gathered into chunks of about CHUNK characters."""
+    pending: list[str] = []
+    size = 0
+    for piece in pieces:
+        pending.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield _escaped("".join(pending))
+            pending, size = [], 0
+    if pending:
+        yield _escaped("".join(pending))
+
+
+def _pieces(report: ClassReport) -> Iterator[str]:
+    from handcalc.classgrade.marks import row_points
+
+    places = row_points(report.marks)
+    yield "{" + _members(_head(report), 0)
+    rows = _Rows()
+    yield ',\n  "rows": '
+    yield from _list((rows.text(g, places.get((g.row.learner, g.row.code, g.row.part)))
+                      for g in report.rows), 1)
+    for name, items in _sections(report).items():
+        yield ",\n  " + _STR(name) + ": "
+        yield from _list((_value(item, 2) for item in items), 1)
+    yield "\n}\n"
+
+
+def iter_json(report: ClassReport) -> Iterator[str]:
+    """The JSON report in chunks of text (render_json's text, produced as it is written)."""
+    return _gathered(_pieces(report))
 
 
 def render_json(report: ClassReport) -> str:
-    text = json.dumps(report_dict(report), ensure_ascii=False, indent=2)
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
-
+    """The JSON report: json.dumps(report_dict(report), ensure_ascii=False, indent=2), with
+    the characters a terminal would act on escaped, and a final line break."""
+    return "".join(iter_json(report))

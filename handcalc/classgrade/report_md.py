@@ -9,6 +9,7 @@ cell (``\\ ` * _ [ ] | ~``) backslash-escaped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from handcalc.classgrade import messages as msg
 from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
@@ -36,46 +37,68 @@ def _own(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: ClassReport) -> str:
-    """The summary a teacher reads: exercises by part, learners, rows not graded."""
-    counted = [g for g in report.rows if g.counted]
-    right = sum(g.correct for g in counted)
-    out = [f"# Class report: {_md(report.source)}", ""]
-    out.append(f"{len(report.learners)} learners, {len(report.rows)} rows graded "
-               f"({right} of {len(counted)} counted answers correct), "
-               f"{report.invalid_count} rows could not be graded.")
+def _lines(report: ClassReport) -> Iterator[str]:
+    """The report's lines, without their line breaks."""
+    counted = right = 0
+    for g in report.rows:
+        if g.counted:
+            counted += 1
+            right += g.correct
+    yield from (f"# Class report: {_md(report.source)}", "")
+    yield (f"{len(report.learners)} learners, {len(report.rows)} rows graded "
+           f"({right} of {counted} counted answers correct), "
+           f"{report.invalid_count} rows could not be graded.")
     for e in report.exercises:
-        out += ["", f"## {e.code}: {_own(e.title)}", "",
-                "| Part | Answered | Correct | Share | Carried forward | Rounded "
-                "intermediates | Most frequent mistakes |",
-                "|---:|---:|---:|---:|---:|---:|---|"]
+        yield from ("", f"## {e.code}: {_own(e.title)}", "",
+                    "| Part | Answered | Correct | Share | Carried forward | Rounded "
+                    "intermediates | Most frequent mistakes |",
+                    "|---:|---:|---:|---:|---:|---:|---|")
         for p in e.parts:
             top = [f"{_own(m.title)} ({m.count})" for m in p.mistakes[:TOP_MISTAKES]]
             if p.unrecognised:
                 top.append(f"unrecognised ({p.unrecognised})")
-            out.append(f"| {p.part} | {p.answered} | {p.correct} | {_pct(p.share)} | "
-                       f"{p.by_path[CARRIED]} | {p.by_path[ROUNDED]} | "
-                       f"{', '.join(top) or '-'} |")
-    out += ["", "## Learners", "",
-            "| Learner | Exercises | Answered | Correct | Score | Invalid rows |",
-            "|---|---:|---:|---:|---:|---:|"]
+            yield (f"| {p.part} | {p.answered} | {p.correct} | {_pct(p.share)} | "
+                   f"{p.by_path[CARRIED]} | {p.by_path[ROUNDED]} | "
+                   f"{', '.join(top) or '-'} |")
+    yield from ("", "## Learners", "",
+                "| Learner | Exercises | Answered | Correct | Score | Invalid rows |",
+                "|---|---:|---:|---:|---:|---:|")
     for t in report.learners:
-        out.append(f"| {_md(t.learner)} | {t.exercises} | {t.answered} | {t.correct} | "
-                   f"{score_text(t.score)} | {t.invalid} |")
+        yield (f"| {_md(t.learner)} | {t.exercises} | {t.answered} | {t.correct} | "
+               f"{score_text(t.score)} | {t.invalid} |")
     if report.invalid:
-        out += ["", "## Rows that could not be graded", "", "| Line | Learner | Reason |",
-                "|---:|---|---|"]
-        out += [f"| {i.line} | {_md(i.learner) or '-'} | {_md(i.reason)} |"
-                for i in report.invalid]
+        yield from ("", "## Rows that could not be graded", "", "| Line | Learner | Reason |",
+                    "|---:|---|---|")
+        for i in report.invalid:
+            yield f"| {i.line} | {_md(i.learner) or '-'} | {_md(i.reason)} |"
         if report.unlisted:
-            out += ["", msg.NOT_LISTED.format(count=report.unlisted, listed=MAX_LISTED_INVALID)]
+            yield from ("", msg.NOT_LISTED.format(count=report.unlisted,
+                                                  listed=MAX_LISTED_INVALID))
     if report.warnings:
-        out += ["", "## Notes", ""] + [f"- line {w.line}: {_md(w.message)}"
-                                       for w in report.warnings]
-    notes = [g for g in report.rows if g.note]
-    if notes:
-        out += ["", "## Answers of the wrong shape (graded as incorrect)", ""]
-        out += [f"- line {g.row.line} ({_md(g.row.learner)}): {_md(g.note)}" for g in notes]
-    return "\n".join(out) + "\n"
+        yield from ("", "## Notes", "")
+        for w in report.warnings:
+            yield f"- line {w.line}: {_md(w.message)}"
+    first = True
+    for g in report.rows:
+        if g.note:
+            if first:
+                yield from ("", "## Answers of the wrong shape (graded as incorrect)", "")
+                first = False
+            yield f"- line {g.row.line} ({_md(g.row.learner)}): {_md(g.note)}"
 
 
+def iter_markdown(report: ClassReport, batch: int = 2000) -> Iterator[str]:
+    """render_markdown's text in chunks of `batch` lines, produced as they are written."""
+    pending: list[str] = []
+    for line in _lines(report):
+        pending.append(line)
+        if len(pending) == batch:
+            yield "\n".join(pending) + "\n"
+            pending = []
+    if pending:
+        yield "\n".join(pending) + "\n"
+
+
+def render_markdown(report: ClassReport) -> str:
+    """The summary a teacher reads: exercises by part, learners, rows not graded."""
+    return "".join(iter_markdown(report))

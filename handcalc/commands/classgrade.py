@@ -57,12 +57,14 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     teacher (Markdown): per exercise and part the share correct and the most frequent
     mistakes, and per learner the totals; the PDF adds charts.
     """
+    import gc
     import os
 
     from handcalc import classgrade as cg
     from handcalc.classgrade.assign import load_assignment
     from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
     from handcalc.classgrade.gradebook import render_gradebook
+    from handcalc.classgrade.output import Report
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
     from handcalc.fileio import FILE, STDOUT, output_target, same_path
@@ -100,39 +102,48 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             raise HandcalcError(cg.messages.GRADEBOOK_SUFFIX.format(
                 name=safe_text(gradebook)))
     _distinct(submissions, {"-o": output, "--feedback": feedback, "--gradebook": gradebook})
-    grader = cg.ClassGrader()
-    assignment = None if spec is None else load_assignment(spec, versions, grader.job)
-    language = resolve_lang(lang or (assignment.lang if assignment is not None else None))
-    report = cg.grade_file(submissions, grader, encoding=encoding, assignment=assignment)
-    name = safe_text(cg.source_name(submissions))
-    for i in report.invalid[:STDERR_LIMIT]:
-        click.echo(f"{name}:{i.line}: {safe_text(i.reason)}", err=True)
-    if report.invalid_count > STDERR_LIMIT:
-        listed = ("all are listed in the report" if not report.unlisted else
-                  f"the first {len(report.invalid)} are listed in the report")
-        click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
-                   f"could not be graded ({listed})", err=True)
-    files: list[tuple[str, str | bytes]] = []
-    if gradebook is not None:
-        files.append((gradebook, render_gradebook(report)))
-    if feedback is not None and feedback_fmt is not None:
-        files.append((feedback, render_feedback(report, grader, language, feedback_fmt)))
-    text: str | bytes = (render_pdf(report, language) if fmt == "pdf"
-                         else cg.RENDERERS[fmt or "md"](report))
-    if output is not None:
-        files.insert(0, (output, text))
-    cg.write_reports(files)  # all of them land together, or none
-    if target is None:
-        assert isinstance(text, str)
-        if sys.stdout.isatty():
-            text = "\n".join(safe_text(line) for line in text.split("\n"))
-        click.echo(text, nl=False)
-        return
-    counted = [g for g in report.rows if g.counted]
-    click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
-               f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
-               f"correct, {report.invalid_count} rows not graded); report written to "
-               f"{safe_text(output)}", err=target.kind == STDOUT)
+    # The cyclic garbage collector finds nothing to collect in a class's verdicts (they
+    # hold no reference cycles; 5 objects in 11 full collections on 100,000 rows), but
+    # each of its full passes walks every object of the class: a fifth of the time.
+    # Reference counting frees everything as before.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        grader = cg.ClassGrader()
+        assignment = None if spec is None else load_assignment(spec, versions, grader.job)
+        language = resolve_lang(lang or (assignment.lang if assignment is not None else None))
+        report = cg.grade_file(submissions, grader, encoding=encoding, assignment=assignment)
+        name = safe_text(cg.source_name(submissions))
+        for i in report.invalid[:STDERR_LIMIT]:
+            click.echo(f"{name}:{i.line}: {safe_text(i.reason)}", err=True)
+        if report.invalid_count > STDERR_LIMIT:
+            listed = ("all are listed in the report" if not report.unlisted else
+                      f"the first {len(report.invalid)} are listed in the report")
+            click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
+                       f"could not be graded ({listed})", err=True)
+        files: list[tuple[str, Report]] = []
+        if output is not None:  # a text report is written as it is produced, never held whole
+            files.append((output, render_pdf(report, language) if fmt == "pdf"
+                          else cg.STREAMS[fmt or "md"](report)))
+        if gradebook is not None:
+            files.append((gradebook, render_gradebook(report)))
+        if feedback is not None and feedback_fmt is not None:
+            files.append((feedback, render_feedback(report, grader, language, feedback_fmt)))
+        text = cg.RENDERERS[fmt or "md"](report) if target is None else ""
+        cg.write_reports(files)  # all of them land together, or none
+        if target is None:
+            if sys.stdout.isatty():
+                text = "\n".join(safe_text(line) for line in text.split("\n"))
+            click.echo(text, nl=False)
+            return
+        counted = [g for g in report.rows if g.counted]
+        click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
+                   f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
+                   f"correct, {report.invalid_count} rows not graded); report written to "
+                   f"{safe_text(output)}", err=target.kind == STDOUT)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
