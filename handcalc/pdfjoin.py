@@ -180,8 +180,14 @@ def _set(text: bytes, key: bytes, value: bytes) -> bytes:
 
 def join(pdfs: Sequence[bytes]) -> bytes:
     """The PDFs one after the other, as one PDF (one PDF is returned as it is)."""
+    return pdfs[0] if len(pdfs) == 1 else b"".join(join_pieces(pdfs))
+
+
+def join_pieces(pdfs: Sequence[bytes]) -> list[bytes | memoryview]:
+    """join(pdfs) as the pieces that make it up, in order, most of them views of the
+    PDFs' own bytes: written one by one, the joined PDF is never held whole in memory."""
     if len(pdfs) == 1:
-        return pdfs[0]
+        return [pdfs[0]]
     docs = [parse(p) for p in pdfs]
     bases, base = [], 0
     for d in docs:
@@ -314,4 +320,4 @@ def join(pdfs: Sequence[bytes]) -> bytes:
     trailer = (b"trailer\n<</Size %d/Root %d 0 R" % (total, cat0)
                + (b"/Info %d 0 R" % info if info is not None else b"")
                + b"/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF" % (ids, ids, xref))
-    return b"".join(out + table + [trailer])
+    return [*out, b"".join(table), trailer]

@@ -1038,11 +1038,12 @@ def source(ws: Worksheet, fmt: str, *, key: bool, key_style: str = "full") -> st
 
 def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
                font_dirs: Sequence[str | PathLike[str]] = (),
-               key_style: str = "full") -> list[bytes]:
+               key_style: str = "full", pieces: bool = False) -> list[Any]:
     """The bytes of each (format, key) target, the keys in `key_style`; the PDFs compiled
-    in parallel, after check_fonts (with the extra font folders `font_dirs`) found every
-    character covered."""
-    from handcalc.pdfjoin import join
+    in chunks, in parallel, after check_fonts (with the extra font folders `font_dirs`)
+    found every character covered. With `pieces`, a PDF is the list of the pieces that
+    make it up (pdfjoin.join_pieces: never held whole in memory), to be written in turn."""
+    from handcalc.pdfjoin import join, join_pieces
 
     pdf_at = [i for i, (fmt, _) in enumerate(targets) if fmt == "pdf"]
     texts = {i: source(ws, fmt, key=key, key_style=key_style)
@@ -1054,7 +1055,8 @@ def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
     flat = [s for i in pdf_at for s in chunks[i]]
     compiled = iter(compile_pdfs(flat, font_dirs))
     del flat
-    pdfs = {i: join([next(compiled) for _ in chunks[i]]) for i in pdf_at}
+    glue = join_pieces if pieces else join
+    pdfs = {i: glue([next(compiled) for _ in chunks[i]]) for i in pdf_at}
     return [pdfs[i] if i in pdfs else texts[i].encode("utf-8") for i in range(len(targets))]
 
 

@@ -126,7 +126,8 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     if sys.stderr.isatty() and "pdf" in formats:
         click.echo("typesetting the PDF ...", err=True)
 
-    data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs, key_style)
+    data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs, key_style,
+                      pieces=True)
     write_outputs([(target, d) for (target, _, _), d in zip(targets, data, strict=True)])
     n = len(ws.versions)
     to_stderr = any(t.kind == STDOUT for t, _, _ in targets)  # stdout carries a file
