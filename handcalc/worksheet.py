@@ -674,8 +674,9 @@ def build_worksheet(spec: Spec, versions: int | None = None, *,
     lang = lang or spec.lang or "en"
     needs = frozenset().union(*(NEEDS[f] for f in formats)) | (
         {"check"} if check else frozenset())
-    if check:
-        from handcalc import kernel  # noqa: F401 - torch once here, before any fork
+    # with `check`, torch loads where the keys are checked: in the workers when there are
+    # workers (this process, which forks the typesetting workers next, stays lean), else
+    # here
     plans = plan(spec, versions)
     jobs = [job for v in plans for sec in v for job in sec]
     done = run_jobs(jobs, needs, lang=lang, workers=workers, progress=progress)
