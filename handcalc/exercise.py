@@ -114,6 +114,12 @@ class Exercise:
         """Every asked quantity computed in floats (the screen; never shown as a key)."""
         return compute(self.instance, numeric=True).results
 
+    @cached_property
+    def rejected(self) -> str | None:
+        """Why the instance is not fit to be an exercise, or None (see ``rejection``);
+        decided once per exercise, as the verdict depends on its data alone."""
+        return _rejection(self)
+
     def prompt(self, number: int) -> Msg:
         return self.family.prompt(self.instance, self.keys[number - 1])
 
@@ -191,6 +197,13 @@ def usable(m: Mat) -> bool:
                for v in entries(m))
 
 
+def identical(a: Mat, b: Mat) -> bool:
+    """Whether two matrices hold the same expressions (so the same values), compared
+    structurally: False says nothing about their values."""
+    return shape(a) == shape(b) and all(
+        x == y for x, y in zip(entries(a), entries(b), strict=True))
+
+
 def differs(a: Mat, b: Mat) -> bool:
     """Whether two matrices differ in value (not merely in form)."""
     if shape(a) != shape(b):
@@ -223,8 +236,13 @@ def _screen_same2(wrong: Mat, right: Mat) -> bool | None:
 
 
 def rejection(item: Exercise | Instance) -> str | None:
-    """Why an instance is not fit to be an exercise, or None when it is."""
+    """Why an instance is not fit to be an exercise, or None when it is (kept on the
+    Exercise, so that asking again, as verify does after generate, costs nothing)."""
     ex = item if isinstance(item, Exercise) else Exercise(item)
+    return ex.rejected
+
+
+def _rejection(ex: Exercise) -> str | None:
     inst, screen = ex.instance, ex.approx
 
     def exact_value(key: str) -> Mat:
@@ -246,6 +264,8 @@ def rejection(item: Exercise | Instance) -> str | None:
             continue
         except SCREEN_ERRORS:
             wrong = None
+        results: dict[str, Mat] | None = None  # the exact mistaken values, once needed
+        exact_done = False
         for number, key in enumerate(inst.ask, 1):
             if wrong is not None:
                 if key not in wrong.results or not wrong.affected[key]:
@@ -256,10 +276,13 @@ def rejection(item: Exercise | Instance) -> str | None:
             else:
                 same = None
             if same is None:
-                results = mistaken(inst, mistake)
+                if not exact_done:
+                    results, exact_done = mistaken(inst, mistake), True
                 value = None if results is None else results.get(key)
-                same = (value is not None and usable(value)
-                        and differs(value, exact_value(key)) and same2(value, exact_value(key)))
+                right = exact_value(key)
+                # the same expression is the same value: differs() would say so, slowly
+                same = (value is not None and not identical(value, right) and usable(value)
+                        and differs(value, right) and same2(value, right))
             if same:
                 return f"mistake '{mistake}' gives part {number}'s 2-decimal answer"
     return None
