@@ -12,8 +12,11 @@ a code printed by handcalc rebuilds its exercise with a single draw. Both rules 
 screened by running the family's math in floats (handcalc.work's float kit); the exact
 sympy computation is consulted only where the float screen cannot decide, so the
 decisions are the exact ones at a fraction of the cost. The torch kernel's
-agreement is checked by ``cross_check`` (in ``new``, ``solve`` and ``verify``); a
+agreement is checked by ``cross_check`` (in ``solve``, worksheet keys and ``verify``); a
 disagreement is a bug in the key, raised as KernelMismatch, never skipped silently.
+cross_check is ``reference`` (the exact answers as floats held far tighter than the
+tolerance) then ``kernel_difference`` (torch against them), so that verify can solve in
+worker processes and compare in the one that has torch loaded.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -353,29 +356,64 @@ def cross_check(ex: Exercise) -> float:
     """Recompute every part with the torch kernel; the largest difference, or KernelMismatch."""
     from handcalc import kernel  # torch: only where cross-checking is asked for
 
-    numeric = ex.family.kernel(ex.instance, kernel)
-    worst = 0.0
-    for part in ex.parts:
-        got = numeric[part.key]
-        if [len(got), len(got[0])] != list(shape(part.answer)):
-            raise KernelMismatch(f"{ex.code} part {part.number}: torch gives shape "
-                                 f"{len(got)} x {len(got[0])}")
-        for x, y in zip(entries(part.answer), (v for r in got for v in r), strict=True):
-            if x == NEG_INF and y == float("-inf"):
-                continue
-            diff = _difference(x, y)
-            worst = max(worst, diff)
-            if not diff <= KERNEL_TOL * max(1.0, abs(y)):
-                raise KernelMismatch(f"{ex.code} part {part.number}: exact {x} but torch "
-                                     f"gives {y!r}")
-    return worst
+    refs = reference(ex)
+    return kernel_difference(ex.code, refs, ex.family.kernel(ex.instance, kernel),
+                             lambda number, i: str(entries(ex.parts[number - 1].answer)[i]))
 
 
-def _difference(x: sympy.Expr, y: float) -> float:
-    """|x - y| for an exact x and torch's float y: from approx_err's float and its error
-    bound when the bound is tiny next to the tolerance (nearly always), else from a
-    20-digit evaluation; inf when x is not a finite number."""
+NEG_INF_REF = "-inf"  # a reference entry for an exact -oo: torch must give -inf
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the torch kernel is held to for one part, taken from its exact answer: the
+    shape and, per entry, a float within 1e-3 * KERNEL_TOL of the exact value (from
+    approx_err's bound, else a 20-digit evaluation), NEG_INF_REF for -oo, or None for a
+    value that is not a finite number (no torch value can match it). Floats only, so that
+    one process can solve exactly and another, with torch loaded, compare."""
+
+    number: int
+    key: str
+    shape: tuple[int, int]
+    values: tuple[float | str | None, ...]
+
+
+def reference(ex: Exercise) -> tuple[Reference, ...]:
+    """Every part's Reference (solving the exercise exactly if it is not yet solved)."""
+    return tuple(Reference(p.number, p.key, shape(p.answer),
+                           tuple(_reference_value(x) for x in entries(p.answer)))
+                 for p in ex.parts)
+
+
+def _reference_value(x: sympy.Expr) -> float | str | None:
+    if x == NEG_INF:
+        return NEG_INF_REF
     v, e = approx_err(x)
     if math.isfinite(v) and e <= 1e-3 * KERNEL_TOL * max(1.0, abs(v)):
-        return abs(v - y)
-    return abs(float(sympy.N(x, 20)) - y) if is_finite(x) else math.inf
+        return v  # nearly always: the bound is tiny next to the tolerance
+    return float(sympy.N(x, 20)) if is_finite(x) else None
+
+
+def kernel_difference(code: str, refs: tuple[Reference, ...],
+                      numeric: Mapping[str, list[list[float]]],
+                      exact: Callable[[int, int], str]) -> float:
+    """The largest |exact - torch| over the parts, or KernelMismatch when an entry differs
+    by more than KERNEL_TOL (relative to torch's value when it exceeds 1) or a shape
+    differs. ``exact(number, i)`` is the text of part number's i-th exact entry (asked
+    for only to word a mismatch)."""
+    worst = 0.0
+    for ref in refs:
+        got = numeric[ref.key]
+        if [len(got), len(got[0])] != list(ref.shape):
+            raise KernelMismatch(f"{code} part {ref.number}: torch gives shape "
+                                 f"{len(got)} x {len(got[0])}")
+        for i, (r, y) in enumerate(zip(ref.values, (v for row in got for v in row),
+                                       strict=True)):
+            if r == NEG_INF_REF and y == -math.inf:
+                continue
+            diff = abs(r - y) if isinstance(r, float) else math.inf
+            worst = max(worst, diff)
+            if not diff <= KERNEL_TOL * max(1.0, abs(y)):
+                raise KernelMismatch(f"{code} part {ref.number}: exact {exact(ref.number, i)} "
+                                     f"but torch gives {y!r}")
+    return worst

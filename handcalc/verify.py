@@ -8,10 +8,16 @@ narrowing it to one family draws the same exercises of that family. For each exe
 
 * generates it (``generate`` must terminate) and checks that its code rebuilds the same
   data with a single draw;
-* recomputes every part with the torch kernel (``cross_check``: within 1e-9);
+* recomputes every part with the torch kernel (within 1e-9 of the exact answer, as
+  ``cross_check``: ``reference`` then ``kernel_difference``);
 * checks that no exact answer lies within 0.0005 of a rounding boundary and that every
   catalogued mistake that changes an answer changes its 2-decimal form
   (``rejection(ex)`` must be None).
+
+The first and last happen in ``prepare`` (sympy only), the torch check in ``finish``. For
+many exercises, worker processes prepare them in chunks while this process imports
+torch and finishes each chunk as it comes back (see ``verify``), so the two cores share
+the work and the import of torch overlaps it.
 
 It returns a ``Report`` (per family: instances, parts, largest difference, failures);
 anything that goes wrong with one exercise is a failure of that exercise, never a crash.
@@ -26,30 +32,37 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import sympy
 
-from handcalc.exact import Mat, fmt2, fmt_exact
+from handcalc.exact import Mat, entries, fmt2, fmt_exact
 from handcalc.exercise import (
     MAX_SEED,
     Exercise,
+    Reference,
     build,
-    cross_check,
     draw,
     generate,
+    kernel_difference,
+    reference,
     rejection,
 )
-from handcalc.families import FAMILIES, get_family
+from handcalc.families import FAMILIES, Instance, get_family
 from handcalc.worked import WORKED
 
 DEFAULT_COUNT = 100
+PARALLEL_FROM = 60  # fewer exercises are verified in this process (a pool costs more)
+MAX_WORKERS = 4
+CHUNK = 10  # tasks a worker takes at a time
 GOLDEN_PATH = Path(__file__).resolve().parent.parent / "solutions" / "golden-codes.json"
 GOLDEN_PER_LEVEL = 5
 
@@ -137,32 +150,85 @@ def plan(count: int, seed: int = 0, families: Sequence[str] | None = None) -> li
     return tasks
 
 
-def _check(ex: Exercise) -> float:
-    """The largest torch difference; raises AssertionError (or the library's error)."""
-    inst = ex.instance
-    assert inst.family is not None and inst.level is not None and inst.seed is not None
-    again = draw(inst.family, inst.level, inst.seed)
-    if again.given != inst.given or dict(again.params) != dict(inst.params) \
-            or again.ask != inst.ask:
-        raise AssertionError(f"the code {ex.code} does not rebuild the same data")
-    worst = cross_check(ex)
-    why = rejection(ex)
-    if why is not None:
-        raise AssertionError(why)
-    return worst
+def _failure(code: str, e: Exception) -> Failure:
+    reason = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
+    return Failure(code, reason)
 
 
-def verify_one(task: Task) -> Outcome:
-    """Generate one exercise and check it; every error becomes a Failure."""
+@dataclass(frozen=True)
+class Prepared:
+    """One exercise generated, rebuilt from its code, solved exactly and judged by the
+    refusal rules (``prepare``; no torch), ready for the torch check (``finish``).
+
+    ``failure`` is what went wrong before the torch check (the exercise is then not
+    checked); ``rejected`` what the refusal rules said, reported only when torch agrees
+    (as a disagreement is reported first)."""
+
+    task: Task
+    code: str
+    parts: int
+    instance: Instance | None = None
+    reference: tuple[Reference, ...] = ()
+    failure: Failure | None = None
+    rejected: Failure | None = None
+
+
+def prepare(task: Task) -> Prepared:
+    """Everything verify checks of one exercise but torch; every error becomes a Failure."""
     code, parts = task.code, 0
     try:
         ex = generate(task.family, task.level, task.seed)
         code, parts = ex.code, len(ex.parts)
-        worst = _check(ex)
+        inst = ex.instance
+        assert inst.family is not None and inst.level is not None and inst.seed is not None
+        again = draw(inst.family, inst.level, inst.seed)
+        if again.given != inst.given or dict(again.params) != dict(inst.params) \
+                or again.ask != inst.ask:
+            raise AssertionError(f"the code {ex.code} does not rebuild the same data")
+        refs = reference(ex)
     except Exception as e:  # noqa: BLE001 - any error is this exercise's failure
-        reason = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
-        return Outcome(task, code, parts, 0.0, Failure(code, reason))
-    return Outcome(task, code, parts, worst, None)
+        return Prepared(task, code, parts, failure=_failure(code, e))
+    try:
+        why = rejection(ex)  # decided by generate already: kept on ex
+        rejected = None if why is None else Failure(code, why)
+    except Exception as e:  # noqa: BLE001
+        rejected = _failure(code, e)
+    return Prepared(task, code, parts, ex.instance, refs, rejected=rejected)
+
+
+def prepare_all(tasks: Sequence[Task]) -> list[Prepared]:
+    """``prepare`` for a chunk of tasks (the unit of work of a worker process)."""
+    return [prepare(task) for task in tasks]
+
+
+def finish(prep: Prepared, kernel: ModuleType) -> Outcome:
+    """The torch check of a prepared exercise (``kernel`` is handcalc.kernel), and its
+    outcome; every error becomes a Failure."""
+    if prep.failure is not None or prep.instance is None:
+        return Outcome(prep.task, prep.code, prep.parts, 0.0, prep.failure)
+    inst = prep.instance
+    try:
+        numeric = FAMILIES[inst.family].kernel(inst, kernel)
+        worst = kernel_difference(prep.code, prep.reference, numeric,
+                                  lambda number, i: _exact_text(prep.code, number, i))
+    except Exception as e:  # noqa: BLE001 - any error is this exercise's failure
+        return Outcome(prep.task, prep.code, prep.parts, 0.0, _failure(prep.code, e))
+    if prep.rejected is not None:
+        return Outcome(prep.task, prep.code, prep.parts, 0.0, prep.rejected)
+    return Outcome(prep.task, prep.code, prep.parts, worst, None)
+
+
+def _exact_text(code: str, number: int, i: int) -> str:
+    """The i-th exact entry of a part, as text (only to word a disagreement): the code is
+    rebuilt, as the exact values stayed in the process that solved them."""
+    return str(entries(build(code).parts[number - 1].answer)[i])
+
+
+def verify_one(task: Task) -> Outcome:
+    """Generate one exercise and check it, in this process; every error becomes a Failure."""
+    from handcalc import kernel  # torch
+
+    return finish(prepare(task), kernel)
 
 
 def summarise(outcomes: Iterable[Outcome], *, count: int, seed: int, seconds: float,
@@ -178,27 +244,83 @@ def summarise(outcomes: Iterable[Outcome], *, count: int, seed: int, seconds: fl
         for name, os in by_family.items() if os), seconds)
 
 
-def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | None = None,
-           progress: Callable[[Outcome], None] | None = None) -> Report:
-    """Verify ``count`` generated exercises (see the module docstring)."""
+def load_kernel() -> ModuleType:
+    """handcalc.kernel (importing torch), with torch on one intra-op thread."""
     import torch
 
-    from handcalc import kernel  # noqa: F401 - import torch once, before the clock runs
+    from handcalc import kernel
 
     # these tensors are tiny: one intra-op thread is far faster than a pool that
     # competes with the other core (16 ms against 0.025 ms for one small SDPA call)
     torch.set_num_threads(1)
+    return kernel
 
+
+def worker_count(count: int) -> int:
+    """How many worker processes verify uses for ``count`` exercises: none (0) for a
+    handful or on one CPU, else one per CPU, at most MAX_WORKERS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    if cpus < 2 or count < PARALLEL_FROM:
+        return 0
+    return min(cpus, MAX_WORKERS)
+
+
+def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | None = None,
+           progress: Callable[[Outcome], None] | None = None,
+           workers: int | None = None) -> Report:
+    """Verify ``count`` generated exercises (see the module docstring).
+
+    With ``workers`` processes (default: ``worker_count(count)``), they generate and solve
+    the exercises in chunks (``prepare``; sympy only), while this process imports torch
+    and checks each chunk with the kernel as it comes back (``finish``); with 0, all in
+    this process. Either way every exercise goes through the same two steps, and the
+    outcomes are in the order of the tasks."""
     tasks = plan(count, seed, families)
-    start = time.perf_counter()
-    outcomes = []
-    for task in tasks:
-        outcome = verify_one(task)
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
+    n = worker_count(count) if workers is None else workers
+    if n <= 0:
+        kernel = load_kernel()  # before the clock runs
+        start = time.perf_counter()
+        outcomes = []
+        for task in tasks:
+            outcome = finish(prepare(task), kernel)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+    else:
+        start = time.perf_counter()
+        outcomes = _verify_in_workers(tasks, n, progress)
     return summarise(outcomes, count=count, seed=seed, seconds=time.perf_counter() - start,
                      families=families)
+
+
+def _verify_in_workers(tasks: Sequence[Task], workers: int,
+                       progress: Callable[[Outcome], None] | None) -> list[Outcome]:
+    from concurrent.futures import as_completed
+
+    from handcalc.procs import worker_pool
+
+    chunks = [list(tasks[i:i + CHUNK]) for i in range(0, len(tasks), CHUNK)]
+    done: list[list[Outcome]] = [[] for _ in chunks]
+    with worker_pool(workers) as pool:
+        # the workers are forked at the first submit, before torch is imported here
+        futures = {pool.submit(prepare_all, chunk): i for i, chunk in enumerate(chunks)}
+        kernel = load_kernel()  # while the workers generate and solve
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                prepared = future.result()
+            except Exception as e:  # noqa: BLE001 - a worker lost: its exercises failed
+                prepared = [Prepared(t, t.code, 0, failure=_failure(t.code, e))
+                            for t in chunks[i]]
+            for prep in prepared:
+                outcome = finish(prep, kernel)
+                done[i].append(outcome)
+                if progress is not None:
+                    progress(outcome)
+    return [o for chunk in done for o in chunk]
 
 
 def report_text(report: Report, lang: str = "en", target: str = "unicode") -> str:

@@ -1,6 +1,7 @@
 """`handcalc verify` and the handcalc.verify library."""
 
 import dataclasses
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -10,7 +11,6 @@ from click.testing import CliRunner
 
 import handcalc.verify as lib
 from handcalc.cli import cli
-from handcalc.errors import KernelMismatch
 from handcalc.families import FAMILIES
 
 PAIRS = [(name, level) for name, f in FAMILIES.items() for level in f.levels]
@@ -71,14 +71,15 @@ def test_unknown_family_lists_families():
 
 
 def test_failures_exit_1_and_name_the_codes(monkeypatch):
-    real = lib.cross_check
+    causal = FAMILIES["causal"]
+    real = causal.kernel
 
-    def broken(ex):
-        if ex.instance.family == "causal":
-            raise KernelMismatch(f"{ex.code} part 2: exact 1 but torch gives 2.0")
-        return real(ex)
+    def broken(inst, k):  # torch "gives" 2.0 more in part 3's first entry
+        out = real(inst, k)
+        out["Z"][0][0] += 2.0
+        return out
 
-    monkeypatch.setattr(lib, "cross_check", broken)
+    monkeypatch.setattr(causal, "kernel", broken)
     result = run("--count", "27")
     assert result.exit_code == 1, result.output
     report = lib.verify(27)
@@ -86,6 +87,7 @@ def test_failures_exit_1_and_name_the_codes(monkeypatch):
     assert {f.code.split("-")[0] for f in report.failures} == {"causal"}
     for failure in report.failures:
         assert failure.code in result.stdout and failure.code in result.stderr
+        assert "part 3: exact " in failure.reason and "but torch gives" in failure.reason
     assert "KernelMismatch" in result.stdout
 
 
@@ -109,3 +111,57 @@ def test_importing_verify_does_not_import_torch():
     code = ("import sys, handcalc.verify, handcalc.commands.verify; "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_workers_give_the_same_report_as_one_process():
+    count = len(PAIRS) + 3
+    alone = lib.verify(count, seed=5, workers=0)
+    pooled = lib.verify(count, seed=5, workers=2)
+    assert alone.ok and pooled.ok
+    assert alone.families == pooled.families  # instances, parts, differences, failures
+    assert (alone.count, alone.seed) == (pooled.count, pooled.seed)
+
+
+def test_workers_report_failures_in_task_order(monkeypatch):
+    causal = FAMILIES["causal"]
+    real = causal.kernel
+
+    def broken(inst, k):  # the kernel runs in this process
+        out = real(inst, k)
+        out["S"][0][0] += 1.0
+        return out
+
+    def crash(ex):  # the refusal rules run in the workers (forked: patched there too)
+        if ex.instance.family == "score":
+            raise ZeroDivisionError("boom")
+        return None
+
+    monkeypatch.setattr(causal, "kernel", broken)
+    monkeypatch.setattr(lib, "rejection", crash)
+    seen = []
+    report = lib.verify(60, workers=2, progress=seen.append)
+    assert len(seen) == 60
+    expect = [t.code for t in lib.plan(60) if t.family in ("causal", "score")]
+    assert [f.code.rsplit("-", 1)[0] for f in report.failures] == \
+        [c.rsplit("-", 1)[0] for c in expect]
+    for f in report.failures:
+        if f.code.startswith("causal-"):
+            assert "part 1: exact " in f.reason and "but torch gives" in f.reason
+        else:
+            assert f.reason == "ZeroDivisionError: boom"
+
+
+def _die(tasks):
+    os._exit(3)
+
+
+def test_a_lost_worker_fails_its_exercises_without_a_traceback(monkeypatch):
+    monkeypatch.setattr(lib, "prepare_all", _die)
+    report = lib.verify(20, families=["heads"], workers=2)
+    assert not report.ok and len(report.failures) == 20
+    assert all("BrokenProcessPool" in f.reason for f in report.failures)
+
+
+def test_worker_count():
+    assert lib.worker_count(5) == 0  # a handful: no pool
+    assert 0 <= lib.worker_count(1000) <= lib.MAX_WORKERS
