@@ -274,7 +274,21 @@ def approx(x: sympy.Expr) -> float:
 
 
 def _band(*values: float) -> float:
-    return GUARD * max(1.0, *(abs(v) for v in values))
+    """GUARD * max(1, |v| for v in values) (a loop: this is called very often)."""
+    m = 1.0
+    for v in values:
+        a = abs(v)
+        if a > m:
+            m = a
+    return GUARD * m
+
+
+def _cents_margin(margin: sympy.Expr) -> float:
+    """margin * 100 as a float (the default's computed once)."""
+    return _MARGIN_CENTS if margin is MARGIN else float(margin * 100)
+
+
+_MARGIN_CENTS = float(MARGIN * 100)
 
 
 def _frac_to_half(x: float) -> float:
@@ -336,7 +350,7 @@ def near_boundary_f(f: float, margin: sympy.Expr = MARGIN) -> bool | None:
         return False
     if not math.isfinite(f):
         return None
-    gap = _frac_to_half(f) - float(margin * 100)
+    gap = _frac_to_half(f) - _cents_margin(margin)
     return (gap < 0) if abs(gap) > _band(f * 100) else None
 
 
@@ -386,7 +400,7 @@ def near_boundary(x: sympy.Expr, margin: sympy.Expr = MARGIN) -> bool:
         t = abs(x) * 100
         return bool(abs(t - sympy.floor(t) - Rational(1, 2)) < margin * 100)
     f, err = approx_err(x)
-    gap = _frac_to_half(f) - float(margin * 100)
+    gap = _frac_to_half(f) - _cents_margin(margin)
     if abs(gap) > _band(f * 100) + 100 * err:
         return gap < 0
     t = sign(x) * x * 100

@@ -94,7 +94,7 @@ class Work:
         """The instance's given matrices, in this work's kind of number."""
         if not self.numeric:
             return inst.given
-        return {k: _float_mat(v) for k, v in inst.given.items()}
+        return inst.float_given  # converted once per instance
 
     def has(self, mistake_id: str) -> bool:
         if self.mistake == mistake_id:
