@@ -257,15 +257,15 @@ def load_kernel() -> ModuleType:
 
 
 def worker_count(count: int) -> int:
-    """How many worker processes verify uses for ``count`` exercises: none (0) for a
-    handful or on one CPU, else one per CPU, at most MAX_WORKERS."""
+    """How many worker processes verify uses for ``count`` exercises besides its own:
+    none (0) for a handful or on one CPU, else one per further CPU, at most MAX_WORKERS."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
     if cpus < 2 or count < PARALLEL_FROM:
         return 0
-    return min(cpus, MAX_WORKERS)
+    return min(cpus - 1, MAX_WORKERS)
 
 
 def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | None = None,
@@ -273,10 +273,11 @@ def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | 
            workers: int | None = None) -> Report:
     """Verify ``count`` generated exercises (see the module docstring).
 
-    With ``workers`` processes (default: ``worker_count(count)``), they generate and solve
-    the exercises in chunks (``prepare``; sympy only), while this process imports torch
-    and checks each chunk with the kernel as it comes back (``finish``); with 0, all in
-    this process. Either way every exercise goes through the same two steps, and the
+    With ``workers`` worker processes (default: ``worker_count(count)``), the tasks go out
+    in chunks; the workers prepare them from the first chunk on (sympy only), while this
+    process imports torch, then prepares chunks itself from the last one back (those no
+    worker has taken yet) and finishes every chunk with the kernel. With 0, all happens
+    in this process. Either way every exercise goes through the same two steps, and the
     outcomes are in the order of the tasks."""
     tasks = plan(count, seed, families)
     n = worker_count(count) if workers is None else workers
@@ -296,31 +297,74 @@ def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | 
                      families=families)
 
 
+_claims: Any = None  # verify's chunks taken so far: shared with its forked workers
+
+
+def _claim(i: int) -> bool:
+    """Take chunk i for this process unless another has taken it."""
+    with _claims.get_lock():
+        if _claims[i]:
+            return False
+        _claims[i] = 1
+        return True
+
+
+def _worker_chunk(i: int, tasks: Sequence[Task]) -> list[Prepared] | None:
+    """In a worker: chunk i prepared, or None when verify's own process took it."""
+    return prepare_all(tasks) if _claim(i) else None
+
+
 def _verify_in_workers(tasks: Sequence[Task], workers: int,
                        progress: Callable[[Outcome], None] | None) -> list[Outcome]:
-    from concurrent.futures import as_completed
+    import multiprocessing
 
     from handcalc.procs import worker_pool
 
+    global _claims
     chunks = [list(tasks[i:i + CHUNK]) for i in range(0, len(tasks), CHUNK)]
-    done: list[list[Outcome]] = [[] for _ in chunks]
-    with worker_pool(workers) as pool:
-        # the workers are forked at the first submit, before torch is imported here
-        futures = {pool.submit(prepare_all, chunk): i for i, chunk in enumerate(chunks)}
-        kernel = load_kernel()  # while the workers generate and solve
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                prepared = future.result()
-            except Exception as e:  # noqa: BLE001 - a worker lost: its exercises failed
-                prepared = [Prepared(t, t.code, 0, failure=_failure(t.code, e))
-                            for t in chunks[i]]
-            for prep in prepared:
-                outcome = finish(prep, kernel)
-                done[i].append(outcome)
-                if progress is not None:
-                    progress(outcome)
-    return [o for chunk in done for o in chunk]
+    done: list[list[Outcome] | None] = [None] * len(chunks)
+
+    def finish_chunk(i: int, prepared: list[Prepared]) -> None:
+        outcomes = done[i] = [finish(prep, kernel) for prep in prepared]
+        if progress is not None:
+            for outcome in outcomes:
+                progress(outcome)
+
+    def collect(i: int) -> None:
+        """A worker's chunk (waiting for it), finished here."""
+        try:
+            prepared = futures[i].result()
+            if prepared is None:  # cannot be: this process took only chunks after i
+                raise RuntimeError(f"chunk {i} was taken by no one")
+        except Exception as e:  # noqa: BLE001 - a worker lost: its exercises failed
+            prepared = [Prepared(t, t.code, 0, failure=_failure(t.code, e))
+                        for t in chunks[i]]
+        finish_chunk(i, prepared)
+
+    _claims = multiprocessing.get_context("fork").Array("b", len(chunks))
+    try:
+        with worker_pool(workers) as pool:
+            # the workers are forked at the first submit (sharing _claims), before torch is
+            # imported here; they take the chunks from the first on
+            futures = [pool.submit(_worker_chunk, i, chunk) for i, chunk in enumerate(chunks)]
+            kernel = load_kernel()  # while the workers prepare
+            waiting = 0  # chunks before this one are finished
+            last = len(chunks) - 1  # chunks after this one are finished
+            def ready(i: int) -> bool:  # a worker's chunk that can be collected now
+                f = futures[i]
+                return f.done() and (bool(_claims[i]) or f.exception() is None)
+
+            while last >= waiting and _claim(last):  # from the last chunk back
+                finish_chunk(last, prepare_all(chunks[last]))
+                last -= 1
+                while waiting <= last and ready(waiting):
+                    collect(waiting)
+                    waiting += 1
+            for i in range(waiting, last + 1):  # the workers took these
+                collect(i)
+    finally:
+        _claims = None
+    return [o for chunk in done for o in chunk or ()]
 
 
 def report_text(report: Report, lang: str = "en", target: str = "unicode") -> str:

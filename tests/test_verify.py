@@ -4,6 +4,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 
 import pytest
@@ -151,17 +152,65 @@ def test_workers_report_failures_in_task_order(monkeypatch):
             assert f.reason == "ZeroDivisionError: boom"
 
 
-def _die(tasks):
-    os._exit(3)
+PARENT = os.getpid()
+REAL_PREPARE_ALL = lib.prepare_all
+
+
+def _die_in_a_worker(tasks):
+    if os.getpid() != PARENT:
+        os._exit(3)
+    return REAL_PREPARE_ALL(tasks)
+
+
+def _once_a_worker_took_the_first_chunk(monkeypatch):
+    """verify's own process loads the kernel only once a worker has taken chunk 0 (here
+    torch is loaded already, and this process could otherwise take every chunk)."""
+    real = lib.load_kernel
+
+    def load():
+        deadline = time.monotonic() + 60
+        while not lib._claims[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return real()
+
+    monkeypatch.setattr(lib, "load_kernel", load)
 
 
 def test_a_lost_worker_fails_its_exercises_without_a_traceback(monkeypatch):
-    monkeypatch.setattr(lib, "prepare_all", _die)
-    report = lib.verify(20, families=["heads"], workers=2)
-    assert not report.ok and len(report.failures) == 20
+    monkeypatch.setattr(lib, "prepare_all", _die_in_a_worker)
+    _once_a_worker_took_the_first_chunk(monkeypatch)
+    tasks = lib.plan(60, families=["heads"])
+    report = lib.verify(60, families=["heads"], workers=1)
+    # the worker died in the first chunk; this process verified the others
+    assert [f.code for f in report.failures] == [t.code for t in tasks[:lib.CHUNK]]
     assert all("BrokenProcessPool" in f.reason for f in report.failures)
+    assert report.families[0].instances == 60
+
+
+TAKEN_HERE = []
+
+
+def _prepare_here(tasks):
+    if os.getpid() == PARENT:
+        TAKEN_HERE.append(tasks[0])
+    return REAL_PREPARE_ALL(tasks)
+
+
+def test_this_process_takes_the_chunks_no_worker_has_taken(monkeypatch):
+    taken = TAKEN_HERE
+    taken.clear()
+    monkeypatch.setattr(lib, "prepare_all", _prepare_here)
+    _once_a_worker_took_the_first_chunk(monkeypatch)
+    tasks = lib.plan(200, seed=2)
+    report = lib.verify(200, seed=2, workers=1)
+    assert report.ok and sum(f.instances for f in report.families) == 200
+    chunks = [tasks[i] for i in range(0, 200, lib.CHUNK)]
+    # from the last chunk back, never the first (a worker starts there)
+    assert taken and taken == chunks[::-1][:len(taken)] and chunks[0] not in taken
 
 
 def test_worker_count():
     assert lib.worker_count(5) == 0  # a handful: no pool
-    assert 0 <= lib.worker_count(1000) <= lib.MAX_WORKERS
+    cpus = len(os.sched_getaffinity(0))
+    assert lib.worker_count(1000) == min(cpus - 1, lib.MAX_WORKERS)
+
