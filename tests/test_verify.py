@@ -214,3 +214,16 @@ def test_worker_count():
     cpus = len(os.sched_getaffinity(0))
     assert lib.worker_count(1000) == min(cpus - 1, lib.MAX_WORKERS)
 
+
+def test_the_command_enlarges_sympys_cache_unless_told_otherwise():
+    code = ("import sys; from handcalc.cli import main; "
+            "sys.argv = ['handcalc', 'verify', '--count', '1', '--family', 'heads']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "import sympy.core.cache as c; print('size', c.SYMPY_CACHE_SIZE)")
+    env = {k: v for k, v in os.environ.items() if k != "SYMPY_CACHE_SIZE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    assert out.splitlines()[-1] == "size 20000"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "SYMPY_CACHE_SIZE": "500"}, check=True).stdout
+    assert out.splitlines()[-1] == "size 500"
