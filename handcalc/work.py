@@ -17,7 +17,8 @@ Numbers come from the work's kit: ``work.num``, ``work.sqrt``, ``work.exp`` and
 ``work.neg_inf``, and given data from ``work.given(instance)``. The exact kit (default)
 builds sympy values; the float kit (``numeric=True``) runs the same code in floats, as a
 fast screen whose conclusions handcalc.exact's guard band turns into exact decisions
-(in rounded mode it raises handcalc.exact.Undecided where a float is too near a tie).
+(in rounded mode it raises handcalc.exact.Undecided where a float is too near a tie);
+it records no steps (``steps[key]`` is empty), as nothing shows them.
 ``work.affected[key]`` tells whether the mistake's branch was taken before that result:
 an unaffected result is computed by the very same operations as the right one.
 """
@@ -111,11 +112,12 @@ class Work:
         return elementwise(round2_f if self.numeric else round2, value)
 
     def show(self, label: Msg | Math | str, value: Mat) -> Mat:
-        self._pending.append(Step(as_label(label), value))
+        if not self.numeric:  # the float kit's steps are never shown: none recorded
+            self._pending.append(Step(as_label(label), value))
         return self._carry(value)
 
     def result(self, key: str, value: Mat, label: Msg | Math | str | None = None) -> Mat:
-        if label is not None:
+        if label is not None and not self.numeric:
             self._pending.append(Step(as_label(label), value, key))
         self.results[key] = value
         self.affected[key] = self._touched or any(k in self.prior for k in self.results)
