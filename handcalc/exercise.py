@@ -208,16 +208,39 @@ def identical(a: Mat, b: Mat) -> bool:
 
 
 def differs(a: Mat, b: Mat) -> bool:
-    """Whether two matrices differ in value (not merely in form)."""
+    """Whether two matrices differ in value (not merely in form): an entry differs when
+    |x - y| evaluated to 30 digits exceeds 1e-20 (``differ``)."""
     if shape(a) != shape(b):
         return True
     for x, y in zip(entries(a), entries(b), strict=True):
         if not (is_finite(x) and is_finite(y)):
             if x != y:
                 return True
-        elif abs(sympy.N(x - y, 30)) > sympy.Float("1e-20"):
+        elif differ(x, y):
             return True
     return False
+
+
+APART = 1e-12  # a proved gap this wide is far beyond differ's 1e-20
+
+
+def differ(x: sympy.Expr, y: sympy.Expr) -> bool:
+    """Whether |x - y| > 1e-20, from its 30-digit evaluation. That evaluation is slow
+    where x and y are one number in two forms (it cancels to 0.e-165), so cheaper
+    decisions come first: the same expression is the same value; float values whose
+    error bounds (approx_err) leave a gap wider than APART differ; a difference whose
+    numerator over a common denominator expands to 0 is 0."""
+    if x == y:
+        return False
+    (vx, ex), (vy, ey) = approx_err(x), approx_err(y)
+    if math.isfinite(vx) and math.isfinite(vy) and abs(vx - vy) - ex - ey > APART:
+        return True
+    d = x - y
+    if not isinstance(d, sympy.Rational):
+        numerator, _ = sympy.fraction(sympy.together(d))
+        if sympy.expand(numerator) == 0:
+            return False
+    return bool(abs(sympy.N(d, 30)) > sympy.Float("1e-20"))
 
 
 def _screen_same2(wrong: Mat, right: Mat) -> bool | None:

@@ -5,7 +5,7 @@ import pytest
 import sympy
 
 import handcalc.exercise as exercise
-from handcalc.exact import entries, mat, near_boundary, same2
+from handcalc.exact import entries, mat, near_boundary, same2, shape
 from handcalc.exercise import (
     Exercise,
     differs,
@@ -81,3 +81,46 @@ def test_identical_compares_expressions_not_values():
     assert not identical(same_value, mat([[1]]))  # the same value in another form
     assert not differs(same_value, mat([[1]]))
     assert identical(((-sympy.oo, x),), ((-sympy.oo, x),))
+
+
+def slow_differs(a, b):
+    """differs as first written: every finite entry's difference evaluated to 30 digits."""
+    if shape(a) != shape(b):
+        return True
+    for x, y in zip(entries(a), entries(b), strict=True):
+        if not (x.is_finite and y.is_finite):
+            if x != y:
+                return True
+        elif abs(sympy.N(x - y, 30)) > sympy.Float("1e-20"):
+            return True
+    return False
+
+
+E = sympy.E
+h = sympy.exp(sympy.Rational(1, 2))
+r2 = sympy.sqrt(2)
+
+
+@pytest.mark.parametrize("x, y", [
+    (3 / (1 + E) + 3 * E / (1 + E), 3 / (1 + h) + 3 * h / (1 + h)),  # 3 in two forms
+    ((2 + 2 * sympy.exp(2 * r2)) / (1 + sympy.exp(2 * r2)), sympy.Integer(2)),
+    (sympy.exp(2) / (sympy.exp(2) + sympy.exp(4)) + sympy.exp(4) / (sympy.exp(2)
+                                                                      + sympy.exp(4)), 1),
+    (3 * sympy.sqrt(3) * (-sympy.sqrt(3) - 1) / 2 - sympy.Rational(3, 2) + 3 * sympy.sqrt(3) / 2,
+     -3 * sympy.sqrt(3) / 2 + 3 * sympy.sqrt(3) * (1 - sympy.sqrt(3)) / 2 - sympy.Rational(3, 2)),
+    (E / (1 + E), 1 - 1 / (1 + E)),
+    (E / (1 + E), sympy.Rational(73, 100)),  # apart
+    (sympy.Rational(375, 8), sympy.Rational(375, 32)),
+    (sympy.Rational(1, 3), sympy.Rational(1, 3) + sympy.Rational(1, 10**25)),  # within 1e-20
+    (sympy.Rational(1, 3), sympy.Rational(1, 3) + sympy.Rational(1, 10**15)),  # beyond it
+    (E, E + sympy.Rational(1, 10**25)),
+    (E, E + sympy.Rational(1, 10**15)),
+    (r2 / 2, 1 / r2),
+    (sympy.exp(r2) * sympy.exp(-r2), sympy.Integer(1)),
+    (-sympy.oo, -sympy.oo),
+    (-sympy.oo, sympy.Integer(0)),
+])
+def test_differs_decides_as_the_30_digit_evaluation(x, y):
+    a, b = mat([[x, 1]]), mat([[y, 1]])
+    assert differs(a, b) == slow_differs(a, b)
+    assert differs(b, a) == slow_differs(b, a)
