@@ -15,9 +15,10 @@ narrowing it to one family draws the same exercises of that family. For each exe
   (``rejection(ex)`` must be None).
 
 The first and last happen in ``prepare`` (sympy only), the torch check in ``finish``. For
-many exercises, worker processes prepare them in chunks while this process imports
-torch and finishes each chunk as it comes back (see ``verify``), so the two cores share
-the work and the import of torch overlaps it.
+many exercises, a worker process (one per further CPU) prepares them in chunks from the
+first on while this process imports torch, then this process prepares chunks from the
+last one back until the two meet, and finishes every chunk with the kernel (see
+``verify``): the cores share the work, and the import of torch overlaps it.
 
 It returns a ``Report`` (per family: instances, parts, largest difference, failures);
 anything that goes wrong with one exercise is a failure of that exercise, never a crash.
@@ -330,6 +331,13 @@ def _verify_in_workers(tasks: Sequence[Task], workers: int,
             for outcome in outcomes:
                 progress(outcome)
 
+    def ready(i: int) -> bool:
+        """Whether chunk i can be collected now: a worker took it and is done with it (a
+        chunk no one took, whose future failed as the pool broke, is left to this
+        process to prepare)."""
+        f = futures[i]
+        return f.done() and (bool(_claims[i]) or f.exception() is None)
+
     def collect(i: int) -> None:
         """A worker's chunk (waiting for it), finished here."""
         try:
@@ -350,10 +358,6 @@ def _verify_in_workers(tasks: Sequence[Task], workers: int,
             kernel = load_kernel()  # while the workers prepare
             waiting = 0  # chunks before this one are finished
             last = len(chunks) - 1  # chunks after this one are finished
-            def ready(i: int) -> bool:  # a worker's chunk that can be collected now
-                f = futures[i]
-                return f.done() and (bool(_claims[i]) or f.exception() is None)
-
             while last >= waiting and _claim(last):  # from the last chunk back
                 finish_chunk(last, prepare_all(chunks[last]))
                 last -= 1
