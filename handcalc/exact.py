@@ -114,7 +114,34 @@ def matmul(a: Mat, b: Mat) -> Mat:
     if shape(a)[1] != shape(b)[0]:
         raise ValueError(f"cannot multiply {fmt_shape(a)} by {fmt_shape(b)}")
     bt = transpose(b)
-    return tuple(tuple(total(x * y for x, y in zip(r, c, strict=True)) for c in bt) for r in a)
+    return tuple(tuple(total(_times(x, y) for x, y in zip(r, c, strict=True)) for c in bt)
+                 for r in a)
+
+
+def _times(x: object, y: object) -> object:
+    """x * y. A product of an exact 0 is 0 unless sympy proves the other factor infinite,
+    which it asks that factor's assumptions to find out, slowly; a factor that approx_err
+    bounds as finite cannot be infinite, so the 0 is returned at once (the same value)."""
+    if x is _ZERO and _surely_finite(y):
+        return x
+    if y is _ZERO and _surely_finite(x):
+        return y
+    return x * y  # type: ignore[operator]
+
+
+_ZERO = sympy.S.Zero  # the one exact 0 (Integer(0) and Rational(0) are this object)
+
+
+def _surely_finite(v: object) -> bool:
+    if isinstance(v, Rational):
+        return True
+    if not isinstance(v, sympy.Expr):
+        return False
+    try:
+        value, err = approx_err(v)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return math.isfinite(value) and math.isfinite(err)
 
 
 def elementwise(f: Callable[..., sympy.Expr], *ms: Mat) -> Mat:
