@@ -129,7 +129,23 @@ def _times(x: object, y: object) -> object:
     return x * y  # type: ignore[operator]
 
 
+def quotient(x: object, y: object) -> object:
+    """x / y. An exact 0 over a divisor that approx_err bounds away from 0 and from
+    infinity is 0 at once (sympy asks the divisor's assumptions first, slowly, to the same
+    end); anything else, floats included, is divided as it is."""
+    if x is _ZERO and _surely_finite(y) and _surely_nonzero(y):
+        return x
+    return x / y  # type: ignore[operator]
+
+
 _ZERO = sympy.S.Zero  # the one exact 0 (Integer(0) and Rational(0) are this object)
+
+
+def _surely_nonzero(v: object) -> bool:
+    if isinstance(v, Rational):
+        return v != 0
+    value, err = approx_err(v)  # type: ignore[arg-type]
+    return abs(value) > err
 
 
 def _surely_finite(v: object) -> bool:
