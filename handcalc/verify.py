@@ -259,12 +259,16 @@ def load_kernel() -> ModuleType:
 
 def worker_count(count: int) -> int:
     """How many worker processes verify uses for ``count`` exercises besides its own:
-    none (0) for a handful or on one CPU, else one per further CPU, at most MAX_WORKERS."""
+    none (0) for a handful, on one CPU or where processes cannot be forked, else one per
+    further CPU, at most MAX_WORKERS."""
+    import multiprocessing
+
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
-    if cpus < 2 or count < PARALLEL_FROM:
+    if cpus < 2 or count < PARALLEL_FROM or \
+            "fork" not in multiprocessing.get_all_start_methods():
         return 0
     return min(cpus - 1, MAX_WORKERS)
 
