@@ -32,12 +32,14 @@ it with ``python -m handcalc.verify --write-golden``; ``--check-golden`` compare
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -245,16 +247,45 @@ def summarise(outcomes: Iterable[Outcome], *, count: int, seed: int, seconds: fl
         for name, os in by_family.items() if os), seconds)
 
 
-def load_kernel() -> ModuleType:
-    """handcalc.kernel (importing torch), with torch on one intra-op thread."""
-    import torch
+def load_kernel(families: Iterable[str] = ()) -> ModuleType:
+    """handcalc.kernel (importing torch, and what the checks of ``families`` import on
+    first use), with torch on one intra-op thread. The garbage collector rests during the
+    imports (they make millions of objects and no garbage to speak of: its passes cost a
+    tenth of their time), and their objects are set aside until verify ends
+    (``_gc_frozen``)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import torch
 
-    from handcalc import kernel
+        from handcalc import kernel
 
+        kernel.preload(families)
+    finally:
+        if enabled:
+            gc.enable()
     # these tensors are tiny: one intra-op thread is far faster than a pool that
     # competes with the other core (16 ms against 0.025 ms for one small SDPA call)
     torch.set_num_threads(1)
+    gc.freeze()
     return kernel
+
+
+@contextlib.contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """While verify runs, the objects that live on (those of the imports, sympy's and
+    torch's: millions, and the caches) are set aside from the garbage collector as they
+    come (``gc.freeze`` here, after loading torch and after each chunk), and given back
+    after: every full collection walked them all, about a second of verify's CPU time
+    for nothing. Garbage dies young and is collected as before. (A caller that froze
+    objects of its own keeps them, and these, frozen.)"""
+    ours = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if ours:
+            gc.unfreeze()
 
 
 def worker_count(count: int) -> int:
@@ -286,18 +317,21 @@ def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | 
     outcomes are in the order of the tasks."""
     tasks = plan(count, seed, families)
     n = worker_count(count) if workers is None else workers
-    if n <= 0:
-        kernel = load_kernel()  # before the clock runs
-        start = time.perf_counter()
-        outcomes = []
-        for task in tasks:
-            outcome = finish(prepare(task), kernel)
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(outcome)
-    else:
-        start = time.perf_counter()
-        outcomes = _verify_in_workers(tasks, n, progress)
+    with _gc_frozen():
+        if n <= 0:
+            kernel = load_kernel({t.family for t in tasks})  # before the clock runs
+            start = time.perf_counter()
+            outcomes = []
+            for i, task in enumerate(tasks, 1):
+                outcome = finish(prepare(task), kernel)
+                outcomes.append(outcome)
+                if progress is not None:
+                    progress(outcome)
+                if i % CHUNK == 0:
+                    gc.freeze()
+        else:
+            start = time.perf_counter()
+            outcomes = _verify_in_workers(tasks, n, progress)
     return summarise(outcomes, count=count, seed=seed, seconds=time.perf_counter() - start,
                      families=families)
 
@@ -316,7 +350,11 @@ def _claim(i: int) -> bool:
 
 def _worker_chunk(i: int, tasks: Sequence[Task]) -> list[Prepared] | None:
     """In a worker: chunk i prepared, or None when verify's own process took it."""
-    return prepare_all(tasks) if _claim(i) else None
+    if not _claim(i):
+        return None
+    prepared = prepare_all(tasks)
+    gc.freeze()  # as in _gc_frozen (a worker ends with verify)
+    return prepared
 
 
 def _verify_in_workers(tasks: Sequence[Task], workers: int,
@@ -334,6 +372,7 @@ def _verify_in_workers(tasks: Sequence[Task], workers: int,
         if progress is not None:
             for outcome in outcomes:
                 progress(outcome)
+        gc.freeze()  # see _gc_frozen
 
     def ready(i: int) -> bool:
         """Whether chunk i can be collected now: a worker took it and is done with it (a
@@ -359,7 +398,7 @@ def _verify_in_workers(tasks: Sequence[Task], workers: int,
             # the workers are forked at the first submit (sharing _claims), before torch is
             # imported here; they take the chunks from the first on
             futures = [pool.submit(_worker_chunk, i, chunk) for i, chunk in enumerate(chunks)]
-            kernel = load_kernel()  # while the workers prepare
+            kernel = load_kernel({t.family for t in tasks})  # while the workers prepare
             waiting = 0  # chunks before this one are finished
             last = len(chunks) - 1  # chunks after this one are finished
             while last >= waiting and _claim(last):  # from the last chunk back

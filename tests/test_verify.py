@@ -167,11 +167,11 @@ def _once_a_worker_took_the_first_chunk(monkeypatch):
     torch is loaded already, and this process could otherwise take every chunk)."""
     real = lib.load_kernel
 
-    def load():
+    def load(*args):
         deadline = time.monotonic() + 60
         while not lib._claims[0] and time.monotonic() < deadline:
             time.sleep(0.01)
-        return real()
+        return real(*args)
 
     monkeypatch.setattr(lib, "load_kernel", load)
 
@@ -227,3 +227,12 @@ def test_the_command_enlarges_sympys_cache_unless_told_otherwise():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**env, "SYMPY_CACHE_SIZE": "500"}, check=True).stdout
     assert out.splitlines()[-1] == "size 500"
+
+
+def test_verify_sets_the_garbage_collector_back():
+    import gc
+
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    lib.verify(3, families=["decode"], workers=0)
+    assert gc.isenabled() == enabled and gc.get_freeze_count() == frozen
+    assert "torch.nn.attention.bias" in sys.modules  # preloaded for decode's check
