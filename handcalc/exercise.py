@@ -232,7 +232,10 @@ def differ(x: sympy.Expr, y: sympy.Expr) -> bool:
     numerator over a common denominator expands to 0 is 0."""
     if x == y:
         return False
-    (vx, ex), (vy, ey) = approx_err(x), approx_err(y)
+    try:
+        (vx, ex), (vy, ey) = approx_err(x), approx_err(y)
+    except (ValueError, TypeError, OverflowError):  # not a real number: no float to trust
+        vx = vy = ex = ey = math.nan
     if math.isfinite(vx) and math.isfinite(vy) and abs(vx - vy) - ex - ey > APART:
         return True
     d = x - y

@@ -119,6 +119,8 @@ r2 = sympy.sqrt(2)
     (sympy.exp(r2) * sympy.exp(-r2), sympy.Integer(1)),
     (-sympy.oo, -sympy.oo),
     (-sympy.oo, sympy.Integer(0)),
+    (1 + sympy.I, sympy.Integer(1)),  # not real: no float to trust, evaluated as before
+    (sympy.sqrt(-2) * sympy.sqrt(-2), sympy.Integer(-2)),
 ])
 def test_differs_decides_as_the_30_digit_evaluation(x, y):
     a, b = mat([[x, 1]]), mat([[y, 1]])
