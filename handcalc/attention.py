@@ -12,7 +12,7 @@ happens. Used by every family that computes attention.
 
 from __future__ import annotations
 
-from handcalc.exact import Mat, col, elementwise, matmul, shape, total, transpose
+from handcalc.exact import Mat, col, elementwise, matmul, quotient, shape, total, transpose
 from handcalc.text import msg
 from handcalc.work import Work
 
@@ -75,7 +75,7 @@ def _softmax_rows(w: Work, S: Mat, *, normalise: bool = True) -> Mat:
     if not normalise:
         return exps
     sums = w.show(msg("step.row_sums"), col(total(r) for r in exps))
-    return tuple(tuple(e / s for e in r) for r, (s,) in zip(exps, sums, strict=True))
+    return tuple(tuple(quotient(e, s) for e in r) for r, (s,) in zip(exps, sums, strict=True))
 
 
 def softmax(w: Work, S: Mat) -> Mat:

@@ -127,7 +127,50 @@ def matmul(a: Mat, b: Mat) -> Mat:
     if _floats_only(a) and _floats_only(b):  # the float kit: what total() does, sooner
         return tuple(tuple(sum([x * y for x, y in zip(r, c, strict=True)], 0.0) for c in bt)
                      for r in a)
-    return tuple(tuple(total(x * y for x, y in zip(r, c, strict=True)) for c in bt) for r in a)
+    return tuple(tuple(total(_times(x, y) for x, y in zip(r, c, strict=True)) for c in bt)
+                 for r in a)
+
+
+def _times(x: object, y: object) -> object:
+    """x * y. A product of an exact 0 is 0 unless sympy proves the other factor infinite,
+    which it asks that factor's assumptions to find out, slowly; a factor that approx_err
+    bounds as finite cannot be infinite, so the 0 is returned at once (the same value)."""
+    if x is _ZERO and _surely_finite(y):
+        return x
+    if y is _ZERO and _surely_finite(x):
+        return y
+    return x * y  # type: ignore[operator]
+
+
+def quotient(x: object, y: object) -> object:
+    """x / y. An exact 0 over a divisor that approx_err bounds away from 0 and from
+    infinity is 0 at once (sympy asks the divisor's assumptions first, slowly, to the same
+    end); anything else, floats included, is divided as it is."""
+    if x is _ZERO and _surely_finite(y) and _surely_nonzero(y):
+        return x
+    return x / y  # type: ignore[operator]
+
+
+_ZERO = sympy.S.Zero  # the one exact 0 (Integer(0) and Rational(0) are this object)
+
+
+def _surely_nonzero(v: object) -> bool:
+    if isinstance(v, Rational):
+        return v != 0
+    value, err = approx_err(v)  # type: ignore[arg-type]
+    return abs(value) > err
+
+
+def _surely_finite(v: object) -> bool:
+    if isinstance(v, Rational):
+        return True
+    if not isinstance(v, sympy.Expr):
+        return False
+    try:
+        value, err = approx_err(v)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return math.isfinite(value) and math.isfinite(err)
 
 
 def elementwise(f: Callable[..., sympy.Expr], *ms: Mat) -> Mat:
@@ -287,7 +330,21 @@ def approx(x: sympy.Expr) -> float:
 
 
 def _band(*values: float) -> float:
-    return GUARD * max(1.0, *(abs(v) for v in values))
+    """GUARD * max(1, |v| for v in values) (a loop: this is called very often)."""
+    m = 1.0
+    for v in values:
+        a = abs(v)
+        if a > m:
+            m = a
+    return GUARD * m
+
+
+def _cents_margin(margin: sympy.Expr) -> float:
+    """margin * 100 as a float (the default's computed once)."""
+    return _MARGIN_CENTS if margin is MARGIN else float(margin * 100)
+
+
+_MARGIN_CENTS = float(MARGIN * 100)
 
 
 def _frac_to_half(x: float) -> float:
@@ -367,7 +424,7 @@ def near_boundary_f(f: float, margin: sympy.Expr = MARGIN) -> bool | None:
         return False
     if not math.isfinite(f):
         return None
-    gap = _frac_to_half(f) - float(margin * 100)
+    gap = _frac_to_half(f) - _cents_margin(margin)
     return (gap < 0) if abs(gap) > _band(f * 100) else None
 
 
@@ -417,7 +474,7 @@ def near_boundary(x: sympy.Expr, margin: sympy.Expr = MARGIN) -> bool:
         t = abs(x) * 100
         return bool(abs(t - sympy.floor(t) - Rational(1, 2)) < margin * 100)
     f, err = approx_err(x)
-    gap = _frac_to_half(f) - float(margin * 100)
+    gap = _frac_to_half(f) - _cents_margin(margin)
     if abs(gap) > _band(f * 100) + 100 * err:
         return gap < 0
     t = sign(x) * x * 100

@@ -12,8 +12,11 @@ a code printed by handcalc rebuilds its exercise with a single draw. Both rules 
 screened by running the family's math in floats (handcalc.work's float kit); the exact
 sympy computation is consulted only where the float screen cannot decide, so the
 decisions are the exact ones at a fraction of the cost. The torch kernel's
-agreement is checked by ``cross_check`` (in ``new``, ``solve`` and ``verify``); a
+agreement is checked by ``cross_check`` (in ``solve``, worksheet keys and ``verify``); a
 disagreement is a bug in the key, raised as KernelMismatch, never skipped silently.
+cross_check is ``reference`` (the exact answers as floats held far tighter than the
+tolerance) then ``kernel_difference`` (torch against them), so that verify can solve in
+worker processes and compare in the one that has torch loaded.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -114,6 +117,12 @@ class Exercise:
         """Every asked quantity computed in floats (the screen; never shown as a key)."""
         return compute(self.instance, numeric=True).results
 
+    @cached_property
+    def rejected(self) -> str | None:
+        """Why the instance is not fit to be an exercise, or None (see ``rejection``);
+        decided once per exercise, as the verdict depends on its data alone."""
+        return _rejection(self)
+
     def prompt(self, number: int) -> Msg:
         return self.family.prompt(self.instance, self.keys[number - 1])
 
@@ -193,17 +202,50 @@ def usable(m: Mat) -> bool:
                for v in entries(m))
 
 
+def identical(a: Mat, b: Mat) -> bool:
+    """Whether two matrices hold the same expressions (so the same values), compared
+    structurally: False says nothing about their values."""
+    return shape(a) == shape(b) and all(
+        x == y for x, y in zip(entries(a), entries(b), strict=True))
+
+
 def differs(a: Mat, b: Mat) -> bool:
-    """Whether two matrices differ in value (not merely in form)."""
+    """Whether two matrices differ in value (not merely in form): an entry differs when
+    |x - y| evaluated to 30 digits exceeds 1e-20 (``differ``)."""
     if shape(a) != shape(b):
         return True
     for x, y in zip(entries(a), entries(b), strict=True):
         if not (is_finite(x) and is_finite(y)):
             if x != y:
                 return True
-        elif abs(sympy.N(x - y, 30)) > sympy.Float("1e-20"):
+        elif differ(x, y):
             return True
     return False
+
+
+APART = 1e-12  # a proved gap this wide is far beyond differ's 1e-20
+
+
+def differ(x: sympy.Expr, y: sympy.Expr) -> bool:
+    """Whether |x - y| > 1e-20, from its 30-digit evaluation. That evaluation is slow
+    where x and y are one number in two forms (it cancels to 0.e-165), so cheaper
+    decisions come first: the same expression is the same value; float values whose
+    error bounds (approx_err) leave a gap wider than APART differ; a difference whose
+    numerator over a common denominator expands to 0 is 0."""
+    if x == y:
+        return False
+    try:
+        (vx, ex), (vy, ey) = approx_err(x), approx_err(y)
+    except (ValueError, TypeError, OverflowError):  # not a real number: no float to trust
+        vx = vy = ex = ey = math.nan
+    if math.isfinite(vx) and math.isfinite(vy) and abs(vx - vy) - ex - ey > APART:
+        return True
+    d = x - y
+    if not isinstance(d, sympy.Rational):
+        numerator, _ = sympy.fraction(sympy.together(d))
+        if sympy.expand(numerator) == 0:
+            return False
+    return bool(abs(sympy.N(d, 30)) > sympy.Float("1e-20"))
 
 
 def _screen_same2(wrong: Mat, right: Mat) -> bool | None:
@@ -225,8 +267,13 @@ def _screen_same2(wrong: Mat, right: Mat) -> bool | None:
 
 
 def rejection(item: Exercise | Instance) -> str | None:
-    """Why an instance is not fit to be an exercise, or None when it is."""
+    """Why an instance is not fit to be an exercise, or None when it is (kept on the
+    Exercise, so that asking again, as verify does after generate, costs nothing)."""
     ex = item if isinstance(item, Exercise) else Exercise(item)
+    return ex.rejected
+
+
+def _rejection(ex: Exercise) -> str | None:
     inst, screen = ex.instance, ex.approx
 
     def exact_value(key: str) -> Mat:
@@ -248,6 +295,8 @@ def rejection(item: Exercise | Instance) -> str | None:
             continue
         except SCREEN_ERRORS:
             wrong = None
+        results: dict[str, Mat] | None = None  # the exact mistaken values, once needed
+        exact_done = False
         for number, key in enumerate(inst.ask, 1):
             if wrong is not None:
                 if key not in wrong.results or not wrong.affected[key]:
@@ -258,10 +307,13 @@ def rejection(item: Exercise | Instance) -> str | None:
             else:
                 same = None
             if same is None:
-                results = mistaken(inst, mistake)
+                if not exact_done:
+                    results, exact_done = mistaken(inst, mistake), True
                 value = None if results is None else results.get(key)
-                same = (value is not None and usable(value)
-                        and differs(value, exact_value(key)) and same2(value, exact_value(key)))
+                right = exact_value(key)
+                # the same expression is the same value: differs() would say so, slowly
+                same = (value is not None and not identical(value, right) and usable(value)
+                        and differs(value, right) and same2(value, right))
             if same:
                 return f"mistake '{mistake}' gives part {number}'s 2-decimal answer"
     return None
@@ -332,29 +384,64 @@ def cross_check(ex: Exercise) -> float:
     """Recompute every part with the torch kernel; the largest difference, or KernelMismatch."""
     from handcalc import kernel  # torch: only where cross-checking is asked for
 
-    numeric = ex.family.kernel(ex.instance, kernel)
-    worst = 0.0
-    for part in ex.parts:
-        got = numeric[part.key]
-        if [len(got), len(got[0])] != list(shape(part.answer)):
-            raise KernelMismatch(f"{ex.code} part {part.number}: torch gives shape "
-                                 f"{len(got)} x {len(got[0])}")
-        for x, y in zip(entries(part.answer), (v for r in got for v in r), strict=True):
-            if x == NEG_INF and y == float("-inf"):
-                continue
-            diff = _difference(x, y)
-            worst = max(worst, diff)
-            if not diff <= KERNEL_TOL * max(1.0, abs(y)):
-                raise KernelMismatch(f"{ex.code} part {part.number}: exact {x} but torch "
-                                     f"gives {y!r}")
-    return worst
+    refs = reference(ex)
+    return kernel_difference(ex.code, refs, ex.family.kernel(ex.instance, kernel),
+                             lambda number, i: str(entries(ex.parts[number - 1].answer)[i]))
 
 
-def _difference(x: sympy.Expr, y: float) -> float:
-    """|x - y| for an exact x and torch's float y: from approx_err's float and its error
-    bound when the bound is tiny next to the tolerance (nearly always), else from a
-    20-digit evaluation; inf when x is not a finite number."""
+NEG_INF_REF = "-inf"  # a reference entry for an exact -oo: torch must give -inf
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the torch kernel is held to for one part, taken from its exact answer: the
+    shape and, per entry, a float within 1e-3 * KERNEL_TOL of the exact value (from
+    approx_err's bound, else a 20-digit evaluation), NEG_INF_REF for -oo, or None for a
+    value that is not a finite number (no torch value can match it). Floats only, so that
+    one process can solve exactly and another, with torch loaded, compare."""
+
+    number: int
+    key: str
+    shape: tuple[int, int]
+    values: tuple[float | str | None, ...]
+
+
+def reference(ex: Exercise) -> tuple[Reference, ...]:
+    """Every part's Reference (solving the exercise exactly if it is not yet solved)."""
+    return tuple(Reference(p.number, p.key, shape(p.answer),
+                           tuple(_reference_value(x) for x in entries(p.answer)))
+                 for p in ex.parts)
+
+
+def _reference_value(x: sympy.Expr) -> float | str | None:
+    if x == NEG_INF:
+        return NEG_INF_REF
     v, e = approx_err(x)
     if math.isfinite(v) and e <= 1e-3 * KERNEL_TOL * max(1.0, abs(v)):
-        return abs(v - y)
-    return abs(float(sympy.N(x, 20)) - y) if is_finite(x) else math.inf
+        return v  # nearly always: the bound is tiny next to the tolerance
+    return float(sympy.N(x, 20)) if is_finite(x) else None
+
+
+def kernel_difference(code: str, refs: tuple[Reference, ...],
+                      numeric: Mapping[str, list[list[float]]],
+                      exact: Callable[[int, int], str]) -> float:
+    """The largest |exact - torch| over the parts, or KernelMismatch when an entry differs
+    by more than KERNEL_TOL (relative to torch's value when it exceeds 1) or a shape
+    differs. ``exact(number, i)`` is the text of part number's i-th exact entry (asked
+    for only to word a mismatch)."""
+    worst = 0.0
+    for ref in refs:
+        got = numeric[ref.key]
+        if [len(got), len(got[0])] != list(ref.shape):
+            raise KernelMismatch(f"{code} part {ref.number}: torch gives shape "
+                                 f"{len(got)} x {len(got[0])}")
+        for i, (r, y) in enumerate(zip(ref.values, (v for row in got for v in row),
+                                       strict=True)):
+            if r == NEG_INF_REF and y == -math.inf:
+                continue
+            diff = abs(r - y) if isinstance(r, float) else math.inf
+            worst = max(worst, diff)
+            if not diff <= KERNEL_TOL * max(1.0, abs(y)):
+                raise KernelMismatch(f"{code} part {ref.number}: exact {exact(ref.number, i)} "
+                                     f"but torch gives {y!r}")
+    return worst

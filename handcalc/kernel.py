@@ -26,8 +26,9 @@ Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
 
 from __future__ import annotations
 
+import importlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import sympy
 import torch
@@ -40,6 +41,18 @@ DTYPE = torch.float64
 # (a tiny SDPA call takes 16 ms with 2 threads on a busy machine, 0.025 ms with 1), and a
 # worksheet's worker processes, forked after this import, keep the setting
 torch.set_num_threads(1)
+
+# what a family's check imports on first use, and no other check needs: preload() imports
+# it at a time of the caller's choosing (torch.nn.attention.bias brings torch._dynamo, about
+# a second)
+LAZY_IMPORTS = {"decode": ("torch.nn.attention.bias",)}
+
+
+def preload(families: Iterable[str]) -> None:
+    """Import now what the checks of these families would import on first use."""
+    for name in families:
+        for module in LAZY_IMPORTS.get(name, ()):
+            importlib.import_module(module)
 
 
 def _t(m: Mat) -> torch.Tensor:

@@ -8,10 +8,17 @@ narrowing it to one family draws the same exercises of that family. For each exe
 
 * generates it (``generate`` must terminate) and checks that its code rebuilds the same
   data with a single draw;
-* recomputes every part with the torch kernel (``cross_check``: within 1e-9);
+* recomputes every part with the torch kernel (within 1e-9 of the exact answer, as
+  ``cross_check``: ``reference`` then ``kernel_difference``);
 * checks that no exact answer lies within 0.0005 of a rounding boundary and that every
   catalogued mistake that changes an answer changes its 2-decimal form
   (``rejection(ex)`` must be None).
+
+The first and last happen in ``prepare`` (sympy only), the torch check in ``finish``. For
+many exercises, a worker process (one per further CPU) prepares them in chunks from the
+first on while this process imports torch, then this process prepares chunks from the
+last one back until the two meet, and finishes every chunk with the kernel (see
+``verify``): the cores share the work, and the import of torch overlaps it.
 
 It returns a ``Report`` (per family: instances, parts, largest difference, failures);
 anything that goes wrong with one exercise is a failure of that exercise, never a crash.
@@ -25,31 +32,40 @@ it with ``python -m handcalc.verify --write-golden``; ``--check-golden`` compare
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
+import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import sympy
 
-from handcalc.exact import Mat, fmt2, fmt_exact
+from handcalc.exact import Mat, entries, fmt2, fmt_exact
 from handcalc.exercise import (
     MAX_SEED,
     Exercise,
+    Reference,
     build,
-    cross_check,
     draw,
     generate,
+    kernel_difference,
+    reference,
     rejection,
 )
-from handcalc.families import FAMILIES, get_family
+from handcalc.families import FAMILIES, Instance, get_family
 from handcalc.worked import WORKED
 
 DEFAULT_COUNT = 100
+PARALLEL_FROM = 60  # fewer exercises are verified in this process (a pool costs more)
+MAX_WORKERS = 4
+CHUNK = 10  # tasks a worker takes at a time
 GOLDEN_PATH = Path(__file__).resolve().parent.parent / "solutions" / "golden-codes.json"
 GOLDEN_PER_LEVEL = 5
 
@@ -137,32 +153,85 @@ def plan(count: int, seed: int = 0, families: Sequence[str] | None = None) -> li
     return tasks
 
 
-def _check(ex: Exercise) -> float:
-    """The largest torch difference; raises AssertionError (or the library's error)."""
-    inst = ex.instance
-    assert inst.family is not None and inst.level is not None and inst.seed is not None
-    again = draw(inst.family, inst.level, inst.seed)
-    if again.given != inst.given or dict(again.params) != dict(inst.params) \
-            or again.ask != inst.ask:
-        raise AssertionError(f"the code {ex.code} does not rebuild the same data")
-    worst = cross_check(ex)
-    why = rejection(ex)
-    if why is not None:
-        raise AssertionError(why)
-    return worst
+def _failure(code: str, e: Exception) -> Failure:
+    reason = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
+    return Failure(code, reason)
 
 
-def verify_one(task: Task) -> Outcome:
-    """Generate one exercise and check it; every error becomes a Failure."""
+@dataclass(frozen=True)
+class Prepared:
+    """One exercise generated, rebuilt from its code, solved exactly and judged by the
+    refusal rules (``prepare``; no torch), ready for the torch check (``finish``).
+
+    ``failure`` is what went wrong before the torch check (the exercise is then not
+    checked); ``rejected`` what the refusal rules said, reported only when torch agrees
+    (as a disagreement is reported first)."""
+
+    task: Task
+    code: str
+    parts: int
+    instance: Instance | None = None
+    reference: tuple[Reference, ...] = ()
+    failure: Failure | None = None
+    rejected: Failure | None = None
+
+
+def prepare(task: Task) -> Prepared:
+    """Everything verify checks of one exercise but torch; every error becomes a Failure."""
     code, parts = task.code, 0
     try:
         ex = generate(task.family, task.level, task.seed)
         code, parts = ex.code, len(ex.parts)
-        worst = _check(ex)
+        inst = ex.instance
+        assert inst.family is not None and inst.level is not None and inst.seed is not None
+        again = draw(inst.family, inst.level, inst.seed)
+        if again.given != inst.given or dict(again.params) != dict(inst.params) \
+                or again.ask != inst.ask:
+            raise AssertionError(f"the code {ex.code} does not rebuild the same data")
+        refs = reference(ex)
     except Exception as e:  # noqa: BLE001 - any error is this exercise's failure
-        reason = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
-        return Outcome(task, code, parts, 0.0, Failure(code, reason))
-    return Outcome(task, code, parts, worst, None)
+        return Prepared(task, code, parts, failure=_failure(code, e))
+    try:
+        why = rejection(ex)  # decided by generate already: kept on ex
+        rejected = None if why is None else Failure(code, why)
+    except Exception as e:  # noqa: BLE001
+        rejected = _failure(code, e)
+    return Prepared(task, code, parts, ex.instance, refs, rejected=rejected)
+
+
+def prepare_all(tasks: Sequence[Task]) -> list[Prepared]:
+    """``prepare`` for a chunk of tasks (the unit of work of a worker process)."""
+    return [prepare(task) for task in tasks]
+
+
+def finish(prep: Prepared, kernel: ModuleType) -> Outcome:
+    """The torch check of a prepared exercise (``kernel`` is handcalc.kernel), and its
+    outcome; every error becomes a Failure."""
+    if prep.failure is not None or prep.instance is None:
+        return Outcome(prep.task, prep.code, prep.parts, 0.0, prep.failure)
+    inst = prep.instance
+    try:
+        numeric = FAMILIES[inst.family].kernel(inst, kernel)
+        worst = kernel_difference(prep.code, prep.reference, numeric,
+                                  lambda number, i: _exact_text(prep.code, number, i))
+    except Exception as e:  # noqa: BLE001 - any error is this exercise's failure
+        return Outcome(prep.task, prep.code, prep.parts, 0.0, _failure(prep.code, e))
+    if prep.rejected is not None:
+        return Outcome(prep.task, prep.code, prep.parts, 0.0, prep.rejected)
+    return Outcome(prep.task, prep.code, prep.parts, worst, None)
+
+
+def _exact_text(code: str, number: int, i: int) -> str:
+    """The i-th exact entry of a part, as text (only to word a disagreement): the code is
+    rebuilt, as the exact values stayed in the process that solved them."""
+    return str(entries(build(code).parts[number - 1].answer)[i])
+
+
+def verify_one(task: Task) -> Outcome:
+    """Generate one exercise and check it, in this process; every error becomes a Failure."""
+    from handcalc import kernel  # torch
+
+    return finish(prepare(task), kernel)
 
 
 def summarise(outcomes: Iterable[Outcome], *, count: int, seed: int, seconds: float,
@@ -178,27 +247,171 @@ def summarise(outcomes: Iterable[Outcome], *, count: int, seed: int, seconds: fl
         for name, os in by_family.items() if os), seconds)
 
 
-def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | None = None,
-           progress: Callable[[Outcome], None] | None = None) -> Report:
-    """Verify ``count`` generated exercises (see the module docstring)."""
-    import torch
+def load_kernel(families: Iterable[str] = ()) -> ModuleType:
+    """handcalc.kernel (importing torch, and what the checks of ``families`` import on
+    first use), with torch on one intra-op thread. The garbage collector rests during the
+    imports (they make millions of objects and no garbage to speak of: its passes cost a
+    tenth of their time), and their objects are set aside until verify ends
+    (``_gc_frozen``)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import torch
 
-    from handcalc import kernel  # noqa: F401 - import torch once, before the clock runs
+        from handcalc import kernel
 
+        kernel.preload(families)
+    finally:
+        if enabled:
+            gc.enable()
     # these tensors are tiny: one intra-op thread is far faster than a pool that
     # competes with the other core (16 ms against 0.025 ms for one small SDPA call)
     torch.set_num_threads(1)
+    gc.freeze()
+    return kernel
 
+
+@contextlib.contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """While verify runs, the objects that live on (those of the imports, sympy's and
+    torch's: millions, and the caches) are set aside from the garbage collector as they
+    come (``gc.freeze`` here, after loading torch and after each chunk), and given back
+    after: every full collection walked them all, about a second of verify's CPU time
+    for nothing. Garbage dies young and is collected as before. (A caller that froze
+    objects of its own keeps them, and these, frozen.)"""
+    ours = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if ours:
+            gc.unfreeze()
+
+
+def worker_count(count: int) -> int:
+    """How many worker processes verify uses for ``count`` exercises besides its own:
+    none (0) for a handful, on one CPU or where processes cannot be forked, else one per
+    further CPU, at most MAX_WORKERS."""
+    import multiprocessing
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    if cpus < 2 or count < PARALLEL_FROM or \
+            "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return min(cpus - 1, MAX_WORKERS)
+
+
+def verify(count: int = DEFAULT_COUNT, seed: int = 0, families: Sequence[str] | None = None,
+           progress: Callable[[Outcome], None] | None = None,
+           workers: int | None = None) -> Report:
+    """Verify ``count`` generated exercises (see the module docstring).
+
+    With ``workers`` worker processes (default: ``worker_count(count)``), the tasks go out
+    in chunks; the workers prepare them from the first chunk on (sympy only), while this
+    process imports torch, then prepares chunks itself from the last one back (those no
+    worker has taken yet) and finishes every chunk with the kernel. With 0, all happens
+    in this process. Either way every exercise goes through the same two steps, and the
+    outcomes are in the order of the tasks."""
     tasks = plan(count, seed, families)
-    start = time.perf_counter()
-    outcomes = []
-    for task in tasks:
-        outcome = verify_one(task)
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
+    n = worker_count(count) if workers is None else workers
+    with _gc_frozen():
+        if n <= 0:
+            kernel = load_kernel({t.family for t in tasks})  # before the clock runs
+            start = time.perf_counter()
+            outcomes = []
+            for i, task in enumerate(tasks, 1):
+                outcome = finish(prepare(task), kernel)
+                outcomes.append(outcome)
+                if progress is not None:
+                    progress(outcome)
+                if i % CHUNK == 0:
+                    gc.freeze()
+        else:
+            start = time.perf_counter()
+            outcomes = _verify_in_workers(tasks, n, progress)
     return summarise(outcomes, count=count, seed=seed, seconds=time.perf_counter() - start,
                      families=families)
+
+
+_claims: Any = None  # verify's chunks taken so far: shared with its forked workers
+
+
+def _claim(i: int) -> bool:
+    """Take chunk i for this process unless another has taken it."""
+    with _claims.get_lock():
+        if _claims[i]:
+            return False
+        _claims[i] = 1
+        return True
+
+
+def _worker_chunk(i: int, tasks: Sequence[Task]) -> list[Prepared] | None:
+    """In a worker: chunk i prepared, or None when verify's own process took it."""
+    if not _claim(i):
+        return None
+    prepared = prepare_all(tasks)
+    gc.freeze()  # as in _gc_frozen (a worker ends with verify)
+    return prepared
+
+
+def _verify_in_workers(tasks: Sequence[Task], workers: int,
+                       progress: Callable[[Outcome], None] | None) -> list[Outcome]:
+    import multiprocessing
+
+    from handcalc.procs import worker_pool
+
+    global _claims
+    chunks = [list(tasks[i:i + CHUNK]) for i in range(0, len(tasks), CHUNK)]
+    done: list[list[Outcome] | None] = [None] * len(chunks)
+
+    def finish_chunk(i: int, prepared: list[Prepared]) -> None:
+        outcomes = done[i] = [finish(prep, kernel) for prep in prepared]
+        if progress is not None:
+            for outcome in outcomes:
+                progress(outcome)
+        gc.freeze()  # see _gc_frozen
+
+    def ready(i: int) -> bool:
+        """Whether chunk i can be collected now: a worker took it and is done with it (a
+        chunk no one took, whose future failed as the pool broke, is left to this
+        process to prepare)."""
+        f = futures[i]
+        return f.done() and (bool(_claims[i]) or f.exception() is None)
+
+    def collect(i: int) -> None:
+        """A worker's chunk (waiting for it), finished here."""
+        try:
+            prepared = futures[i].result()
+            if prepared is None:  # cannot be: this process took only chunks after i
+                raise RuntimeError(f"chunk {i} was taken by no one")
+        except Exception as e:  # noqa: BLE001 - a worker lost: its exercises failed
+            prepared = [Prepared(t, t.code, 0, failure=_failure(t.code, e))
+                        for t in chunks[i]]
+        finish_chunk(i, prepared)
+
+    _claims = multiprocessing.get_context("fork").Array("b", len(chunks))
+    try:
+        with worker_pool(workers) as pool:
+            # the workers are forked at the first submit (sharing _claims), before torch is
+            # imported here; they take the chunks from the first on
+            futures = [pool.submit(_worker_chunk, i, chunk) for i, chunk in enumerate(chunks)]
+            kernel = load_kernel({t.family for t in tasks})  # while the workers prepare
+            waiting = 0  # chunks before this one are finished
+            last = len(chunks) - 1  # chunks after this one are finished
+            while last >= waiting and _claim(last):  # from the last chunk back
+                finish_chunk(last, prepare_all(chunks[last]))
+                last -= 1
+                while waiting <= last and ready(waiting):
+                    collect(waiting)
+                    waiting += 1
+            for i in range(waiting, last + 1):  # the workers took these
+                collect(i)
+    finally:
+        _claims = None
+    return [o for chunk in done for o in chunk or ()]
 
 
 def report_text(report: Report, lang: str = "en", target: str = "unicode") -> str:

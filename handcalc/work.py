@@ -17,7 +17,8 @@ Numbers come from the work's kit: ``work.num``, ``work.sqrt``, ``work.exp`` and
 ``work.neg_inf``, and given data from ``work.given(instance)``. The exact kit (default)
 builds sympy values; the float kit (``numeric=True``) runs the same code in floats, as a
 fast screen whose conclusions handcalc.exact's guard band turns into exact decisions
-(in rounded mode it raises handcalc.exact.Undecided where a float is too near a tie).
+(in rounded mode it raises handcalc.exact.Undecided where a float is too near a tie);
+it records no steps (``steps[key]`` is empty), as nothing shows them.
 ``work.affected[key]`` tells whether the mistake's branch was taken before that result:
 an unaffected result is computed by the very same operations as the right one.
 """
@@ -63,10 +64,6 @@ def float_mat(m: Mat) -> Mat:
 
 _float_mat = float_mat
 
-# id(instance) -> (instance, its given matrices in floats): every float run of an exercise
-# starts from the same data (an entry holds its instance, so the id is not reused)
-_FLOAT_GIVEN: dict[int, tuple[Any, Mapping[str, Mat]]] = {}
-_FLOAT_GIVEN_SIZE = 1024
 
 
 class Work:
@@ -111,13 +108,7 @@ class Work:
         """The instance's given matrices, in this work's kind of number."""
         if not self.numeric:
             return inst.given
-        found = _FLOAT_GIVEN.get(id(inst))
-        if found is None or found[0] is not inst:
-            if len(_FLOAT_GIVEN) >= _FLOAT_GIVEN_SIZE:
-                _FLOAT_GIVEN.clear()
-            found = _FLOAT_GIVEN[id(inst)] = (inst, {k: _float_mat(v)
-                                                     for k, v in inst.given.items()})
-        return dict(found[1])
+        return inst.float_given  # converted once per instance
 
     def has(self, mistake_id: str) -> bool:
         if self.mistake == mistake_id:
@@ -134,12 +125,12 @@ class Work:
         return elementwise(round2_f if self.numeric else round2, value)
 
     def show(self, label: Msg | Math | str, value: Mat) -> Mat:
-        if self.record:
+        if self.record and not self.numeric:  # the float kit's steps are never shown
             self._pending.append(Step(as_label(label), value))
         return self._carry(value)
 
     def result(self, key: str, value: Mat, label: Msg | Math | str | None = None) -> Mat:
-        if label is not None and self.record:
+        if label is not None and self.record and not self.numeric:
             self._pending.append(Step(as_label(label), value, key))
         self.results[key] = value
         self.affected[key] = self._touched or any(k in self.prior for k in self.results)

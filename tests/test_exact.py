@@ -106,3 +106,32 @@ def test_approx_err_bounds_the_error():
               (1 + sqrt(3)) ** 3, Rational(1, 3) * exp(-2)):
         v, err = approx_err(x)
         assert abs(sympy.N(x - sympy.Float(v, 60), 50)) <= err
+
+
+def test_matmul_is_sympys_product_also_with_zeros():
+    e = exp(Rational(1, 2))
+    a = ((0, e / (1 + e)), (sympy.Integer(2), 0))
+    b = ((e, NEG_INF), (sqrt(2) * e, 0))
+    a = tuple(tuple(sympy.sympify(v) for v in r) for r in a)
+    b = tuple(tuple(sympy.sympify(v) for v in r) for r in b)
+    plain = tuple(tuple(sympy.Add(*(x * y for x, y in zip(r, c, strict=True)))
+                        for c in zip(*b, strict=True)) for r in a)
+    got = matmul(a, b)
+    assert got == plain  # the same expressions, entry by entry
+    assert got[0][1] is sympy.nan  # 0 * -oo stays nan: only finite factors are skipped
+    assert matmul(((0.0, 1.5),), ((2.0,), (4.0,))) == ((6.0,),)  # the float kit
+
+
+def test_quotient_is_sympys_division():
+    import pytest
+
+    from handcalc.exact import quotient
+
+    e = exp(Rational(1, 2))
+    for x, y in [(0, 1 + e), (0, e - e), (0, NEG_INF), (0, sqrt(2) - 1), (2, 1 + e),
+                 (0, Rational(3, 4)), (0, 0)]:
+        x, y = sympy.sympify(x), sympy.sympify(y)
+        assert quotient(x, y) == x / y
+    assert quotient(0.0, 2.0) == 0.0
+    with pytest.raises(ZeroDivisionError):  # the float kit divides as floats do
+        quotient(0.0, 0.0)

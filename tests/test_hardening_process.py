@@ -1,6 +1,7 @@
 """Hardening (issue 9) with real processes: standard output closed, full or gone; practice
 with a closed or flooded standard input; Ctrl-C, SIGTERM and SIGHUP while a worksheet's
-PDF is typeset (one line, exit 128 + signal, no worker left, earlier outputs intact).
+PDF is typeset (one line, exit 128 + signal, no worker left, earlier outputs intact), and
+Ctrl-C and SIGTERM while verify's workers run.
 
 Each case runs the CLI in a subprocess with bounded waits; /dev/full is only opened for
 writing, as any shell redirection does.
@@ -218,3 +219,26 @@ def test_workers_die_with_a_killed_parent(tmp_path):
         p.wait(WAIT)
     assert wait_for(lambda: not any(alive(w) for w in workers), 10), "a worker outlived it"
     assert sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith(".")) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("sig, status, line", [
+    (signal.SIGINT, 130, "handcalc: interrupted"),
+    (signal.SIGTERM, 143, "handcalc: terminated by SIGTERM"),
+], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_verify_ends_its_workers(sig, status, line):
+    # far more exercises than the wait allows: the workers are busy when the signal comes
+    p = subprocess.Popen([*CLI, "verify", "--count", "200000"], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        workers = wait_for(lambda: children(p.pid), WAIT)
+        assert workers, "no verify worker appeared"
+        time.sleep(0.5)
+        workers = children(p.pid)
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=WAIT)
+    finally:
+        p.kill()
+    assert p.returncode == status, err.decode()[-2000:]
+    assert one_line(err) == line and out == b""
+    assert wait_for(lambda: not any(alive(w) for w in workers), 5), "a worker outlived it"

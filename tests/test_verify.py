@@ -1,8 +1,10 @@
 """`handcalc verify` and the handcalc.verify library."""
 
 import dataclasses
+import os
 import subprocess
 import sys
+import time
 from collections import Counter
 
 import pytest
@@ -10,7 +12,6 @@ from click.testing import CliRunner
 
 import handcalc.verify as lib
 from handcalc.cli import cli
-from handcalc.errors import KernelMismatch
 from handcalc.families import FAMILIES
 
 PAIRS = [(name, level) for name, f in FAMILIES.items() for level in f.levels]
@@ -71,14 +72,15 @@ def test_unknown_family_lists_families():
 
 
 def test_failures_exit_1_and_name_the_codes(monkeypatch):
-    real = lib.cross_check
+    causal = FAMILIES["causal"]
+    real = causal.kernel
 
-    def broken(ex):
-        if ex.instance.family == "causal":
-            raise KernelMismatch(f"{ex.code} part 2: exact 1 but torch gives 2.0")
-        return real(ex)
+    def broken(inst, k):  # torch "gives" 2.0 more in part 3's first entry
+        out = real(inst, k)
+        out["Z"][0][0] += 2.0
+        return out
 
-    monkeypatch.setattr(lib, "cross_check", broken)
+    monkeypatch.setattr(causal, "kernel", broken)
     result = run("--count", "27")
     assert result.exit_code == 1, result.output
     report = lib.verify(27)
@@ -86,6 +88,7 @@ def test_failures_exit_1_and_name_the_codes(monkeypatch):
     assert {f.code.split("-")[0] for f in report.failures} == {"causal"}
     for failure in report.failures:
         assert failure.code in result.stdout and failure.code in result.stderr
+        assert "part 3: exact " in failure.reason and "but torch gives" in failure.reason
     assert "KernelMismatch" in result.stdout
 
 
@@ -109,3 +112,127 @@ def test_importing_verify_does_not_import_torch():
     code = ("import sys, handcalc.verify, handcalc.commands.verify; "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_workers_give_the_same_report_as_one_process():
+    count = len(PAIRS) + 3
+    alone = lib.verify(count, seed=5, workers=0)
+    pooled = lib.verify(count, seed=5, workers=2)
+    assert alone.ok and pooled.ok
+    assert alone.families == pooled.families  # instances, parts, differences, failures
+    assert (alone.count, alone.seed) == (pooled.count, pooled.seed)
+
+
+def test_workers_report_failures_in_task_order(monkeypatch):
+    causal = FAMILIES["causal"]
+    real = causal.kernel
+
+    def broken(inst, k):  # the kernel runs in this process
+        out = real(inst, k)
+        out["S"][0][0] += 1.0
+        return out
+
+    def crash(ex):  # the refusal rules run in the workers (forked: patched there too)
+        if ex.instance.family == "score":
+            raise ZeroDivisionError("boom")
+        return None
+
+    monkeypatch.setattr(causal, "kernel", broken)
+    monkeypatch.setattr(lib, "rejection", crash)
+    seen = []
+    report = lib.verify(60, workers=2, progress=seen.append)
+    assert len(seen) == 60
+    expect = [t.code for t in lib.plan(60) if t.family in ("causal", "score")]
+    assert [f.code.rsplit("-", 1)[0] for f in report.failures] == \
+        [c.rsplit("-", 1)[0] for c in expect]
+    for f in report.failures:
+        if f.code.startswith("causal-"):
+            assert "part 1: exact " in f.reason and "but torch gives" in f.reason
+        else:
+            assert f.reason == "ZeroDivisionError: boom"
+
+
+PARENT = os.getpid()
+REAL_PREPARE_ALL = lib.prepare_all
+
+
+def _die_in_a_worker(tasks):
+    if os.getpid() != PARENT:
+        os._exit(3)
+    return REAL_PREPARE_ALL(tasks)
+
+
+def _once_a_worker_took_the_first_chunk(monkeypatch):
+    """verify's own process loads the kernel only once a worker has taken chunk 0 (here
+    torch is loaded already, and this process could otherwise take every chunk)."""
+    real = lib.load_kernel
+
+    def load(*args):
+        deadline = time.monotonic() + 60
+        while not lib._claims[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return real(*args)
+
+    monkeypatch.setattr(lib, "load_kernel", load)
+
+
+def test_a_lost_worker_fails_its_exercises_without_a_traceback(monkeypatch):
+    monkeypatch.setattr(lib, "prepare_all", _die_in_a_worker)
+    _once_a_worker_took_the_first_chunk(monkeypatch)
+    tasks = lib.plan(60, families=["heads"])
+    report = lib.verify(60, families=["heads"], workers=1)
+    # the worker died in the first chunk; this process verified the others
+    assert [f.code for f in report.failures] == [t.code for t in tasks[:lib.CHUNK]]
+    assert all("BrokenProcessPool" in f.reason for f in report.failures)
+    assert report.families[0].instances == 60
+
+
+TAKEN_HERE = []
+
+
+def _prepare_here(tasks):
+    if os.getpid() == PARENT:
+        TAKEN_HERE.append(tasks[0])
+    return REAL_PREPARE_ALL(tasks)
+
+
+def test_this_process_takes_the_chunks_no_worker_has_taken(monkeypatch):
+    taken = TAKEN_HERE
+    taken.clear()
+    monkeypatch.setattr(lib, "prepare_all", _prepare_here)
+    _once_a_worker_took_the_first_chunk(monkeypatch)
+    tasks = lib.plan(200, seed=2)
+    report = lib.verify(200, seed=2, workers=1)
+    assert report.ok and sum(f.instances for f in report.families) == 200
+    chunks = [tasks[i] for i in range(0, 200, lib.CHUNK)]
+    # from the last chunk back, never the first (a worker starts there)
+    assert taken and taken == chunks[::-1][:len(taken)] and chunks[0] not in taken
+
+
+def test_worker_count():
+    assert lib.worker_count(5) == 0  # a handful: no pool
+    cpus = len(os.sched_getaffinity(0))
+    assert lib.worker_count(1000) == min(cpus - 1, lib.MAX_WORKERS)
+
+
+def test_the_command_enlarges_sympys_cache_unless_told_otherwise():
+    code = ("import sys; from handcalc.cli import main; "
+            "sys.argv = ['handcalc', 'verify', '--count', '1', '--family', 'heads']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "import sympy.core.cache as c; print('size', c.SYMPY_CACHE_SIZE)")
+    env = {k: v for k, v in os.environ.items() if k != "SYMPY_CACHE_SIZE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    assert out.splitlines()[-1] == "size 20000"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "SYMPY_CACHE_SIZE": "500"}, check=True).stdout
+    assert out.splitlines()[-1] == "size 500"
+
+
+def test_verify_sets_the_garbage_collector_back():
+    import gc
+
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    lib.verify(3, families=["decode"], workers=0)
+    assert gc.isenabled() == enabled and gc.get_freeze_count() == frozen
+    assert "torch.nn.attention.bias" in sys.modules  # preloaded for decode's check

@@ -57,6 +57,7 @@ def test_not_applicable_mistake():
 
 def test_float_kit_runs_the_same_code():
     exact, screen = run(Work()), run(Work(numeric=True))
+    assert any(exact.steps.values()) and not any(screen.steps.values())  # none recorded
     for key in ("S", "A", "Z"):
         for re_, rf in zip(exact.results[key], screen.results[key], strict=True):
             for x, f in zip(re_, rf, strict=True):
@@ -69,3 +70,27 @@ def test_float_rounding_refuses_near_a_tie():
     assert round2_f(0.12345) == 0.12
     with pytest.raises(Undecided):
         round2_f(0.125)
+
+
+def test_the_float_kit_converts_the_given_data_once():
+    from handcalc.families import Instance
+
+    inst = Instance("x", "score", 1, 1, {"q": mat([[1, "1/2"]]), "k": mat([[-2], [3]])})
+    floats = Work(numeric=True).given(inst)
+    assert floats == {"q": ((1.0, 0.5),), "k": ((-2.0,), (3.0,))}
+    assert Work(numeric=True).given(inst) is floats  # kept on the instance
+    assert Work().given(inst) is inst.given  # the exact kit: the data itself
+    with pytest.raises(TypeError):
+        floats["q"] = ((0.0, 0.0),)  # type: ignore[index]
+
+
+def test_an_instance_pickles_without_its_float_cache():
+    import pickle
+
+    from handcalc.exercise import generate
+
+    inst = generate("causal", 2, 4821).instance
+    inst.float_given  # noqa: B018 - fills the cache
+    again = pickle.loads(pickle.dumps(inst))
+    assert again == inst and "float_given" not in again.__dict__
+    assert again.float_given == inst.float_given

@@ -16,9 +16,11 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any, ClassVar
 
-from handcalc.exact import Mat, mat
+from handcalc.exact import Mat, mat, to_floats
 from handcalc.text import Msg, msg
 from handcalc.work import Work
 
@@ -47,6 +49,18 @@ class Instance:
     given: Mapping[str, Mat]
     params: Mapping[str, Any] = field(default_factory=dict)
     ask: tuple[str, ...] = ()
+
+    @cached_property
+    def float_given(self) -> Mapping[str, Mat]:
+        """The given matrices in floats, for the float screen (converted once)."""
+        return MappingProxyType({k: tuple(tuple(r) for r in to_floats(m))
+                                 for k, m in self.given.items()})  # type: ignore[misc]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (verify's workers send instances) without the float cache."""
+        state = dict(self.__dict__)
+        state.pop("float_given", None)
+        return state
 
 
 @dataclass(frozen=True)
