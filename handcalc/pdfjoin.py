@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -86,20 +87,47 @@ def rewrite(text: bytes, ref: Callable[[int], int], parents: int = 0) -> bytes:
     return b"".join(out)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Pdf:
+    """A PDF's bytes and where its objects are: `offsets[n]` is where object n starts,
+    -1 when it is free (a compact array, so that many chunks can be read at once)."""
     data: bytes
-    objects: dict[int, tuple[int, int]]  # number -> (start of its body, end of its body)
+    offsets: array[int]
     trailer: bytes
 
+    def numbers(self) -> list[int]:
+        """The numbers of the objects in use, in order."""
+        return [n for n, off in enumerate(self.offsets) if off >= 0]
+
+    def last(self) -> int:
+        """The highest number of an object in use."""
+        n = len(self.offsets) - 1
+        while n > 0 and self.offsets[n] < 0:
+            n -= 1
+        return n
+
+    def span(self, n: int) -> tuple[int, int]:
+        """Where object n's body starts (after `n 0 obj`) and ends (before `endobj`)."""
+        off = self.offsets[n] if 0 <= n < len(self.offsets) else -1
+        if off < 0:
+            raise JoinError(f"no object {n}")
+        head = b"%d 0 obj" % n
+        if self.data[off:off + len(head)] != head:
+            raise JoinError(f"object {n} is not where the table says")
+        start = off + len(head)
+        end = self.data.find(b"endobj", start)
+        if end < 0:
+            raise JoinError(f"object {n} has no end")
+        return start, end
+
     def body(self, n: int) -> bytes:
-        start, end = self.objects[n]
+        start, end = self.span(n)
         return self.data[start:end]
 
     def dict_part(self, n: int) -> tuple[bytes, memoryview]:
         """An object's dictionary (or whole body), and its stream with the keywords (a
         view of the PDF's bytes, not a copy)."""
-        start, end = self.objects[n]
+        start, end = self.span(n)
         k = _dict_end(self.data, start, end)
         return self.data[start:k], memoryview(self.data)[k:end]
 
@@ -123,34 +151,35 @@ def _dict_end(data: bytes, start: int, end: int) -> int:
 
 
 def parse(data: bytes) -> _Pdf:
-    """A PDF's objects, from its cross-reference table."""
+    """A PDF's objects, from its cross-reference table (read, not yet checked: each
+    object is checked where it is read)."""
     if not data.startswith(b"%PDF-"):
         raise JoinError("not a PDF")
     at = data.rfind(b"startxref")
-    xref_at = int(data[at + 9:].split()[0]) if at >= 0 else -1
-    if data[xref_at:xref_at + 4] != b"xref":
+    try:
+        xref_at = int(data[at + 9:].split()[0]) if at >= 0 else -1
+    except (ValueError, IndexError):
+        xref_at = -1
+    if xref_at < 0 or data[xref_at:xref_at + 4] != b"xref":
         raise JoinError("no cross-reference table (object streams are not read)")
-    t = data.index(b"trailer", xref_at)
+    t = data.find(b"trailer", xref_at)
+    if t < 0:
+        raise JoinError("no trailer")
     lines = data[xref_at + 4:t].split()
-    offsets: dict[int, int] = {}
+    offsets = array("q")
     k = 0
-    while k < len(lines):
-        first, count = int(lines[k]), int(lines[k + 1])
-        k += 2
-        for n in range(first, first + count):
-            off, kind = int(lines[k]), lines[k + 2]
-            k += 3
-            if kind == b"n":
-                offsets[n] = off
-    objects = {}
-    for n, off in offsets.items():
-        head = b"%d 0 obj" % n
-        if data[off:off + len(head)] != head:
-            raise JoinError(f"object {n} is not where the table says")
-        start = off + len(head)
-        end = data.index(b"endobj", start)
-        objects[n] = (start, end)
-    return _Pdf(data, objects, data[t:at])
+    try:
+        while k < len(lines):
+            first, count = int(lines[k]), int(lines[k + 1])
+            k += 2
+            if first + count > len(offsets):
+                offsets.extend([-1] * (first + count - len(offsets)))
+            for n in range(first, first + count):
+                offsets[n] = int(lines[k]) if lines[k + 2] == b"n" else -1
+                k += 3
+    except (ValueError, IndexError):
+        raise JoinError("a cross-reference table this joiner does not read") from None
+    return _Pdf(data, offsets, data[t:at])
 
 
 def _nums(text: bytes) -> list[tuple[int, bytes]]:
@@ -183,16 +212,18 @@ def join(pdfs: Sequence[bytes]) -> bytes:
     return pdfs[0] if len(pdfs) == 1 else b"".join(join_pieces(pdfs))
 
 
-def join_pieces(pdfs: Sequence[bytes]) -> list[bytes | memoryview]:
-    """join(pdfs) as the pieces that make it up, in order, most of them views of the
-    PDFs' own bytes: written one by one, the joined PDF is never held whole in memory."""
+def join_pieces(pdfs: Sequence[bytes]) -> Iterator[bytes | bytearray]:
+    """join(pdfs) as the pieces that make it up, in order: one per chunk, made as it is
+    asked for, so the joined PDF (and the renumbered objects of more than one chunk) is
+    never held whole in memory. What ties the chunks together is read first, so a PDF
+    this joiner does not read raises JoinError here, before a piece is made."""
     if len(pdfs) == 1:
-        return [pdfs[0]]
+        return iter([pdfs[0]])
     docs = [parse(p) for p in pdfs]
     bases, base = [], 0
     for d in docs:
         bases.append(base)
-        base += max(d.objects) + 1
+        base += d.last() + 1
     new_pages = base
     first = docs[0]
     cat0 = first.ref(b"Root")
@@ -265,59 +296,99 @@ def join_pieces(pdfs: Sequence[bytes]) -> list[bytes | memoryview]:
         neighbours[(c, n)] = (prev, nxt)
 
     header_end = first.data.index(b"\n", first.data.index(b"\n") + 1) + 1  # two lines
-    out: list[bytes | memoryview] = [first.data[:header_end]]
-    offsets: dict[int, int] = {}
-    size = sum(map(len, out))
+    return _emit(docs, maps, skip, parent_base, new_pages, header_end, _Ties(
+        cat0, tree0, outline0, struct_kids, nums, pb, top, neighbours, outline_count, count,
+        kids))
 
-    def emit(n: int, head: bytes, stream: bytes | memoryview = b"") -> None:
-        nonlocal size
-        offsets[n] = size
-        pieces = [b"%d 0 obj%s" % (n, head), stream, b"endobj\n"]
-        out.extend(pieces)
-        size += sum(map(len, pieces))
 
+@dataclass(frozen=True)
+class _Ties:
+    """What join_pieces read of every chunk to tie them into one document."""
+    cat0: int
+    tree0: int | None
+    outline0: int | None
+    struct_kids: list[bytes]
+    nums: list[bytes]
+    next_key: int
+    top: list[tuple[int, int]]
+    neighbours: dict[tuple[int, int], tuple[int | None, int | None]]
+    outline_count: int
+    count: int
+    kids: list[int]
+
+
+def _emit(docs: list[_Pdf], maps: list[Callable[[int], int]], skip: list[set[int]],
+          parent_base: list[int], new_pages: int, header_end: int,
+          ties: _Ties) -> Iterator[bytes | bytearray]:
+    """The joined PDF, a chunk's objects at a time: the header, each chunk's objects
+    renumbered, the new page tree, the cross-reference table and the trailer."""
+    first = docs[0]
+    total = new_pages + 1
+    offsets = array("q", [-1]) * total
+    yield first.data[:header_end]
+    size = header_end
     for c, d in enumerate(docs):
         ref = maps[c]
-        cat = d.ref(b"Root")
-        pages = d.ref(b"Pages", d.body(cat))  # type: ignore[arg-type]
-        for n in sorted(d.objects):
+        pages = d.ref(b"Pages", d.body(d.ref(b"Root")))  # type: ignore[arg-type]
+        buf = bytearray()
+        for n in d.numbers():
             if n in skip[c]:
                 continue
             head, stream = d.dict_part(n)
             if c:  # the first chunk's numbers and keys stay as they are
                 head = rewrite(head, ref, parent_base[c])
-            if n == pages:
-                head = _set(head, b"Parent", b"%d 0 R" % new_pages)
-            elif c == 0 and n == tree0:
-                head = _set(head, b"K", b"[" + b" ".join(struct_kids) + b"]")
-                head = re.sub(rb"/ParentTree\s*<<.*?>>", b"/ParentTree<</Nums["
-                              + b" ".join(nums) + b"]>>", head, count=1, flags=re.S)
-                head = _set(head, b"ParentTreeNextKey", b"%d" % pb)
-            elif c == 0 and n == outline0 and top:
-                head = _set(head, b"First", b"%d 0 R" % ref(top[0][1]))
-                head = _set(head, b"Last", b"%d 0 R" % maps[top[-1][0]](top[-1][1]))
-                head = _set(head, b"Count", b"%d" % outline_count)
-            elif (c, n) in neighbours:
-                prev, nxt = neighbours[(c, n)]
-                for key, value in ((b"Prev", prev), (b"Next", nxt)):
-                    if value is not None:
-                        head = _set(head, key, b"%d 0 R" % value)
-                    else:
-                        head = re.sub(rb"/" + key + rb" \d+ 0 R", b"", head)
-            elif c == 0 and n == cat0:
-                head = _set(head, b"Pages", b"%d 0 R" % new_pages)
-            emit(ref(n), head, stream)
-    emit(new_pages, b"\n<</Type/Pages/Count %d/Kids[%s]>>\n"
-         % (count, b" ".join(b"%d 0 R" % k for k in kids)))
-    xref = size
-    total = new_pages + 1
-    table = [b"xref\n0 %d\n" % total, b"0000000000 65535 f\r\n"]
-    table += [(b"%010d 00000 n\r\n" % offsets[n]) if n in offsets else b"0000000000 65535 f\r\n"
-              for n in range(1, total)]
+            head = _tie(head, c, n, pages, ref, maps, new_pages, ties)
+            offsets[ref(n)] = size + len(buf)
+            buf += b"%d 0 obj%s" % (ref(n), head)
+            buf += stream
+            buf += b"endobj\n"
+        size += len(buf)
+        yield buf
+        del buf
+    offsets[new_pages] = size
+    root = (b"%d 0 obj\n<</Type/Pages/Count %d/Kids[%s]>>\nendobj\n"
+            % (new_pages, ties.count, b" ".join(b"%d 0 R" % k for k in ties.kids)))
+    yield root
+    xref = size + len(root)
+    table = bytearray(b"xref\n0 %d\n" % total)
+    table += b"0000000000 65535 f\r\n"
+    for n in range(1, total):
+        off = offsets[n]
+        table += (b"%010d 00000 n\r\n" % off) if off >= 0 else b"0000000000 65535 f\r\n"
     ids = hashlib.md5(b"".join(re.findall(rb"/ID\s*\[[^\]]*\]", d.trailer)[0]
                                for d in docs)).hexdigest().encode()
     info = first.ref(b"Info")
-    trailer = (b"trailer\n<</Size %d/Root %d 0 R" % (total, cat0)
-               + (b"/Info %d 0 R" % info if info is not None else b"")
-               + b"/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF" % (ids, ids, xref))
-    return [*out, b"".join(table), trailer]
+    yield table
+    yield (b"trailer\n<</Size %d/Root %d 0 R" % (total, ties.cat0)
+           + (b"/Info %d 0 R" % info if info is not None else b"")
+           + b"/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF" % (ids, ids, xref))
+
+
+def _tie(head: bytes, c: int, n: int, pages: int | None, ref: Callable[[int], int],
+         maps: list[Callable[[int], int]], new_pages: int, t: _Ties) -> bytes:
+    """An object's dictionary with what ties the chunks together set: a chunk's page tree
+    under the new root, the first chunk's structure root holding every chunk's elements
+    and parent tree, its outline holding every chunk's entries, the top-level entries
+    chained in order, and its catalog pointing to the new root."""
+    if n == pages:
+        return _set(head, b"Parent", b"%d 0 R" % new_pages)
+    if c == 0 and n == t.tree0:
+        head = _set(head, b"K", b"[" + b" ".join(t.struct_kids) + b"]")
+        head = re.sub(rb"/ParentTree\s*<<.*?>>", b"/ParentTree<</Nums["
+                      + b" ".join(t.nums) + b"]>>", head, count=1, flags=re.S)
+        return _set(head, b"ParentTreeNextKey", b"%d" % t.next_key)
+    if c == 0 and n == t.outline0 and t.top:
+        head = _set(head, b"First", b"%d 0 R" % ref(t.top[0][1]))
+        head = _set(head, b"Last", b"%d 0 R" % maps[t.top[-1][0]](t.top[-1][1]))
+        return _set(head, b"Count", b"%d" % t.outline_count)
+    if (c, n) in t.neighbours:
+        prev, nxt = t.neighbours[(c, n)]
+        for key, value in ((b"Prev", prev), (b"Next", nxt)):
+            if value is not None:
+                head = _set(head, key, b"%d 0 R" % value)
+            else:
+                head = re.sub(rb"/" + key + rb" \d+ 0 R", b"", head)
+        return head
+    if c == 0 and n == t.cat0:
+        return _set(head, b"Pages", b"%d 0 R" % new_pages)
+    return head

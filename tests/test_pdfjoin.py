@@ -64,6 +64,23 @@ def test_what_typst_does_not_write_is_refused():
         pdfjoin.parse(pdf[:at] + b"startxref\n12\n%%EOF")
 
 
+def test_pieces_come_a_chunk_at_a_time_and_a_bad_chunk_is_refused_before_any():
+    parts = [_doc(2), _doc(1), _doc(3)]
+    pieces = pdfjoin.join_pieces(parts)
+    first = next(pieces)
+    assert first.startswith(b"%PDF-") and len(first) < 100  # the header alone
+    rest = list(pieces)  # each chunk's objects, the page tree, the table, the trailer
+    assert len(rest) == len(parts) + 3
+    assert b"".join([first, *rest]) == join(parts)
+    pdf = parts[1]
+    broken = pdf.replace(b"endobj", b"endobx")  # every object of the second chunk
+    with pytest.raises(JoinError):
+        pdfjoin.join_pieces([parts[0], broken])  # raised at once, not when written
+    at = pdf.index(b"xref\n")
+    with pytest.raises(JoinError):
+        pdfjoin.parse(pdf[:at] + b"xref\n0 x\n" + pdf[at + 5:])
+
+
 SPEC = """title = "Chunks"
 seed = 3
 [[sections]]
