@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from types import ModuleType
 
 import sympy
 
@@ -387,6 +388,32 @@ def cross_check(ex: Exercise) -> float:
     refs = reference(ex)
     return kernel_difference(ex.code, refs, ex.family.kernel(ex.instance, kernel),
                              lambda number, i: str(entries(ex.parts[number - 1].answer)[i]))
+
+
+@dataclass(frozen=True)
+class KernelCheck:
+    """cross_check's work split in two: what it needs of the exact solution (the
+    references, floats) taken where the exercise was solved, and the torch half done in
+    another process (``check_with``), which then needs neither sympy's solving nor the
+    exercise: its instance (the given data) rebuilds the torch computation."""
+
+    instance: Instance
+    references: tuple[Reference, ...]
+
+    def check_with(self, kernel: ModuleType) -> float:
+        """The largest difference of torch (``kernel`` is handcalc.kernel) from the exact
+        answers, or KernelMismatch, worded as cross_check would (the exact entry that
+        disagrees is solved again, only then)."""
+        inst = self.instance
+        return kernel_difference(inst.code, self.references,
+                                 FAMILIES[inst.family].kernel(inst, kernel),
+                                 lambda number, i: str(entries(
+                                     build(inst.code).parts[number - 1].answer)[i]))
+
+
+def kernel_check(ex: Exercise) -> KernelCheck:
+    """The first half of cross_check(ex), in the process that solves ex."""
+    return KernelCheck(ex.instance, reference(ex))
 
 
 NEG_INF_REF = "-inf"  # a reference entry for an exact -oo: torch must give -inf

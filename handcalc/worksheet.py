@@ -48,11 +48,12 @@ many to build, two worker processes share the work.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -599,14 +600,93 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
     return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text, brief)
 
 
-def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:
-    """Build and prepare the exercise of one job (also in a worker process)."""
-    from handcalc.exercise import build, cross_check, generate
+def _exercise(job: Job) -> Any:
+    from handcalc.exercise import build, generate
 
-    ex = build(job[1]) if job[0] == "code" else generate(*job[1:])
-    if "check" in needs:
+    return build(job[1]) if job[0] == "code" else generate(*job[1:])
+
+
+def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en",
+            checks: KeyChecks | None = None) -> Item:
+    """Build and prepare the exercise of one job; with "check" in `needs`, its key is
+    cross-checked with torch, here, or by `checks` when given."""
+    from handcalc.exercise import cross_check
+
+    ex = _exercise(job)
+    if "check" in needs and checks is None:
         cross_check(ex)
-    return prepare(ex, needs, lang)
+    item = prepare(ex, needs, lang)
+    if "check" in needs and checks is not None:
+        checks.add(_kernel_check(ex))
+    return item
+
+
+def _run_job_apart(job: Job, needs: frozenset[str], lang: str) -> tuple[Item, Any]:
+    """run_job in a worker process, its torch check left to KeyChecks: the item and, with
+    "check" in `needs`, the exercise's exercise.KernelCheck."""
+    ex = _exercise(job)
+    return prepare(ex, needs, lang), _kernel_check(ex) if "check" in needs else None
+
+
+def _kernel_check(ex: Any) -> Any:
+    from handcalc.exercise import kernel_check
+
+    return kernel_check(ex)
+
+
+def _load_torch() -> None:
+    from handcalc import kernel  # noqa: F401 - the import is the work
+
+
+def _check_all(checks: Sequence[Any]) -> None:
+    """The torch halves of exercise.KernelCheck, in the checking process: KernelMismatch
+    at the first that disagrees."""
+    from handcalc import kernel
+
+    for c in checks:
+        c.check_with(kernel)
+
+
+class KeyChecks:
+    """The keys' cross-checks with torch, in a process of their own that imports torch
+    at once (made by ``key_checks``), while this process solves, typesets and forks on,
+    without torch: ``add`` each exercise's exercise.KernelCheck once it is solved, then
+    ``wait`` for the verdict (KernelMismatch, the first disagreement in the order added)
+    before a key is written."""
+
+    BATCH = 16  # checks sent to the process together
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+        self._futures = [pool.submit(_load_torch)]
+        self._batch: list[Any] = []
+
+    def add(self, check: Any) -> None:
+        self._batch.append(check)
+        if len(self._batch) >= self.BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        if self._batch:
+            self._futures.append(self._pool.submit(_check_all, self._batch))
+            self._batch = []
+
+    def wait(self) -> None:
+        self._send()
+        for future in self._futures:
+            future.result()
+
+
+@contextlib.contextmanager
+def key_checks() -> Iterator[KeyChecks]:
+    """A KeyChecks whose process is stopped when the block raises, and whose verdict is
+    waited for when it ends (so no check is left unread)."""
+    from handcalc.procs import worker_pool
+
+    with worker_pool(1, "fork" if os.name == "posix" else "spawn") as pool:
+        checks = KeyChecks(pool)
+        yield checks
+        checks.wait()
 
 
 def _next_job(job: Job, item: Item) -> Job:
@@ -618,13 +698,19 @@ PARALLEL_MIN_JOBS = 24
 
 
 def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *, lang: str = "en",
-             workers: int | None = None,
+             workers: int | None = None, checks: KeyChecks | None = None,
              progress: Callable[[int], None] | None = None) -> dict[Job, Item]:
     """Every distinct job built once; in `workers` processes (default: 2 when there are
-    at least PARALLEL_MIN_JOBS distinct exercises and 2 cores)."""
+    at least PARALLEL_MIN_JOBS distinct exercises and 2 cores). With "check" in `needs`,
+    the keys are cross-checked by `checks` when given, else here (and with workers, by a
+    KeyChecks made and waited for here: torch loads once, never in the workers)."""
     todo = list(dict.fromkeys(jobs))
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(todo) >= PARALLEL_MIN_JOBS else 1
+    if workers > 1 and len(todo) > 1 and "check" in needs and checks is None:
+        with key_checks() as own:
+            return run_jobs(todo, needs, lang=lang, workers=workers, checks=own,
+                            progress=progress)
     done: dict[Job, Item] = {}
     if workers > 1 and len(todo) > 1:
         from functools import partial
@@ -633,14 +719,17 @@ def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *, lang: st
 
         chunk = max(1, len(todo) // (workers * 8))
         with worker_pool(workers, "fork" if os.name == "posix" else "spawn") as pool:
-            results = pool.map(partial(run_job, needs=needs, lang=lang), todo, chunksize=chunk)
-            for job, item in zip(todo, results, strict=True):
+            results = pool.map(partial(_run_job_apart, needs=needs, lang=lang), todo,
+                               chunksize=chunk)
+            for job, (item, check) in zip(todo, results, strict=True):
                 done[job] = item
+                if check is not None and checks is not None:
+                    checks.add(check)
                 if progress:
                     progress(1)
     else:
         for job in todo:
-            done[job] = run_job(job, needs, lang)
+            done[job] = run_job(job, needs, lang, checks)
             if progress:
                 progress(1)
     return done
@@ -666,20 +755,20 @@ class Worksheet:
 def build_worksheet(spec: Spec, versions: int | None = None, *,
                     formats: Iterable[str] = FORMATS, workers: int | None = None,
                     lang: str | None = None, check: bool = False,
+                    checks: KeyChecks | None = None,
                     progress: Callable[[int], None] | None = None) -> Worksheet:
     """Every version of the spec (`versions` of them, default the spec's), ready to render
     in `formats`, in `lang` (default: the spec's language, else English). With `check`
     (when a key is written) every exercise's key is cross-checked with the torch kernel
-    (exercise.cross_check: KernelMismatch, exit 1, when they disagree)."""
+    (exercise.cross_check: KernelMismatch, exit 1, when they disagree): by `checks` when
+    given (the caller waits for them, typesetting meanwhile), else before this returns."""
     lang = lang or spec.lang or "en"
     needs = frozenset().union(*(NEEDS[f] for f in formats)) | (
         {"check"} if check else frozenset())
-    # with `check`, torch loads where the keys are checked: in the workers when there are
-    # workers (this process, which forks the typesetting workers next, stays lean), else
-    # here
     plans = plan(spec, versions)
     jobs = [job for v in plans for sec in v for job in sec]
-    done = run_jobs(jobs, needs, lang=lang, workers=workers, progress=progress)
+    done = run_jobs(jobs, needs, lang=lang, workers=workers, checks=checks,
+                    progress=progress)
     out = []
     for k, sections in enumerate(plans, 1):
         used: set[str] = {done[j].code for sec in sections for j in sec if j[0] == "code"}
@@ -692,7 +781,7 @@ def build_worksheet(spec: Spec, versions: int | None = None, *,
                     while item.code in used:  # rare: two draws landed on one exercise
                         job = _next_job(job, item)
                         if job not in done:
-                            done[job] = run_job(job, needs, lang)
+                            done[job] = run_job(job, needs, lang, checks)
                         item = done[job]
                     used.add(item.code)
                 items.append(item)

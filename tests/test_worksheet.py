@@ -393,3 +393,48 @@ def test_fresh_processes_and_this_one_give_the_same_pdf(tmp_path):
         first = (tmp_path / f"{name}1.pdf").read_bytes()
         assert first == (tmp_path / f"{name}2.pdf").read_bytes()
         assert first == (tmp_path / f"{name}3.pdf").read_bytes()
+
+
+# ---------------------------------------------------------------- keys checked apart
+
+def _wrong_attention(monkeypatch):
+    """The torch kernel of attention off by 0.5 in its outputs (the checking process is
+    forked from this one, so it inherits the change)."""
+    from handcalc import kernel
+
+    right = kernel.attention
+
+    def wrong(*args, **kwargs):
+        out = right(*args, **kwargs)
+        return {**out, "Z": [[v + 0.5 for v in row] for row in out["Z"]]}
+
+    monkeypatch.setattr(kernel, "attention", wrong)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_key_torch_disagrees_with_is_refused_however_it_is_checked(monkeypatch, workers):
+    from handcalc.errors import KernelMismatch
+    from handcalc.worksheet import build_worksheet, key_checks, load_spec
+
+    spec = load_spec(WORKED_SET)
+    build_worksheet(spec, 2, formats=("json",), workers=workers, check=True)  # agrees
+    _wrong_attention(monkeypatch)
+    with pytest.raises(KernelMismatch, match="torch gives"):
+        build_worksheet(spec, 2, formats=("json",), workers=workers, check=True)
+    with pytest.raises(KernelMismatch, match="torch gives"):  # checked in a process apart
+        with key_checks() as checks:
+            ws = build_worksheet(spec, 2, formats=("json",), workers=workers, check=True,
+                                 checks=checks)
+            assert len(ws.versions) == 2  # built: the verdict comes when the block ends
+    build_worksheet(spec, 2, formats=("json",), workers=workers)  # no key: no check
+
+
+def test_the_command_writes_nothing_when_torch_disagrees(monkeypatch, tmp_path):
+    _wrong_attention(monkeypatch)
+    sheet, key = tmp_path / "s.json", tmp_path / "k.json"
+    r = run(str(WORKED_SET), "-o", str(sheet), "--key", str(key))
+    assert r.exit_code == 1
+    assert "torch gives" in r.output and len(r.output.strip().splitlines()) == 1
+    assert not sheet.exists() and not key.exists()
+    r = run(str(WORKED_SET), "-o", str(sheet))  # the sheet alone shows no key: not checked
+    assert r.exit_code == 0 and sheet.exists()

@@ -5,6 +5,7 @@ Heavy modules (sympy through the families, typst) load inside the command only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -60,7 +61,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     from handcalc.fileio import FILE, STDOUT, output_target, same_file, same_path, write_outputs
     from handcalc.fonts import font_folders
     from handcalc.terminal import safe_text
-    from handcalc.worksheet import build_worksheet, check_work, load_spec, plan
+    from handcalc.worksheet import check_work, key_checks, load_spec
 
     # every path is checked before anything is read or built: an empty one (an unset
     # shell variable) is refused, never taken as "no key" or "the default name"
@@ -110,24 +111,19 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         _moodle(sheet, out_target, versions, lang)
         return
 
-    formats = {f for _, f, _ in targets}
-    jobs = {job for v in plan(sheet, versions) for section in v for job in section}
-    if sys.stderr.isatty():
-        with click.progressbar(length=len(jobs), label="building exercises",
-                               file=sys.stderr) as bar:
-            ws = build_worksheet(sheet, versions, formats=formats, lang=lang,
-                                 check=key is not None, progress=bar.update)
-    else:
-        ws = build_worksheet(sheet, versions, formats=formats, lang=lang,
-                             check=key is not None)
-
     from handcalc.typeset import render_all
 
-    if sys.stderr.isatty() and "pdf" in formats:
-        click.echo("typesetting the PDF ...", err=True)
-
-    data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs, key_style,
-                      pieces=True)
+    formats = {f for _, f, _ in targets}
+    with contextlib.ExitStack() as stack:
+        # the keys are cross-checked with torch in a process of their own while the
+        # exercises are solved and typeset; its verdict (KernelMismatch, exit 1) comes
+        # when the block ends, before anything is written
+        checks = stack.enter_context(key_checks()) if key is not None else None
+        ws = _build(sheet, versions, formats, lang, checks)
+        if sys.stderr.isatty() and "pdf" in formats:
+            click.echo("typesetting the PDF ...", err=True)
+        data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs,
+                          key_style, pieces=True)
     write_outputs([(target, d) for (target, _, _), d in zip(targets, data, strict=True)])
     n = len(ws.versions)
     to_stderr = any(t.kind == STDOUT for t, _, _ in targets)  # stdout carries a file
@@ -138,6 +134,23 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
             else "worksheet"
         click.echo(f"wrote {safe_text(target.path)} ({what}, {n} version{'s' if n != 1 else ''})",
                    err=to_stderr)
+
+
+def _build(sheet: Any, versions: int | None, formats: set[str], lang: str,
+           checks: Any) -> Any:
+    """build_worksheet, with a progress bar on a terminal; the keys cross-checked by
+    `checks` (a worksheet.KeyChecks) when there is a key."""
+    from handcalc.worksheet import build_worksheet, plan
+
+    check = checks is not None
+    if not sys.stderr.isatty():
+        return build_worksheet(sheet, versions, formats=formats, lang=lang, check=check,
+                               checks=checks)
+    jobs = {job for v in plan(sheet, versions) for section in v for job in section}
+    with click.progressbar(length=len(jobs), label="building exercises",
+                           file=sys.stderr) as bar:
+        return build_worksheet(sheet, versions, formats=formats, lang=lang, check=check,
+                               checks=checks, progress=bar.update)
 
 
 def _moodle(sheet: Any, target: Any, versions: int | None, lang: str) -> None:
