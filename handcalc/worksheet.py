@@ -650,9 +650,9 @@ def _check_all(checks: Sequence[Any]) -> None:
 class KeyChecks:
     """The keys' cross-checks with torch, in a process of their own that imports torch
     at once (made by ``key_checks``), while this process solves, typesets and forks on,
-    without torch: ``add`` each exercise's exercise.KernelCheck once it is solved, then
-    ``wait`` for the verdict (KernelMismatch, the first disagreement in the order added)
-    before a key is written."""
+    without torch: ``add`` each exercise's exercise.KernelCheck once it is solved,
+    ``close`` when all are added, then ``wait`` for the verdict (KernelMismatch, the
+    first disagreement in the order added) before a key is written."""
 
     BATCH = 16  # checks sent to the process together
 
@@ -671,8 +671,14 @@ class KeyChecks:
             self._futures.append(self._pool.submit(_check_all, self._batch))
             self._batch = []
 
-    def wait(self) -> None:
+    def close(self) -> None:
+        """No more checks will come: the process ends (freeing torch's memory) as soon as
+        it has done those it has."""
         self._send()
+        self._pool.shutdown(wait=False)
+
+    def wait(self) -> None:
+        self.close()
         for future in self._futures:
             future.result()
 

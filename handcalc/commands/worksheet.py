@@ -120,6 +120,8 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         # when the block ends, before anything is written
         checks = stack.enter_context(key_checks()) if key is not None else None
         ws = _build(sheet, versions, formats, lang, checks)
+        if checks is not None:
+            checks.close()
         if sys.stderr.isatty() and "pdf" in formats:
             click.echo("typesetting the PDF ...", err=True)
         data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs,
