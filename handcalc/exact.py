@@ -428,23 +428,26 @@ def near_boundary_f(f: float, margin: sympy.Expr = MARGIN) -> bool | None:
     return (gap < 0) if abs(gap) > _band(f * 100) else None
 
 
+def _cents(x: sympy.Expr) -> int:
+    """x * 100 rounded half away from zero, as a signed int (x finite)."""
+    if isinstance(x, Rational):  # in integers: floor(|p| / q * 100 + 1/2)
+        p, q = int(x.p), int(x.q)
+        n = (200 * abs(p) + q) // (2 * q)
+        return -n if p < 0 else n
+    f, err = approx_err(x)
+    if _frac_to_half(f) > _band(f * 100) + 100 * err:
+        n = math.floor(abs(f) * 100 + 0.5)
+        return -n if f < 0 else n
+    s = sign(x)
+    n = _floor(s * x * 100 + Rational(1, 2))
+    return -n if s < 0 else n
+
+
 def round2(x: sympy.Expr) -> sympy.Expr:
     """x rounded to 2 decimals, half away from zero, as an exact Rational (-oo stays)."""
     if x == NEG_INF or x == sympy.oo:
         return x
-    if isinstance(x, Rational):
-        val = x
-        n = int(sympy.floor(abs(val) * 100 + Rational(1, 2)))
-    else:
-        f, err = approx_err(x)
-        if _frac_to_half(f) > _band(f * 100) + 100 * err:
-            val, n = f, math.floor(abs(f) * 100 + 0.5)
-        else:
-            s = sign(x)
-            val = s
-            n = _floor(s * x * 100 + Rational(1, 2))
-    r = Rational(n, 100)
-    return -r if val < 0 else r
+    return Rational(_cents(x), 100)
 
 
 def fmt2(x: sympy.Expr) -> str:
@@ -453,7 +456,7 @@ def fmt2(x: sympy.Expr) -> str:
         return "-inf"
     if x == sympy.oo:
         return "inf"
-    n = int(round2(x) * 100)
+    n = _cents(x)
     sign = "-" if n < 0 else ""
     n = abs(n)
     return f"{sign}{n // 100}.{n % 100:02d}"

@@ -1,4 +1,6 @@
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sympy import Rational, exp, sqrt
 
 from handcalc.exact import (
@@ -25,6 +27,23 @@ def test_round2_half_away_from_zero_exact():
     assert round2(Rational(-1, 8)) == Rational(-13, 100)
     assert round2(5 / sqrt(2)) == Rational(354, 100)
     assert round2(NEG_INF) == NEG_INF
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-10**9, 10**9), st.integers(1, 10**6))
+def test_round2_of_a_rational_is_the_nearest_cent_half_away_from_zero(p, q):
+    x = Rational(p, q)
+    r = round2(x)
+    assert abs(r - x) <= Rational(1, 200)  # the nearest cent...
+    if abs(r - x) == Rational(1, 200):  # ...and at a half, the one away from zero
+        assert abs(r) > abs(x)
+    assert (r * 100).is_integer
+    assert fmt2(x) == _text2(r)
+
+
+def _text2(r: Rational) -> str:
+    n = int(r * 100)
+    return f"{'-' if n < 0 else ''}{abs(n) // 100}.{abs(n) % 100:02d}"
 
 
 def test_fmt2():
