@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from handcalc.cli import current_lang, lang_option, stream_target
+from handcalc.cli import ExitNow, current_lang, lang_option, stream_target
 
 # sympy keeps 1000 results per cached function by default; verify builds the same
 # products and sums again for each catalogued mistake, and 20000 (a few MB) saves about a
@@ -62,4 +62,6 @@ def verify(count: int, seed: int, family: str | None) -> None:
                                      failed=len(report.failures),
                                      codes=", ".join(f.code for f in report.failures)),
                    err=True)
-        sys.exit(1)
+    # everything is written (click.echo flushes; a failed write raised above): the
+    # process, holding torch and sympy's caches, ends without its teardown (cli.ExitNow)
+    raise ExitNow(0 if report.ok else 1)
