@@ -307,3 +307,17 @@ def test_exit_now_leaves_a_failed_flush_to_the_ordinary_exit():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
     assert (done.returncode, done.stdout) == (0, "still here\n")
+
+
+def test_the_command_sets_the_garbage_collector_back():
+    import gc
+
+    assert gc.isenabled()
+    assert run("--count", "2", "--family", "heads").exit_code == 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert run("--count", "2", "--family", "heads").exit_code == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
