@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -321,3 +322,14 @@ def test_the_command_sets_the_garbage_collector_back():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_benchmark_prints_its_figures_beside_the_target_and_the_load():
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "verify_speed.py"
+    done = subprocess.run([sys.executable, str(script), "--count", "3", "--runs", "1"],
+                          capture_output=True, text=True, check=True)
+    line = done.stdout.strip()
+    assert re.fullmatch(r"verify --count 3: wall [0-9.]+ s \(median of 1: [0-9.]+\); "
+                        r"CPU [0-9.]+ s; verify's own clock [0-9.]+ s; [0-9]+ exercises/s; "
+                        r"target <= 5 s for 1000: \(run --count 1000 to compare\); "
+                        r"load average [0-9.]+ before, [0-9.]+ after", line), line
