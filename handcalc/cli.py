@@ -287,9 +287,10 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
 
 class ExitNow(SystemExit):
     """The end of a command that has written everything and needs nothing more of its
-    process (``raise ExitNow(status)``). It is a SystemExit: CliRunner and callers see the
-    status as for ``sys.exit``; ``main`` then ends the process without the interpreter's
-    teardown (``exit_now``)."""
+    process (``raise ExitNow(status)``): its threads and worker processes have ended, and
+    nothing is left to the interpreter's teardown (objects' finalizers, unclosed files).
+    It is a SystemExit: CliRunner and callers see the status as for ``sys.exit``; ``main``
+    then ends the process without that teardown (``exit_now``)."""
 
 
 def exit_now(status: int) -> None:
