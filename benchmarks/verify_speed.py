@@ -5,13 +5,15 @@ times (default 3), and prints the median wall time, the CPU time of the command 
 worker processes, and the time verify itself measured (from the start of the work; with
 workers it includes the import of torch, which overlaps their work). The target is for
 this 2-core machine when it is otherwise idle; CPU time well above wall time shows the
-two cores at work, wall time well above CPU time / 2 a machine busy with other work.
+two cores at work, wall time well above CPU time / 2 a machine busy with other work; the
+load averages (1 minute) before and after the runs are printed with the figures.
 Run: .venv/bin/python benchmarks/verify_speed.py [--count N] [--seed S] [--runs R]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import statistics
@@ -38,6 +40,7 @@ def main() -> None:
     args = ap.parse_args()
     cmd = [str(BIN / "handcalc"), "verify", "--count", str(args.count), "--seed", str(args.seed)]
     walls, cpus, inner = [], [], []
+    load_before = os.getloadavg()[0]
     for _ in range(max(1, args.runs)):
         cpu = children_cpu()
         start = time.perf_counter()
@@ -58,7 +61,8 @@ def main() -> None:
     print(f"verify --count {args.count}: wall {wall:.1f} s (median of {len(walls)}: {runs}); "
           f"CPU {statistics.median(cpus):.1f} s; verify's own clock "
           f"{statistics.median(inner):.1f} s; {args.count / wall:.0f} exercises/s; "
-          f"target <= {TARGET_SECONDS:.0f} s for 1000: {verdict}")
+          f"target <= {TARGET_SECONDS:.0f} s for 1000: {verdict}; load average "
+          f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ text falls back to ASCII where standard output cannot carry Unicode.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import random
@@ -284,6 +285,37 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     sys.exit(EXIT_CORRECT if verdict.correct else EXIT_INCORRECT)
 
 
+class ExitNow(SystemExit):
+    """The end of a command that has written everything and needs nothing more of its
+    process (``raise ExitNow(status)``): its threads and worker processes have ended, and
+    nothing is left to the interpreter's teardown (objects' finalizers, unclosed files).
+    It is a SystemExit: CliRunner and callers see the status as for ``sys.exit``; ``main``
+    then ends the process without that teardown (``exit_now``)."""
+
+
+def exit_now(status: int) -> None:
+    """End the process with ``status`` once standard output and error are flushed and the
+    atexit handlers have run, skipping the interpreter's teardown: a process that holds
+    torch and sympy's caches (verify's) spends about a second freeing its objects one by
+    one, for no one. Returns, without ending anything, when a flush fails (the ordinary
+    exit then reports it as before)."""
+    import atexit
+    import os
+
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    atexit._run_exitfuncs()  # as at an ordinary exit (multiprocessing's finalizers, ...)
+    with contextlib.suppress(OSError, ValueError):  # what the handlers wrote, if they did
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    os._exit(status)
+
+
 def main() -> None:
     from handcalc.fileio import guard_stdout
     from handcalc.procs import install_signal_handlers
@@ -294,3 +326,7 @@ def main() -> None:
         cli(prog_name="handcalc")
     except KeyboardInterrupt as e:  # outside a command (click turns most into exit 1)
         sys.exit(interrupted(e))
+    except ExitNow as e:
+        if isinstance(e.code, int):
+            exit_now(e.code)
+        raise

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import importlib
 import math
+import sys
 from collections.abc import Iterable, Sequence
+from types import ModuleType, SimpleNamespace
 
 import sympy
 import torch
@@ -43,16 +45,46 @@ DTYPE = torch.float64
 torch.set_num_threads(1)
 
 # what a family's check imports on first use, and no other check needs: preload() imports
-# it at a time of the caller's choosing (torch.nn.attention.bias brings torch._dynamo, about
-# a second)
+# it at a time of the caller's choosing
 LAZY_IMPORTS = {"decode": ("torch.nn.attention.bias",)}
+# modules whose import asks torch._dynamo only for allow_in_graph: see import_lazily
+WITHOUT_DYNAMO = frozenset({"torch.nn.attention.bias"})
 
 
 def preload(families: Iterable[str]) -> None:
     """Import now what the checks of these families would import on first use."""
     for name in families:
         for module in LAZY_IMPORTS.get(name, ()):
-            importlib.import_module(module)
+            import_lazily(module)
+
+
+def _in_graph(fn: object) -> object:
+    return fn
+
+
+def import_lazily(name: str) -> ModuleType:
+    """The module ``name`` (one of LAZY_IMPORTS), imported without torch._dynamo where it
+    can be (WITHOUT_DYNAMO).
+
+    torch.nn.attention.bias, at import, only registers four functions with
+    ``torch._dynamo.allow_in_graph``: hints for torch.compile's tracer, which handcalc
+    never runs. The first use of ``torch._dynamo`` imports all of it, about 1.5 s, as much
+    as torch itself; so while that module is imported, ``torch._dynamo`` is a stand-in
+    whose allow_in_graph returns the function unchanged, and is removed right after (a
+    later ``torch._dynamo`` is the real one). Should the module ask the stand-in for
+    anything else, or torch._dynamo already be loaded, it is imported as usual. The
+    computations are torch's own either way."""
+    if name not in WITHOUT_DYNAMO or name in sys.modules or "torch._dynamo" in sys.modules:
+        return importlib.import_module(name)
+    torch._dynamo = SimpleNamespace(allow_in_graph=_in_graph)  # type: ignore[attr-defined]
+    try:
+        return importlib.import_module(name)
+    except AttributeError:  # asked the stand-in for more: import it with torch._dynamo
+        pass
+    finally:
+        if not isinstance(vars(torch).get("_dynamo"), ModuleType):
+            vars(torch).pop("_dynamo", None)
+    return importlib.import_module(name)
 
 
 def _t(m: Mat) -> torch.Tensor:
@@ -292,7 +324,7 @@ def kv_cache_bytes(*, layers: int, kv_heads: int, head_dim: int, tokens: int, ba
 def decode(K: Mat, V: Mat, qs: Sequence[Mat], ks: Sequence[Mat], vs: Sequence[Mat], *,
            d_k: int) -> dict[str, list[list[float]]]:
     """L new tokens over a cache of t: SDPA with the bottom-right causal mask."""
-    from torch.nn.attention.bias import causal_lower_right
+    causal_lower_right = import_lazily("torch.nn.attention.bias").causal_lower_right
 
     q = torch.cat([_t(x) for x in qs])[None]  # (1, L, d_k)
     keys = torch.cat([_t(K), *(_t(x) for x in ks)])[None]  # (1, t+L, d_k): appended

@@ -2,10 +2,12 @@
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -216,10 +218,12 @@ def test_worker_count():
 
 
 def test_the_command_enlarges_sympys_cache_unless_told_otherwise():
-    code = ("import sys; from handcalc.cli import main; "
+    code = ("import atexit, sys; from handcalc.cli import main; "
             "sys.argv = ['handcalc', 'verify', '--count', '1', '--family', 'heads']\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "import sympy.core.cache as c; print('size', c.SYMPY_CACHE_SIZE)")
+            "def size():\n"
+            "    import sympy.core.cache as c; print('size', c.SYMPY_CACHE_SIZE)\n"
+            "atexit.register(size)\n"  # the process ends in main (cli.exit_now)
+            "main()")
     env = {k: v for k, v in os.environ.items() if k != "SYMPY_CACHE_SIZE"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True).stdout
@@ -236,3 +240,96 @@ def test_verify_sets_the_garbage_collector_back():
     lib.verify(3, families=["decode"], workers=0)
     assert gc.isenabled() == enabled and gc.get_freeze_count() == frozen
     assert "torch.nn.attention.bias" in sys.modules  # preloaded for decode's check
+
+
+MAIN = """
+import atexit, sys
+from handcalc.cli import main
+from handcalc.families import FAMILIES
+
+
+class Teardown:
+    def __del__(self):  # called as the interpreter tears __main__ down, not on os._exit
+        print("torn down", file=sys.stderr, flush=True)
+
+
+kept = Teardown()
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+if sys.argv[1] == "broken":  # torch "gives" 2.0 more in causal's part 3
+    real = FAMILIES["causal"].kernel
+
+    def broken(inst, k):
+        out = real(inst, k)
+        out["Z"][0][0] += 2.0
+        return out
+
+    FAMILIES["causal"].kernel = broken
+sys.argv = ["handcalc", "verify", *sys.argv[2:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("kernel, status", [("right", 0), ("broken", 1)])
+def test_the_command_ends_its_process_at_once_with_its_status(kernel, status):
+    args = ["--count", "9", "--family", "causal", "--seed", "4"]
+    done = subprocess.run([sys.executable, "-c", MAIN, kernel, *args], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == status, done.stderr
+    runner = CliRunner()
+    if kernel == "broken":
+        real = FAMILIES["causal"].kernel
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(FAMILIES["causal"], "kernel",
+                       lambda inst, k: _plus_two(real(inst, k)))
+            alone = runner.invoke(cli, ["verify", *args])
+    else:
+        alone = runner.invoke(cli, ["verify", *args])
+    assert alone.exit_code == status
+    seconds = re.compile(r"in [0-9.]+ s")
+    # the same report, written whole, and the same line on stderr
+    assert seconds.sub("", done.stdout) == seconds.sub("", alone.stdout)
+    assert done.stderr.startswith(alone.stderr)
+    # the atexit handlers ran; the interpreter's teardown did not
+    assert done.stderr[len(alone.stderr):] == "atexit ran\n"
+
+
+def _plus_two(out):
+    out["Z"][0][0] += 2.0
+    return out
+
+
+def test_exit_now_leaves_a_failed_flush_to_the_ordinary_exit():
+    code = ("import sys\nfrom handcalc.cli import exit_now\n"
+            "class Broken:\n"
+            "    def flush(self):\n        raise OSError('no')\n"
+            "real, sys.stdout = sys.stdout, Broken()\n"
+            "exit_now(0)\n"
+            "sys.stdout = real\nprint('still here')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert (done.returncode, done.stdout) == (0, "still here\n")
+
+
+def test_the_command_sets_the_garbage_collector_back():
+    import gc
+
+    assert gc.isenabled()
+    assert run("--count", "2", "--family", "heads").exit_code == 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert run("--count", "2", "--family", "heads").exit_code == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_benchmark_prints_its_figures_beside_the_target_and_the_load():
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "verify_speed.py"
+    done = subprocess.run([sys.executable, str(script), "--count", "3", "--runs", "1"],
+                          capture_output=True, text=True, check=True)
+    line = done.stdout.strip()
+    assert re.fullmatch(r"verify --count 3: wall [0-9.]+ s \(median of 1: [0-9.]+\); "
+                        r"CPU [0-9.]+ s; verify's own clock [0-9.]+ s; [0-9]+ exercises/s; "
+                        r"target <= 5 s for 1000: \(run --count 1000 to compare\); "
+                        r"load average [0-9.]+ before, [0-9.]+ after", line), line
