@@ -136,6 +136,11 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
             else "worksheet"
         click.echo(f"wrote {safe_text(target.path)} ({what}, {n} version{'s' if n != 1 else ''})",
                    err=to_stderr)
+    # every file is written and every worker has ended: the process, holding sympy and a
+    # class set's exercises, ends without its teardown (cli.ExitNow)
+    from handcalc.cli import ExitNow
+
+    raise ExitNow(0)
 
 
 def _build(sheet: Any, versions: int | None, formats: set[str], lang: str,
