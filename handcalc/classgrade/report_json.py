@@ -211,12 +211,13 @@ class _Rows:
                 from handcalc.render import verdict_dict
 
                 d = verdict_dict(v)
-                text = self._texts[same] = _members(
-                    {k: x for k, x in d.items() if k not in _ROW_KEYS}, 2)
+                text = self._texts[same] = _escaped(_members(
+                    {k: x for k, x in d.items() if k not in _ROW_KEYS}, 2))
             found = self._verdicts[id(v)] = (v, text)
         return found[1]
 
     def text(self, g: Graded, place: Any) -> str:
+        """The row, escaped (_UNSAFE)."""
         r = g.row
         line, learner, code, part, answer = r.line, r.learner, r.code, r.part, r.text
         note = g.note or None
@@ -225,13 +226,15 @@ class _Rows:
         # the usual types written at once, anything else as _scalar writes it
         return "".join((
             '{\n      "line": ', repr(line) if type(line) is int else _scalar(line),
-            ',\n      "learner": ', _STR(learner) if type(learner) is str else _scalar(learner),
-            ',\n      "code": ', _STR(code) if type(code) is str else _scalar(code),
+            ',\n      "learner": ', _escaped(_STR(learner) if type(learner) is str
+                                         else _scalar(learner)),
+            ',\n      "code": ', _escaped(_STR(code) if type(code) is str else _scalar(code)),
             ',\n      "part": ', repr(part) if type(part) is int else _scalar(part),
-            ',\n      "answer": ', _STR(answer) if type(answer) is str else _scalar(answer),
+            ',\n      "answer": ', _escaped(_STR(answer) if type(answer) is str
+                                        else _scalar(answer)),
             ',\n      "counted": ', "true" if g.counted is True else _scalar(g.counted), ",",
             self._verdict(g.verdict),
-            ',\n      "note": ', "null" if note is None else _scalar(note),
+            ',\n      "note": ', "null" if note is None else _escaped(_scalar(note)),
             ',\n      "points": ', _scalar(points),
             ',\n      "version": ', "null" if version is None else _scalar(version),
             ',\n      "exercise": ', "null" if exercise is None else _scalar(exercise),
@@ -239,31 +242,33 @@ class _Rows:
 
 
 def _gathered(pieces: Iterable[str]) -> Iterator[str]:
-    """The pieces, escaped (_UNSAFE), gathered into chunks of about CHUNK characters."""
+    """The pieces gathered into chunks of about CHUNK characters."""
     pending: list[str] = []
     size = 0
     for piece in pieces:
         pending.append(piece)
         size += len(piece)
         if size >= CHUNK:
-            yield _escaped("".join(pending))
+            yield "".join(pending)
             pending, size = [], 0
     if pending:
-        yield _escaped("".join(pending))
+        yield "".join(pending)
 
 
 def _pieces(report: ClassReport) -> Iterator[str]:
     from handcalc.classgrade.marks import row_points
 
     places = row_points(report.marks)
-    yield "{" + _members(_head(report), 0)
+    # each piece escaped (_UNSAFE) on its own: escaping is character by character, and
+    # most pieces are ASCII, which two fast scans tell; a verdict's text is escaped once
+    yield _escaped("{" + _members(_head(report), 0))
     rows = _Rows()
     yield ',\n  "rows": '
     yield from _list((rows.text(g, places.get((g.row.learner, g.row.code, g.row.part)))
                       for g in report.rows), 1)
     for name, items in _sections(report).items():
         yield ",\n  " + _STR(name) + ": "
-        yield from _list((_value(item, 2) for item in items), 1)
+        yield from _list((_escaped(_value(item, 2)) for item in items), 1)
     yield "\n}\n"
 
 
