@@ -19,6 +19,7 @@ command with one line (``WorkerLost``).
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -48,10 +49,18 @@ class WorkerLost(HandcalcError):
 @dataclass(frozen=True)
 class Share:
     """What a worker grades: its rows as (learner, code, part, answer text), in file order,
-    and the exercises of their codes."""
+    and the exercises of their codes by code, pickled when the share is made (the pool
+    sends a share from a thread of its own, while this process grades, and grading adds to
+    an exercise's caches)."""
 
     rows: tuple[tuple[str, str, int, str], ...]
-    exercises: Mapping[str, Exercise]
+    exercises: bytes
+
+    @classmethod
+    def of(cls, rows: tuple[tuple[str, str, int, str], ...], grader: ClassGrader) -> Share:
+        codes = dict.fromkeys(code for _, code, _, _ in rows)
+        return cls(rows, pickle.dumps({code: grader.exercise(code) for code in codes},
+                                      pickle.HIGHEST_PROTOCOL))
 
 
 def processes(rows: int, workers: int, min_rows: int = PARALLEL_ROWS) -> int:
@@ -91,6 +100,7 @@ def grade_share(share: Share) -> tuple[list[Sent], list[int | str | Failure]]:
     """In a worker: each row's outcome, a verdict as its number in the list of distinct
     verdicts sent."""
     grader = ClassGrader()
+    exercises: dict[str, Exercise] = pickle.loads(share.exercises)
     subs = [Submission(0, learner, code, part, text, grader.parse(text))
             for learner, code, part, text in share.rows]
     final: dict[tuple[str, str], dict[int, Submission]] = {}
@@ -100,7 +110,7 @@ def grade_share(share: Share) -> tuple[list[Sent], list[int | str | Failure]]:
     sent: list[Sent] = []
     out: list[int | str | Failure] = []
     for sub in subs:
-        got = outcome(grader, share.exercises[sub.code], sub, final[(sub.learner, sub.code)])
+        got = outcome(grader, exercises[sub.code], sub, final[(sub.learner, sub.code)])
         if isinstance(got, Verdict):
             found = numbers.get(id(got))
             if found is None:
@@ -157,9 +167,7 @@ def grade_in_parallel(grader: ClassGrader, subs: Sequence[Submission],
             for indices in shares[1:]:
                 rows = tuple((subs[i].learner, subs[i].code, subs[i].part, subs[i].text)
                              for i in indices)
-                codes = dict.fromkeys(code for _, code, _, _ in rows)
-                futures.append(pool.submit(grade_share, Share(
-                    rows, {code: grader.exercise(code) for code in codes})))
+                futures.append(pool.submit(grade_share, Share.of(rows, grader)))
             for i in shares[0]:  # this process grades the first share meanwhile
                 s = subs[i]
                 out[i] = outcome(grader, grader.exercise(s.code), s,
