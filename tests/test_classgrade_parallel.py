@@ -61,7 +61,7 @@ def two_cores(monkeypatch):
 
 def _reports(path, workers):
     grader = cg.ClassGrader()
-    report = cg.grade_file(path, grader, workers=workers)
+    report = cg.grade_file(path, grader, grading=parallel.Parallel(1) if workers else None)
     return grader, report, {"csv": cg.render_csv(report), "json": cg.render_json(report),
                     "md": cg.render_markdown(report), "book": render_gradebook(report),
                     "feedback": feedback_markdown(report, grader, "en")}
@@ -85,10 +85,10 @@ def test_workers_give_the_same_reports_against_a_spec(files, two_cores):
     from handcalc.classgrade.assign import load_assignment
 
     reports = []
-    for workers in (0, 1):
+    for grading in (None, parallel.Parallel(1)):
         grader = cg.ClassGrader()
         a = load_assignment(EXAM, 2, grader.job)
-        report = cg.grade_file(files[1], grader, assignment=a, workers=workers)
+        report = cg.grade_file(files[1], grader, assignment=a, grading=grading)
         reports.append((cg.render_json(report), render_gradebook(report),
                         feedback_markdown(report, grader, "en")))
     assert reports[0] == reports[1]
@@ -144,8 +144,8 @@ def test_a_crash_grading_a_row_in_a_worker_is_the_same_invalid_row(tmp_path, mon
     path = tmp_path / "class.csv"
     path.write_text(HEADER + "ann,worked-1,1,3.54\nann,worked-5,2,\"10, 18.81, 29.48\"\n"
                     "bob,worked-5,2,\"10, 18.81, 29.48\"\nbob,worked-1,1,3.54\n")
-    serial = cg.grade_file(path, workers=0)
-    shared = cg.grade_file(path, workers=1)
+    serial = cg.grade_file(path)
+    shared = cg.grade_file(path, grading=parallel.Parallel(1))
     assert [i.line for i in shared.invalid] == [3, 4]  # ann's row here, bob's in the worker
     assert shared.invalid == serial.invalid and "boom" in shared.invalid[1].reason
     assert cg.render_json(shared) == cg.render_json(serial)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -374,6 +374,10 @@ class Failure:
 # What grading a row gave: its verdict, the note of an answer of the wrong shape, or a
 # Failure
 Outcome = Verdict | str | Failure
+# How grade_rows grades the well-formed rows of a class (a grader, the rows in file order,
+# each learner's final answers by (learner, code)): their outcomes, in that order
+Grading = Callable[[ClassGrader, Sequence[Submission],
+                    Mapping[tuple[str, str], Mapping[int, Submission]]], Sequence[Outcome]]
 
 
 def outcome(grader: ClassGrader, ex: Exercise, sub: Submission,
@@ -387,12 +391,20 @@ def outcome(grader: ClassGrader, ex: Exercise, sub: Submission,
         return Failure(type(e).__name__, str(e))
 
 
+def grade_in_order(grader: ClassGrader, subs: Sequence[Submission],
+                   final: Mapping[tuple[str, str], Mapping[int, Submission]]
+                   ) -> list[Outcome]:
+    """Each row's outcome, graded here one after the other (the Grading by default)."""
+    return [outcome(grader, grader.exercise(s.code), s, final[(s.learner, s.code)])
+            for s in subs]
+
+
 def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = None,
-               workers: int = 0) -> tuple[list[Graded], list[Invalid], int]:
+               grading: Grading | None = None) -> tuple[list[Graded], list[Invalid], int]:
     """Every well-formed row graded (in file order), the rows that are not well formed (the
-    first MAX_LISTED_INVALID, in file order) and how many more there are. ``workers``:
-    at most that many worker processes grade beside this one when there are rows enough
-    to pay for them (handcalc.classgrade.parallel); the results are the same."""
+    first MAX_LISTED_INVALID, in file order) and how many more there are. ``grading``:
+    how the well-formed rows are graded, with the same results whichever it is
+    (grade_in_order, or handcalc.classgrade.parallel.Parallel on several cores)."""
     grader = grader or ClassGrader()
     subs: list[Submission] = []
     invalid = _InvalidRows()
@@ -405,14 +417,7 @@ def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = No
     final: dict[tuple[str, str], dict[int, Submission]] = {}
     for sub in subs:
         final.setdefault((sub.learner, sub.code), {})[sub.part] = sub
-    outcomes: Iterable[Outcome]
-    if workers > 0:
-        from handcalc.classgrade.parallel import grade_in_parallel
-
-        outcomes = grade_in_parallel(grader, subs, final, workers)
-    else:
-        outcomes = (outcome(grader, grader.exercise(sub.code), sub,
-                            final[(sub.learner, sub.code)]) for sub in subs)
+    outcomes = (grading or grade_in_order)(grader, subs, final)
     graded = []
     for sub, out in zip(subs, outcomes, strict=True):
         counted = final[(sub.learner, sub.code)][sub.part] is sub
@@ -477,18 +482,18 @@ def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSumma
 
 def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
                encoding: str | None = None, assignment: Any = None,
-               workers: int = 0) -> ClassReport:
+               grading: Grading | None = None) -> ClassReport:
     """Read and grade a submissions file (``-``: standard input) in ``encoding`` (default:
     UTF-8 or what its byte-order mark says) against ``assignment`` (an Assignment, or None:
     no spec); SpecError when it cannot be read at all, or when it names versions and
-    exercises but there is no assignment. ``workers``: see grade_rows."""
+    exercises but there is no assignment. ``grading``: see grade_rows."""
     from handcalc.classgrade.marks import mark_learners
 
     grader = grader or ClassGrader(assignment)
     if assignment is not None:
         grader.assignment = assignment
     rows, warnings = read_rows(path, encoding, by_version=assignment is not None)
-    graded, invalid, unlisted = grade_rows(rows, grader, workers)
+    graded, invalid, unlisted = grade_rows(rows, grader, grading)
     seen: dict[tuple[str, str, int], int] = {}
     for g in graded:
         key = (g.row.learner, g.row.code, g.row.part)

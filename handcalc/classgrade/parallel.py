@@ -26,7 +26,14 @@ from fractions import Fraction
 from typing import Any
 
 from handcalc.classgrade import messages as msg
-from handcalc.classgrade.core import ClassGrader, Failure, Outcome, Submission, outcome
+from handcalc.classgrade.core import (
+    ClassGrader,
+    Failure,
+    Outcome,
+    Submission,
+    grade_in_order,
+    outcome,
+)
 from handcalc.errors import HandcalcError
 from handcalc.exercise import Exercise
 from handcalc.grade import Diagnosis, Verdict, fit_shape
@@ -153,8 +160,7 @@ def grade_in_parallel(grader: ClassGrader, subs: Sequence[Submission],
     (default PARALLEL_ROWS)."""
     n = processes(len(subs), workers, PARALLEL_ROWS if min_rows is None else min_rows)
     if n == 1:
-        return [outcome(grader, grader.exercise(s.code), s, final[(s.learner, s.code)])
-                for s in subs]
+        return grade_in_order(grader, subs, final)
     from concurrent.futures.process import BrokenProcessPool
 
     from handcalc.procs import worker_pool
@@ -180,3 +186,16 @@ def grade_in_parallel(grader: ClassGrader, subs: Sequence[Submission],
     except BrokenProcessPool as e:
         raise WorkerLost(msg.WORKER_LOST.format(why=e)) from None
     return out
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """A Grading for handcalc.classgrade.grade_rows and grade_file: up to `workers` worker
+    processes beside this one, from `min_rows` well-formed rows (default PARALLEL_ROWS)."""
+
+    workers: int = MAX_PROCESSES - 1
+    min_rows: int | None = None
+
+    def __call__(self, grader: ClassGrader, subs: Sequence[Submission],
+                 final: Mapping[tuple[str, str], Mapping[int, Submission]]) -> list[Outcome]:
+        return grade_in_parallel(grader, subs, final, self.workers, self.min_rows)
