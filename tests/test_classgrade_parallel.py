@@ -173,3 +173,24 @@ def test_an_error_in_a_worker_ends_the_command_with_one_line(files, tmp_path, mo
     assert said.startswith(line), said
     assert "Traceback" not in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_the_json_report_is_json_dumps_of_the_report_dict(files):
+    """Written piece by piece (each escaped on its own, a learner's repeated parts once),
+    the JSON report is still json.dumps(report_dict, indent=2) with the characters a
+    terminal would act on escaped."""
+    import json
+    import re
+
+    from handcalc.classgrade.assign import load_assignment
+
+    grader = cg.ClassGrader()
+    plain = cg.grade_file(files[0], grader)
+    spec = cg.grade_file(files[1], cg.ClassGrader(),
+                         assignment=load_assignment(EXAM, 2, cg.ClassGrader().job))
+    for report in (plain, spec):
+        want = json.dumps(cg.report_dict(report), ensure_ascii=False, indent=2) + "\n"
+        want = re.sub("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]",
+                      lambda m: f"\\u{ord(m.group()):04x}", want)
+        assert cg.render_json(report) == want
+    assert "\\u202eeve" in cg.render_json(plain)

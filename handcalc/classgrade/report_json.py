@@ -151,27 +151,49 @@ def _key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
-def _value(value: Any, level: int) -> str:
+_FLAT = (str, int, bool, type(None))  # types whose equal values json.dumps writes alike
+# the text of flat dicts already written, by nesting level and (key, type, value) of each
+# member (True == 1, but they are written differently)
+FlatKey = tuple[int, tuple[tuple[str, type, Any], ...]]
+Memo = dict[FlatKey, str]
+
+
+def _flat(d: dict[Any, Any], level: int) -> FlatKey | None:
+    """The memo's key of a dict of str keys and _FLAT values, or None for any other."""
+    items = tuple((k, type(v), v) for k, v in d.items())
+    if all(type(k) is str and t in _FLAT for k, t, _ in items):
+        return level, items
+    return None
+
+
+def _value(value: Any, level: int, memo: Memo | None = None) -> str:
     """``value`` as json.dumps(value, ensure_ascii=False, indent=2) writes it, at nesting
-    `level` (its lines after the first indented by that level)."""
+    `level` (its lines after the first indented by that level); with a memo, each flat
+    dict written once (a class's learners repeat their exercises' totals a lot)."""
     if isinstance(value, dict):
         if not value:
             return "{}"
-        return "{" + _members(value, level) + "\n" + "  " * level + "}"
+        key = None if memo is None else _flat(value, level)
+        if key is not None and memo is not None:
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = "{" + _members(value, level) + "\n" + "  " * level + "}"
+            return found
+        return "{" + _members(value, level, memo) + "\n" + "  " * level + "}"
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
         pad = "\n" + "  " * (level + 1)
-        return ("[" + ",".join(pad + _value(v, level + 1) for v in value) + "\n" +
+        return ("[" + ",".join(pad + _value(v, level + 1, memo) for v in value) + "\n" +
                 "  " * level + "]")
     return _scalar(value)
 
 
-def _members(d: dict[Any, Any], level: int) -> str:
+def _members(d: dict[Any, Any], level: int, memo: Memo | None = None) -> str:
     """The members of a dict at nesting `level`, each on its own line after a comma (the
     first without one): what json.dumps writes between the dict's braces."""
     pad = "\n" + "  " * (level + 1)
-    return ",".join(pad + _key(k) + ": " + _value(v, level + 1) for k, v in d.items())
+    return ",".join(pad + _key(k) + ": " + _value(v, level + 1, memo) for k, v in d.items())
 
 
 def _list(items: Iterable[str], level: int) -> Iterator[str]:
@@ -268,7 +290,8 @@ def _pieces(report: ClassReport) -> Iterator[str]:
                       for g in report.rows), 1)
     for name, items in _sections(report).items():
         yield ",\n  " + _STR(name) + ": "
-        yield from _list((_escaped(_value(item, 2)) for item in items), 1)
+        memo: Memo | None = {} if name == "learners" else None  # their rows are all unlike
+        yield from _list((_escaped(_value(item, 2, memo)) for item in items), 1)
     yield "\n}\n"
 
 
