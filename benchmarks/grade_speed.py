@@ -1,7 +1,8 @@
 """Time class grading, and the peak memory of the command, on a generated submissions file.
 
 Targets (issue 14): `handcalc grade FILE -o REPORT` on 100,000 rows in at most 8 s wall
-and 400 MiB peak RSS, for each report format (json, csv, md).
+and 400 MiB peak memory (RSS, or with worker processes their PSS summed), for each
+report format (json, csv, md).
 
 The file: --rows rows (default 10,000; or --learners N: N learners x 40 parts) over 16
 codes (the worked set and level-2 codes of every family). Each learner works each
@@ -11,9 +12,12 @@ through the later parts), with a wrong first part carried forward correctly, or 
 random wrong answers; a few rows are malformed. The same seed and size give the same file.
 
 Prints the time to read, grade and render the three reports through the library (unless
---no-library), then for each --formats the wall time, CPU time and peak RSS (the child's
-own resource usage, from wait4) of the command `handcalc grade FILE -o report.FMT`, as
-the median of --repeat runs, beside the targets.
+--no-library), then for each --formats the wall time, CPU time (its workers' included)
+and peak memory of the command `handcalc grade FILE -o report.FMT`, as the median of
+--repeat runs, beside the targets. Memory: the peak RSS from wait4 (the largest of the
+command and its worker processes) and the peak of their PSS summed (sampled from /proc
+every 50 ms; the pages a forked worker shares with the command count once), which is
+the figure for the target when the command uses workers.
 
 Then the same for a class graded against a spec (problems/exam.toml in --versions
 versions, by version and exercise, about as many rows, some parts blank): the library
@@ -38,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from functools import cache
 from pathlib import Path
@@ -56,6 +61,7 @@ PROFILES = (("right", 55), ("rounded", 10), ("mistake", 15), ("carried", 10), ("
 PARTS = 40  # parts per learner over the 16 codes
 TARGET_ROWS, TARGET_S, TARGET_MIB = 100_000, 8.0, 400  # issue 14
 FORMATS = ("json", "csv", "md")
+SAMPLE_S = 0.05  # how often the memory of a command and its workers is sampled
 
 
 # The answers are deterministic functions of the exercise (and the random draws, made in
@@ -207,30 +213,72 @@ def grade_and_render(path: Path) -> classgrade.ClassGrader:
     return grader
 
 
-def run(command: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one run of
-    `command` (its own rusage, from wait4)."""
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(b")") + 2:].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def tree_pss(pid: int) -> int:
+    """The proportional set size (KiB) of `pid` and every process under it: the memory of
+    a command and its worker processes, the pages they share counted once (Linux)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            own = next((int(line.split()[1]) for line in f if line.startswith(b"Pss:")), 0)
+    except OSError:  # ended meanwhile
+        return 0
+    return own + sum(tree_pss(p) for p in _children(pid))
+
+
+def run(command: list[str]) -> tuple[float, float, float, float]:
+    """Wall seconds, CPU seconds (user + system, its workers' included), peak RSS (MiB) of
+    one run of `command` (its own rusage, from wait4: the largest of the command and its
+    workers, not their sum) and the peak of the PSS of the command and its workers summed
+    (MiB, sampled every SAMPLE_S; 0 where /proc cannot tell)."""
     t = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(SAMPLE_S):
+            peak[0] = max(peak[0], tree_pss(child.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if os.path.exists(f"/proc/{child.pid}/smaps_rollup"):
+        sampler.start()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - t
+    done.set()
+    if sampler.is_alive():
+        sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)}: exit {child.returncode}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux: KiB
+    return (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,  # Linux: KiB
+            peak[0] / 1024)
 
 
 def measure(label: str, command: list[str], repeat: int, rows: int) -> None:
     """Print the median wall time, CPU time and peak RSS of `repeat` runs, beside the
     targets (the CPU time tells how much of the wall time a busy machine added)."""
     runs = [run(command) for _ in range(repeat)]
-    wall = statistics.median(w for w, _, _ in runs)
-    cpu = statistics.median(c for _, c, _ in runs)
-    peak = statistics.median(m for _, _, m in runs)
-    each = ", ".join(f"{w:.2f} s/{m:.0f} MiB" for w, _, m in runs)
+    wall = statistics.median(w for w, _, _, _ in runs)
+    cpu = statistics.median(c for _, c, _, _ in runs)
+    peak = statistics.median(m for _, _, m, _ in runs)
+    pss = statistics.median(p for _, _, _, p in runs)
+    each = ", ".join(f"{w:.2f} s/{m:.0f} MiB" for w, _, m, _ in runs)
     scale = rows / TARGET_ROWS
-    print(f"command  {label:<34} {wall:6.2f} s wall  {cpu:6.2f} s CPU  {peak:5.0f} MiB   "
-          f"median of {repeat} "
+    print(f"command  {label:<34} {wall:6.2f} s wall  {cpu:6.2f} s CPU  {peak:5.0f} MiB RSS  "
+          f"{pss:5.0f} MiB PSS with workers   median of {repeat} "
           f"({each});  targets at {TARGET_ROWS:,} rows: {TARGET_S:g} s, {TARGET_MIB} MiB"
           + (f" (this file is {scale:.2g} x that)" if abs(scale - 1) > 0.05 else ""))
 

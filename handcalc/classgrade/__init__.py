@@ -37,13 +37,15 @@ and renames it into place, so a report is written whole or not at all, and a rep
 from chunks is never held whole in memory.
 
 Modules: ``read`` (bytes to rows), ``core`` (rows to graded rows, learner totals and the
-class summary), ``report_csv``, ``report_json``, ``report_md`` (one per report format),
-``formats`` (which renderer for which file name), ``output`` (writing a report file) and
-``messages`` (the words). The class workflow: ``assign`` (what a spec assigned: the codes of
-each version, the points), ``marks`` (each learner's version, blanks, totals out of the
-maximum), ``gradebook``, ``feedback`` (per learner, PDF or Markdown), ``report_pdf`` (the
-summary with charts drawn in Typst), ``typst_doc`` (what those PDFs share) and ``words``
-(their words, from ``locale/<lang>/classflow.po``).
+class summary), ``parallel`` (a large class graded on several cores, as ``handcalc grade``
+does: ``grade_file(..., grading=Parallel())``), ``report_csv``, ``report_json``,
+``report_md`` (one per report format), ``formats`` (which renderer for which file name),
+``output`` (writing a report file) and ``messages`` (the words). The class workflow:
+``assign`` (what a spec assigned: the codes of each version, the points), ``marks`` (each
+learner's version, blanks, totals out of the maximum), ``gradebook``, ``feedback`` (per
+learner, PDF or Markdown), ``report_pdf`` (the summary with charts drawn in Typst),
+``typst_doc`` (what those PDFs share) and ``words`` (their words, from
+``locale/<lang>/classflow.po``).
 """
 
 from handcalc.classgrade.core import (

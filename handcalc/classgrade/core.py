@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -363,10 +363,48 @@ class ClassGrader:
         return out
 
 
-def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = None
-               ) -> tuple[list[Graded], list[Invalid], int]:
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A row whose grading raised an unexpected error (a bug): its kind and message."""
+
+    kind: str
+    why: str
+
+
+# What grading a row gave: its verdict, the note of an answer of the wrong shape, or a
+# Failure
+Outcome = Verdict | str | Failure
+# How grade_rows grades the well-formed rows of a class (a grader, the rows in file order,
+# each learner's final answers by (learner, code)): their outcomes, in that order
+Grading = Callable[[ClassGrader, Sequence[Submission],
+                    Mapping[tuple[str, str], Mapping[int, Submission]]], Sequence[Outcome]]
+
+
+def outcome(grader: ClassGrader, ex: Exercise, sub: Submission,
+            final: Mapping[int, Submission]) -> Outcome:
+    """grader.grade_row(ex, sub, final), or what it raised."""
+    try:
+        return grader.grade_row(ex, sub, final)
+    except ShapeError as e:
+        return msg.WRONG_SHAPE.format(why=e)
+    except Exception as e:  # a bug in grading must not lose the rest of the class
+        return Failure(type(e).__name__, str(e))
+
+
+def grade_in_order(grader: ClassGrader, subs: Sequence[Submission],
+                   final: Mapping[tuple[str, str], Mapping[int, Submission]]
+                   ) -> list[Outcome]:
+    """Each row's outcome, graded here one after the other (the Grading by default)."""
+    return [outcome(grader, grader.exercise(s.code), s, final[(s.learner, s.code)])
+            for s in subs]
+
+
+def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = None,
+               grading: Grading | None = None) -> tuple[list[Graded], list[Invalid], int]:
     """Every well-formed row graded (in file order), the rows that are not well formed (the
-    first MAX_LISTED_INVALID, in file order) and how many more there are."""
+    first MAX_LISTED_INVALID, in file order) and how many more there are. ``grading``:
+    how the well-formed rows are graded, with the same results whichever it is
+    (grade_in_order, or handcalc.classgrade.parallel.Parallel on several cores)."""
     grader = grader or ClassGrader()
     subs: list[Submission] = []
     invalid = _InvalidRows()
@@ -379,21 +417,17 @@ def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = No
     final: dict[tuple[str, str], dict[int, Submission]] = {}
     for sub in subs:
         final.setdefault((sub.learner, sub.code), {})[sub.part] = sub
+    outcomes = (grading or grade_in_order)(grader, subs, final)
     graded = []
-    for sub in subs:
-        ex = grader.exercise(sub.code)
-        mine = final[(sub.learner, sub.code)]
-        counted = mine[sub.part] is sub
-        try:
-            verdict = grader.grade_row(ex, sub, mine)
-        except ShapeError as e:
-            graded.append(Graded(sub, None, counted, msg.WRONG_SHAPE.format(why=e)))
-            continue
-        except Exception as e:  # a bug in grading must not lose the rest of the class
-            invalid.add(Invalid(sub.line, msg.INTERNAL.format(kind=type(e).__name__, why=e),
+    for sub, out in zip(subs, outcomes, strict=True):
+        counted = final[(sub.learner, sub.code)][sub.part] is sub
+        if isinstance(out, Failure):
+            invalid.add(Invalid(sub.line, msg.INTERNAL.format(kind=out.kind, why=out.why),
                                 clip(sub.learner), sub.code, str(sub.part), clip(sub.text)))
-            continue
-        graded.append(Graded(sub, verdict, counted))
+        elif isinstance(out, str):
+            graded.append(Graded(sub, None, counted, out))
+        else:
+            graded.append(Graded(sub, out, counted))
     invalid.listed.sort(key=lambda i: i.line)
     return graded, invalid.listed, invalid.unlisted
 
@@ -447,18 +481,19 @@ def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSumma
 
 
 def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
-               encoding: str | None = None, assignment: Any = None) -> ClassReport:
+               encoding: str | None = None, assignment: Any = None,
+               grading: Grading | None = None) -> ClassReport:
     """Read and grade a submissions file (``-``: standard input) in ``encoding`` (default:
     UTF-8 or what its byte-order mark says) against ``assignment`` (an Assignment, or None:
     no spec); SpecError when it cannot be read at all, or when it names versions and
-    exercises but there is no assignment."""
+    exercises but there is no assignment. ``grading``: see grade_rows."""
     from handcalc.classgrade.marks import mark_learners
 
     grader = grader or ClassGrader(assignment)
     if assignment is not None:
         grader.assignment = assignment
     rows, warnings = read_rows(path, encoding, by_version=assignment is not None)
-    graded, invalid, unlisted = grade_rows(rows, grader)
+    graded, invalid, unlisted = grade_rows(rows, grader, grading)
     seen: dict[tuple[str, str, int], int] = {}
     for g in graded:
         key = (g.row.learner, g.row.code, g.row.part)

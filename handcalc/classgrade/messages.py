@@ -70,6 +70,8 @@ EMPTY_FIELD = "empty {column}"
 ANSWER = "answer: {why}"
 INTERNAL = "internal error while grading this row ({kind}: {why}); please report it"
 WRONG_SHAPE = "wrong shape: {why}"
+WORKER_LOST = ("a process grading a share of the rows ended before it was done ({why}); "
+               "nothing was written")
 CANNOT_BUILD = "cannot build '{code}': {why}"
 NOT_ASSIGNED = "{code} is not an exercise of the assignment ({spec})"
 NOT_A_VERSION = "no version {version}: the assignment has versions 1 to {count}"

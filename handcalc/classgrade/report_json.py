@@ -151,27 +151,49 @@ def _key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
-def _value(value: Any, level: int) -> str:
+_FLAT = (str, int, bool, type(None))  # types whose equal values json.dumps writes alike
+# the text of flat dicts already written, by nesting level and (key, type, value) of each
+# member (True == 1, but they are written differently)
+FlatKey = tuple[int, tuple[tuple[str, type, Any], ...]]
+Memo = dict[FlatKey, str]
+
+
+def _flat(d: dict[Any, Any], level: int) -> FlatKey | None:
+    """The memo's key of a dict of str keys and _FLAT values, or None for any other."""
+    items = tuple((k, type(v), v) for k, v in d.items())
+    if all(type(k) is str and t in _FLAT for k, t, _ in items):
+        return level, items
+    return None
+
+
+def _value(value: Any, level: int, memo: Memo | None = None) -> str:
     """``value`` as json.dumps(value, ensure_ascii=False, indent=2) writes it, at nesting
-    `level` (its lines after the first indented by that level)."""
+    `level` (its lines after the first indented by that level); with a memo, each flat
+    dict written once (a class's learners repeat their exercises' totals a lot)."""
     if isinstance(value, dict):
         if not value:
             return "{}"
-        return "{" + _members(value, level) + "\n" + "  " * level + "}"
+        key = None if memo is None else _flat(value, level)
+        if key is not None and memo is not None:
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = "{" + _members(value, level) + "\n" + "  " * level + "}"
+            return found
+        return "{" + _members(value, level, memo) + "\n" + "  " * level + "}"
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
         pad = "\n" + "  " * (level + 1)
-        return ("[" + ",".join(pad + _value(v, level + 1) for v in value) + "\n" +
+        return ("[" + ",".join(pad + _value(v, level + 1, memo) for v in value) + "\n" +
                 "  " * level + "]")
     return _scalar(value)
 
 
-def _members(d: dict[Any, Any], level: int) -> str:
+def _members(d: dict[Any, Any], level: int, memo: Memo | None = None) -> str:
     """The members of a dict at nesting `level`, each on its own line after a comma (the
     first without one): what json.dumps writes between the dict's braces."""
     pad = "\n" + "  " * (level + 1)
-    return ",".join(pad + _key(k) + ": " + _value(v, level + 1) for k, v in d.items())
+    return ",".join(pad + _key(k) + ": " + _value(v, level + 1, memo) for k, v in d.items())
 
 
 def _list(items: Iterable[str], level: int) -> Iterator[str]:
@@ -211,12 +233,13 @@ class _Rows:
                 from handcalc.render import verdict_dict
 
                 d = verdict_dict(v)
-                text = self._texts[same] = _members(
-                    {k: x for k, x in d.items() if k not in _ROW_KEYS}, 2)
+                text = self._texts[same] = _escaped(_members(
+                    {k: x for k, x in d.items() if k not in _ROW_KEYS}, 2))
             found = self._verdicts[id(v)] = (v, text)
         return found[1]
 
     def text(self, g: Graded, place: Any) -> str:
+        """The row, escaped (_UNSAFE)."""
         r = g.row
         line, learner, code, part, answer = r.line, r.learner, r.code, r.part, r.text
         note = g.note or None
@@ -225,13 +248,15 @@ class _Rows:
         # the usual types written at once, anything else as _scalar writes it
         return "".join((
             '{\n      "line": ', repr(line) if type(line) is int else _scalar(line),
-            ',\n      "learner": ', _STR(learner) if type(learner) is str else _scalar(learner),
-            ',\n      "code": ', _STR(code) if type(code) is str else _scalar(code),
+            ',\n      "learner": ', _escaped(_STR(learner) if type(learner) is str
+                                         else _scalar(learner)),
+            ',\n      "code": ', _escaped(_STR(code) if type(code) is str else _scalar(code)),
             ',\n      "part": ', repr(part) if type(part) is int else _scalar(part),
-            ',\n      "answer": ', _STR(answer) if type(answer) is str else _scalar(answer),
+            ',\n      "answer": ', _escaped(_STR(answer) if type(answer) is str
+                                        else _scalar(answer)),
             ',\n      "counted": ', "true" if g.counted is True else _scalar(g.counted), ",",
             self._verdict(g.verdict),
-            ',\n      "note": ', "null" if note is None else _scalar(note),
+            ',\n      "note": ', "null" if note is None else _escaped(_scalar(note)),
             ',\n      "points": ', _scalar(points),
             ',\n      "version": ', "null" if version is None else _scalar(version),
             ',\n      "exercise": ', "null" if exercise is None else _scalar(exercise),
@@ -239,31 +264,34 @@ class _Rows:
 
 
 def _gathered(pieces: Iterable[str]) -> Iterator[str]:
-    """The pieces, escaped (_UNSAFE), gathered into chunks of about CHUNK characters."""
+    """The pieces gathered into chunks of about CHUNK characters."""
     pending: list[str] = []
     size = 0
     for piece in pieces:
         pending.append(piece)
         size += len(piece)
         if size >= CHUNK:
-            yield _escaped("".join(pending))
+            yield "".join(pending)
             pending, size = [], 0
     if pending:
-        yield _escaped("".join(pending))
+        yield "".join(pending)
 
 
 def _pieces(report: ClassReport) -> Iterator[str]:
     from handcalc.classgrade.marks import row_points
 
     places = row_points(report.marks)
-    yield "{" + _members(_head(report), 0)
+    # each piece escaped (_UNSAFE) on its own: escaping is character by character, and
+    # most pieces are ASCII, which two fast scans tell; a verdict's text is escaped once
+    yield _escaped("{" + _members(_head(report), 0))
     rows = _Rows()
     yield ',\n  "rows": '
     yield from _list((rows.text(g, places.get((g.row.learner, g.row.code, g.row.part)))
                       for g in report.rows), 1)
     for name, items in _sections(report).items():
         yield ",\n  " + _STR(name) + ": "
-        yield from _list((_value(item, 2) for item in items), 1)
+        memo: Memo | None = {} if name == "learners" else None  # their rows are all unlike
+        yield from _list((_escaped(_value(item, 2, memo)) for item in items), 1)
     yield "\n}\n"
 
 

@@ -65,6 +65,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
     from handcalc.classgrade.gradebook import render_gradebook
     from handcalc.classgrade.output import Report
+    from handcalc.classgrade.parallel import Parallel
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
     from handcalc.fileio import FILE, STDOUT, output_target, same_path
@@ -112,7 +113,9 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
         grader = cg.ClassGrader()
         assignment = None if spec is None else load_assignment(spec, versions, grader.job)
         language = resolve_lang(lang or (assignment.lang if assignment is not None else None))
-        report = cg.grade_file(submissions, grader, encoding=encoding, assignment=assignment)
+        # a large class is graded on every core (at most MAX_PROCESSES), a small one here
+        report = cg.grade_file(submissions, grader, encoding=encoding, assignment=assignment,
+                               grading=Parallel())
         name = safe_text(cg.source_name(submissions))
         for i in report.invalid[:STDERR_LIMIT]:
             click.echo(f"{name}:{i.line}: {safe_text(i.reason)}", err=True)
