@@ -68,6 +68,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.parallel import Parallel
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
+    from handcalc.cli import ExitNow
     from handcalc.fileio import FILE, STDOUT, output_target, same_path
     from handcalc.terminal import safe_text
 
@@ -138,12 +139,16 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             if sys.stdout.isatty():
                 text = "\n".join(safe_text(line) for line in text.split("\n"))
             click.echo(text, nl=False)
-            return
-        counted = [g for g in report.rows if g.counted]
-        click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
-                   f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
-                   f"correct, {report.invalid_count} rows not graded); report written to "
-                   f"{safe_text(output)}", err=target.kind == STDOUT)
+        else:
+            counted = [g for g in report.rows if g.counted]
+            click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
+                       f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
+                       f"correct, {report.invalid_count} rows not graded); report written to "
+                       f"{safe_text(output)}", err=target.kind == STDOUT)
+        # everything is written and the workers have ended: the process ends without the
+        # interpreter's teardown, which freed a large class's report object by object
+        # (about 0.9 s at 100,000 rows) for no one (cli.ExitNow)
+        raise ExitNow(0)
     finally:
         if collecting:
             gc.enable()
