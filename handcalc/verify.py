@@ -9,7 +9,7 @@ narrowing it to one family draws the same exercises of that family. For each exe
 * generates it (``generate`` must terminate) and checks that its code rebuilds the same
   data with a single draw;
 * recomputes every part with the torch kernel (within 1e-9 of the exact answer, as
-  ``cross_check``: ``reference`` then ``kernel_difference``);
+  ``cross_check``: ``reference`` then ``KernelCheck.check_with``);
 * checks that no exact answer lies within 0.0005 of a rounding boundary and that every
   catalogued mistake that changes an answer changes its 2-decimal form
   (``rejection(ex)`` must be None).
@@ -47,15 +47,15 @@ from typing import Any
 
 import sympy
 
-from handcalc.exact import Mat, entries, fmt2, fmt_exact
+from handcalc.exact import Mat, fmt2, fmt_exact
 from handcalc.exercise import (
     MAX_SEED,
     Exercise,
+    KernelCheck,
     Reference,
     build,
     draw,
     generate,
-    kernel_difference,
     reference,
     rejection,
 )
@@ -209,22 +209,13 @@ def finish(prep: Prepared, kernel: ModuleType) -> Outcome:
     outcome; every error becomes a Failure."""
     if prep.failure is not None or prep.instance is None:
         return Outcome(prep.task, prep.code, prep.parts, 0.0, prep.failure)
-    inst = prep.instance
     try:
-        numeric = FAMILIES[inst.family].kernel(inst, kernel)
-        worst = kernel_difference(prep.code, prep.reference, numeric,
-                                  lambda number, i: _exact_text(prep.code, number, i))
+        worst = KernelCheck(prep.instance, prep.reference).check_with(kernel)
     except Exception as e:  # noqa: BLE001 - any error is this exercise's failure
         return Outcome(prep.task, prep.code, prep.parts, 0.0, _failure(prep.code, e))
     if prep.rejected is not None:
         return Outcome(prep.task, prep.code, prep.parts, 0.0, prep.rejected)
     return Outcome(prep.task, prep.code, prep.parts, worst, None)
-
-
-def _exact_text(code: str, number: int, i: int) -> str:
-    """The i-th exact entry of a part, as text (only to word a disagreement): the code is
-    rebuilt, as the exact values stayed in the process that solved them."""
-    return str(entries(build(code).parts[number - 1].answer)[i])
 
 
 def verify_one(task: Task) -> Outcome:
