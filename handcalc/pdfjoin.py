@@ -249,7 +249,7 @@ def join_pieces(pdfs: Sequence[bytes]) -> Iterator[bytes | bytearray]:
     maps = [mapper(c) for c in range(len(docs))]
     # the keys each chunk's parent tree starts at, and its top-level outline entries
     parent_base, pb = [], 0
-    kids, count, struct_kids, nums = [], 0, [], []
+    trees, count, struct_kids, nums = [], 0, [], []
     outline_items: list[list[int]] = []
     outline_count = 0
     skip: list[set[int]] = []
@@ -259,7 +259,7 @@ def join_pieces(pdfs: Sequence[bytes]) -> Iterator[bytes | bytearray]:
         pages = d.ref(b"Pages", cat_body)
         if pages is None:
             raise JoinError("no page tree")
-        kids.append(maps[c](pages))
+        trees.append(pages)
         count += int(re.search(rb"/Count (\d+)", d.body(pages)).group(1))  # type: ignore[union-attr]
         drop: set[int] = set()
         if c:  # the first chunk's catalog, information and metadata stand for all
@@ -298,7 +298,7 @@ def join_pieces(pdfs: Sequence[bytes]) -> Iterator[bytes | bytearray]:
     header_end = first.data.index(b"\n", first.data.index(b"\n") + 1) + 1  # two lines
     return _emit(docs, maps, skip, parent_base, new_pages, header_end, _Ties(
         cat0, tree0, outline0, struct_kids, nums, pb, top, neighbours, outline_count, count,
-        kids))
+        trees))
 
 
 @dataclass(frozen=True)
@@ -314,7 +314,7 @@ class _Ties:
     neighbours: dict[tuple[int, int], tuple[int | None, int | None]]
     outline_count: int
     count: int
-    kids: list[int]
+    pages: list[int]  # each chunk's page tree (its own number)
 
 
 def _emit(docs: list[_Pdf], maps: list[Callable[[int], int]], skip: list[set[int]],
@@ -329,7 +329,7 @@ def _emit(docs: list[_Pdf], maps: list[Callable[[int], int]], skip: list[set[int
     size = header_end
     for c, d in enumerate(docs):
         ref = maps[c]
-        pages = d.ref(b"Pages", d.body(d.ref(b"Root")))  # type: ignore[arg-type]
+        pages = ties.pages[c]
         buf = bytearray()
         for n in d.numbers():
             if n in skip[c]:
@@ -338,16 +338,18 @@ def _emit(docs: list[_Pdf], maps: list[Callable[[int], int]], skip: list[set[int
             if c:  # the first chunk's numbers and keys stay as they are
                 head = rewrite(head, ref, parent_base[c])
             head = _tie(head, c, n, pages, ref, maps, new_pages, ties)
-            offsets[ref(n)] = size + len(buf)
-            buf += b"%d 0 obj%s" % (ref(n), head)
+            m = ref(n)
+            offsets[m] = size + len(buf)
+            buf += b"%d 0 obj%s" % (m, head)
             buf += stream
             buf += b"endobj\n"
         size += len(buf)
         yield buf
         del buf
     offsets[new_pages] = size
+    kids = b" ".join(b"%d 0 R" % maps[c](p) for c, p in enumerate(ties.pages))
     root = (b"%d 0 obj\n<</Type/Pages/Count %d/Kids[%s]>>\nendobj\n"
-            % (new_pages, ties.count, b" ".join(b"%d 0 R" % k for k in ties.kids)))
+            % (new_pages, ties.count, kids))
     yield root
     xref = size + len(root)
     table = bytearray(b"xref\n0 %d\n" % total)
