@@ -26,6 +26,8 @@ R = TypeVar("R")
 if TYPE_CHECKING:  # multiprocessing loads only where a pool is made (not for `check`)
     from concurrent.futures import ProcessPoolExecutor
 
+# fork where there is one (the workers share what is loaded), else spawn
+START_METHOD = "fork" if hasattr(os, "fork") else "spawn"
 STOP_SECONDS = 1.0  # how long a stopped worker may take to go before it is killed
 PR_SET_PDEATHSIG = 1
 
@@ -99,7 +101,7 @@ def stop(pool: ProcessPoolExecutor) -> None:
 
 
 @contextlib.contextmanager
-def worker_pool(workers: int, method: str = "fork") -> Iterator[ProcessPoolExecutor]:
+def worker_pool(workers: int, method: str = START_METHOD) -> Iterator[ProcessPoolExecutor]:
     """A process pool whose workers are stopped, not awaited, when the block raises
     (Ctrl-C, SIGTERM, an error); on a normal exit it shuts down as usual."""
     import multiprocessing
@@ -117,7 +119,7 @@ def worker_pool(workers: int, method: str = "fork") -> Iterator[ProcessPoolExecu
 
 
 def map_fresh(fn: Callable[[T], R], items: Sequence[T], workers: int,
-              method: str = "fork") -> list[R]:
+              method: str = START_METHOD) -> list[R]:
     """fn over items, each call in a worker process of its own (so nothing a call leaves
     behind, such as typst's caches, adds up), at most `workers` at a time; the results in
     order. Ctrl-C, SIGTERM or an error stops every worker (as worker_pool does). A call

@@ -600,38 +600,34 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
     return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text, brief)
 
 
-def _exercise(job: Job) -> Any:
-    from handcalc.exercise import build, generate
-
-    return build(job[1]) if job[0] == "code" else generate(*job[1:])
-
-
 def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en",
             checks: KeyChecks | None = None) -> Item:
     """Build and prepare the exercise of one job; with "check" in `needs`, its key is
     cross-checked with torch, here, or by `checks` when given."""
-    from handcalc.exercise import cross_check
-
-    ex = _exercise(job)
-    if "check" in needs and checks is None:
-        cross_check(ex)
-    item = prepare(ex, needs, lang)
-    if "check" in needs and checks is not None:
-        checks.add(_kernel_check(ex))
+    item, check = _run_job_apart(job, needs, lang)
+    _take_check(check, checks)
     return item
 
 
+def _take_check(check: Any, checks: KeyChecks | None) -> None:
+    """Check an exercise.KernelCheck (None: nothing to check) here, or hand it to
+    `checks` when given."""
+    if check is None:
+        return
+    if checks is None:
+        _check_all([check])
+    else:
+        checks.add(check)
+
+
 def _run_job_apart(job: Job, needs: frozenset[str], lang: str) -> tuple[Item, Any]:
-    """run_job in a worker process, its torch check left to KeyChecks: the item and, with
-    "check" in `needs`, the exercise's exercise.KernelCheck."""
-    ex = _exercise(job)
-    return prepare(ex, needs, lang), _kernel_check(ex) if "check" in needs else None
+    """Build and prepare the exercise of one job (also in a worker process), its torch
+    check left to do: the item and, with "check" in `needs`, the exercise's
+    exercise.KernelCheck."""
+    from handcalc.exercise import build, generate, kernel_check
 
-
-def _kernel_check(ex: Any) -> Any:
-    from handcalc.exercise import kernel_check
-
-    return kernel_check(ex)
+    ex = build(job[1]) if job[0] == "code" else generate(*job[1:])
+    return prepare(ex, needs, lang), kernel_check(ex) if "check" in needs else None
 
 
 def _load_torch() -> None:
@@ -639,8 +635,8 @@ def _load_torch() -> None:
 
 
 def _check_all(checks: Sequence[Any]) -> None:
-    """The torch halves of exercise.KernelCheck, in the checking process: KernelMismatch
-    at the first that disagrees."""
+    """The torch halves of exercise.KernelCheck (in the checking process, or here):
+    KernelMismatch at the first that disagrees."""
     from handcalc import kernel
 
     for c in checks:
@@ -689,7 +685,7 @@ def key_checks() -> Iterator[KeyChecks]:
     waited for when it ends (so no check is left unread)."""
     from handcalc.procs import worker_pool
 
-    with worker_pool(1, "fork" if os.name == "posix" else "spawn") as pool:
+    with worker_pool(1) as pool:
         checks = KeyChecks(pool)
         yield checks
         checks.wait()
@@ -724,13 +720,12 @@ def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *, lang: st
         from handcalc.procs import worker_pool
 
         chunk = max(1, len(todo) // (workers * 8))
-        with worker_pool(workers, "fork" if os.name == "posix" else "spawn") as pool:
+        with worker_pool(workers) as pool:
             results = pool.map(partial(_run_job_apart, needs=needs, lang=lang), todo,
                                chunksize=chunk)
             for job, (item, check) in zip(todo, results, strict=True):
                 done[job] = item
-                if check is not None and checks is not None:
-                    checks.add(check)
+                _take_check(check, checks)  # `checks` is given: see above
                 if progress:
                     progress(1)
     else:
@@ -767,10 +762,11 @@ def build_worksheet(spec: Spec, versions: int | None = None, *,
     in `formats`, in `lang` (default: the spec's language, else English). With `check`
     (when a key is written) every exercise's key is cross-checked with the torch kernel
     (exercise.cross_check: KernelMismatch, exit 1, when they disagree): by `checks` when
-    given (the caller waits for them, typesetting meanwhile), else before this returns."""
+    given (which implies `check`; the caller waits for them, typesetting meanwhile), else
+    before this returns."""
     lang = lang or spec.lang or "en"
     needs = frozenset().union(*(NEEDS[f] for f in formats)) | (
-        {"check"} if check else frozenset())
+        {"check"} if check or checks is not None else frozenset())
     plans = plan(spec, versions)
     jobs = [job for v in plans for sec in v for job in sec]
     done = run_jobs(jobs, needs, lang=lang, workers=workers, checks=checks,

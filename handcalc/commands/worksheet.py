@@ -149,15 +149,13 @@ def _build(sheet: Any, versions: int | None, formats: set[str], lang: str,
     `checks` (a worksheet.KeyChecks) when there is a key."""
     from handcalc.worksheet import build_worksheet, plan
 
-    check = checks is not None
     if not sys.stderr.isatty():
-        return build_worksheet(sheet, versions, formats=formats, lang=lang, check=check,
-                               checks=checks)
+        return build_worksheet(sheet, versions, formats=formats, lang=lang, checks=checks)
     jobs = {job for v in plan(sheet, versions) for section in v for job in section}
     with click.progressbar(length=len(jobs), label="building exercises",
                            file=sys.stderr) as bar:
-        return build_worksheet(sheet, versions, formats=formats, lang=lang, check=check,
-                               checks=checks, progress=bar.update)
+        return build_worksheet(sheet, versions, formats=formats, lang=lang, checks=checks,
+                               progress=bar.update)
 
 
 def _moodle(sheet: Any, target: Any, versions: int | None, lang: str) -> None:
