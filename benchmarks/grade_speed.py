@@ -50,8 +50,8 @@ from pathlib import Path
 import sympy
 
 from handcalc import classgrade
-from handcalc.exact import Mat, fmt2
-from handcalc.exercise import Exercise, build, compute, generate, mistaken
+from handcalc.core.exact import Mat, fmt2
+from handcalc.exercises.exercise import Exercise, build, compute, generate, mistaken
 
 BIN = Path(sys.executable).parent
 WORKED = [f"worked-{n}" for n in (1, 2, 4, 5, 7, 8, 9, 10)]

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from handcalc import pdfjoin
+from handcalc.sheets import pdfjoin
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -29,8 +29,8 @@ SPEC = ROOT / "problems" / "exam.toml"
 
 
 def in_process(versions: int, workers: int | None) -> dict[str, float]:
-    from handcalc import typeset
-    from handcalc.worksheet import build_worksheet, load_spec
+    from handcalc.sheets import typeset
+    from handcalc.sheets.worksheet import build_worksheet, load_spec
 
     t0 = time.perf_counter()
     ws = build_worksheet(load_spec(SPEC), versions, formats=("pdf",), workers=workers,

@@ -6,7 +6,7 @@ commands that show or write a key and cross-check it (solve, worksheet, verify);
 show and check never import it.
 
 Every command that prints words takes ``--lang zh|en`` (``lang_option``); without it the
-language comes from HANDCALC_LANG or the locale (handcalc.text.resolve_lang). Terminal
+language comes from HANDCALC_LANG or the locale (handcalc.text.messages.resolve_lang). Terminal
 text falls back to ASCII where standard output cannot carry Unicode.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from handcalc.errors import HandcalcError
-from handcalc.text import LANGS, render, resolve_lang
+from handcalc.text.messages import LANGS, render, resolve_lang
 
 EXIT_CORRECT, EXIT_INCORRECT, EXIT_INVALID = 0, 1, 2
 _LANG_KEY = "handcalc.lang"
@@ -50,7 +50,7 @@ def current_lang() -> str:
 
 def stream_target(err: bool = False) -> str:
     """'unicode', or 'ascii' when the stream's encoding cannot carry our characters."""
-    from handcalc.render import terminal_target
+    from handcalc.views.render import terminal_target
 
     stream = sys.stderr if err else sys.stdout
     return terminal_target(getattr(stream, "encoding", None))
@@ -65,7 +65,7 @@ def use_color() -> bool:
 
 def error_text(e: HandcalcError) -> str:
     """An error's one-line message in the chosen language."""
-    from handcalc.text import error_message
+    from handcalc.text.messages import error_message
 
     try:
         lang = current_lang()
@@ -109,14 +109,14 @@ class Group(click.Group):
         except HandcalcError as e:
             say_error(error_text(e))
             ctx.exit(e.exit_code)
-        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (handcalc.procs)
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (handcalc.io.procs)
             ctx.exit(interrupted(e))
 
 
 def say_error(message: str) -> None:
     """One line on stderr: `handcalc: message`, its control characters escaped (stderr
     itself failing is ignored)."""
-    from handcalc.terminal import safe_text
+    from handcalc.io.terminal import safe_text
 
     try:
         click.echo(f"handcalc: {safe_text(message)}", err=True)
@@ -128,7 +128,7 @@ def interrupted(e: KeyboardInterrupt) -> int:
     """Say how the command was interrupted, in one line; its exit status (128 + signal)."""
     import signal
 
-    from handcalc.procs import after_interrupt
+    from handcalc.io.procs import after_interrupt
 
     after_interrupt()
     signum = getattr(e, "signum", signal.SIGINT)
@@ -142,7 +142,7 @@ def emit_json(obj: Any) -> None:
 
 
 def print_exercise(ex: Any, as_json: bool) -> None:
-    from handcalc.render import exercise_dict, exercise_text
+    from handcalc.views.render import exercise_dict, exercise_text
 
     if as_json:
         emit_json(exercise_dict(ex, lang=current_lang()))
@@ -153,8 +153,8 @@ def print_exercise(ex: Any, as_json: bool) -> None:
 def notice_moved(typed: str, ex: Any) -> None:
     """One line on stderr when a typed code's seed is one that generation skips, so that
     the exercise built has another code (attention-3-5 builds attention-3-14)."""
-    from handcalc.exercise import parse_code
-    from handcalc.text import msg
+    from handcalc.exercises.exercise import parse_code
+    from handcalc.text.messages import msg
 
     parsed = parse_code(typed)
     if isinstance(parsed, tuple) and parsed[2] != ex.instance.seed:
@@ -175,7 +175,7 @@ def cli() -> None:
 @lang_option
 def families() -> None:
     """List the exercise families and what they ask."""
-    from handcalc.render import families_text
+    from handcalc.views.render import families_text
 
     click.echo(families_text(current_lang(), stream_target()))
 
@@ -190,7 +190,7 @@ def families() -> None:
 @lang_option
 def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
     """A fresh exercise of FAMILY and its code (`solve CODE` shows its key)."""
-    from handcalc.exercise import generate
+    from handcalc.exercises.exercise import generate
 
     if seed is None:
         seed = random.SystemRandom().randrange(1000, 100000)
@@ -205,7 +205,7 @@ def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
 @lang_option
 def show(code: str, as_json: bool) -> None:
     """The exercise for CODE."""
-    from handcalc.exercise import build
+    from handcalc.exercises.exercise import build
 
     ex = build(code)
     notice_moved(code, ex)
@@ -218,8 +218,8 @@ def show(code: str, as_json: bool) -> None:
 @lang_option
 def solve(code: str, as_json: bool) -> None:
     """The worked solution of CODE, every step, checked against torch."""
-    from handcalc.exercise import build, cross_check
-    from handcalc.render import exercise_dict, solution_text
+    from handcalc.exercises.exercise import build, cross_check
+    from handcalc.views.render import exercise_dict, solution_text
 
     ex = build(code)
     notice_moved(code, ex)
@@ -232,9 +232,9 @@ def solve(code: str, as_json: bool) -> None:
 
 
 def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
+    from handcalc.core.parse import parse_answer
     from handcalc.errors import ParseError
-    from handcalc.exercise import shown
-    from handcalc.parse import parse_answer
+    from handcalc.exercises.exercise import shown
 
     prior: dict[int, Any] = {}
     for item in items:
@@ -268,10 +268,10 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     (0.20, 0.80) or a matrix ([[2.19, 0.54], [0.81, 1.46]] or 2.19 0.54; 0.81 1.46).
     Quote it in the shell. Exit status: 0 correct, 1 incorrect, 2 invalid input.
     """
-    from handcalc.exercise import build
-    from handcalc.grade import grade
-    from handcalc.parse import parse_answer
-    from handcalc.render import verdict_dict, verdict_text
+    from handcalc.core.parse import parse_answer
+    from handcalc.exercises.exercise import build
+    from handcalc.exercises.grade import grade
+    from handcalc.views.render import verdict_dict, verdict_text
 
     ex = build(code)
     notice_moved(code, ex)
@@ -317,8 +317,8 @@ def exit_now(status: int) -> None:
 
 
 def main() -> None:
-    from handcalc.fileio import guard_stdout
-    from handcalc.procs import install_signal_handlers
+    from handcalc.io.fileio import guard_stdout
+    from handcalc.io.procs import install_signal_handlers
 
     guard_stdout()
     install_signal_handlers()

@@ -18,7 +18,7 @@ class ParseError(HandcalcError):
 
     ``position`` is the 0-based index in the text where the problem was found, or
     None when the problem concerns the whole text. ``message`` is a str or a
-    handcalc.text Msg (str() gives English; the CLI renders it in the chosen language).
+    handcalc.text.messages Msg (str() gives English; the CLI renders it in the chosen language).
     """
 
     def __init__(self, message: object, position: int | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Build handcalc/fonts/NotoSansSC-Handcalc{,-Bold}.otf, the CJK fonts worksheets ship with.
+"""Build handcalc/sheets/fonts/NotoSansSC-Handcalc{,-Bold}.otf, the CJK fonts worksheets ship with.
 
 Source: the Regular and Bold Simplified Chinese faces of Noto Sans CJK (SIL Open Font
 License 1.1), as shipped by Debian's package ``fonts-noto-cjk``, version
@@ -44,7 +44,7 @@ FACES = {
              "NotoSansCJKsc-Bold", "NotoSansSC-Handcalc-Bold"),
 }
 FONTTOOLS_VERSION = "4.68.0"  # the version that made the committed font
-OUT_DIR = Path(__file__).resolve().parent.parent / "handcalc" / "fonts"
+OUT_DIR = Path(__file__).resolve().parent.parent / "handcalc" / "sheets" / "fonts"
 
 # Punctuation of Chinese text outside GB2312's rows (most are in them too; a set is a set).
 EXTRA = "“”‘’、。，：；！？（）《》〈〉【】「」『』·—…～￥"

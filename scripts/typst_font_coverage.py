@@ -1,4 +1,4 @@
-"""Write handcalc/fonts/typst-fonts.txt: the characters the fonts built into typst cover.
+"""Write handcalc/sheets/fonts/typst-fonts.txt: the characters the fonts built into typst cover.
 
 The `typst` Python package embeds its fonts (Libertinus Serif, New Computer Modern, New
 Computer Modern Math, DejaVu Sans Mono) in its native library, where they lie as plain
@@ -18,8 +18,8 @@ import struct
 from collections.abc import Iterable
 from pathlib import Path
 
-from handcalc.fonts import BUILTIN_COVERAGE, format_ranges
-from handcalc.fonts.sfnt import SFNT_TAGS, FontFileError, face_coverage, family_name, tables
+from handcalc.sheets.fonts import BUILTIN_COVERAGE, format_ranges
+from handcalc.sheets.fonts.sfnt import SFNT_TAGS, FontFileError, face_coverage, family_name, tables
 
 HEAD_MAGIC = 0x5F0F3CF5
 

@@ -4,7 +4,7 @@ import json
 
 from cli_helpers import run
 
-from handcalc.exercise import build, generate, mistaken
+from handcalc.exercises.exercise import build, generate, mistaken
 
 
 def test_scaling_an_unscaled_exercise_is_diagnosed():

@@ -14,14 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from handcalc import classgrade as cg
-from handcalc import worksheet
 from handcalc.classgrade.assign import load_assignment
 from handcalc.classgrade.feedback import feedback_markdown
 from handcalc.classgrade.gradebook import render_gradebook
 from handcalc.classgrade.report_pdf import render_pdf
 from handcalc.cli import cli
-from handcalc.exact import fmt2
-from handcalc.exercise import mistaken
+from handcalc.core.exact import fmt2
+from handcalc.exercises.exercise import mistaken
+from handcalc.sheets import worksheet
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAM = ROOT / "problems" / "exam.toml"
@@ -284,7 +284,7 @@ def test_chinese_pdf_needs_the_cjk_font(small):
     out = tmp / "zh.pdf"
     result = run(subs, "--spec", EXAM, "--versions", 2, "--feedback", out, "--lang", "zh",
                  "--gradebook", tmp / "zh-book.csv")
-    if importlib.util.find_spec("handcalc.fonts") is None:
+    if importlib.util.find_spec("handcalc.sheets.fonts") is None:
         assert result.exit_code == 2
         assert "no font for" in result.stderr and len(result.stderr.splitlines()) == 1
         assert not out.exists() and not (tmp / "zh-book.csv").exists()
@@ -296,7 +296,7 @@ def test_chinese_pdf_needs_the_cjk_font(small):
 def test_classflow_catalogue_en_and_zh_match_and_cover_the_code():
     import re
 
-    from handcalc.text import LOCALE_DIR, read_po
+    from handcalc.text.messages import LOCALE_DIR, read_po
 
     en, zh = (read_po((LOCALE_DIR / lang / "classflow.po").read_text("utf-8"))
               for lang in ("en", "zh"))

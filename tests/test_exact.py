@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import Rational, exp, sqrt
 
-from handcalc.exact import (
+from handcalc.core.exact import (
     NEG_INF,
     col,
     fmt2,
@@ -103,7 +103,7 @@ def _fmt2_exactly(x):
 
 
 def test_screened_two_decimals_agree_with_exact_evaluation():
-    from handcalc.exercise import build, generate
+    from handcalc.exercises.exercise import build, generate
     from handcalc.families import FAMILIES
 
     exercises = [build(f"worked-{i}") for i in range(1, 11)] + [
@@ -119,7 +119,7 @@ def test_screened_two_decimals_agree_with_exact_evaluation():
 
 
 def test_approx_err_bounds_the_error():
-    from handcalc.exact import approx_err
+    from handcalc.core.exact import approx_err
 
     for x in (sqrt(2) / 2, exp(3) / (exp(3) + exp(6) + exp(9)), 5 / sqrt(2) - Rational(7, 2),
               (1 + sqrt(3)) ** 3, Rational(1, 3) * exp(-2)):
@@ -144,7 +144,7 @@ def test_matmul_is_sympys_product_also_with_zeros():
 def test_quotient_is_sympys_division():
     import pytest
 
-    from handcalc.exact import quotient
+    from handcalc.core.exact import quotient
 
     e = exp(Rational(1, 2))
     for x, y in [(0, 1 + e), (0, e - e), (0, NEG_INF), (0, sqrt(2) - 1), (2, 1 + e),

@@ -5,10 +5,10 @@ import sys
 import pytest
 from sympy import Rational
 
-from handcalc.exact import elementwise, entries, near_boundary, round2
-from handcalc.exercise import build, cross_check, generate, parse_code
+from handcalc.core.exact import elementwise, entries, near_boundary, round2
+from handcalc.exercises.exercise import build, cross_check, generate, parse_code
+from handcalc.exercises.grade import grade
 from handcalc.families import FAMILIES
-from handcalc.grade import grade
 
 SEEDS = (0, 1, 7, 42, 1234, 99999)
 CASES = [(name, level) for name, f in FAMILIES.items() for level in f.levels]

@@ -7,9 +7,9 @@ import sympy
 from cli_helpers import run
 from sympy import exp, sqrt
 
-from handcalc import kernel
-from handcalc.exact import fmt2, mat, same2, to_floats
-from handcalc.exercise import Exercise, compute, cross_check, generate, mistaken
+from handcalc.core import kernel
+from handcalc.core.exact import fmt2, mat, same2, to_floats
+from handcalc.exercises.exercise import Exercise, compute, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 
 FAMILY = FAMILIES["attention-grad"]

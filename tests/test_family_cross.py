@@ -6,8 +6,8 @@ import pytest
 from cli_helpers import run, typed
 from sympy import Rational, exp, simplify
 
-from handcalc.exact import mat, shape, transpose
-from handcalc.exercise import build, cross_check, generate, mistaken
+from handcalc.core.exact import mat, shape, transpose
+from handcalc.exercises.exercise import build, cross_check, generate, mistaken
 
 CODE = "cross-1-6"
 

@@ -7,9 +7,9 @@ import sympy
 from cli_helpers import run, typed
 from sympy import E, Rational, oo
 
-from handcalc import kernel
-from handcalc.exact import elementwise, is_finite, mat, round2
-from handcalc.exercise import Exercise, cross_check, generate, mistaken
+from handcalc.core import kernel
+from handcalc.core.exact import elementwise, is_finite, mat, round2
+from handcalc.exercises.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 
 # One new token, by hand: t = 2, d_k = 4 (sqrt(d_k) = 2).

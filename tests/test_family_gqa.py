@@ -7,9 +7,9 @@ import sympy
 from cli_helpers import run, typed
 from sympy import E, Rational
 
-from handcalc import kernel
-from handcalc.exact import elementwise, mat, round2
-from handcalc.exercise import Exercise, cross_check, generate, mistaken
+from handcalc.core import kernel
+from handcalc.core.exact import elementwise, mat, round2
+from handcalc.exercises.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 
 # By hand: H = 4 query heads, G = 2 KV heads, so H / G = 2 and g(h) = floor(h / 2):

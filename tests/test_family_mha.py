@@ -7,9 +7,9 @@ import sympy
 from cli_helpers import run, typed
 from sympy import E, Rational
 
-from handcalc import kernel
-from handcalc.exact import elementwise, mat, round2
-from handcalc.exercise import Exercise, cross_check, generate, mistaken
+from handcalc.core import kernel
+from handcalc.core.exact import elementwise, mat, round2
+from handcalc.exercises.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 
 # By hand: X = [[1, 1], [0, 1]], W^Q = I, W^K = W^O = [[0, 1], [1, 0]], W^V = I.

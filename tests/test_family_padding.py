@@ -6,8 +6,8 @@ import pytest
 from cli_helpers import run
 from sympy import E, exp, simplify
 
-from handcalc.exact import NEG_INF, elementwise, fmt2, mat, round2
-from handcalc.exercise import build, cross_check, generate, mistaken
+from handcalc.core.exact import NEG_INF, elementwise, fmt2, mat, round2
+from handcalc.exercises.exercise import build, cross_check, generate, mistaken
 from handcalc.families.padding import real_tokens
 
 CODE = "padding-1-5"
@@ -42,7 +42,7 @@ def test_hand_checked_instance():
 
 @pytest.mark.parametrize("level", [1, 2, 3])
 def test_torch_rebuild_agrees(level):
-    from handcalc import kernel
+    from handcalc.core import kernel
 
     for seed in (3, 11, 29):
         ex = generate("padding", level, seed)

@@ -6,8 +6,8 @@ import pytest
 from cli_helpers import run, typed
 from sympy import Rational, sqrt
 
-from handcalc.exact import mat
-from handcalc.exercise import build, cross_check, generate, mistaken
+from handcalc.core.exact import mat
+from handcalc.exercises.exercise import build, cross_check, generate, mistaken
 
 CODE = "rmsnorm-1-5"
 

@@ -9,10 +9,10 @@ from cli_helpers import typed as _text
 from click.testing import CliRunner
 from sympy import Rational, cos, pi, sin, sqrt
 
-from handcalc import kernel
 from handcalc.cli import cli
-from handcalc.exact import elementwise, fmt2, mat, round2
-from handcalc.exercise import compute, cross_check, generate, mistaken
+from handcalc.core import kernel
+from handcalc.core.exact import elementwise, fmt2, mat, round2
+from handcalc.exercises.exercise import compute, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 from handcalc.families.rope import ASK, pairs, thetas
 

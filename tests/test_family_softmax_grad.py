@@ -7,9 +7,9 @@ import sympy
 from cli_helpers import run
 from sympy import E
 
-from handcalc import kernel
-from handcalc.exact import fmt2, mat, to_floats
-from handcalc.exercise import Exercise, cross_check, generate, mistaken
+from handcalc.core import kernel
+from handcalc.core.exact import fmt2, mat, to_floats
+from handcalc.exercises.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 
 FAMILY = FAMILIES["softmax-grad"]

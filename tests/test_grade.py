@@ -1,10 +1,10 @@
 import pytest
 from sympy import Rational
 
+from handcalc.core.exact import col, mat, row
 from handcalc.errors import ShapeError, UnknownPart
-from handcalc.exact import col, mat, row
-from handcalc.exercise import build
-from handcalc.grade import CARRIED, EXACT, ROUNDED, grade
+from handcalc.exercises.exercise import build
+from handcalc.exercises.grade import CARRIED, EXACT, ROUNDED, grade
 
 
 def r(*vals):

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from handcalc import fileio
 from handcalc.cli import cli
 from handcalc.errors import OutputError, PathError, SpecError
+from handcalc.io import fileio
 
 SPEC = 'title = "T"\n[[sections]]\ncodes = ["worked-1", "worked-4"]\n'
 SECONDS = 10.0
@@ -358,14 +358,14 @@ def test_control_characters_in_file_names_are_escaped(tmp_path, spec):
 
 
 def test_safe_text():
-    from handcalc.terminal import safe_text
+    from handcalc.io.terminal import safe_text
 
     assert safe_text("a\x1b[31mb\nc\td\x7f\x85\u202eé√") == \
         "a\\x1b[31mb\\x0ac\\x09d\\x7f\\x85\\u202eé√"
 
 
 def test_write_atomic_goes_through_fileio(tmp_path):
-    from handcalc.worksheet import write_atomic
+    from handcalc.sheets.worksheet import write_atomic
 
     (tmp_path / "real").write_text("old")
     (tmp_path / "link").symlink_to("real")

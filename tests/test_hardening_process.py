@@ -99,7 +99,7 @@ def test_practice_discards_the_rest_of_a_1_mb_line():
 def test_practice_read_line_keeps_memory_bounded():
     import io
 
-    from handcalc.practice import read_line
+    from handcalc.views.practice import read_line
 
     stream = io.StringIO("x" * 50_000 + "\nnext\n")
     assert read_line(stream, 10) == ("x" * 10, True)

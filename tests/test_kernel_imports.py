@@ -1,4 +1,4 @@
-"""handcalc.kernel's lazy imports: torch.nn.attention.bias without torch._dynamo."""
+"""handcalc.core.kernel's lazy imports: torch.nn.attention.bias without torch._dynamo."""
 
 import subprocess
 import sys
@@ -12,8 +12,8 @@ def _run(code: str) -> str:
 def test_decode_checks_without_importing_dynamo():
     code = (
         "import sys, types, torch\n"
-        "from handcalc import kernel\n"
-        "from handcalc.exercise import cross_check, generate\n"
+        "from handcalc.core import kernel\n"
+        "from handcalc.exercises.exercise import cross_check, generate\n"
         "kernel.preload(['decode'])\n"
         "assert 'torch.nn.attention.bias' in sys.modules\n"
         "assert not isinstance(vars(torch).get('_dynamo'), types.SimpleNamespace)\n"
@@ -32,7 +32,7 @@ def test_a_module_that_needs_more_of_dynamo_is_imported_as_usual(tmp_path):
         "import torch\ntorch._dynamo.allow_in_graph(len)\nCONFIG = torch._dynamo.config\n")
     code = (
         f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
-        "from handcalc import kernel\n"
+        "from handcalc.core import kernel\n"
         "kernel.WITHOUT_DYNAMO = frozenset({'needs_dynamo'})\n"
         "m = kernel.import_lazily('needs_dynamo')\n"
         "print(m.CONFIG is sys.modules['torch._dynamo'].config)\n")
@@ -41,7 +41,7 @@ def test_a_module_that_needs_more_of_dynamo_is_imported_as_usual(tmp_path):
 
 def test_with_dynamo_loaded_the_module_is_imported_as_usual():
     code = ("import sys, torch._dynamo\n"
-            "from handcalc import kernel\n"
+            "from handcalc.core import kernel\n"
             "m = kernel.import_lazily('torch.nn.attention.bias')\n"
             "print(m.causal_lower_right.__name__, type(torch._dynamo).__name__)\n")
     assert _run(code).split() == ["causal_lower_right", "module"]

@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.exact import elementwise, mat, round2, same2
-from handcalc.exercise import build, differs, generate, mistaken, usable
+from handcalc.core.exact import elementwise, mat, round2, same2
+from handcalc.core.mistakes import CATALOGUE
+from handcalc.exercises.exercise import build, differs, generate, mistaken, usable
+from handcalc.exercises.grade import grade
 from handcalc.families import FAMILIES
-from handcalc.grade import grade
-from handcalc.mistakes import CATALOGUE
 
 LEVELS = (1, 2, 3)
 SEEDS = range(1, 4)

@@ -14,10 +14,10 @@ import sympy
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.exact import entries, fmt2, is_finite
-from handcalc.exercise import build
-from handcalc.moodle import NEG_INF_ANSWERS, blank, cdata, quiz_xml, words
-from handcalc.worksheet import build_worksheet, parse_spec, worksheet_codes
+from handcalc.core.exact import entries, fmt2, is_finite
+from handcalc.exercises.exercise import build
+from handcalc.sheets.moodle import NEG_INF_ANSWERS, blank, cdata, quiz_xml, words
+from handcalc.sheets.worksheet import build_worksheet, parse_spec, worksheet_codes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAM = ROOT / "problems" / "exam.toml"
@@ -228,7 +228,7 @@ def test_hostile_spec_title_is_escaped(tmp_path):
 
 
 def test_math_in_html_is_escaped():
-    from handcalc.text import Math
+    from handcalc.text.messages import Math
 
     assert words(Math("x <= y < z"), "en") == "\\(x \\le y &lt; z\\)"
 

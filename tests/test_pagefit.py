@@ -1,4 +1,4 @@
-"""handcalc.pagefit's bounds against Typst's own measurements.
+"""handcalc.sheets.pagefit's bounds against Typst's own measurements.
 
 typeset keeps a piece of an exercise together without measuring it when its bound is at
 most a page, so a bound must never be below the piece's real height. These tests build
@@ -15,10 +15,10 @@ import json
 import pytest
 import typst
 
-from handcalc import pagefit, typeset
 from handcalc.families import FAMILIES
-from handcalc.fonts import font_folders
-from handcalc.worksheet import build_worksheet, parse_spec
+from handcalc.sheets import pagefit, typeset
+from handcalc.sheets.fonts import font_folders
+from handcalc.sheets.worksheet import build_worksheet, parse_spec
 
 
 def _spec(work: str, levels: tuple[int, ...] = (1, 2)) -> str:

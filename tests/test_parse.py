@@ -1,4 +1,4 @@
-"""Unit and property tests of the answer parser (handcalc.parse)."""
+"""Unit and property tests of the answer parser (handcalc.core.parse)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import E, Integer, Rational, exp, log, oo, pi, sqrt
 
+from handcalc.core.parse import parse_answer, parse_value
 from handcalc.errors import ParseError
-from handcalc.parse import parse_answer, parse_value
 
 R = Rational
 
@@ -577,7 +577,7 @@ def test_20x20_matrix_of_decimals_is_fast() -> None:
 
 
 def test_module_source_has_no_code_execution() -> None:
-    import handcalc.parse as module
+    import handcalc.core.parse as module
 
     source = Path(module.__file__).read_text(encoding="utf-8")
     for forbidden in ("eval(", "exec(", "sympify", "parse_expr", "compile(", 'S("'):

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from sympy import Rational, sqrt
 
 from handcalc.cli import cli
+from handcalc.core.exact import fmt2
+from handcalc.core.parse import parse_answer, parse_value
 from handcalc.errors import ParseError
-from handcalc.exact import fmt2
-from handcalc.parse import parse_answer, parse_value
-from handcalc.practice import session_exercises
+from handcalc.views.practice import session_exercises
 
 R = Rational
 

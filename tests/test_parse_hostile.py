@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from handcalc.core.parse import parse_answer
 from handcalc.errors import ParseError
-from handcalc.parse import parse_answer
 
 CORPUS_PATH = Path(__file__).parent / "data" / "hostile_answers.json"
 CATEGORIES = {"code-execution", "resource-exhaustion", "malformed-matrix", "means-something-else"}

@@ -1,4 +1,4 @@
-"""handcalc.pdfjoin: Typst's PDFs joined into one, and class sets compiled in chunks."""
+"""handcalc.sheets.pdfjoin: Typst's PDFs joined into one, and class sets compiled in chunks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pypdf
 import pytest
 import typst
 
-from handcalc import pdfjoin, typeset
-from handcalc.pdfjoin import JoinError, join, rewrite
-from handcalc.worksheet import build_worksheet, parse_spec
+from handcalc.sheets import pdfjoin, typeset
+from handcalc.sheets.pdfjoin import JoinError, join, rewrite
+from handcalc.sheets.worksheet import build_worksheet, parse_spec
 
 
 def _doc(n: int, title: str = "Joined (1 0 R) <<x>>") -> bytes:

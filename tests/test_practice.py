@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.exact import fmt2
-from handcalc.exercise import build
+from handcalc.core.exact import fmt2
+from handcalc.exercises.exercise import build
 from handcalc.families import FAMILIES
-from handcalc.practice import FIRST, MISSED, RETRY, Drill, run, session_exercises
+from handcalc.views.practice import FIRST, MISSED, RETRY, Drill, run, session_exercises
 
 
 def typed(m):

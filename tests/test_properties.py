@@ -1,8 +1,8 @@
 """Property tests (hypothesis): the exact solver against torch, exact invariants, every
 family at any seed and level, and the parser and CLI on arbitrary text.
 
-* exact attention (handcalc.attention) against F.scaled_dot_product_attention
-  (handcalc.kernel) in float64: 1 to 5 tokens, d_k 1 to 8, integers and small rationals,
+* exact attention (handcalc.core.attention) against F.scaled_dot_product_attention
+  (handcalc.core.kernel) in float64: 1 to 5 tokens, d_k 1 to 8, integers and small rationals,
   scaled and unscaled, causal, padding and arbitrary masks; LayerNorm, projection
   gradients and head concatenation + W^O likewise, all within 1e-9;
 * invariants decided exactly (sympy, never floats): rows of A sum to 1, masked weights
@@ -29,12 +29,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import Rational
 
-from handcalc import attention as att
-from handcalc import kernel
 from handcalc.cli import cli
+from handcalc.core import attention as att
+from handcalc.core import kernel
+from handcalc.core.exact import NEG_INF, Mat, elementwise, entries, fmt2, mat, matmul, shape
+from handcalc.core.parse import parse_answer
+from handcalc.core.work import Work
 from handcalc.errors import ParseError
-from handcalc.exact import NEG_INF, Mat, elementwise, entries, fmt2, mat, matmul, shape
-from handcalc.exercise import (
+from handcalc.exercises.exercise import (
     compute,
     cross_check,
     differs,
@@ -42,11 +44,9 @@ from handcalc.exercise import (
     mistaken,
     usable,
 )
+from handcalc.exercises.grade import grade
 from handcalc.families import FAMILIES, Instance
 from handcalc.families.layernorm import EPS, ln_params
-from handcalc.grade import grade
-from handcalc.parse import parse_answer
-from handcalc.work import Work
 
 TOL = 1e-9
 SCALE = settings().max_examples  # examples of the loaded profile (ci 60, deep 1000)

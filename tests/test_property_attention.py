@@ -6,10 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sympy import Rational
 
-from handcalc import attention as att
-from handcalc import kernel
-from handcalc.exact import NEG_INF, mat
-from handcalc.work import Work
+from handcalc.core import attention as att
+from handcalc.core import kernel
+from handcalc.core.exact import NEG_INF, mat
+from handcalc.core.work import Work
 
 small = st.one_of(st.integers(-3, 3), st.builds(Rational, st.integers(-6, 6), st.integers(1, 4)))
 

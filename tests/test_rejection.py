@@ -1,12 +1,12 @@
-"""The refusal rules (handcalc.exercise.rejection): the float screen and its shortcuts
+"""The refusal rules (handcalc.exercises.exercise.rejection): the float screen and its shortcuts
 decide exactly as the exact values alone would, and each exercise is decided once."""
 
 import pytest
 import sympy
 
-import handcalc.exercise as exercise
-from handcalc.exact import entries, mat, near_boundary, same2, shape
-from handcalc.exercise import (
+import handcalc.exercises.exercise as exercise
+from handcalc.core.exact import entries, mat, near_boundary, same2, shape
+from handcalc.exercises.exercise import (
     Exercise,
     differs,
     draw,

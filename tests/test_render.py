@@ -4,10 +4,10 @@ import json
 
 from sympy import Rational
 
-from handcalc.exact import mat, row
-from handcalc.exercise import build
-from handcalc.grade import grade
-from handcalc.render import (
+from handcalc.core.exact import mat, row
+from handcalc.exercises.exercise import build
+from handcalc.exercises.grade import grade
+from handcalc.views.render import (
     exercise_dict,
     exercise_text,
     grid,

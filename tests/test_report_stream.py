@@ -1,6 +1,6 @@
 """Reports written as they are produced: the JSON, CSV and Markdown reports in chunks are
 exactly the text they were when built whole, and a file written from chunks lands whole or
-not at all (handcalc.fileio)."""
+not at all (handcalc.io.fileio)."""
 
 import csv
 import dataclasses
@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handcalc import classgrade as cg
-from handcalc import fileio
 from handcalc.classgrade import report_json
 from handcalc.classgrade.assign import load_assignment
 from handcalc.classgrade.report_csv import _cell
-from handcalc.exact import fmt2
+from handcalc.core.exact import fmt2
+from handcalc.io import fileio
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "submissions"
@@ -286,8 +286,8 @@ def _plain_answers():
 @given(st.one_of(_plain_answers(),
                  st.lists(st.sampled_from(_PIECES), max_size=12).map("".join)))
 def test_plain_answers_read_fast_are_what_the_parser_reads(text):
+    from handcalc.core.parse import _Parser, _simple, _tokenize
     from handcalc.errors import ParseError
-    from handcalc.parse import _Parser, _simple, _tokenize
 
     fast = _simple(text)
     try:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from handcalc.terminal import safe_text
+from handcalc.io.terminal import safe_text
 
 
 @pytest.mark.parametrize(("raw", "shown"), [

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from handcalc import mathtext
-from handcalc.exercise import build
+from handcalc.core.mistakes import CATALOGUE
+from handcalc.exercises.exercise import build
 from handcalc.families import FAMILIES
-from handcalc.mistakes import CATALOGUE
-from handcalc.text import (
+from handcalc.text import mathtext
+from handcalc.text.messages import (
     LANGS,
     TARGETS,
     Inline,
@@ -72,7 +72,7 @@ def test_every_message_renders_for_every_target(lang):
 
 
 def test_every_formula_compiles_in_typst():
-    from handcalc.typeset import compile_pdf
+    from handcalc.sheets.typeset import compile_pdf
 
     lines = ['#set page(width: 20cm, height: auto)']
     for lang in LANGS:

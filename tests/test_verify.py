@@ -1,4 +1,4 @@
-"""`handcalc verify` and the handcalc.verify library."""
+"""`handcalc verify` and the handcalc.exercises.verify library."""
 
 import dataclasses
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import handcalc.verify as lib
+import handcalc.exercises.verify as lib
 from handcalc.cli import cli
 from handcalc.families import FAMILIES
 
@@ -111,7 +111,7 @@ def test_report_is_frozen():
 
 
 def test_importing_verify_does_not_import_torch():
-    code = ("import sys, handcalc.verify, handcalc.commands.verify; "
+    code = ("import sys, handcalc.exercises.verify, handcalc.commands.verify; "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -5,10 +5,10 @@ import math
 import pytest
 from sympy import Rational, exp
 
-from handcalc import attention as att
-from handcalc.exact import Undecided, mat, round2_f, to_floats
-from handcalc.text import Math, msg
-from handcalc.work import NotApplicable, Work
+from handcalc.core import attention as att
+from handcalc.core.exact import Undecided, mat, round2_f, to_floats
+from handcalc.core.work import NotApplicable, Work
+from handcalc.text.messages import Math, msg
 
 
 def data(w, m):
@@ -87,7 +87,7 @@ def test_the_float_kit_converts_the_given_data_once():
 def test_an_instance_pickles_without_its_float_cache():
     import pickle
 
-    from handcalc.exercise import generate
+    from handcalc.exercises.exercise import generate
 
     inst = generate("causal", 2, 4821).instance
     inst.float_given  # noqa: B018 - fills the cache

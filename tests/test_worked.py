@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from handcalc.exact import fmt2
-from handcalc.exercise import build, cross_check
+from handcalc.core.exact import fmt2
+from handcalc.exercises.exercise import build, cross_check
 
 
 def rounded(code):

@@ -8,10 +8,10 @@ CSV record. Answers that contain the delimiter are quoted, as any spreadsheet wr
 ``ann,worked-5,2,"10, 18.81, 29.48"``; a quoted cell may span lines (the lines of a cell
 are the rows of a matrix). Blank lines are skipped. See ``read`` for the details.
 
-Every row is graded with ``handcalc.grade.grade``. A learner's answers to the earlier parts
-of the same code are the ``prior`` of a later part (error carried forward); when a learner
-answers a part more than once, the last row counts (in the totals and as the prior) and
-the earlier ones are graded but marked as not counted.
+Every row is graded with ``handcalc.exercises.grade.grade``. A learner's answers to the
+earlier parts of the same code are the ``prior`` of a later part (error carried forward);
+when a learner answers a part more than once, the last row counts (in the totals and as the
+prior) and the earlier ones are graded but marked as not counted.
 
 A malformed row (wrong column count, an empty field, an unknown code or part, an
 unparseable answer, bytes that do not decode, a NUL, broken CSV quoting) is reported with

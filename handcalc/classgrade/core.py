@@ -25,11 +25,11 @@ from handcalc.classgrade.read import (
     read_rows,
     source_name,
 )
+from handcalc.core.exact import Mat, shape
+from handcalc.core.parse import parse_answer
 from handcalc.errors import HandcalcError, ShapeError, SpecError
-from handcalc.exact import Mat, shape
-from handcalc.exercise import Exercise, build
-from handcalc.grade import CARRIED, EXACT, ROUNDED, Verdict, fit_shape, grade
-from handcalc.parse import parse_answer
+from handcalc.exercises.exercise import Exercise, build
+from handcalc.exercises.grade import CARRIED, EXACT, ROUNDED, Verdict, fit_shape, grade
 
 MAX_LISTED_INVALID = 10_000
 MAX_CACHED_ERRORS = 10_000  # per cache: the errors of distinct bad codes and answers
@@ -212,7 +212,7 @@ class ClassGrader:
             raise SpecError(msg.CANNOT_BUILD.format(code=code, why=e)) from None
 
     def job(self, job: tuple[Any, ...]) -> Exercise:
-        """The exercise of one of handcalc.worksheet.plan's jobs, built once (and then
+        """The exercise of one of handcalc.sheets.worksheet.plan's jobs, built once (and then
         known by its code too)."""
         found = self._jobs.get(job)
         if found is None:
@@ -455,7 +455,7 @@ def _learners(graded: list[Graded], invalid: list[Invalid]) -> tuple[LearnerTota
 
 
 def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSummary, ...]:
-    from handcalc.mistakes import CATALOGUE
+    from handcalc.core.mistakes import CATALOGUE
 
     by_part: dict[str, dict[int, list[Graded]]] = {}
     for g in graded:

@@ -9,7 +9,7 @@ that kind is shown (the words of ``STEP_WORDS`` in its label); when none is, the
 worked steps are shown, each label with its value to 2 decimals.
 
 Words come from the classflow catalogue (``words``) in the language asked for; answers and
-names are shown as text (control characters escaped by ``handcalc.terminal``).
+names are shown as text (control characters escaped by ``handcalc.io.terminal``).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from handcalc.classgrade.core import ClassGrader, ClassReport, Graded
 from handcalc.classgrade.marks import BLANK, CORRECT, LearnerMarks, PartMark, decimal
 from handcalc.classgrade.typst_doc import compile_pdf, preamble
 from handcalc.classgrade.words import escape, say, show
-from handcalc.grade import CARRIED, ROUNDED
-from handcalc.terminal import safe_text
+from handcalc.exercises.grade import CARRIED, ROUNDED
+from handcalc.io.terminal import safe_text
 
 FEEDBACK_FORMATS = {".pdf": "pdf", ".md": "md", ".markdown": "md"}
 
@@ -58,7 +58,7 @@ def _verdict(p: PartMark, lang: str, target: str) -> str:
 
 
 def _rounded(value: Any) -> list[list[str]]:
-    from handcalc.exact import fmt2
+    from handcalc.core.exact import fmt2
 
     return [[fmt2(v) for v in row] for row in value]
 
@@ -181,13 +181,13 @@ def _diagnosis(g: Graded, lang: str, target: str) -> Any:
 
 
 def _t_value(value: Any) -> str:
-    from handcalc.typeset import tmat, tnum
+    from handcalc.sheets.typeset import tmat, tnum
 
     return f"${tmat([[tnum(x) for x in r] for r in _rounded(value)])}$"
 
 
 def _t_raw(text: str) -> str:
-    from handcalc.typeset import tstr
+    from handcalc.sheets.typeset import tstr
 
     return f"#raw({tstr(safe_text(text))})"
 

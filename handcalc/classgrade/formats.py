@@ -10,7 +10,7 @@ from handcalc.classgrade.report_csv import iter_csv, render_csv
 from handcalc.classgrade.report_json import iter_json, render_json
 from handcalc.classgrade.report_md import iter_markdown, render_markdown
 from handcalc.errors import SpecError
-from handcalc.terminal import safe_text
+from handcalc.io.terminal import safe_text
 
 FORMATS = ("csv", "json", "md", "pdf")
 SUFFIXES = {".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".pdf": "pdf"}

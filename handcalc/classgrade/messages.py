@@ -2,7 +2,7 @@
 row is not graded, and the notes of the reports. One place, for the message catalogue.
 
 Templates are ``str.format`` strings; text from the file is passed through
-``handcalc.terminal.safe_text`` (refusals) or escaped by each report (row reasons).
+``handcalc.io.terminal.safe_text`` (refusals) or escaped by each report (row reasons).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Writing a report file: whole or not at all (handcalc.fileio)."""
+"""Writing a report file: whole or not at all (handcalc.io.fileio)."""
 
 from __future__ import annotations
 
@@ -29,12 +29,12 @@ def _utf8(chunks: Iterable[str]) -> Iterator[bytes]:
 
 def write_reports(files: Sequence[tuple[str | os.PathLike[str], Report]]) -> None:
     """Write every (path, text, bytes or text chunks) of one command whole, all new or all
-    as they were (handcalc.fileio.write_outputs: a regular file is replaced by a synced
+    as they were (handcalc.io.fileio.write_outputs: a regular file is replaced by a synced
     temporary file and a rename, written chunk by chunk as a report's chunks are produced;
     a symlink's target is replaced; a device, FIFO or ``-`` is written through); ReportError
     (exit 1) when they could not be written."""
     from handcalc.errors import OutputError
-    from handcalc.fileio import output_target, write_outputs
+    from handcalc.io.fileio import output_target, write_outputs
 
     try:
         write_outputs([(output_target(path), data.encode("utf-8") if isinstance(data, str)

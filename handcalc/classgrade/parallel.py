@@ -1,5 +1,5 @@
 """Grading a large class on several cores: this process and forked workers
-(handcalc.procs.worker_pool) each grade a share of the rows, with the same results, in the
+(handcalc.io.procs.worker_pool) each grade a share of the rows, with the same results, in the
 same order, as grading them all here.
 
 A row's verdict depends on the learner's final answers to the parts of its code (carried
@@ -35,8 +35,8 @@ from handcalc.classgrade.core import (
     outcome,
 )
 from handcalc.errors import HandcalcError
-from handcalc.exercise import Exercise
-from handcalc.grade import Diagnosis, Verdict, fit_shape
+from handcalc.exercises.exercise import Exercise
+from handcalc.exercises.grade import Diagnosis, Verdict, fit_shape
 
 PARALLEL_ROWS = 5_000  # well-formed rows from which grading uses workers (if there are cores)
 MAX_PROCESSES = 4  # this process and at most 3 workers
@@ -133,7 +133,7 @@ class _Verdicts:
     """Verdicts remade from what a worker sent, once per (verdict, typed answer)."""
 
     def __init__(self, grader: ClassGrader, sent: list[Sent]) -> None:
-        from handcalc.mistakes import CATALOGUE
+        from handcalc.core.mistakes import CATALOGUE
 
         self.grader, self.sent, self.catalogue = grader, sent, CATALOGUE
         self.made: dict[tuple[int, int], Verdict] = {}
@@ -163,7 +163,7 @@ def grade_in_parallel(grader: ClassGrader, subs: Sequence[Submission],
         return grade_in_order(grader, subs, final)
     from concurrent.futures.process import BrokenProcessPool
 
-    from handcalc.procs import worker_pool
+    from handcalc.io.procs import worker_pool
 
     shares = deal(subs, n)
     out: list[Any] = [None] * len(subs)

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 from handcalc.classgrade import messages as msg
 from handcalc.errors import HandcalcError, SpecError
-from handcalc.exercise import parse_code
-from handcalc.terminal import safe_text
+from handcalc.exercises.exercise import parse_code
+from handcalc.io.terminal import safe_text
 
 HEADER = ("learner", "code", "part", "answer")
 VERSION_HEADER = ("learner", "version", "exercise", "part", "answer")  # with --spec
@@ -115,8 +115,8 @@ def _too_large(name: str) -> SpecError:
 
 def read_source(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a regular file or of standard input (``-``), at most MAX_BYTES; anything
-    else is refused before it is read (handcalc.fileio.read_input)."""
-    from handcalc.fileio import read_input
+    else is refused before it is read (handcalc.io.fileio.read_input)."""
+    from handcalc.io.fileio import read_input
 
     return read_input(path, MAX_BYTES, name=source_name(path))
 

@@ -29,7 +29,7 @@ _NO_VERDICT = {"correct": False, "score": 0.0, "accepted_by": None, "diagnosis":
 def row_dict(g: Graded, place: Any = None) -> dict[str, Any]:
     """A graded row; ``place`` (points, version, exercise) when the part is on the learner's
     sheet: a counted row adds score x points to the learner's total."""
-    from handcalc.render import verdict_dict
+    from handcalc.views.render import verdict_dict
 
     r = g.row
     d: dict[str, Any] = {"line": r.line, "learner": r.learner, "code": r.code, "part": r.part,
@@ -230,7 +230,7 @@ class _Rows:
                     None if d is None else (id(d.mistake), d.part), v.cells, v.expected_shape)
             text = self._texts.get(same)
             if text is None:
-                from handcalc.render import verdict_dict
+                from handcalc.views.render import verdict_dict
 
                 d = verdict_dict(v)
                 text = self._texts[same] = _escaped(_members(

@@ -1,7 +1,7 @@
 """The Markdown report: the summary a teacher reads.
 
 Every text that comes from the submissions file (its name, learners, codes, reasons that
-quote answers) is shown as text: control characters escaped (``handcalc.terminal``), HTML
+quote answers) is shown as text: control characters escaped (``handcalc.io.terminal``), HTML
 as entities, and the Markdown that could make a link, an image, code, emphasis or a table
 cell (``\\ ` * _ [ ] | ~``) backslash-escaped.
 """
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from handcalc.classgrade import messages as msg
 from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
-from handcalc.grade import CARRIED, ROUNDED
-from handcalc.terminal import safe_text
+from handcalc.exercises.grade import CARRIED, ROUNDED
+from handcalc.io.terminal import safe_text
 
 TOP_MISTAKES = 3
 

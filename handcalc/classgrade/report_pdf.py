@@ -24,7 +24,7 @@ from handcalc.classgrade.core import ClassReport
 from handcalc.classgrade.marks import BLANK, CORRECT, decimal
 from handcalc.classgrade.typst_doc import compile_pdf, preamble
 from handcalc.classgrade.words import escape, say, show
-from handcalc.terminal import safe_text
+from handcalc.io.terminal import safe_text
 
 TOP_MISTAKES = 3
 BINS = 10
@@ -112,7 +112,7 @@ def _shares(parts: list[SlotPart], lang: str) -> str:
 
 
 def _mistakes(parts: list[SlotPart], lang: str) -> str:
-    from handcalc.mistakes import CATALOGUE
+    from handcalc.core.mistakes import CATALOGUE
 
     head = f"== {say('classflow.chart.mistakes', lang, 'typst')}\n"
     top = max((n for s in parts for n in s.mistakes.values()), default=0)

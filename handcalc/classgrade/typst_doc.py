@@ -1,5 +1,5 @@
 """What the class workflow's PDFs (feedback, the class report) share: the Typst preamble and
-compiling. Text enters the source only as Typst string literals (``handcalc.typeset.tstr``,
+compiling. Text enters the source only as Typst string literals (``handcalc.sheets.typeset.tstr``,
 through ``words``); the fonts are Typst's own (and handcalc's CJK font where it ships one),
 never the system's, so one source gives the same bytes on every machine."""
 
@@ -9,12 +9,12 @@ import re
 
 from handcalc.classgrade import messages as msg
 from handcalc.errors import HandcalcError
-from handcalc.typeset import tstr
+from handcalc.sheets.typeset import tstr
 
 
 def _fonts() -> str:
     try:
-        from handcalc.fonts import CJK_FAMILY  # type: ignore[import-not-found]
+        from handcalc.sheets.fonts import CJK_FAMILY  # type: ignore[import-not-found]
     except ImportError:  # no CJK font ships on this branch
         return '("Libertinus Serif",)'
     return f'("Libertinus Serif", {tstr(CJK_FAMILY)})'
@@ -43,13 +43,13 @@ _CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff
 
 
 def compile_pdf(source: str, name: str) -> bytes:
-    """The PDF of a Typst source (``handcalc.typeset.compile_pdf``), once every character of
-    it has a font: ``handcalc.fonts.check_coverage`` where handcalc ships fonts; else
+    """The PDF of a Typst source (``handcalc.sheets.typeset.compile_pdf``), once every character of
+    it has a font: ``handcalc.sheets.fonts.check_coverage`` where handcalc ships fonts; else
     Chinese, Japanese or Korean text is refused (Typst's own fonts have none)."""
-    from handcalc import typeset
+    from handcalc.sheets import typeset
 
     try:
-        from handcalc.fonts import check_coverage  # type: ignore[import-not-found]
+        from handcalc.sheets.fonts import check_coverage  # type: ignore[import-not-found]
     except ImportError:
         found = _CJK.search(source)
         if found:

@@ -1,7 +1,8 @@
 """The words of the class workflow (feedback, the report PDF): message ids ``classflow.*`` in
-``handcalc/locale/<lang>/classflow.po``, rendered through the text model (handcalc.text) for
-a target (``typst``, ``markdown``, ``unicode``); handcalc's own texts (exercise titles,
-mistakes, diagnoses, step labels: a Msg or Math) render in the same language.
+``handcalc/text/locale/<lang>/classflow.po``, rendered through the text model
+(handcalc.text.messages) for a target (``typst``, ``markdown``, ``unicode``); handcalc's own
+texts (exercise titles, mistakes, diagnoses, step labels: a Msg or Math) render in the same
+language.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from handcalc import text as _text
-from handcalc.text import resolve_lang
+from handcalc.text import messages as _text
+from handcalc.text.messages import resolve_lang
 
 __all__ = ["escape", "resolve_lang", "say", "show"]
 

@@ -69,8 +69,8 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
     from handcalc.cli import ExitNow
-    from handcalc.fileio import FILE, STDOUT, output_target, same_path
-    from handcalc.terminal import safe_text
+    from handcalc.io.fileio import FILE, STDOUT, output_target, same_path
+    from handcalc.io.terminal import safe_text
 
     asked = "--format"
     if as_json:
@@ -159,7 +159,7 @@ def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
     import os
 
     from handcalc.classgrade import messages as msg
-    from handcalc.terminal import safe_text
+    from handcalc.io.terminal import safe_text
 
     seen: dict[str, str] = {}
     for option, path in outputs.items():

@@ -1,4 +1,4 @@
-"""`handcalc practice [FAMILY ...]`: an interactive drill in the terminal (handcalc.practice).
+"""`handcalc practice [FAMILY ...]`: an interactive drill in the terminal (handcalc.views.practice).
 
 Reads answers a line at a time (at most practice.MAX_LINE characters are kept), so it
 works with piped input too; end of input, a closed standard input or Ctrl-C ends the
@@ -36,8 +36,15 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
     import random
 
     from handcalc.families import FAMILIES, get_family
-    from handcalc.practice import MAX_LINE, Drill, help_text, read_line, run, session_exercises
-    from handcalc.text import tr
+    from handcalc.text.messages import tr
+    from handcalc.views.practice import (
+        MAX_LINE,
+        Drill,
+        help_text,
+        read_line,
+        run,
+        session_exercises,
+    )
 
     names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or list(FAMILIES)
     if seed is None:

@@ -1,4 +1,4 @@
-"""`handcalc verify`: many generated exercises recomputed by torch (see handcalc.verify).
+"""`handcalc verify`: many generated exercises recomputed by torch (see handcalc.exercises.verify).
 
 Prints a table per family (instances, parts, largest difference, failures) and exits 0
 when every exercise passes, 1 when any fails (listing the codes), 2 for bad options.
@@ -58,7 +58,7 @@ def verify(count: int, seed: int, family: str | None) -> None:
     if "sympy" not in sys.modules:  # sympy sizes its cache when it is first imported
         os.environ.setdefault("SYMPY_CACHE_SIZE", SYMPY_CACHE_SIZE)
     with _gc_paused():
-        from handcalc import verify as lib
+        from handcalc.exercises import verify as lib
         from handcalc.families import get_family
 
     families = None
@@ -71,7 +71,7 @@ def verify(count: int, seed: int, family: str | None) -> None:
             report = lib.verify(count, seed, families, progress=lambda _o: bar.update(1))
     else:
         report = lib.verify(count, seed, families)
-    from handcalc.text import tr
+    from handcalc.text.messages import tr
 
     lang = current_lang()
     click.echo(lib.report_text(report, lang, stream_target()))

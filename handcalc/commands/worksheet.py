@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from handcalc.text import LANGS, resolve_lang
-from handcalc.worksheet import FORMATS, MAX_VERSIONS, SUFFIXES
+from handcalc.sheets.worksheet import FORMATS, MAX_VERSIONS, SUFFIXES
+from handcalc.text.messages import LANGS, resolve_lang
 
 EXTENSIONS = {"pdf": ".pdf", "typ": ".typ", "md": ".md", "json": ".json", "moodle": ".xml"}
 
@@ -58,10 +58,10 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     those in --font-dir).
     """
     from handcalc.errors import HandcalcError
-    from handcalc.fileio import FILE, STDOUT, output_target, same_file, same_path, write_outputs
-    from handcalc.fonts import font_folders
-    from handcalc.terminal import safe_text
-    from handcalc.worksheet import check_work, key_checks, load_spec
+    from handcalc.io.fileio import FILE, STDOUT, output_target, same_file, same_path, write_outputs
+    from handcalc.io.terminal import safe_text
+    from handcalc.sheets.fonts import font_folders
+    from handcalc.sheets.worksheet import check_work, key_checks, load_spec
 
     # every path is checked before anything is read or built: an empty one (an unset
     # shell variable) is refused, never taken as "no key" or "the default name"
@@ -111,7 +111,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         _moodle(sheet, out_target, versions, lang)
         return
 
-    from handcalc.typeset import render_all
+    from handcalc.sheets.typeset import render_all
 
     formats = {f for _, f, _ in targets}
     with contextlib.ExitStack() as stack:
@@ -147,7 +147,7 @@ def _build(sheet: Any, versions: int | None, formats: set[str], lang: str,
            checks: Any) -> Any:
     """build_worksheet, with a progress bar on a terminal; the keys cross-checked by
     `checks` (a worksheet.KeyChecks) when there is a key."""
-    from handcalc.worksheet import build_worksheet, plan
+    from handcalc.sheets.worksheet import build_worksheet, plan
 
     if not sys.stderr.isatty():
         return build_worksheet(sheet, versions, formats=formats, lang=lang, checks=checks)
@@ -159,11 +159,11 @@ def _build(sheet: Any, versions: int | None, formats: set[str], lang: str,
 
 
 def _moodle(sheet: Any, target: Any, versions: int | None, lang: str) -> None:
-    """Write the spec as a Moodle XML question bank (handcalc.moodle), through fileio like
+    """Write the spec as a Moodle XML question bank (handcalc.sheets.moodle), through fileio like
     every output (devices and - written through, files replaced whole)."""
-    from handcalc.fileio import STDOUT, write_outputs
-    from handcalc.moodle import quiz_xml
-    from handcalc.terminal import safe_text
+    from handcalc.io.fileio import STDOUT, write_outputs
+    from handcalc.io.terminal import safe_text
+    from handcalc.sheets.moodle import quiz_xml
 
     write_outputs([(target, quiz_xml(sheet, versions, lang).encode("utf-8"))])
     n = versions or sheet.versions

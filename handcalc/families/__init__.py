@@ -24,7 +24,7 @@ from handcalc.families.score import Score
 from handcalc.families.softmax_grad import SoftmaxGrad
 from handcalc.families.temperature import Temperature
 from handcalc.families.variance import Variance
-from handcalc.text import msg
+from handcalc.text.messages import msg
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     # the classic worked set

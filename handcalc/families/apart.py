@@ -1,10 +1,10 @@
 """A draw-time screen: do the catalogued mistakes show at 2 decimals, each its own way?
 
 Used by the online-softmax and rope families inside ``draw``, in floats only (cheap), so
-that most draws pass handcalc.exercise's rejection rules at the first seed, and so that
+that most draws pass handcalc.exercises.exercise's rejection rules at the first seed, and so that
 two mistakes never give the same 2-decimal answer to a part (a typed mistaken answer then
 names its own mistake). It only screens: the exact decisions stay with
-handcalc.exercise.rejection.
+handcalc.exercises.exercise.rejection.
 
 For each part: every mistake that changes the part's value must change its 2-decimal
 form, to one that no other mistake gives and that the rounded-intermediates path (which
@@ -18,9 +18,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from handcalc.exact import Mat, Undecided, cents_f, differs_f, entries, near_boundary_f
+from handcalc.core.exact import Mat, Undecided, cents_f, differs_f, entries, near_boundary_f
+from handcalc.core.work import NotApplicable, Work
 from handcalc.families.base import Draw, Family, Instance
-from handcalc.work import NotApplicable, Work
 
 
 def _cents(m: Mat) -> tuple[int, ...] | None:

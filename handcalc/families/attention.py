@@ -23,10 +23,10 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from handcalc import attention as att
+from handcalc.core import attention as att
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 
 def scaling(params: Mapping[str, Any]) -> Msg:

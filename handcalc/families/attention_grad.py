@@ -31,11 +31,11 @@ from typing import Any
 
 import sympy
 
-from handcalc import attention as att
-from handcalc.exact import Mat, col, elementwise, mat, matmul, total, transpose
+from handcalc.core import attention as att
+from handcalc.core.exact import Mat, col, elementwise, mat, matmul, total, transpose
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 D = 2  # features per token (the d = 2)
 

@@ -1,14 +1,14 @@
 """The uniform interface of an exercise family.
 
 A family draws an instance's given data from ``(random.Random, level)``, states the
-question, computes every quantity exactly through a ``Work`` (see handcalc.work), and
+question, computes every quantity exactly through a ``Work`` (see handcalc.core.work), and
 recomputes the asked quantities with the torch kernel it is handed (it never imports
 torch itself). It knows nothing of parsing, grading or rendering.
 
-Its words are message ids (handcalc.text), never sentences: ``<name>.title``,
+Its words are message ids (handcalc.text.messages), never sentences: ``<name>.title``,
 ``<name>.summary``, the statement it builds with ``msg``, and each Quantity's prompt id,
 filled from ``args(instance)`` (the instance's params unless the family adds to them).
-The texts live in handcalc/locale/<lang>/<name>.po.
+The texts live in handcalc/text/locale/<lang>/<name>.po.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from handcalc.exact import Mat, mat, to_floats
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.core.exact import Mat, mat, to_floats
+from handcalc.core.work import Work
+from handcalc.text.messages import Msg, msg
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Family:
         raise NotImplementedError
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
-        """The asked quantities recomputed by ``k`` (the handcalc.kernel module)."""
+        """The asked quantities recomputed by ``k`` (the handcalc.core.kernel module)."""
         raise NotImplementedError
 
     def quantity(self, key: str) -> Quantity:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc.exact import hconcat, matmul, vconcat
+from handcalc.core.exact import hconcat, matmul, vconcat
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
-from handcalc.text import ListOf, Math, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import ListOf, Math, Msg, msg
 
 
 def head_names(inst: Instance) -> list[str]:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc import attention as att
-from handcalc.exact import mat, matmul, shape, transpose
+from handcalc.core import attention as att
+from handcalc.core.exact import mat, matmul, shape, transpose
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.families.padding import ints
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 _SIZES = {1: ((2, 3),), 2: ((2, 3), (3, 2), (2, 4), (3, 4)), 3: ((2, 3), (3, 2))}
 

@@ -26,11 +26,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc import attention as att
-from handcalc.exact import Mat, mat, matmul, total, transpose, vconcat
+from handcalc.core import attention as att
+from handcalc.core.exact import Mat, mat, matmul, total, transpose, vconcat
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import ListOf, Math, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import ListOf, Math, Msg, msg
 
 
 def _ints(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> list[list[int]]:

@@ -27,10 +27,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc.exact import mat, matmul, row, scalar, total, transpose
+from handcalc.core.exact import mat, matmul, row, scalar, total, transpose
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
 MIB = 2**20

@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc.exact import scalar
+from handcalc.core.exact import scalar
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 _SQUARE_DK = (16, 25, 36, 64, 100, 144)
 _OTHER_DK = (8, 12, 20, 24, 32, 40, 48, 80, 96, 128)

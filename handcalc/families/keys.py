@@ -14,11 +14,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc import attention as att
-from handcalc.exact import Mat, transpose
+from handcalc.core import attention as att
+from handcalc.core.exact import Mat, transpose
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
-from handcalc.text import ListOf, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import ListOf, Msg, msg
 
 
 def _pick(m: Mat, rows: tuple[int, ...]) -> Mat:

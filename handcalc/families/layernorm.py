@@ -18,10 +18,10 @@ from typing import Any
 import sympy
 from sympy import Rational
 
-from handcalc.exact import Mat, add, col, total
+from handcalc.core.exact import Mat, add, col, total
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
-from handcalc.text import Math, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Math, Msg, msg
 
 EPS = Rational(1, 100000)
 

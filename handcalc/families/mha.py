@@ -22,10 +22,10 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from handcalc.exact import Mat, hconcat, mat, matmul, total, transpose
+from handcalc.core.exact import Mat, hconcat, mat, matmul, total, transpose
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 H = 2  # heads
 

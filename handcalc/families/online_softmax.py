@@ -30,11 +30,11 @@ from typing import Any
 import sympy
 from sympy import Rational
 
-from handcalc.exact import elementwise, mat, matmul, row, scalar, total, transpose
+from handcalc.core.exact import elementwise, mat, matmul, row, scalar, total, transpose
+from handcalc.core.work import Work
 from handcalc.families.apart import draw_apart
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
-from handcalc.text import ListOf, Math, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import ListOf, Math, Msg, msg
 
 
 def blocks(n: int, size: int) -> list[tuple[int, ...]]:

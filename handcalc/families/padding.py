@@ -27,12 +27,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc import attention as att
-from handcalc.exact import mat
+from handcalc.core import attention as att
+from handcalc.core.exact import mat
+from handcalc.core.work import Work
 from handcalc.families.attention import scaling
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import ListOf, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import ListOf, Msg, msg
 
 
 def ints(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> list[list[int]]:

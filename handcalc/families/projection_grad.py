@@ -16,10 +16,10 @@ from typing import Any
 
 from sympy import Rational
 
-from handcalc.exact import Mat, col, elementwise, matmul, transpose
+from handcalc.core.exact import Mat, col, elementwise, matmul, transpose
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 
 class ProjectionGrad(Family):

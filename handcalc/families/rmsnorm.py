@@ -22,12 +22,12 @@ from typing import Any
 
 from sympy import Rational
 
-from handcalc.exact import Mat, col, mat, total
+from handcalc.core.exact import Mat, col, mat, total
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.families.layernorm import eps_math
 from handcalc.families.padding import ints
-from handcalc.text import Math, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Math, Msg, msg
 
 _GAINS = {1: (1, 2), 2: (Rational(1, 2), 1, Rational(3, 2), 2),
           3: (-1, Rational(1, 2), 1, Rational(3, 2), 2)}

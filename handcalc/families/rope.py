@@ -30,11 +30,11 @@ from typing import Any
 import sympy
 from sympy import Rational
 
-from handcalc.exact import mat, row, scalar, total
+from handcalc.core.exact import mat, row, scalar, total
+from handcalc.core.work import Work
 from handcalc.families.apart import draw_apart
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import Math, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Math, Msg, msg
 
 ASK = ("q_rot", "k_rot", "dot", "dot_shift")
 

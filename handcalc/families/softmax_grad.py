@@ -23,10 +23,10 @@ from typing import Any
 import sympy
 from sympy import Rational
 
-from handcalc.exact import col, elementwise, mat, total
+from handcalc.core.exact import col, elementwise, mat, total
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 
 def _grad_row(rng: random.Random, n: int, level: int) -> list[Rational]:

@@ -24,10 +24,10 @@ from typing import Any
 
 from sympy import Rational
 
-from handcalc.exact import Mat, approx, col, elementwise, row, total
+from handcalc.core.exact import Mat, approx, col, elementwise, row, total
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import Msg, msg
 
 _TEMPS = {
     1: (Rational(1, 2), Rational(1), Rational(2)),

@@ -20,10 +20,10 @@ from typing import Any
 import sympy
 from sympy import Integer, Rational
 
-from handcalc.exact import row
+from handcalc.core.exact import row
+from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text import ListOf, Msg, msg
-from handcalc.work import Work
+from handcalc.text.messages import ListOf, Msg, msg
 
 
 class Variance(Family):

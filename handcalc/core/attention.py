@@ -12,9 +12,9 @@ happens. Used by every family that computes attention.
 
 from __future__ import annotations
 
-from handcalc.exact import Mat, col, elementwise, matmul, quotient, shape, total, transpose
-from handcalc.text import msg
-from handcalc.work import Work
+from handcalc.core.exact import Mat, col, elementwise, matmul, quotient, shape, total, transpose
+from handcalc.core.work import Work
+from handcalc.text.messages import msg
 
 Visible = tuple[tuple[bool, ...], ...]
 

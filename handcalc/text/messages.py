@@ -4,10 +4,10 @@ Code never holds a sentence. It names a message by id and hands it arguments::
 
     msg("attention.statement", n=3, d_k=2)        # a Msg: data, rendered later
 
-The sentences live in gettext catalogues, ``handcalc/locale/<lang>/*.po`` (one file per
+The sentences live in gettext catalogues, ``handcalc/text/locale/<lang>/*.po`` (one file per
 domain: ui, errors, mistakes, one per family), with the id as ``msgid`` and the text as
 ``msgstr``. A text holds ``{name}`` placeholders and inline math between ``$...$`` in the
-neutral notation of handcalc.mathtext, e.g. ``"scores $S = (Q K^T) / sqrt({d_k})$"``.
+neutral notation of handcalc.text.mathtext, e.g. ``"scores $S = (Q K^T) / sqrt({d_k})$"``.
 
 ``render(text, lang, target)`` writes a Msg (or Math, ListOf, plain str) for one output:
 
@@ -33,8 +33,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from handcalc import mathtext
-from handcalc.markup import mdtext, tstr
+from handcalc.text import mathtext
+from handcalc.text.markup import mdtext, tstr
 
 LANGS = ("en", "zh")
 DEFAULT_LANG = "en"
@@ -59,7 +59,7 @@ class Msg:
 
 @dataclass(frozen=True)
 class Math:
-    """A formula in the neutral notation (handcalc.mathtext), the same in every language."""
+    """A formula in the neutral notation (handcalc.text.mathtext), the same in every language."""
 
     src: str
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handcalc.text import Msg, msg
+from handcalc.text.messages import Msg, msg
 
 
 @dataclass(frozen=True)

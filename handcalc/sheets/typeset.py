@@ -1,6 +1,6 @@
 """Typesetting worksheets and answer keys: Typst (for PDF), Markdown with LaTeX math, JSON.
 
-Works from a built ``handcalc.worksheet.Worksheet`` (plain strings: every exercise's key
+Works from a built ``handcalc.sheets.worksheet.Worksheet`` (plain strings: every exercise's key
 dictionary and its exact values as Typst and LaTeX math), knows no family by name.
 
 * The student sheet: title block (name, student number, date, version; the score out of
@@ -20,10 +20,10 @@ Every text that comes from a spec or an exercise enters Typst markup only as a s
 literal (``#"..."``), so no character of it is read as markup; Markdown text is escaped.
 Versions start on a new page, each with its own page numbers; with the spec's duplex
 (the default) the sheet's and the full key's versions start on odd pages. The PDF carries
-no date, and only Typst's embedded fonts, the CJK font shipped in handcalc/fonts and the
+no date, and only Typst's embedded fonts, the CJK font shipped in handcalc/sheets/fonts and the
 folders given with --font-dir are used (never the system's), so one source gives the same
 bytes anywhere. Before a PDF is compiled, every character of it must be covered by one of
-those fonts (``handcalc.fonts.check_coverage``): a missing glyph is an error, never a box.
+those fonts (``handcalc.sheets.fonts.check_coverage``): a missing glyph is an error, never a box.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.printing.str import StrPrinter
 
-from handcalc import pagefit
-from handcalc.fonts import CJK_FAMILY
-from handcalc.markup import tstr
-from handcalc.text import Inline, Raw, Text, msg, tr
-from handcalc.text import render as render_text
+from handcalc.sheets import pagefit
+from handcalc.sheets.fonts import CJK_FAMILY
+from handcalc.text.markup import tstr
+from handcalc.text.messages import Inline, Raw, Text, msg, tr
+from handcalc.text.messages import render as render_text
 
 TEXT_FORMATS = ("pdf", "typ", "md", "json")  # what `source` writes (worksheet.py imports us,
 # never the other way round: the worksheet model reaches this module as data)
@@ -49,7 +49,7 @@ TEXT_FORMATS = ("pdf", "typ", "md", "json")  # what `source` writes (worksheet.p
 if TYPE_CHECKING:
     from os import PathLike
 
-    from handcalc.worksheet import Heat, Item, Version, Worksheet
+    from handcalc.sheets.worksheet import Heat, Item, Version, Worksheet
 
 EXACT_INLINE_MAX = 14  # exact entries up to this many characters go in a matrix
 EXACT_WRAP = 60  # longer exact entries wrap between the terms of their sum
@@ -265,7 +265,7 @@ PREAMBLE = """\
   align: top, workroom(calc.max(room, area-height(r, c)), label), answer-area(r, c))
 // a key's steps: (label, value) rows, each label right-aligned with its "=" beside it, in a
 // column as wide as the widest label and at least 3 cm (a first row of no height holds it
-// open); with width 7.5cm (a label may be longer: handcalc.pagefit), a longer label wraps
+// open); with width 7.5cm (a label may be longer: handcalc.sheets.pagefit), a longer label wraps
 // between words, never inside a formula
 #let keygrid(width, ..rows) = {{
   let rows = rows.pos()
@@ -281,7 +281,7 @@ PREAMBLE = """\
 ]
 // an exercise stays on one page when it fits on one (unless whole: false, as in the key);
 // else its first part stays with its statement and data, and it breaks only between parts
-// (a part taller than a page breaks). Used only where handcalc.pagefit cannot tell that a
+// (a part taller than a page breaks). Used only where handcalc.sheets.pagefit cannot tell that a
 // piece fits without measuring it: the others are kept together at once.
 #let fits(body) = measure(block(width: {width}, body)).height <= {height}
 #let keep(body) = context block(breakable: not fits(body), body)
@@ -305,7 +305,7 @@ CJK_PREAMBLE = "#set par(leading: 0.9em)"
 
 def _doc(title: Text, ws: Worksheet) -> list[str]:
     """The preamble, and the settings for Chinese text when the worksheet has some."""
-    from handcalc.fonts import uses_cjk
+    from handcalc.sheets.fonts import uses_cjk
 
     out = [PREAMBLE.format(title=tstr(render_text(title, ws.lang, "unicode")),
                            cjk=tstr(CJK_FAMILY), lang=tstr(ws.lang), width=PAGE_WIDTH,
@@ -396,7 +396,7 @@ def _exercise_head(n: int, item: Item, lang: str, where: int | None = None) -> l
 def _exercise(first: Sequence[str], rest: Sequence[str], bounds: Sequence[float],
               whole: bool = True) -> str:
     """An exercise kept together as the `exercise` function of the preamble does, given
-    a bound on the height of each piece (first, then each of rest; handcalc.pagefit):
+    a bound on the height of each piece (first, then each of rest; handcalc.sheets.pagefit):
     what surely fits on a page is kept together at once, only the rest is measured."""
     pieces = ["\n".join(first), *rest]
     if whole and pagefit.fits(sum(bounds)):
@@ -481,7 +481,7 @@ def _exact_pieces(v: str) -> list[str]:
 
 
 def _exact_bound(typ: Sequence[Sequence[str]]) -> float:
-    """A bound on the height of _exact(typ) (handcalc.pagefit)."""
+    """A bound on the height of _exact(typ) (handcalc.sheets.pagefit)."""
     if _exact_inline(typ):
         return pagefit.matrix([[v.replace("\n", " ") for v in r] for r in typ])
     entries = [_exact_pieces(v) for r in typ for v in r]
@@ -562,7 +562,7 @@ def _part_rows(part: dict[str, Any]) -> list[list[str]]:
 def _key_part(item: Item, p: int, lang: str, points: str = "") -> tuple[str, float]:
     """One part of the key: its question, then a grid of steps, answer, exact, heatmap;
     labels in their own column, each with its '=' beside it. With a bound on its height
-    (handcalc.pagefit)."""
+    (handcalc.sheets.pagefit)."""
     part = item.data["parts"][p]
     words = item.text["typst"]
     heat = item.heat[p] if p < len(item.heat) else None
@@ -689,7 +689,7 @@ def check_fonts(ws: Worksheet, sources: Sequence[tuple[str, str]],
     """Raise MissingGlyphs when a character of the worksheet's texts, or of the Typst
     `sources` ((name, source) pairs, the safety net), is covered by no font that typst
     will have: its own, the shipped CJK font, and those in `font_dirs`."""
-    from handcalc.fonts import check_coverage
+    from handcalc.sheets.fonts import check_coverage
 
     check_coverage([*document_texts(ws), *sources], font_dirs)
 
@@ -705,7 +705,7 @@ def compile_pdf(source: str, font_dirs: Sequence[str | PathLike[str]] = ()) -> b
     import typst
 
     from handcalc.errors import HandcalcError
-    from handcalc.fonts import font_folders
+    from handcalc.sheets.fonts import font_folders
 
     _COMPILED_HERE = True
     folders = [str(p) for p in font_folders(font_dirs)]
@@ -728,7 +728,7 @@ def compile_pdfs(sources: Sequence[str],
     runs one compilation at a time per process, even in threads, and its caches grow with
     every compilation), up to two at a time, the largest first. The main process only
     waits, so Ctrl-C or SIGTERM ends the workers and the command at once
-    (handcalc.procs.map_fresh). A process that has already run typst is not forked for it
+    (handcalc.io.procs.map_fresh). A process that has already run typst is not forked for it
     (its runtime's state could deadlock a child): it compiles them one by one; so does one
     whose worker died."""
     import os
@@ -739,7 +739,7 @@ def compile_pdfs(sources: Sequence[str],
         return [compile_pdf(s, font_dirs) for s in sources]
     from concurrent.futures.process import BrokenProcessPool
 
-    from handcalc.procs import map_fresh
+    from handcalc.io.procs import map_fresh
 
     workers = max(1, min(2, len(sources), os.cpu_count() or 1))
     order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))  # largest first
@@ -1043,7 +1043,7 @@ def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
     in chunks, in parallel, after check_fonts (with the extra font folders `font_dirs`)
     found every character covered. With `pieces`, a PDF is the list of the pieces that
     make it up (pdfjoin.join_pieces: never held whole in memory), to be written in turn."""
-    from handcalc.pdfjoin import join, join_pieces
+    from handcalc.sheets.pdfjoin import join, join_pieces
 
     pdf_at = [i for i, (fmt, _) in enumerate(targets) if fmt == "pdf"]
     texts = {i: source(ws, fmt, key=key, key_style=key_style)
@@ -1061,7 +1061,7 @@ def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
 
 
 CHUNK_VERSIONS = 10  # versions compiled together: a class set is typeset in chunks
-# (bounded memory, both cores) and the PDFs joined (handcalc.pdfjoin)
+# (bounded memory, both cores) and the PDFs joined (handcalc.sheets.pdfjoin)
 
 # At the end of a chunk when versions start on odd pages: a blank page when the chunk
 # ends on an odd one, Typst's own padding between versions (the metadata that would

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sympy import Integer, Rational
 
-from handcalc.exact import col, mat, row
+from handcalc.core.exact import col, mat, row
 from handcalc.families.base import Instance
 from handcalc.families.keys import keys_params
 from handcalc.families.layernorm import EPS, ln_params

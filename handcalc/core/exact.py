@@ -20,7 +20,7 @@ does) and otherwise refused (Undecidable), never rounded.
 Speed without giving up exactness: each exact value is also evaluated in floats with a
 bound on its error (``approx_err``, cached). A comparison is settled from floats only
 when it misses the threshold by more than that bound plus a guard band (1e-9, relative,
-which also covers the float screen of handcalc.work); otherwise it is decided from the
+which also covers the float screen of handcalc.core.work); otherwise it is decided from the
 exact value. So the decisions are the exact ones, and floats never decide a case near a
 boundary.
 """

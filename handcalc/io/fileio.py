@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handcalc.errors import OutputError, PathError, SpecError
-from handcalc.terminal import safe_text
+from handcalc.io.terminal import safe_text
 
 STDIN = "-"
 STDOUT_NAMES = ("-", "/dev/stdout")

@@ -4,7 +4,7 @@ UI-agnostic: a ``Drill`` holds the state of a session and grades typed text; ``r
 it with two callables, ``ask(prompt) -> str`` (raising EOFError or KeyboardInterrupt to
 stop) and ``say(text)``, so the terminal command and the tests share one loop.
 
-* A typed answer is parsed and graded with ``handcalc.grade.grade``; the learner's last
+* A typed answer is parsed and graded with ``handcalc.exercises.grade.grade``; the learner's last
   answers to the earlier parts of the same exercise are its ``prior``, so an error carried
   forward is credited.
 * Text that is not an answer (``ParseError``, ``ShapeError``: any ``HandcalcError``) is
@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from handcalc.exact import Mat, shape
-from handcalc.exercise import Exercise, Part, generate
-from handcalc.grade import Verdict, fit_shape, grade
-from handcalc.parse import parse_answer
+from handcalc.core.exact import Mat, shape
+from handcalc.core.parse import parse_answer
+from handcalc.exercises.exercise import Exercise, Part, generate
+from handcalc.exercises.grade import Verdict, fit_shape, grade
 
 TRIES = 3
 MAX_LINE = 10_000  # characters of one typed line; the rest of a longer line is discarded
@@ -179,8 +179,8 @@ def read_line(stream: TextIO | None, limit: int = MAX_LINE) -> tuple[str, bool]:
 
 def part_solution_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
     """The worked solution of one part: its steps, exact answer and 2-decimal answer."""
-    from handcalc.render import labelled, pretty_lines, rounded_lines
-    from handcalc.text import render, tr
+    from handcalc.text.messages import render, tr
+    from handcalc.views.render import labelled, pretty_lines, rounded_lines
 
     out = [tr("practice.solution", lang, target, part=part.number, prompt=part.prompt)]
     out += [labelled(render(step.label, lang, target), rounded_lines(step.value, target))
@@ -191,8 +191,8 @@ def part_solution_text(part: Part, lang: str = "en", target: str = "unicode") ->
 
 
 def summary_text(s: Summary, lang: str = "en", target: str = "unicode") -> str:
-    from handcalc.render import width_of
-    from handcalc.text import tr
+    from handcalc.text.messages import tr
+    from handcalc.views.render import width_of
 
     def t(id: str, **args: object) -> str:
         return tr(id, lang, target, **args)
@@ -211,15 +211,15 @@ def summary_text(s: Summary, lang: str = "en", target: str = "unicode") -> str:
 
 
 def help_text(lang: str = "en", target: str = "unicode") -> str:
-    from handcalc.render import terminal_width, wrap
-    from handcalc.text import tr
+    from handcalc.text.messages import tr
+    from handcalc.views.render import terminal_width, wrap
 
     return wrap(tr("practice.help", lang, target, tries=TRIES), terminal_width())
 
 
 def shape_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
     """What the part's answer looks like, as the prompt says it."""
-    from handcalc.text import tr
+    from handcalc.text.messages import tr
 
     rows, cols = shape(part.answer)
     if rows == cols == 1:
@@ -240,8 +240,8 @@ def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None],
     'help' or '?' shows the answer syntax and 'show' the exercise again, without using a
     try; after each exercise its score and a separating line."""
     from handcalc.errors import HandcalcError
-    from handcalc.render import exercise_text, verdict_text
-    from handcalc.text import error_message, tr
+    from handcalc.text.messages import error_message, tr
+    from handcalc.views.render import exercise_text, verdict_text
 
     def t(id: str, **args: object) -> str:
         return tr(id, lang, target, **args)

@@ -21,7 +21,7 @@
                  additive mask; dA through Z = A V); torch.softmax(z / T) per temperature
 
 Imported only by the commands that cross-check (torch costs about a second to import).
-Inputs are exact matrices (handcalc.exact.Mat); outputs nested lists of floats.
+Inputs are exact matrices (handcalc.core.exact.Mat); outputs nested lists of floats.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import sympy
 import torch
 import torch.nn.functional as F
 
-from handcalc.exact import Mat, to_floats
+from handcalc.core.exact import Mat, to_floats
 
 DTYPE = torch.float64
 # handcalc's tensors are a few entries each: torch's intra-op threads only cost time here

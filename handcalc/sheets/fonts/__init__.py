@@ -7,7 +7,7 @@ scripts/typst_font_coverage.py), the CJK font shipped in this folder (Regular an
 subsets of Noto Sans CJK SC covering GB2312, built by scripts/build_cjk_font.py; see
 README.md here) and
 the fonts in any folder given with ``--font-dir``, whose cmaps are read with
-``handcalc.fonts.sfnt``. System fonts are never used, so a document gives the same bytes
+``handcalc.sheets.fonts.sfnt``. System fonts are never used, so a document gives the same bytes
 on every machine.
 
 A character counts as covered when some font maps it to a glyph: typst falls back to any
@@ -84,7 +84,7 @@ def builtin_coverage() -> frozenset[int]:
 def file_coverage(path: Path) -> frozenset[int]:
     """The characters the fonts of one file cover (every face of a collection); nothing
     for a file that is not a font this reader understands (typst skips those too)."""
-    from handcalc.fonts.sfnt import FontFileError, face_coverage, face_offsets
+    from handcalc.sheets.fonts.sfnt import FontFileError, face_coverage, face_offsets
 
     try:
         data = path.read_bytes()

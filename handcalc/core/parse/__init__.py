@@ -60,7 +60,7 @@ from dataclasses import dataclass
 import sympy
 
 from handcalc.errors import ParseError
-from handcalc.text import msg
+from handcalc.text.messages import msg
 
 __all__ = ["Mat", "parse_answer", "parse_value"]
 

@@ -9,7 +9,7 @@ drawn from ``random.Random(seed)``; it is accepted when
 
 Otherwise seed + 1 is tried, and so on: the code of the exercise is the seed accepted, so
 a code printed by handcalc rebuilds its exercise with a single draw. Both rules are
-screened by running the family's math in floats (handcalc.work's float kit); the exact
+screened by running the family's math in floats (handcalc.core.work's float kit); the exact
 sympy computation is consulted only where the float screen cannot decide, so the
 decisions are the exact ones at a fraction of the cost. The torch kernel's
 agreement is checked by ``cross_check`` (in ``solve``, worksheet keys and ``verify``); a
@@ -31,8 +31,7 @@ from types import ModuleType
 
 import sympy
 
-from handcalc.errors import KernelMismatch, UnknownCode, UnknownPart
-from handcalc.exact import (
+from handcalc.core.exact import (
     NEG_INF,
     Mat,
     Undecided,
@@ -46,10 +45,11 @@ from handcalc.exact import (
     same2,
     shape,
 )
+from handcalc.core.work import NotApplicable, Step, Work
+from handcalc.errors import KernelMismatch, UnknownCode, UnknownPart
+from handcalc.exercises.worked import WORKED
 from handcalc.families import FAMILIES, Family, Instance, get_family
-from handcalc.text import Msg, msg
-from handcalc.work import NotApplicable, Step, Work
-from handcalc.worked import WORKED
+from handcalc.text.messages import Msg, msg
 
 MAX_SEED = 10**9
 MAX_CODE_LENGTH = 40
@@ -383,7 +383,7 @@ def build(code: str) -> Exercise:
 
 def cross_check(ex: Exercise) -> float:
     """Recompute every part with the torch kernel; the largest difference, or KernelMismatch."""
-    from handcalc import kernel  # torch: only where cross-checking is asked for
+    from handcalc.core import kernel  # torch: only where cross-checking is asked for
 
     refs = reference(ex)
     return kernel_difference(ex.code, refs, ex.family.kernel(ex.instance, kernel),
@@ -401,7 +401,7 @@ class KernelCheck:
     references: tuple[Reference, ...]
 
     def check_with(self, kernel: ModuleType) -> float:
-        """The largest difference of torch (``kernel`` is handcalc.kernel) from the exact
+        """The largest difference of torch (``kernel`` is handcalc.core.kernel) from the exact
         answers, or KernelMismatch, worded as cross_check would (the exact entry that
         disagrees is solved again, only then)."""
         inst = self.instance

@@ -15,7 +15,7 @@ entry), unless ``strict``:
 A flat list is accepted for an n x 1 answer and a column for a 1 x n answer.
 
 Every comparison is a filtered predicate: the family's math run in floats settles it
-when it misses the threshold by more than handcalc.exact's guard band (1e-9 relative,
+when it misses the threshold by more than handcalc.core.exact's guard band (1e-9 relative,
 about 10^5 times the float error of these computations); otherwise the exact sympy
 computation decides. The verdicts are therefore the exact ones, and a check whose
 answer is clearly right or wrong never pays for the exact solve.
@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from handcalc.errors import ShapeError
-from handcalc.exact import (
+from handcalc.core.exact import (
     Mat,
     Undecided,
     differs_f,
@@ -41,10 +40,11 @@ from handcalc.exact import (
     within,
     within_f,
 )
-from handcalc.exercise import SCREEN_ERRORS, Exercise, compute, differs, usable
-from handcalc.mistakes import CATALOGUE, Mistake
-from handcalc.text import Msg, msg
-from handcalc.work import NotApplicable, Work, float_mat
+from handcalc.core.mistakes import CATALOGUE, Mistake
+from handcalc.core.work import NotApplicable, Work, float_mat
+from handcalc.errors import ShapeError
+from handcalc.exercises.exercise import SCREEN_ERRORS, Exercise, compute, differs, usable
+from handcalc.text.messages import Msg, msg
 
 EXACT = "exact"
 CARRIED = "carried-forward"
@@ -154,7 +154,7 @@ class _Paths:
         return mistake, rounded, self._prior_key(prior)
 
     def _in_floats(self, number: int, prior: Mapping[str, Mat] | None) -> dict[str, Mat] | None:
-        """The earlier answers as the float kit holds them (handcalc.work), made once."""
+        """The earlier answers as the float kit holds them (handcalc.core.work), made once."""
         if not prior:
             return prior  # type: ignore[return-value]
         found = self._floats.get(number)

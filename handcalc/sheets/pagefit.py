@@ -4,7 +4,7 @@ A printed exercise stays on one page when it fits on one. Typst can tell by meas
 the exercise, but measuring lays it out a second time, which tripled the compile time of
 a class set. Most exercises are far shorter than a page, and a generous bound on their
 height, worked out here from what they hold (lines of text, rows of matrices, answer
-boxes, rows of a heatmap), says so without measuring: ``handcalc.typeset`` keeps a piece
+boxes, rows of a heatmap), says so without measuring: ``handcalc.sheets.typeset`` keeps a piece
 whose bound is at most a page together at once and measures only the rest. A bound too
 high only costs a measurement; a bound too low could push a piece past the page's foot,
 so tests/test_pagefit.py measures real pieces of every family in Typst and checks that

@@ -42,7 +42,7 @@ Each distinct exercise is built once (``prepare``: the exercise's key dictionary
 step, and its exact values as Typst and LaTeX math) and reused across versions; with
 many to build, two worker processes share the work.
 
-``python -m handcalc.worksheet --write-solutions`` rewrites solutions/<stem>.md and
+``python -m handcalc.sheets.worksheet --write-solutions`` rewrites solutions/<stem>.md and
 .json (version 1 of each spec in problems/); ``--check-solutions`` reports stale ones.
 """
 
@@ -60,8 +60,8 @@ from pathlib import Path
 from typing import Any
 
 from handcalc.errors import HandcalcError, SpecError
-from handcalc.terminal import safe_text
-from handcalc.text import LANGS, Inline, Text, msg
+from handcalc.io.terminal import safe_text
+from handcalc.text.messages import LANGS, Inline, Text, msg
 
 FORMATS = ("pdf", "typ", "md", "json", "moodle")
 SUFFIXES = {".pdf": "pdf", ".typ": "typ", ".md": "md", ".markdown": "md", ".json": "json",
@@ -187,7 +187,7 @@ class _Checker:
 
     def text(self, value: object, where: str) -> str:
         """A string that may hold inline math between $...$ (checked here)."""
-        from handcalc.mathtext import MathSyntaxError
+        from handcalc.text.mathtext import MathSyntaxError
 
         text = self.string(value, where)
         try:
@@ -354,8 +354,8 @@ def check_work(spec: Spec, versions: int | None = None) -> None:
 
 def _parts_of_code(code: str) -> int:
     """How many parts the exercise of a (valid) code asks."""
-    from handcalc.exercise import parse_code
-    from handcalc.worked import WORKED
+    from handcalc.exercises.exercise import parse_code
+    from handcalc.exercises.worked import WORKED
 
     parsed = parse_code(code)
     if isinstance(parsed, int):
@@ -393,7 +393,7 @@ def _section_points(c: _Checker, sec: dict[str, Any], where: str,
 
 
 def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
-    from handcalc.exercise import parse_code
+    from handcalc.exercises.exercise import parse_code
 
     if not isinstance(value, list) or not value:
         raise c.fail(f"{where}, codes", "expected a non-empty list of codes such as "
@@ -419,7 +419,7 @@ def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
 def load_spec(path: str | os.PathLike[str]) -> Spec:
     """Read and validate a spec file, or standard input for ``-`` (SpecError on any
     problem: a file that is not regular or is over MAX_SPEC_BYTES is refused unread)."""
-    from handcalc.fileio import MAX_SPEC_BYTES, STDIN, read_input
+    from handcalc.io.fileio import MAX_SPEC_BYTES, STDIN, read_input
 
     name = os.fspath(path)
     stdin = name == STDIN
@@ -481,7 +481,7 @@ class Heat:
 
 @dataclass(frozen=True)
 class Markup:
-    """An exercise's words written for one markup target (handcalc.text.render), in the
+    """An exercise's words written for one markup target (handcalc.text.messages.render), in the
     worksheet's language: title, statement, per part its prompt and its steps' labels."""
 
     title: str
@@ -491,7 +491,7 @@ class Markup:
 
 
 def markup(ex: Any, lang: str, target: str) -> Markup:
-    from handcalc.text import render
+    from handcalc.text.messages import render
 
     return Markup(render(ex.title, lang, target), render(ex.statement, lang, target),
                   tuple(render(p.prompt, lang, target) for p in ex.parts),
@@ -528,14 +528,14 @@ class Item:
 HEAT_KEYS = ("A", "a")  # a part asking for one of these asks for a weights matrix
 NEEDS = {"pdf": frozenset({"typst"}), "typ": frozenset({"typst"}),
          "md": frozenset({"latex"}), "json": frozenset({"json"}),
-         "moodle": frozenset()}  # handcalc.moodle builds its own
+         "moodle": frozenset()}  # handcalc.sheets.moodle builds its own
 ALL_NEEDS = frozenset({"typst", "latex", "json"})
 
 
 def _heat(part: Any) -> Heat | None:
     """The weights a part shows: its answer when it asks for A (or a), else the last
     step named A (or a) with more than one weight, e.g. the weights on the way to Z."""
-    from handcalc.exact import approx, fmt2
+    from handcalc.core.exact import approx, fmt2
 
     def make(m: Any, after: int) -> Heat:
         return Heat(tuple(tuple(approx(v) for v in r) for r in m),
@@ -554,8 +554,8 @@ def _light_dict(ex: Any) -> dict[str, Any]:
     """What the Typst and Markdown renderers read besides the words (which are in
     Item.text): exercise_dict's fields without the exact strings (printing every exact
     step is the slow part of exercise_dict)."""
-    from handcalc.exact import fmt2
-    from handcalc.render import nested, params_dict
+    from handcalc.core.exact import fmt2
+    from handcalc.views.render import nested, params_dict
 
     inst = ex.instance
     return {
@@ -574,10 +574,16 @@ TEXT_TARGETS = {"typst": "typst", "latex": "markdown"}  # a need -> the markup o
 
 
 def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:
-    """An Item from a handcalc.exercise.Exercise, holding what `needs` ("typst", "latex",
+    """An Item from a handcalc.exercises.exercise.Exercise, holding what `needs` ("typst", "latex",
     "json") asks for, its words in `lang`."""
-    from handcalc.render import exercise_dict
-    from handcalc.typeset import exact_brief, latex_math, typst_math, typst_printer, typst_terms
+    from handcalc.sheets.typeset import (
+        exact_brief,
+        latex_math,
+        typst_math,
+        typst_printer,
+        typst_terms,
+    )
+    from handcalc.views.render import exercise_dict
 
     printer = typst_printer()
 
@@ -624,20 +630,20 @@ def _run_job_apart(job: Job, needs: frozenset[str], lang: str) -> tuple[Item, An
     """Build and prepare the exercise of one job (also in a worker process), its torch
     check left to do: the item and, with "check" in `needs`, the exercise's
     exercise.KernelCheck."""
-    from handcalc.exercise import build, generate, kernel_check
+    from handcalc.exercises.exercise import build, generate, kernel_check
 
     ex = build(job[1]) if job[0] == "code" else generate(*job[1:])
     return prepare(ex, needs, lang), kernel_check(ex) if "check" in needs else None
 
 
 def _load_torch() -> None:
-    from handcalc import kernel  # noqa: F401 - the import is the work
+    from handcalc.core import kernel  # noqa: F401 - the import is the work
 
 
 def _check_all(checks: Sequence[Any]) -> None:
     """The torch halves of exercise.KernelCheck (in the checking process, or here):
     KernelMismatch at the first that disagrees."""
-    from handcalc import kernel
+    from handcalc.core import kernel
 
     for c in checks:
         c.check_with(kernel)
@@ -683,7 +689,7 @@ class KeyChecks:
 def key_checks() -> Iterator[KeyChecks]:
     """A KeyChecks whose process is stopped when the block raises, and whose verdict is
     waited for when it ends (so no check is left unread)."""
-    from handcalc.procs import worker_pool
+    from handcalc.io.procs import worker_pool
 
     with worker_pool(1) as pool:
         checks = KeyChecks(pool)
@@ -717,7 +723,7 @@ def run_jobs(jobs: Sequence[Job], needs: frozenset[str] = ALL_NEEDS, *, lang: st
     if workers > 1 and len(todo) > 1:
         from functools import partial
 
-        from handcalc.procs import worker_pool
+        from handcalc.io.procs import worker_pool
 
         chunk = max(1, len(todo) // (workers * 8))
         with worker_pool(workers) as pool:
@@ -807,12 +813,12 @@ def worksheet_codes(ws: Worksheet) -> list[list[str]]:
 
 # ---------------------------------------------------------------- solutions/
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def solution_files(problems: Path | None = None) -> dict[str, str]:
     """solutions/<stem>.md and .json for every spec in problems/ (version 1): name -> text."""
-    from handcalc.typeset import key_json, key_markdown
+    from handcalc.sheets.typeset import key_json, key_markdown
 
     problems = problems or ROOT / "problems"
     out: dict[str, str] = {}
@@ -837,18 +843,18 @@ def stale_solutions(solutions: Path | None = None, problems: Path | None = None)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write one output through handcalc.fileio (a file replaced atomically, a symlink's
+    """Write one output through handcalc.io.fileio (a file replaced atomically, a symlink's
     target replaced, a device, FIFO or - written through); OutputError (exit 1) when it
     fails. For single-file writers such as the Moodle quiz; a set of files that must land
     together goes to fileio.write_outputs in one call."""
-    from handcalc.fileio import write_files
+    from handcalc.io.fileio import write_files
 
     write_files([(path, data)])
 
 
 def write_solutions(solutions: Path | None = None, problems: Path | None = None) -> list[str]:
     """Rewrite solutions/<stem>.md and .json, all of them or none; the names written."""
-    from handcalc.fileio import write_files
+    from handcalc.io.fileio import write_files
 
     solutions = solutions or ROOT / "solutions"
     files = solution_files(problems)
@@ -861,7 +867,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     import argparse
     import sys
 
-    ap = argparse.ArgumentParser(prog="python -m handcalc.worksheet",
+    ap = argparse.ArgumentParser(prog="python -m handcalc.sheets.worksheet",
                                  description="Regenerate or check solutions/ from problems/.")
     group = ap.add_mutually_exclusive_group(required=True)
     group.add_argument("--write-solutions", action="store_true",

@@ -3,7 +3,7 @@
 A family's ``compute(instance, work)`` does its exact math through a ``Work``:
 
 * ``work.show(label, value)`` records an intermediate that the worked solution shows
-  (``label`` is a handcalc.text Msg, or a str of neutral math such as ``"Q K^T"``)
+  (``label`` is a handcalc.text.messages Msg, or a str of neutral math such as ``"Q K^T"``)
   (in rounded mode the value continues rounded to 2 decimals, as a learner copying
   the worked solution would carry it);
 * ``work.result(key, value)`` ends a quantity that a part may ask for; when the
@@ -16,8 +16,8 @@ carried-forward path and every mistaken answer.
 Numbers come from the work's kit: ``work.num``, ``work.sqrt``, ``work.exp`` and
 ``work.neg_inf``, and given data from ``work.given(instance)``. The exact kit (default)
 builds sympy values; the float kit (``numeric=True``) runs the same code in floats, as a
-fast screen whose conclusions handcalc.exact's guard band turns into exact decisions
-(in rounded mode it raises handcalc.exact.Undecided where a float is too near a tie);
+fast screen whose conclusions handcalc.core.exact's guard band turns into exact decisions
+(in rounded mode it raises handcalc.core.exact.Undecided where a float is too near a tie);
 it records no steps (``steps[key]`` is empty), as nothing shows them.
 ``work.affected[key]`` tells whether the mistake's branch was taken before that result:
 an unaffected result is computed by the very same operations as the right one.
@@ -32,8 +32,8 @@ from typing import Any
 
 import sympy
 
-from handcalc.exact import NEG_INF, Mat, elementwise, round2, round2_f, to_exact, to_floats
-from handcalc.text import Math, Msg
+from handcalc.core.exact import NEG_INF, Mat, elementwise, round2, round2_f, to_exact, to_floats
+from handcalc.text.messages import Math, Msg
 
 
 class NotApplicable(Exception):

@@ -26,7 +26,7 @@ anything that goes wrong with one exercise is a failure of that exercise, never 
 The golden record ``solutions/golden-codes.json`` holds, for every family and level, at
 least five codes (the canonical code ``generate`` returns for seeds 1, 2, ...) and the
 worked set, each with its given data, parameters and exact and 2-decimal answers. Rewrite
-it with ``python -m handcalc.verify --write-golden``; ``--check-golden`` compares.
+it with ``python -m handcalc.exercises.verify --write-golden``; ``--check-golden`` compares.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from typing import Any
 
 import sympy
 
-from handcalc.exact import Mat, fmt2, fmt_exact
-from handcalc.exercise import (
+from handcalc.core.exact import Mat, fmt2, fmt_exact
+from handcalc.exercises.exercise import (
     MAX_SEED,
     Exercise,
     KernelCheck,
@@ -59,14 +59,14 @@ from handcalc.exercise import (
     reference,
     rejection,
 )
+from handcalc.exercises.worked import WORKED
 from handcalc.families import FAMILIES, Instance, get_family
-from handcalc.worked import WORKED
 
 DEFAULT_COUNT = 100
 PARALLEL_FROM = 60  # fewer exercises are verified in this process (a pool costs more)
 MAX_WORKERS = 4
 CHUNK = 10  # tasks a worker takes at a time
-GOLDEN_PATH = Path(__file__).resolve().parent.parent / "solutions" / "golden-codes.json"
+GOLDEN_PATH = Path(__file__).resolve().parents[2] / "solutions" / "golden-codes.json"
 GOLDEN_PER_LEVEL = 5
 
 
@@ -205,7 +205,7 @@ def prepare_all(tasks: Sequence[Task]) -> list[Prepared]:
 
 
 def finish(prep: Prepared, kernel: ModuleType) -> Outcome:
-    """The torch check of a prepared exercise (``kernel`` is handcalc.kernel), and its
+    """The torch check of a prepared exercise (``kernel`` is handcalc.core.kernel), and its
     outcome; every error becomes a Failure."""
     if prep.failure is not None or prep.instance is None:
         return Outcome(prep.task, prep.code, prep.parts, 0.0, prep.failure)
@@ -220,7 +220,7 @@ def finish(prep: Prepared, kernel: ModuleType) -> Outcome:
 
 def verify_one(task: Task) -> Outcome:
     """Generate one exercise and check it, in this process; every error becomes a Failure."""
-    from handcalc import kernel  # torch
+    from handcalc.core import kernel  # torch
 
     return finish(prepare(task), kernel)
 
@@ -239,7 +239,7 @@ def summarise(outcomes: Iterable[Outcome], *, count: int, seed: int, seconds: fl
 
 
 def load_kernel(families: Iterable[str] = ()) -> ModuleType:
-    """handcalc.kernel (importing torch, and what the checks of ``families`` import on
+    """handcalc.core.kernel (importing torch, and what the checks of ``families`` import on
     first use), with torch on one intra-op thread. The garbage collector rests during the
     imports (they make millions of objects and no garbage to speak of: its passes cost a
     tenth of their time), and their objects are set aside until verify ends
@@ -249,7 +249,7 @@ def load_kernel(families: Iterable[str] = ()) -> ModuleType:
     try:
         import torch
 
-        from handcalc import kernel
+        from handcalc.core import kernel
 
         kernel.preload(families)
     finally:
@@ -352,7 +352,7 @@ def _verify_in_workers(tasks: Sequence[Task], workers: int,
                        progress: Callable[[Outcome], None] | None) -> list[Outcome]:
     import multiprocessing
 
-    from handcalc.procs import worker_pool
+    from handcalc.io.procs import worker_pool
 
     global _claims
     chunks = [list(tasks[i:i + CHUNK]) for i in range(0, len(tasks), CHUNK)]
@@ -407,8 +407,8 @@ def _verify_in_workers(tasks: Sequence[Task], workers: int,
 
 def report_text(report: Report, lang: str = "en", target: str = "unicode") -> str:
     """The per-family table, the totals and the codes that failed, in `lang`."""
-    from handcalc.render import width_of
-    from handcalc.text import tr
+    from handcalc.text.messages import tr
+    from handcalc.views.render import width_of
 
     def t(id: str, **args: Any) -> str:
         return tr(id, lang, target, **args)
@@ -500,8 +500,8 @@ def golden_codes(per_level: int = GOLDEN_PER_LEVEL) -> list[dict[str, Any]]:
 def golden_document(per_level: int = GOLDEN_PER_LEVEL) -> dict[str, Any]:
     return {
         "about": "Codes that must rebuild the same exercise in every release. Written by "
-                 "`python -m handcalc.verify --write-golden`; tests/test_golden.py rebuilds "
-                 "every code and compares. Matrices are lists of rows of exact strings "
+                 "`python -m handcalc.exercises.verify --write-golden`; tests/test_golden.py "
+                 "rebuilds every code and compares. Matrices are lists of rows of exact strings "
                  "(answer) and 2-decimal strings (rounded).",
         "codes": golden_codes(per_level),
     }
@@ -557,7 +557,7 @@ def golden_differences(recorded: dict[str, Any]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m handcalc.verify", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m handcalc.exercises.verify", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--write-golden", action="store_true",
                     help="(re)write solutions/golden-codes.json")

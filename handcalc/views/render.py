@@ -1,7 +1,7 @@
 """Presenting exercises, worked solutions and verdicts: terminal text and JSON objects.
 
 Knows no family by name: everything comes from the Exercise and Verdict data. Words come
-from the message catalogue (handcalc.text) in the language asked for; terminal text is
+from the message catalogue (handcalc.text.messages) in the language asked for; terminal text is
 written for the ``unicode`` target, or ``ascii`` where the output cannot carry Unicode
 (``terminal_target``). JSON text fields are Unicode text in the language asked for; its
 keys and ids are the same in every language. Exact values print with sympy's pretty
@@ -14,11 +14,11 @@ from typing import Any
 
 import sympy
 
-from handcalc.exact import Mat, fmt2, fmt_exact, shape
-from handcalc.exercise import Exercise, Part, kind_of
+from handcalc.core.exact import Mat, fmt2, fmt_exact, shape
+from handcalc.exercises.exercise import Exercise, Part, kind_of
+from handcalc.exercises.grade import Verdict
 from handcalc.families import FAMILIES
-from handcalc.grade import Verdict
-from handcalc.text import DEFAULT_LANG, Text, render, tr
+from handcalc.text.messages import DEFAULT_LANG, Text, render, tr
 
 PRETTY_WIDTH = 100
 _UNICODE_PROBE = "√ᵀ⎡⎢⎣⎤⎥⎦✓✗−∞·×≤‖"
@@ -168,8 +168,8 @@ def grid(cells: list[list[str]], target: str = "unicode") -> list[str]:
 
 def exact_text(x: sympy.Expr, target: str = "unicode") -> str:
     """An exact value on one line: 3, -1/2, 0.1, 5√2/2, e²/(1 + e²), -inf."""
-    from handcalc import mathtext
-    from handcalc.exact import NEG_INF
+    from handcalc.core.exact import NEG_INF
+    from handcalc.text import mathtext
 
     if x == NEG_INF:
         return "-inf"
@@ -180,7 +180,7 @@ def exact_text(x: sympy.Expr, target: str = "unicode") -> str:
                 q //= f
         # a terminating decimal (0.1, -2.25) reads best as one; 1/3 stays a fraction
         return _decimal(x) if q == 1 and x.q > 1 else sympy.sstr(x)
-    from handcalc.typeset import typst_math
+    from handcalc.sheets.typeset import typst_math
 
     try:
         return mathtext.to_target(typst_math(x), target)
@@ -282,7 +282,7 @@ def side_by_side(blocks: list[list[str]], width: int, indent: str = "  ",
 
 def name_text(name: str, target: str) -> str:
     """A given matrix's name (Q, Z1, W^O, dL/dQ) as terminal text."""
-    from handcalc.text import Math
+    from handcalc.text.messages import Math
 
     return render(Math(name_math(name)), DEFAULT_LANG, target)
 
@@ -383,7 +383,7 @@ def verdict_text(v: Verdict, lang: str = DEFAULT_LANG, target: str = "unicode",
 
 def near_miss(v: Verdict) -> bool:
     """Every wrong entry within NEAR_MISS of the key (floats suffice for a hint)."""
-    from handcalc.exact import approx, entries
+    from handcalc.core.exact import approx, entries
 
     key = v.exercise.keys[v.part - 1]
     values = entries(v.exercise.approx[key])

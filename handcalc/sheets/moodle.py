@@ -42,8 +42,8 @@ from typing import Any
 
 import sympy
 
-from handcalc.exact import Mat, entries, fmt2, is_finite, shape
-from handcalc.text import Text, render
+from handcalc.core.exact import Mat, entries, fmt2, is_finite, shape
+from handcalc.text.messages import Text, render
 
 TOLERANCE = "0.005"
 NEG_INF_ANSWERS = ("-inf", "\u2212inf", "-\u221e", "\u2212\u221e")  # as handcalc parses them
@@ -121,7 +121,7 @@ def same_cell(a: sympy.Expr, b: sympy.Expr) -> bool:
 
 def diagnosis(mistake: Any, part: int, lang: str) -> str:
     """The diagnosis of a mistake in a part, as `handcalc check` words it."""
-    from handcalc.grade import Diagnosis
+    from handcalc.exercises.grade import Diagnosis
 
     return words(Diagnosis(mistake, part).text(), lang)
 
@@ -132,9 +132,9 @@ Alternative = tuple[sympy.Expr, str, str]  # (value, "=" or "%0%", feedback HTML
 def alternatives(ex: Any, lang: str) -> list[list[list[list[Alternative]]]]:
     """Per part, per entry, the other values worth naming, in the order Moodle tries
     them: intermediates rounded to 2 decimals (right), then each catalogued mistake."""
-    from handcalc.exercise import compute, mistaken, usable
-    from handcalc.mistakes import CATALOGUE
-    from handcalc.text import msg
+    from handcalc.core.mistakes import CATALOGUE
+    from handcalc.exercises.exercise import compute, mistaken, usable
+    from handcalc.text.messages import msg
 
     paths: list[tuple[dict[str, Mat], str, Any]] = []  # (results, mark, part -> feedback)
     try:
@@ -190,8 +190,8 @@ def table(cells: Sequence[Sequence[str]]) -> str:
 
 
 def given_html(name: str, m: Mat) -> str:
-    from handcalc.mathtext import to_target
-    from handcalc.render import name_math
+    from handcalc.text.mathtext import to_target
+    from handcalc.views.render import name_math
 
     label = math_html(to_target(name_math(name), "latex") + " =")
     cells = [[math_html(latex_value(v)) for v in r] for r in m]
@@ -199,7 +199,7 @@ def given_html(name: str, m: Mat) -> str:
 
 
 def question_html(ex: Any, lang: str) -> str:
-    from handcalc.text import msg
+    from handcalc.text.messages import msg
 
     out = [f"<p><strong>{words(ex.title, lang)}</strong></p>",
            f"<p>{words(ex.statement, lang)}</p>"]
@@ -217,8 +217,8 @@ def question_html(ex: Any, lang: str) -> str:
 
 
 def solution_html(ex: Any, lang: str) -> str:
-    from handcalc.mathtext import to_target
-    from handcalc.text import Math, msg
+    from handcalc.text.mathtext import to_target
+    from handcalc.text.messages import Math, msg
 
     out = [f"<p><strong>{words(msg('solution.head'), lang)}</strong> "
            f"({words(msg('moodle.code', code=ex.code), lang)})</p>"]
@@ -246,8 +246,8 @@ def solution_html(ex: Any, lang: str) -> str:
 def slots(spec: Any, versions: int | None = None) -> list[list[Any]]:
     """For each version, its exercises in order (as build_worksheet draws them: a draw
     that lands on a code already in the version moves on to the next seed)."""
-    from handcalc.exercise import build, generate
-    from handcalc.worksheet import plan
+    from handcalc.exercises.exercise import build, generate
+    from handcalc.sheets.worksheet import plan
 
     done: dict[tuple, Any] = {}
 
@@ -274,7 +274,7 @@ def slots(spec: Any, versions: int | None = None) -> list[list[Any]]:
 
 def quiz_xml(spec: Any, versions: int | None = None, lang: str = "en") -> str:
     """The Moodle XML question bank of a spec (see the module docstring)."""
-    from handcalc.text import Inline, msg
+    from handcalc.text.messages import Inline, msg
 
     built = slots(spec, versions)
     title = category_name(render(Inline(spec.title), lang, "unicode"))
