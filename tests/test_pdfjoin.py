@@ -9,8 +9,9 @@ import pytest
 import typst
 
 from handcalc.sheets import pdfjoin, typeset
+from handcalc.sheets.build import build_worksheet
 from handcalc.sheets.pdfjoin import JoinError, join, rewrite
-from handcalc.sheets.worksheet import build_worksheet, parse_spec
+from handcalc.sheets.spec import parse_spec
 
 
 def _doc(n: int, title: str = "Joined (1 0 R) <<x>>") -> bytes:

@@ -212,7 +212,7 @@ class ClassGrader:
             raise SpecError(msg.CANNOT_BUILD.format(code=code, why=e)) from None
 
     def job(self, job: tuple[Any, ...]) -> Exercise:
-        """The exercise of one of handcalc.sheets.worksheet.plan's jobs, built once (and then
+        """The exercise of one of handcalc.sheets.build.plan's jobs, built once (and then
         known by its code too)."""
         found = self._jobs.get(job)
         if found is None:
