@@ -112,7 +112,7 @@ PREAMBLE = """\
   align: top, workroom(calc.max(room, area-height(r, c)), label), answer-area(r, c))
 // a key's steps: (label, value) rows, each label right-aligned with its "=" beside it, in a
 // column as wide as the widest label and at least 3 cm (a first row of no height holds it
-// open); with width 7.5cm (a label may be longer: handcalc.sheets.pagefit), a longer label wraps
+// open); with width 7.5cm (a label may be longer: handcalc.pagefit), a longer label wraps
 // between words, never inside a formula
 #let keygrid(width, ..rows) = {{
   let rows = rows.pos()
@@ -128,7 +128,7 @@ PREAMBLE = """\
 ]
 // an exercise stays on one page when it fits on one (unless whole: false, as in the key);
 // else its first part stays with its statement and data, and it breaks only between parts
-// (a part taller than a page breaks). Used only where handcalc.sheets.pagefit cannot tell that a
+// (a part taller than a page breaks). Used only where handcalc.pagefit cannot tell that a
 // piece fits without measuring it: the others are kept together at once.
 #let fits(body) = measure(block(width: {width}, body)).height <= {height}
 #let keep(body) = context block(breakable: not fits(body), body)
