@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from handcalc.cli import no_cache_option
 from handcalc.sheets.model import FORMATS, SUFFIXES
 from handcalc.sheets.spec import MAX_VERSIONS
 from handcalc.text.messages import LANGS, resolve_lang
@@ -47,6 +48,7 @@ def _format_of(path: str | None) -> str | None:
 @click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(),
               help="A folder of more fonts (.ttf, .otf, .ttc) for characters the built-in "
                    "fonts lack; repeatable.")
+@no_cache_option
 def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
               fmt: str | None, key_style: str, lang: str | None,
               font_dirs: tuple[str, ...]) -> None:

@@ -399,6 +399,7 @@ class KernelCheck:
 
     instance: Instance
     references: tuple[Reference, ...]
+    digest: str = ""  # confirmed.answers_digest of the exact answers ("": not recorded)
 
     def check_with(self, kernel: ModuleType) -> float:
         """The largest difference of torch (``kernel`` is handcalc.core.kernel) from the exact
@@ -412,8 +413,12 @@ class KernelCheck:
 
 
 def kernel_check(ex: Exercise) -> KernelCheck:
-    """The first half of cross_check(ex), in the process that solves ex."""
-    return KernelCheck(ex.instance, reference(ex))
+    """The first half of cross_check(ex), in the process that solves ex (with the digest of
+    its answers when confirmed keys are remembered: handcalc.exercises.confirmed)."""
+    from handcalc.exercises import confirmed
+
+    return KernelCheck(ex.instance, reference(ex),
+                       confirmed.answers_digest(ex) if confirmed.enabled() else "")
 
 
 NEG_INF_REF = "-inf"  # a reference entry for an exact -oo: torch must give -inf

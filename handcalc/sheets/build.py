@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from handcalc.errors import SpecError
-from handcalc.sheets.keychecks import KeyChecks, check_all, key_checks
+from handcalc.sheets.keychecks import KeyChecks, check_here, key_checks
 from handcalc.sheets.model import (
     ALL_NEEDS,
     FORMATS,
@@ -155,7 +155,7 @@ def _take_check(check: Any, checks: KeyChecks | None) -> None:
     if check is None:
         return
     if checks is None:
-        check_all([check])
+        check_here([check])
     else:
         checks.add(check)
 
