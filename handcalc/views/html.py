@@ -21,6 +21,25 @@ from handcalc.text import mathtext
 from handcalc.text.messages import DEFAULT_LANG, Raw, Text, render, tr
 from handcalc.views.render import exact_text, name_math
 
+# The look of the fragments: the page's style.css holds the same rules; a notebook gets
+# them with each fragment (``with_style``). Brackets of a matrix are drawn as borders, so
+# that no math font is needed.
+STYLE = """<style>
+.handcalc mtable.matrix, mtable.matrix { padding: 0 .35em; border-left: 1.5px solid;
+  border-right: 1.5px solid;
+  background: linear-gradient(currentColor, currentColor) top left / .3em 1.5px no-repeat,
+    linear-gradient(currentColor, currentColor) bottom left / .3em 1.5px no-repeat,
+    linear-gradient(currentColor, currentColor) top right / .3em 1.5px no-repeat,
+    linear-gradient(currentColor, currentColor) bottom right / .3em 1.5px no-repeat; }
+.handcalc mtable.matrix mtd, mtable.matrix mtd { padding: .15em .45em; text-align: right; }
+.handcalc .right { color: #1a7f37; } .handcalc .wrong { color: #c0362c; }
+.handcalc table.entries td { padding: .1em .6em; font-variant-numeric: tabular-nums; }
+</style>"""
+
+
+def with_style(fragment: str) -> str:
+    return STYLE + fragment
+
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
@@ -73,7 +92,8 @@ def matrix_mathml(m: Mat, exact: bool = True) -> str:
     if shape(m) == (1, 1):
         return cell(m[0][0])
     rows = "".join("<mtr>" + "".join(f"<mtd>{cell(v)}</mtd>" for v in r) + "</mtr>" for r in m)
-    return f'<mrow><mo>[</mo><mtable class="matrix">{rows}</mtable><mo>]</mo></mrow>'
+    # the brackets are drawn by CSS (STYLE): a stretched <mo>[</mo> needs a math font
+    return f'<mtable class="matrix">{rows}</mtable>'
 
 
 def named_matrix(name: str, m: Mat, exact: bool = True) -> str:
