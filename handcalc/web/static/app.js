@@ -178,7 +178,8 @@ function gridView(part) {
   grid.dataset.part = part.part;
   grid.dataset.rows = rows;
   grid.dataset.cols = cols;
-  grid.style.gridTemplateColumns = "repeat(" + cols + ", auto)";
+  grid.style.setProperty("--cols", cols);
+  if (rows === 1 && cols > 1) grid.classList.add("row");  // may wrap on a narrow screen
   grid.setAttribute("role", "group");
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
