@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import time
 from collections.abc import Callable, Iterable
 from importlib import resources
 from typing import Any
@@ -81,6 +82,7 @@ class Guard:
         return False
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
         if not self.own(req.get_header("Host")):
             raise falcon.HTTPForbidden(title="refused",
                                        description="foreign Host: this server answers only "
@@ -97,6 +99,10 @@ class Guard:
                          req_succeeded: bool) -> None:
         cache = resp.get_header("Cache-Control")
         resp.set_headers(_HEADERS)
+        started = getattr(req.context, "started", None)
+        if started is not None:  # the time the server took, for benchmarks/serve_speed.py
+            resp.set_header("Server-Timing",
+                            f"app;dur={(time.perf_counter() - started) * 1000:.2f}")
         if cache:
             resp.set_header("Cache-Control", cache)
 

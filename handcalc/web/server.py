@@ -58,7 +58,11 @@ class Running:
 
 def start(sessions: Sessions, host: str = "127.0.0.1", port: int = 0) -> Running:
     """Bind `host`:`port` and make the app; OSError when the address cannot be bound."""
+    import logging
+
     from waitress.server import create_server
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is 1"
 
     loopback = is_loopback(host)
     names = set(LOOPBACK) | {url_host(host).lower()}
