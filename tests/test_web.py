@@ -4,6 +4,7 @@ session, the grid's parsing, the page's words in both languages, MathML output."
 import json
 import re
 import socket
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -242,3 +243,28 @@ def test_mathml_target():
     assert mathtext.mathml("-infinity") == "<math><mo>−</mo><mi>∞</mi></math>"
     assert "&lt;b&gt;" in mathtext.to_target('"<b>"', "mathml")
     assert "<mo>≤</mo>" in mathtext.to_target("x <= y", "mathml")
+
+
+def test_serve_says_where_it_listens_and_warns_beyond_the_loopback(monkeypatch):
+    from handcalc.web import server
+
+    served = []
+    monkeypatch.setattr(server.Running, "run",
+                        lambda self: (served.append(self.url), self.close()))
+    r = CliRunner().invoke(cli, ["serve", "gqa", "--port", "0", "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert "listening on 127.0.0.1 only" in r.stdout and served[0] in r.stdout
+    assert "warning" not in r.output
+    r = CliRunner().invoke(cli, ["serve", "gqa", "--port", "0", "--host", "0.0.0.0",
+                                 "--lang", "zh"])
+    assert r.exit_code == 0, r.output
+    assert len(r.stderr.strip().splitlines()) == 1 and "警告" in r.stderr
+
+
+def test_spec_and_codes_as_a_source():
+    spec = Path(__file__).resolve().parent.parent / "problems" / "worked-set.toml"
+    exercises = list(exercise_source(("causal",), 2, 1, str(spec),
+                                     ("worked-4",), 7)())
+    codes = [ex.code for ex in exercises]
+    assert codes[:10] == [f"worked-{n}" for n in range(1, 11)]
+    assert codes[10] == "worked-4" and codes[11].startswith("causal-2-") and len(codes) == 12
