@@ -235,7 +235,8 @@ class Sessions:
     def get(self, token: object) -> Session | None:
         if not isinstance(token, str):
             return None
-        found = self._sessions.get(token)
-        if found is not None:
-            self._sessions.move_to_end(token)
+        with self.lock:
+            found = self._sessions.get(token)
+            if found is not None:
+                self._sessions.move_to_end(token)
         return found
