@@ -98,6 +98,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "practice": "handcalc.commands.practice:practice",
     "grade": "handcalc.commands.classgrade:grade",
     "verify": "handcalc.commands.verify:verify",
+    "serve": "handcalc.commands.serve:serve",
 }
 
 

@@ -2,7 +2,8 @@
 
 The neutral notation is a small subset of Typst's math syntax, so a PDF typesets it as it
 is, with real fractions and roots; this module parses it and writes it again as LaTeX
-(Markdown, Moodle), Unicode (terminals) or ASCII (terminals that cannot show Unicode):
+(Markdown, Moodle), Unicode (terminals), ASCII (terminals that cannot show Unicode) or
+MathML (web pages and notebooks, which the browser typesets itself; every text escaped):
 
     neutral                  unicode        ascii                 latex
     S = (Q K^T) / sqrt(d_k)  S = QKᵀ/√d_k   S = QK^T / sqrt(d_k)  S = \\frac{Q K^{T}}{\\sqrt{d_{k}}}
@@ -25,7 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-TARGETS = ("typst", "latex", "unicode", "ascii")
+TARGETS = ("typst", "latex", "unicode", "ascii", "mathml")
 
 
 class MathSyntaxError(ValueError):
@@ -387,4 +388,74 @@ def to_target(src: str, target: str) -> str:
         return _latex_seq(nodes)
     if target in ("unicode", "ascii"):
         return _plain_seq(nodes, target == "unicode").strip()
+    if target == "mathml":
+        return _mathml_seq(nodes)
     raise ValueError(target)
+
+
+# ---------------------------------------------------------------- MathML (MathML Core)
+
+_MO_SYMBOLS = _SPACED_SYMBOLS | {"dots"}  # symbols that MathML writes as operators
+_FENCES = {"floor": ("⌊", "⌋"), "abs": ("|", "|")}
+_ACCENTS = {"tilde": "~", "hat": "^"}
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        '"', "&quot;")
+
+
+def _mathml_seq(nodes: tuple[Node, ...]) -> str:
+    return "".join(_mathml(n) for n in nodes)
+
+
+def _row(inner: str) -> str:
+    return f"<mrow>{inner}</mrow>"
+
+
+def _fenced(open: str, inner: str, close: str) -> str:
+    return _row(f"<mo>{_esc(open)}</mo>{inner}<mo>{_esc(close)}</mo>")
+
+
+def _mathml(node: Node) -> str:
+    """One node as MathML Core elements (the content of a <math> element)."""
+    if isinstance(node, Atom):
+        if node.kind == "sym":
+            tag = "mo" if node.text in _MO_SYMBOLS else "mi"
+            return f"<{tag}>{_esc(SYMBOLS[node.text][0])}</{tag}>"
+        if node.kind == "op":
+            return f"<mo>{_esc(OPERATORS[node.text][0])}</mo>"
+        if node.kind == "num":
+            return f"<mn>{_esc(node.text)}</mn>"
+        if node.kind == "str":
+            tag = "mi" if node.text.isalpha() and len(node.text) > 1 else "mtext"
+            return f"<{tag}>{_esc(node.text)}</{tag}>"
+        return f"<mi>{_esc(node.text)}</mi>"
+    if isinstance(node, Group):
+        inner = _mathml_seq(node.body)
+        return _fenced(node.open, inner, node.close) if node.open else _row(inner)
+    if isinstance(node, Call):
+        inner = _mathml_seq(node.args)
+        if node.name == "sqrt":
+            return f"<msqrt>{inner}</msqrt>"
+        if node.name in _FENCES:
+            left, right = _FENCES[node.name]
+            return _fenced(left, inner, right)
+        if node.name in _ACCENTS:
+            return f'<mover accent="true">{_row(inner)}<mo>{_ACCENTS[node.name]}</mo></mover>'
+        return _row(f"<mi>{node.name}</mi><mo>\u2061</mo>" + _fenced("(", inner, ")"))
+    if isinstance(node, Script):
+        base = _row(_mathml(node.base))
+        if node.sub is not None and node.sup is not None:
+            return (f"<msubsup>{base}{_row(_mathml(node.sub))}"
+                    f"{_row(_mathml(node.sup))}</msubsup>")
+        if node.sub is not None:
+            return f"<msub>{base}{_row(_mathml(node.sub))}</msub>"
+        return f"<msup>{base}{_row(_mathml(node.sup))}</msup>"  # type: ignore[arg-type]
+    return f"<mfrac>{_row(_mathml(node.num))}{_row(_mathml(node.den))}</mfrac>"
+
+
+def mathml(src: str, display: bool = False) -> str:
+    """Neutral math `src` as a complete <math> element."""
+    mode = ' display="block"' if display else ""
+    return f"<math{mode}>{to_target(src, 'mathml')}</math>"

@@ -14,7 +14,8 @@ neutral notation of handcalc.text.mathtext, e.g. ``"scores $S = (Q K^T) / sqrt({
 * ``typst``: Typst markup (words as string literals, math as Typst math);
 * ``markdown``: Markdown with LaTeX math between ``$``, words escaped;
 * ``latex``: plain words with LaTeX math between ``\\(`` and ``\\)`` (Moodle);
-* ``unicode`` and ``ascii``: plain text for terminals and JSON.
+* ``unicode`` and ``ascii``: plain text for terminals and JSON;
+* ``html``: HTML, words escaped, math as MathML ``<math>`` elements (web page, notebooks).
 
 Arguments: a Msg, Math or ListOf renders in place, a Raw (a renderer's own markup) is
 inserted as it is; any other value is text (escaped for the target) in words and is
@@ -25,6 +26,7 @@ with ``zh``) > English; see ``resolve_lang``.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -38,7 +40,7 @@ from handcalc.text.markup import mdtext, tstr
 
 LANGS = ("en", "zh")
 DEFAULT_LANG = "en"
-TARGETS = ("typst", "markdown", "latex", "unicode", "ascii")
+TARGETS = ("typst", "markdown", "latex", "unicode", "ascii", "html")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
@@ -234,6 +236,8 @@ def _escape(text: str, target: str) -> str:
                 .replace("\\(", "\\ (").replace("$$", "$ $"))
     if target == "ascii":
         return text.encode("ascii", "replace").decode("ascii")
+    if target == "html":
+        return html.escape(text, quote=True)
     return text
 
 
@@ -252,6 +256,8 @@ def math(src: str, target: str) -> str:
         return f"${mathtext.to_target(src, 'latex')}$"
     if target == "latex":
         return f"\\({mathtext.to_target(src, 'latex')}\\)"
+    if target == "html":
+        return mathtext.mathml(src)
     return mathtext.to_target(src, target)
 
 

@@ -103,9 +103,14 @@ class Drill:
     def answer(self, text: str) -> Feedback:
         """Grade typed text against the current part. Raises HandcalcError (unparseable
         text, wrong shape) without using a try."""
+        return self.answer_value(parse_answer(text))
+
+    def answer_value(self, value: Mat) -> Feedback:
+        """Grade an answer already parsed (by handcalc.core.parse) against the current
+        part, as ``answer`` does typed text (the browser drill parses entry by entry)."""
         ex, part = self.exercise, self.part
         assert ex is not None
-        verdict = grade(ex, part.number, parse_answer(text), prior=self.prior())
+        verdict = grade(ex, part.number, value, prior=self.prior())
         self.tries_used += 1
         self._answers[part.number] = verdict.answer
         if verdict.correct:
