@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from handcalc.cli import cli
 from handcalc.exercises import confirmed, exercise
-from handcalc.exercises.exercise import build, kernel_check
+from handcalc.exercises.confirmed import kernel_check
+from handcalc.exercises.exercise import build
 from handcalc.sheets import keychecks
 
 CODE = "attention-2-4823"

@@ -164,7 +164,8 @@ def _run_job_apart(job: Job, needs: frozenset[str], lang: str) -> tuple[Item, An
     """Build and prepare the exercise of one job (also in a worker process), its torch
     check left to do: the item and, with "check" in `needs`, the exercise's
     exercise.KernelCheck."""
-    from handcalc.exercises.exercise import build, generate, kernel_check
+    from handcalc.exercises.confirmed import kernel_check
+    from handcalc.exercises.exercise import build, generate
 
     ex = build(job[1]) if job[0] == "code" else generate(*job[1:])
     return prepare(ex, needs, lang), kernel_check(ex) if "check" in needs else None
