@@ -19,7 +19,7 @@ and 3, Mistral 7B, Qwen2.5).
 
 Level 1: MiniMind (d_model 512, 8 heads, batch 1, bf16), n = 512 to 2048: QK^T's
 multiply-adds and the score matrix at n and 2n. Level 2: a larger model, n up to 10240,
-batch 1 to 4, any dtype: both products in G and the KV cache too. Level 3: also
+batch 3, 4 or 6, any dtype: both products in G and the KV cache too. Level 3: also
 FlashAttention's statistics and how much smaller they are than the score matrix.
 """
 
@@ -65,8 +65,12 @@ class Cost(Family):
             model, n, batch, dtype = "MiniMind", rng.choice((512, 1024, 2048)), 1, "bf16"
         else:
             model = rng.choice(sorted(MODELS))
-            n = rng.choice((2048, 4096, 8192, 10240) if level == 2 else (4096, 8192, 10240))
-            batch = rng.choice((2, 4, 8))
+            # d_model = heads * d_head equal to n or 2n would make n x d_head and a head
+            # forgotten agree
+            n = rng.choice([n for n in ((2048, 4096, 8192, 10240) if level == 2
+                                        else (4096, 8192, 10240))
+                            if MODELS[model][0] not in (n, 2 * n)])
+            batch = rng.choice((3, 4, 6))  # never a number of heads or KV heads
             dtype = rng.choice(("bf16", "fp16", "fp32"))
         d_model, heads, kv_heads, layers = MODELS[model]
         params = {"model": model, "n": n, "d_model": d_model, "heads": heads,

@@ -10,15 +10,16 @@ side, which the exercise says it is not):
     a_r = softmax(S_r) (row r; exp(-inf) = 0),  z_r = a_r V     (1 x n), (1 x d_v)
 
 Scores computed for N tokens: sum over i of min(i, w) = N w - w(w - 1)/2 (N >= w),
-against N^2 for full attention (an exact integer count; the ratio N^2 / count to 2
-decimals). Sources: Beltagy et al. 2020 (Longformer, arXiv 2004.05150), section 3.1;
+against N^2 for full attention; both the count and the entries saved, N^2 minus it, are
+exact integer counts. Sources: Beltagy et al. 2020 (Longformer, arXiv 2004.05150), section 3.1;
 Jiang et al. 2023 (Mistral 7B, arXiv 2310.06825), section 2.
 
-Level 1: 4 tokens, d = 1 (scores not scaled), w = 2, entries 0..3. Level 2: 5 tokens,
-d_k = 2, w = 3, entries -1..2. Level 3: 5 or 6 tokens, d_k = 2, w = 3, entries -2..2,
-and the count and ratio for a long sequence (N = 10240, w = 4096 and the like). The row
-asked for always has a key inside the window that the window's edge keeps out and one
-after it, so every mistake changes it.
+Level 1: 5 tokens, d = 1 (scores not scaled), w = 2, entries 0..3. Level 2: 5 tokens,
+d_k = 2, w = 2, entries -1..2. Level 3: 7 tokens, d_k = 2, w = 3, entries -2..2, and the
+count and the entries saved for a long sequence (N = 10240, w = 4096 and the like). The
+row asked for, r = w + 1, has a key just outside the window's edge, and keys after it
+beyond the reach of a centred window (n > 2w), so every mistake changes it, and each
+differently.
 """
 
 from __future__ import annotations
@@ -73,15 +74,15 @@ class Window(Family):
         Quantity("a", "window.q.a"),
         Quantity("z", "window.q.z"),
         Quantity("count", "window.q.count", count=True),
-        Quantity("ratio", "window.q.ratio"),
+        Quantity("saved", "window.q.saved", count=True),
     )
     mistakes = ("window-wide", "window-centred", "window-acausal", "mask-zero")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
-        n = {1: 4, 2: 5, 3: rng.choice((5, 6))}[level]
-        d, w, lo, hi = {1: (1, 2, 0, 3), 2: (2, 3, -1, 2), 3: (2, 3, -2, 2)}[level]
+        n = {1: 5, 2: 5, 3: 7}[level]  # n > 2w: the centred window ends before the last key
+        d, w, lo, hi = {1: (1, 2, 0, 3), 2: (2, 2, -1, 2), 3: (2, 3, -2, 2)}[level]
         d_v = 1 if level == 1 else 2
-        r = rng.choice(range(w, n - 1))  # 0-based: a key drops out of the window, one follows
+        r = w  # 0-based: key r - w just drops out of the window, and two keys follow r
         limit = 4 * d ** 0.5
         while True:
             Q, K = rand_mat(rng, n, d, lo, hi), rand_mat(rng, n, d, lo, hi)
@@ -94,7 +95,7 @@ class Window(Family):
         if level == 3:
             N, W = rng.choice(LONG)
             params |= {"N": N, "W": W}
-            ask += ("count", "ratio")
+            ask += ("count", "saved")
         return Draw({"Q": Q, "K": K, "V": V}, params, ask)
 
     def args(self, inst: Instance) -> dict[str, Any]:
@@ -129,7 +130,7 @@ class Window(Family):
         w.result("count", scalar(w.num(count)),
                  label=f"{N} times {W} - ({W} times {W - 1}) / 2" if kind == "trailing"
                  else None)
-        w.result("ratio", scalar(w.num(N * N) / w.num(count)), label=f"{N}^2 / {count}")
+        w.result("saved", scalar(w.num(N * N - count)), label=f"{N}^2 - {count}")
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params
@@ -137,7 +138,7 @@ class Window(Family):
                                  row=p["row"] - 1)
         if "N" in p:
             count = k.window_count(p["N"], p["W"])
-            out |= {"count": [[float(count)]], "ratio": [[p["N"] ** 2 / count]]}
+            out |= {"count": [[float(count)]], "saved": [[float(p["N"] ** 2 - count)]]}
         return out
 
 
