@@ -112,12 +112,15 @@ def _bytes(*shape: int, dtype: str) -> int:
 
 def attention_cost(*, n: int, heads: int, d_head: int, batch: int, dtype: str, layers: int,
                    kv_heads: int) -> dict[str, float]:
-    """Multiply-adds of QK^T and AV for one layer (batch x heads), and sizes in bytes."""
+    """Multiply-adds of QK^T (for one sequence, and the batch) and AV (the batch) in one
+    layer, and sizes in bytes."""
     q = (batch, heads, n, d_head)
+    one = (1, heads, n, d_head)
     qk = _flops(lambda a, b: a @ b.transpose(-2, -1), q, q) // 2
+    qk_sequence = _flops(lambda a, b: a @ b.transpose(-2, -1), one, one) // 2
     av = _flops(lambda a, b: a @ b, (batch, heads, n, n), q) // 2
     kv = sum(_bytes(batch, kv_heads, n, d_head, dtype=dtype) for _ in range(2 * layers))
-    return {"qk": qk, "av": av,
+    return {"qk": qk, "qk_sequence": qk_sequence, "av": av,
             "scores": _bytes(batch, heads, n, n, dtype=dtype),
             "scores_2n": _bytes(batch, heads, 2 * n, 2 * n, dtype=dtype),
             "kv": kv,

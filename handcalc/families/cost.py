@@ -3,9 +3,10 @@
 For a sequence of n tokens, h heads of d_head = d_model / h, batch B, in a dtype of b
 bytes per element (fp32 4, fp16 and bf16 2), in one layer:
 
-    QK^T: B h n^2 d_head multiply-adds;  AV: B h n^2 d_head   (exact integer counts;
-          a multiply-add is 2 FLOPs, which FlopCounterMode counts: the text says which)
-    both products in G: 2 B h n^2 d_head / 10^9                 (2 decimals)
+    QK^T for one sequence: h n^2 d_head multiply-adds  (an exact integer count, at most
+          10240^2 * 4096 < 10^12, the largest number an answer may have; a multiply-add
+          is 2 FLOPs, which FlopCounterMode counts: the text says which it asks)
+    QK^T and AV for the batch, in G: 2 B h n^2 d_head / 10^9     (2 decimals)
     score matrix: B h n^2 b bytes, in MiB (1 MiB = 2^20 bytes); at 2n: 4 times as much,
           in GiB (1 GiB = 2^30 bytes)
     KV cache at a decoding step with n tokens cached: 2 layers G_kv d_head n B b bytes, MiB
@@ -101,11 +102,11 @@ class Cost(Family):
         b = 4 if w.has("cost-4-bytes") else a["bytes"]
         mib, gib = (10**6, 10**9) if w.has("cost-mb") else (MIB, GIB)
         per_mac = 2 if w.has("cost-flops") else 1
-        qk = per_mac * B * h * n * n * d
-        w.result("qk", scalar(w.num(qk)), label=f"{B} times {h} times {n}^2 times {d}")
+        qk = per_mac * h * n * n * d  # one sequence
+        w.result("qk", scalar(w.num(qk)), label=f"{h} times {n}^2 times {d}")
         if "total" in inst.ask:
-            w.result("total", scalar(w.num(2 * qk) / w.num(10**9)),
-                     label=f"(2 times {qk}) / 10^9")
+            w.result("total", scalar(w.num(2 * B * qk) / w.num(10**9)),
+                     label=f"(2 times {B} times {qk}) / 10^9")
 
         def size(tokens: int) -> int:  # the score matrix's bytes
             cols = d if w.has("cost-n-by-d") else tokens
@@ -138,7 +139,7 @@ class Cost(Family):
         a = self.args(inst)
         c = k.attention_cost(n=a["n"], heads=a["heads"], d_head=a["d_head"], batch=a["batch"],
                              dtype=a["dtype"], layers=a["layers"], kv_heads=a["kv_heads"])
-        out = {"qk": c["qk"], "total": (c["qk"] + c["av"]) / 10**9, "scores": c["scores"] / MIB,
+        out = {"qk": c["qk_sequence"], "total": (c["qk"] + c["av"]) / 10**9, "scores": c["scores"] / MIB,
                "scores_2n": c["scores_2n"] / GIB, "kv": c["kv"] / MIB, "stats": c["stats"],
                "ratio": c["scores"] / c["stats"]}
         return {key: [[float(out[key])]] for key in inst.ask}
