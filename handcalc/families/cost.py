@@ -140,6 +140,6 @@ class Cost(Family):
         c = k.attention_cost(n=a["n"], heads=a["heads"], d_head=a["d_head"], batch=a["batch"],
                              dtype=a["dtype"], layers=a["layers"], kv_heads=a["kv_heads"])
         out = {"qk": c["qk_sequence"], "total": (c["qk"] + c["av"]) / 10**9,
-               "scores": c["scores"] / MIB, "scores_2n": c["scores_2n"] / GIB, "kv": c["kv"] / MIB, "stats": c["stats"],
-               "ratio": c["scores"] / c["stats"]}
+               "scores": c["scores"] / MIB, "scores_2n": c["scores_2n"] / GIB,
+               "kv": c["kv"] / MIB, "stats": c["stats"], "ratio": c["scores"] / c["stats"]}
         return {key: [[float(out[key])]] for key in inst.ask}
