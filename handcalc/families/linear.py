@@ -99,8 +99,9 @@ class Linear(Family):
         u = w.result("u", row(total(c) for c in transpose(pK)),
                      label="u = sum_j phi(k_j)")  # (1 x d)
         if not causal:
-            w.result("Z", self._outputs(w, pQ, pK, V, KV, (u,) * len(pQ), None),
-                     label="z_i = (phi(q_i) (phi(K)^T V)) / (phi(q_i) dot u)")  # (n x d_v)
+            n = len(pQ)
+            w.result("Z", self._outputs(w, pQ, pK, V, [KV] * n, [u] * n, None, False),
+                     label=msg("linear.step.divide"))  # (n x d_v)
             return
         # the causal form: running sums over the tokens so far
         n, i = len(pQ), p["i"]
@@ -112,17 +113,17 @@ class Linear(Family):
             us.append(row(total(c) for c in transpose(pK[:last])))  # (1 x d)
         w.result("S_i", Ss[i - 1], label=f"S_{i} = sum_(j <= {i}) phi(k_j)^T v_j")
         vis = None if upto else tuple(tuple(j <= t for j in range(n)) for t in range(n))
-        w.result("Zc", self._outputs(w, pQ, pK, V, None, tuple(us), vis, Ss),
-                 label="z_i = (phi(q_i) S_i) / (phi(q_i) dot u_i)")  # (n x d_v)
+        w.result("Zc", self._outputs(w, pQ, pK, V, Ss, us, vis, True),
+                 label=msg("linear.step.divide"))  # (n x d_v)
         N, d = p["N"], p["d"]
         w.result("mults", row((w.num(2 * N * N * d), w.num(2 * N * d * d))),
                  label=f"(2 times {N}^2 times {d}, 2 times {N} times {d}^2)")
 
     @staticmethod
-    def _outputs(w: Work, pQ: Mat, pK: Mat, V: Mat, KV: Mat | None, us: tuple[Mat, ...],
-                 visible: Any, Ss: list[Mat] | None = None) -> Mat:
-        """z_i = phi(q_i) S_i / (phi(q_i) . u_i) per row (S_i = phi(K)^T V when not causal);
-        mistakes: a softmax over phi(q_i) . phi(k_j), the normaliser left out."""
+    def _outputs(w: Work, pQ: Mat, pK: Mat, V: Mat, Ss: list[Mat], us: list[Mat],
+                 visible: Any, causal: bool) -> Mat:
+        """z_i = phi(q_i) S_i / (phi(q_i) . u_i) per row (S_i = phi(K)^T V and u_i = u when
+        not causal); mistakes: a softmax over phi(q_i) . phi(k_j), the normaliser left out."""
         n = len(pQ)
         if w.has("linear-softmax"):
             sim = matmul(pQ, transpose(pK))  # (n x n)
@@ -132,16 +133,13 @@ class Linear(Family):
                      for j, s in enumerate(sim[t])]
                 rows.append(tuple(x / total(e) for x in e))
             return matmul(tuple(rows), V)
-        out = []
-        for t in range(n):
-            q = (pQ[t],)  # (1 x d)
-            num = matmul(q, Ss[t] if Ss is not None else KV)  # (1 x d_v)
-            if w.has("linear-no-normaliser"):
-                out.append(num[0])
-                continue
-            den = matmul(q, transpose(us[t]))  # (1 x 1)
-            out.append(_divide_rows(num, den)[0])
-        return tuple(out)
+        nums = tuple(matmul((pQ[t],), Ss[t])[0] for t in range(n))  # (n x d_v)
+        nums = w.show("phi(q_i) S_i" if causal else "phi(Q) (phi(K)^T V)", nums)
+        if w.has("linear-no-normaliser"):
+            return nums
+        dens = tuple((matmul((pQ[t],), transpose(us[t]))[0][0],) for t in range(n))  # (n x 1)
+        dens = w.show("phi(q_i) dot u_i" if causal else "phi(Q) u^T", dens)
+        return _divide_rows(nums, dens)
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params
