@@ -18,7 +18,7 @@ from handcalc.families.window import window_count, window_visible
 HAND = Instance("window-hand", "window", None, None,
                 {"Q": mat([[1], [1], [1], [1]]), "K": mat([[0], [1], [0], [2]]),
                  "V": mat([[1], [2], [4], [8]])},
-                {"w": 2, "d_k": 1, "row": 3, "N": 10, "W": 4},
+                {"w": 2, "d_k": 1, "query": 3, "N": 10, "W": 4},
                 ("M", "S", "a", "z", "count", "saved"))
 
 

@@ -90,7 +90,7 @@ class Window(Family):
             if max(map(abs, raw)) <= limit and len(set(raw)) > 2:
                 break
         V = rand_mat(rng, n, d_v, lo, hi + 2)
-        params: dict[str, Any] = {"w": w, "d_k": d, "row": r + 1}
+        params: dict[str, Any] = {"w": w, "d_k": d, "query": r + 1}
         ask: tuple[str, ...] = ("M", "S", "a", "z")
         if level == 3:
             N, W = rng.choice(LONG)
@@ -108,7 +108,7 @@ class Window(Family):
 
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params
-        n, win, r = len(g["Q"]), p["w"], p["row"] - 1
+        n, win, r = len(g["Q"]), p["w"], p["query"] - 1
         kind = ("wide" if w.has("window-wide") else "centred" if w.has("window-centred")
                 else "acausal" if w.has("window-acausal") else "trailing")
         visible = window_visible(n, win, kind)
@@ -135,7 +135,7 @@ class Window(Family):
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params
         out = k.window_attention(g["Q"], g["K"], g["V"], w=p["w"], d_k=p["d_k"],
-                                 row=p["row"] - 1)
+                                 row=p["query"] - 1)
         if "N" in p:
             count = k.window_count(p["N"], p["W"])
             out |= {"count": [[float(count)]], "saved": [[float(p["N"] ** 2 - count)]]}
