@@ -92,3 +92,12 @@ def test_cli_key_and_moved_entry(level):
 @pytest.mark.parametrize("mistake", FAMILIES["cost"].mistakes)
 def test_every_mistake_is_named(mistake):
     check_mistake_named("cost", 3, mistake)
+
+
+def test_moodle_gives_counts_no_tolerance():
+    from handcalc.sheets.moodle import question_html
+
+    html = question_html(generate("cost", 2, 4), "en")
+    qk = answers(generate("cost", 2, 4).instance)["qk"][0][0]
+    assert f"{{1:NUMERICAL:={qk}.00:0~" in html  # then the mistakes' answers, also :0
+    assert ":0.005" in html  # the sizes keep the two-decimal rule

@@ -142,3 +142,16 @@ def test_mqa_cli_key_and_mistakes():
     for mistake in ("cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
                     "cache-4-bytes"):
         check_mistake_named("gqa", 4, mistake)
+
+
+def test_level_4_on_the_command_line():
+    from click.testing import CliRunner
+
+    from handcalc.cli import cli
+
+    assert "gqa-4-" in run("new", "gqa", "--level", "4", "--seed", "8").output
+    result = run("new", "window", "--level", "4")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    session = CliRunner().invoke(cli, ["practice", "--level", "4", "--count", "2", "--seed", "3"],
+                                 input="quit\n")
+    assert session.exit_code == 0 and "gqa-4-" in session.output
