@@ -96,9 +96,9 @@ class Linear(Family):
         if w.has("linear-phi-on-v"):
             V = w.show('"elu"(V) + 1', tuple(tuple(phi(w, x) for x in r) for r in V))
         KV = w.result("KV", matmul(transpose(pK), V), label="phi(K)^T V")  # (d x d_v)
-        u = w.result("u", row(total(c) for c in transpose(pK)),
-                     label="u = sum_j phi(k_j)")  # (1 x d)
         if not causal:
+            u = w.result("u", row(total(c) for c in transpose(pK)),
+                         label="u = sum_j phi(k_j)")  # (1 x d)
             n = len(pQ)
             w.result("Z", self._outputs(w, pQ, pK, V, [KV] * n, [u] * n, None, False),
                      label=msg("linear.step.divide"))  # (n x d_v)
@@ -112,6 +112,7 @@ class Linear(Family):
             Ss.append(matmul(transpose(pK[:last]), V[:last]))  # (d x d_v)
             us.append(row(total(c) for c in transpose(pK[:last])))  # (1 x d)
         w.result("S_i", Ss[i - 1], label=f"S_{i} = sum_(j <= {i}) phi(k_j)^T v_j")
+        w.show("u_i = sum_(j <= i) phi(k_j)", tuple(u[0] for u in us))  # (n x d): row i is u_i
         vis = None if upto else tuple(tuple(j <= t for j in range(n)) for t in range(n))
         w.result("Zc", self._outputs(w, pQ, pK, V, Ss, us, vis, True),
                  label=msg("linear.step.divide"))  # (n x d_v)
