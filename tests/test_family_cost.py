@@ -101,3 +101,12 @@ def test_moodle_gives_counts_no_tolerance():
     qk = answers(generate("cost", 2, 4).instance)["qk"][0][0]
     assert f"{{1:NUMERICAL:={qk}.00:0~" in html  # then the mistakes' answers, also :0
     assert ":0.005" in html  # the sizes keep the two-decimal rule
+
+
+def test_a_near_miss_on_a_count_hints_at_exactness_not_rounding():
+    ex = generate("cost", 1, 5)
+    qk = ex.by_key("qk").answer[0][0]
+    result = run("check", ex.code, "1", f"{qk}.004")
+    assert result.exit_code == 1 and "count" in result.output
+    zh = run("check", ex.code, "1", f"{qk}.004", "--lang", "zh")
+    assert "计数" in zh.output
