@@ -30,7 +30,9 @@ SPEC = ROOT / "problems" / "exam.toml"
 
 def in_process(versions: int, workers: int | None) -> dict[str, float]:
     from handcalc.sheets import typeset
-    from handcalc.sheets.worksheet import build_worksheet, load_spec
+    from handcalc.sheets.build import build_worksheet
+    from handcalc.sheets.compile import compile_pdfs
+    from handcalc.sheets.spec import load_spec
 
     t0 = time.perf_counter()
     ws = build_worksheet(load_spec(SPEC), versions, formats=("pdf",), workers=workers,
@@ -39,7 +41,7 @@ def in_process(versions: int, workers: int | None) -> dict[str, float]:
     chunks = [typeset.chunk_sources(ws, key=key) for key in (False, True)]
     t2 = time.perf_counter()
     flat = [s for c in chunks for s in c]
-    pdfs = typeset.compile_pdfs(flat)
+    pdfs = compile_pdfs(flat)
     t3 = time.perf_counter()
     it = iter(pdfs)
     joined = [pdfjoin.join([next(it) for _ in c]) for c in chunks]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import random
 import re
 import sys
@@ -39,6 +40,21 @@ def lang_option(f: Any) -> Any:
                         is_eager=True, callback=_set_lang,
                         help="Language of the output: zh or en (default: HANDCALC_LANG, "
                              "else the locale, else en).")(f)
+
+
+def _no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:  # for this process and the workers it starts
+        from handcalc.exercises.confirmed import NO_CACHE_ENV
+
+        os.environ[NO_CACHE_ENV] = "1"
+
+
+def no_cache_option(f: Any) -> Any:
+    """`--no-cache`: check every key with torch, even one confirmed before
+    (handcalc.exercises.confirmed; the environment's HANDCALC_NO_CACHE=1 does the same)."""
+    return click.option("--no-cache", is_flag=True, expose_value=False, callback=_no_cache,
+                        help="Check every key with torch, even those confirmed before "
+                             "(also: HANDCALC_NO_CACHE=1).")(f)
 
 
 def current_lang() -> str:
@@ -216,15 +232,18 @@ def show(code: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every step.")
+@no_cache_option
 @lang_option
 def solve(code: str, as_json: bool) -> None:
-    """The worked solution of CODE, every step, checked against torch."""
-    from handcalc.exercises.exercise import build, cross_check
+    """The worked solution of CODE, every step, checked against torch (once: a key torch
+    has confirmed here is remembered; --no-cache checks it again)."""
+    from handcalc.exercises.confirmed import checked
+    from handcalc.exercises.exercise import build
     from handcalc.views.render import exercise_dict, solution_text
 
     ex = build(code)
     notice_moved(code, ex)
-    worst = cross_check(ex)
+    worst = checked(ex)
     if as_json:
         emit_json({**exercise_dict(ex, steps=True, lang=current_lang()),
                    "torch_max_difference": worst})

@@ -21,7 +21,8 @@ from handcalc.classgrade.report_pdf import render_pdf
 from handcalc.cli import cli
 from handcalc.core.exact import fmt2
 from handcalc.exercises.exercise import mistaken
-from handcalc.sheets import worksheet
+from handcalc.sheets.build import build_worksheet, worksheet_codes
+from handcalc.sheets.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAM = ROOT / "problems" / "exam.toml"
@@ -157,9 +158,9 @@ def test_markdown_feedback_and_gradebook_in_the_library(thirty):
 
 
 def test_the_assignment_is_the_worksheets():
-    ws = worksheet.build_worksheet(worksheet.load_spec(EXAM), 2, formats=("md",))
+    ws = build_worksheet(load_spec(EXAM), 2, formats=("md",))
     a = load_assignment(EXAM, 2)
-    assert [[s.code for s in v] for v in a.versions] == worksheet.worksheet_codes(ws)
+    assert [[s.code for s in v] for v in a.versions] == worksheet_codes(ws)
 
 
 @pytest.fixture(scope="module")

@@ -220,7 +220,7 @@ def test_font_dir_brings_fonts_to_typst_and_to_the_check(tmp_path, monkeypatch):
 
 
 def test_chinese_text_gets_wider_line_spacing_and_english_keeps_its_own(tmp_path):
-    from handcalc.sheets.typeset import CJK_PREAMBLE
+    from handcalc.sheets.typst_blocks import CJK_PREAMBLE
 
     zh = write_spec(tmp_path)
     en = tmp_path / "en.toml"

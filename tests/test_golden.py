@@ -1,7 +1,7 @@
 """Codes that never change: every code in solutions/golden-codes.json rebuilds the same
 exercise (given data, parameters, parts asked) with the same exact and 2-decimal answers.
 
-The record is written by `python -m handcalc.exercises.verify --write-golden`. Never rewrite it to
+The record is written by `python -m handcalc.exercises.golden --write-golden`. Never rewrite it to
 make this test pass without saying why: a code, once published, must rebuild the same
 exercise in every later release.
 """
@@ -13,7 +13,7 @@ import pytest
 import sympy
 
 from handcalc.exercises.exercise import build, generate
-from handcalc.exercises.verify import GOLDEN_PATH, GOLDEN_PER_LEVEL, golden_entry
+from handcalc.exercises.golden import GOLDEN_PATH, GOLDEN_PER_LEVEL, golden_entry
 from handcalc.families import FAMILIES
 
 RECORD = json.loads(GOLDEN_PATH.read_text(encoding="utf-8"))

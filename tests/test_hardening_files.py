@@ -365,7 +365,7 @@ def test_safe_text():
 
 
 def test_write_atomic_goes_through_fileio(tmp_path):
-    from handcalc.sheets.worksheet import write_atomic
+    from handcalc.io.fileio import write_atomic
 
     (tmp_path / "real").write_text("old")
     (tmp_path / "link").symlink_to("real")

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from handcalc.cli import cli
 from handcalc.core.exact import entries, fmt2, is_finite
 from handcalc.exercises.exercise import build
+from handcalc.sheets.build import build_worksheet, worksheet_codes
 from handcalc.sheets.moodle import NEG_INF_ANSWERS, blank, cdata, quiz_xml, words
-from handcalc.sheets.worksheet import build_worksheet, parse_spec, worksheet_codes
+from handcalc.sheets.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAM = ROOT / "problems" / "exam.toml"

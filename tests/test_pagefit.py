@@ -16,9 +16,10 @@ import pytest
 import typst
 
 from handcalc.families import FAMILIES
-from handcalc.sheets import pagefit, typeset
+from handcalc.sheets import compile, pagefit, typst_blocks, typst_key, typst_sheet
+from handcalc.sheets.build import build_worksheet
 from handcalc.sheets.fonts import font_folders
-from handcalc.sheets.worksheet import build_worksheet, parse_spec
+from handcalc.sheets.spec import parse_spec
 
 
 def _spec(work: str, levels: tuple[int, ...] = (1, 2)) -> str:
@@ -31,7 +32,7 @@ def _spec(work: str, levels: tuple[int, ...] = (1, 2)) -> str:
 def _query(preamble: str, pieces: list[str], what: str) -> list[float]:
     """Each piece's `what` ("height" of a block as wide as the text, or "width") in pt."""
     if what == "height":
-        probe = [f"#context [#metadata(measure(block(width: {typeset.PAGE_WIDTH})[\n{p}\n])"
+        probe = [f"#context [#metadata(measure(block(width: {typst_blocks.PAGE_WIDTH})[\n{p}\n])"
                  ".height.pt()) <h>]" for p in pieces]
     else:
         probe = [f"#context [#metadata(measure[{p}].width.pt()) <h>]" for p in pieces]
@@ -52,7 +53,7 @@ def sheets(request):
                               formats=("pdf",), lang=request.param)
               for levels in ((1, 2), (3,))]
     captured: list[tuple[list[str], list[str], list[float], bool]] = []
-    original = typeset._exercise
+    original = typst_blocks.exercise_block
 
     def record(first, rest, bounds, whole=True):
         captured.append((list(first), list(rest), list(bounds), whole))
@@ -60,8 +61,9 @@ def sheets(request):
 
     out = {}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(typeset, "_exercise", record)
-        for name, render in (("sheet", typeset.student_typst), ("key", typeset.key_typst)):
+        mp.setattr(typst_sheet, "exercise_block", record)
+        mp.setattr(typst_key, "exercise_block", record)
+        for name, render in (("sheet", typst_sheet.student_typst), ("key", typst_key.key_typst)):
             captured.clear()
             source = "".join(render(ws) for ws in sheets)
             pieces = []
@@ -104,7 +106,7 @@ def test_answer_area_size_is_the_printed_one():
     shapes = [(1, 1), (1, 4), (4, 1), (3, 3), (6, 8)]
     pieces = [f"#answer-area({r}, {c})" for r, c in shapes]
     ws = build_worksheet(parse_spec(_spec("none", (1,)), "every"), 1, formats=("pdf",))
-    heights = _query(_preamble(typeset.student_typst(ws)), pieces, "height")
+    heights = _query(_preamble(typst_sheet.student_typst(ws)), pieces, "height")
     for (r, c), h in zip(shapes, heights, strict=True):
         assert pagefit.answer_area(r, c) == pytest.approx(h, abs=0.01)
 
@@ -124,8 +126,8 @@ def test_a_piece_past_a_page_is_measured_in_typst(monkeypatch):
         'title = "t"\nseed = 1\n[[sections]]\nfamily = "attention"\nlevel = 2\n', "t"), 1,
         formats=("pdf",))
     monkeypatch.setattr(pagefit, "PAGE_HEIGHT", 1.0)
-    sheet, key = typeset.student_typst(ws), typeset.key_typst(ws)
+    sheet, key = typst_sheet.student_typst(ws), typst_key.key_typst(ws)
     assert "#exercise([" in sheet and "#block(breakable: false)[" not in sheet
     assert "#keep[" in key and "#block(breakable: false)[" not in key
     for source in (sheet, key):
-        assert typeset.compile_pdf(source).startswith(b"%PDF")
+        assert compile.compile_pdf(source).startswith(b"%PDF")

@@ -8,9 +8,10 @@ import pypdf
 import pytest
 import typst
 
-from handcalc.sheets import pdfjoin, typeset
+from handcalc.sheets import compile, pdfjoin, typeset
+from handcalc.sheets.build import build_worksheet
 from handcalc.sheets.pdfjoin import JoinError, join, rewrite
-from handcalc.sheets.worksheet import build_worksheet, parse_spec
+from handcalc.sheets.spec import parse_spec
 
 
 def _doc(n: int, title: str = "Joined (1 0 R) <<x>>") -> bytes:
@@ -101,7 +102,7 @@ def test_chunked_class_set_is_the_whole_one(monkeypatch, duplex):
                       "c")
     ws = build_worksheet(spec, 5, formats=("pdf",))
     # this process has run typst (_doc): forking it for typst could deadlock the child
-    monkeypatch.setattr(typeset, "_COMPILED_HERE", True)
+    monkeypatch.setattr(compile, "_COMPILED_HERE", True)
     targets = [("pdf", False), ("pdf", True)]
     monkeypatch.setattr(typeset, "CHUNK_VERSIONS", 2)
     assert len(typeset.chunk_sources(ws, key=False)) == 3

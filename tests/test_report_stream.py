@@ -286,7 +286,9 @@ def _plain_answers():
 @given(st.one_of(_plain_answers(),
                  st.lists(st.sampled_from(_PIECES), max_size=12).map("".join)))
 def test_plain_answers_read_fast_are_what_the_parser_reads(text):
-    from handcalc.core.parse import _Parser, _simple, _tokenize
+    from handcalc.core.parse import _simple
+    from handcalc.core.parse.grammar import Parser as _Parser
+    from handcalc.core.parse.tokens import tokenize as _tokenize
     from handcalc.errors import ParseError
 
     fast = _simple(text)

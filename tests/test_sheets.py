@@ -172,7 +172,7 @@ points = 3
 
 
 def test_points_of():
-    from handcalc.sheets.worksheet import parse_spec, points_of
+    from handcalc.sheets.spec import parse_spec, points_of
 
     s = parse_spec(POINTS, "p.toml")
     assert [points_of(s, 0, n) for n in (1, 2, 3)] == [1, 2, Fraction(1, 2)]
@@ -218,8 +218,10 @@ def test_work_large_gives_more_pages_than_none(tmp_path):
 # ---------------------------------------------------------------- the answers-only key
 
 def test_answers_key_for_thirty_exam_versions_is_at_most_thirty_pages():
-    from handcalc.sheets.typeset import compile_pdf, key_typst
-    from handcalc.sheets.worksheet import build_worksheet, load_spec
+    from handcalc.sheets.build import build_worksheet
+    from handcalc.sheets.compile import compile_pdf
+    from handcalc.sheets.spec import load_spec
+    from handcalc.sheets.typst_key import key_typst
 
     ws = build_worksheet(load_spec(EXAM), 30, formats=("pdf",))
     texts = [p.extract_text() for p in
@@ -261,7 +263,7 @@ def test_answers_style_without_a_key_is_refused(tmp_path):
 def test_exact_brief():
     import sympy
 
-    from handcalc.sheets.typeset import exact_brief, typst_math
+    from handcalc.text.exactmath import exact_brief, typst_math
 
     def brief(*values):
         return exact_brief([[typst_math(v) for v in values]])

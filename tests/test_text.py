@@ -72,7 +72,7 @@ def test_every_message_renders_for_every_target(lang):
 
 
 def test_every_formula_compiles_in_typst():
-    from handcalc.sheets.typeset import compile_pdf
+    from handcalc.sheets.compile import compile_pdf
 
     lines = ['#set page(width: 20cm, height: auto)']
     for lang in LANGS:

@@ -185,7 +185,7 @@ def test_same_spec_same_bytes(tmp_path):
 
 
 def test_seeds_are_stable_numbers():
-    from handcalc.sheets.worksheet import seed_for
+    from handcalc.sheets.build import seed_for
 
     assert seed_for(3003, 1, 1, 1) == seed_for(3003, 1, 1, 1)
     assert [seed_for(7, 1, 1, k) for k in (1, 2, 3)] == [49437, 45438, 47712]
@@ -204,7 +204,8 @@ def test_versions_start_on_new_pages_and_pages_grow(tmp_path):
 
 
 def test_versions_draw_different_exercises_and_keep_fixed_codes(tmp_path):
-    from handcalc.sheets.worksheet import build_worksheet, parse_spec, worksheet_codes
+    from handcalc.sheets.build import build_worksheet, worksheet_codes
+    from handcalc.sheets.spec import parse_spec
 
     spec = parse_spec('title = "Mixed"\nseed = 5\n[[sections]]\ncodes = ["worked-5"]\n'
                       '[[sections]]\nfamily = "causal"\nlevel = 2\ncount = 3\n', "mixed.toml")
@@ -320,7 +321,7 @@ def test_typst_string_escape():
 def test_exact_values_as_math():
     import sympy
 
-    from handcalc.sheets.typeset import latex_math, typst_math
+    from handcalc.text.exactmath import latex_math, typst_math
 
     assert typst_math(sympy.Rational(1, 10)) == "1/10"
     # a product over a denominator is one fraction, never "5 sqrt(2)/2" (a mixed number)
@@ -339,7 +340,7 @@ def test_exact_values_as_math():
 # ---------------------------------------------------------------- problems/ and solutions/
 
 def test_problem_specs_are_valid():
-    from handcalc.sheets.worksheet import load_spec
+    from handcalc.sheets.spec import load_spec
 
     specs = {p.stem: load_spec(p) for p in PROBLEMS.glob("*.toml")}
     assert {"worked-set", "first-sheet", "masks-and-heads", "exam"} <= set(specs)
@@ -351,17 +352,18 @@ def test_problem_specs_are_valid():
 
 
 def test_solutions_are_not_stale():
-    from handcalc.sheets.worksheet import stale_solutions
+    from handcalc.sheets.solutions import stale_solutions
 
     stale = stale_solutions()
     assert stale == [], ("stale solutions/ files (rewrite them with "
-                         "`.venv/bin/python -m handcalc.sheets.worksheet --write-solutions`): "
+                         "`.venv/bin/python -m handcalc.sheets.solutions --write-solutions`): "
                          f"{stale}")
 
 
 def test_exam_class_set_has_thirty_versions():
-    from handcalc.sheets.typeset import key_json, student_json
-    from handcalc.sheets.worksheet import build_worksheet, load_spec, worksheet_codes
+    from handcalc.sheets.build import build_worksheet, worksheet_codes
+    from handcalc.sheets.jsonsheet import key_json, student_json
+    from handcalc.sheets.spec import load_spec
 
     ws = build_worksheet(load_spec(PROBLEMS / "exam.toml"), 30, formats=("json",))
     sheet = json.loads(student_json(ws))
@@ -414,7 +416,9 @@ def _wrong_attention(monkeypatch):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_key_torch_disagrees_with_is_refused_however_it_is_checked(monkeypatch, workers):
     from handcalc.errors import KernelMismatch
-    from handcalc.sheets.worksheet import build_worksheet, key_checks, load_spec
+    from handcalc.sheets.build import build_worksheet
+    from handcalc.sheets.keychecks import key_checks
+    from handcalc.sheets.spec import load_spec
 
     spec = load_spec(WORKED_SET)
     build_worksheet(spec, 2, formats=("json",), workers=workers, check=True)  # agrees

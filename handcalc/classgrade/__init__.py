@@ -59,7 +59,6 @@ from handcalc.classgrade.core import (
     PartSummary,
     Submission,
     cell_answer,
-    grade_file,
     grade_rows,
     score_text,
 )
@@ -82,6 +81,7 @@ from handcalc.classgrade.read import (
 from handcalc.classgrade.report_csv import CSV_COLUMNS, iter_csv, render_csv
 from handcalc.classgrade.report_json import iter_json, render_json, report_dict, row_dict
 from handcalc.classgrade.report_md import TOP_MISTAKES, iter_markdown, render_markdown
+from handcalc.classgrade.summary import grade_file
 
 __all__ = [
     "CSV_COLUMNS", "DELIMITERS", "FORMATS", "HEADER", "MAX_BYTES", "MAX_LISTED_INVALID",

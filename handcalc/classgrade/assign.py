@@ -3,7 +3,7 @@ version in order (the codes the worksheet prints or hides), and the points of ea
 
 Exercise e of version k is the e-th exercise of version k's sheet, built exactly as
 ``handcalc worksheet SPEC --versions N`` builds it. Points come from the spec through
-``handcalc.sheets.worksheet.points_of`` where the worksheet module has it, else one point a part;
+``handcalc.sheets.spec.points_of`` where the worksheet module has it, else one point a part;
 that choice is made in ``part_points`` only.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from handcalc.classgrade import messages as msg
 from handcalc.errors import SpecError
 
-Job = tuple[Any, ...]  # as handcalc.sheets.worksheet.plan gives them
+Job = tuple[Any, ...]  # as handcalc.sheets.build.plan gives them
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Slot:
 
 @dataclass(frozen=True)
 class Assignment:
-    spec: Any  # handcalc.sheets.worksheet.Spec
+    spec: Any  # handcalc.sheets.spec.Spec
     versions: tuple[tuple[Slot, ...], ...]  # versions[k - 1]: the slots of version k
     where: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, compare=False)
 
@@ -76,9 +76,9 @@ def load_assignment(path: str | os.PathLike[str], versions: int | None = None,
                     build: Callable[[Job], Any] | None = None) -> Assignment:
     """The assignment of spec file `path` in `versions` versions (default: the spec's);
     SpecError when the spec cannot be read or built. ``build(job)`` makes the exercise of
-    one of ``handcalc.sheets.worksheet.plan``'s jobs (default: ``build_job``; the class grader
+    one of ``handcalc.sheets.build.plan``'s jobs (default: ``build_job``; the class grader
     passes its own, so that each exercise is built once)."""
-    from handcalc.sheets.worksheet import MAX_VERSIONS, load_spec
+    from handcalc.sheets.spec import MAX_VERSIONS, load_spec
 
     spec = load_spec(path)
     if versions is not None and not 1 <= versions <= MAX_VERSIONS:
@@ -93,10 +93,10 @@ def build_job(job: Job) -> Any:
 
 
 def assignment_of(spec: Any, versions: int | None, build: Callable[[Job], Any]) -> Assignment:
-    """The codes of each version as ``handcalc.sheets.worksheet.build_worksheet`` lays them out
+    """The codes of each version as ``handcalc.sheets.build.build_worksheet`` lays them out
     (the same plan, and the same rule for two draws that land on one exercise), built in
     this process: the grader needs the exercises themselves, not their printed form."""
-    from handcalc.sheets.worksheet import plan
+    from handcalc.sheets.build import plan
 
     out = []
     try:

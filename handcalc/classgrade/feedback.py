@@ -181,13 +181,13 @@ def _diagnosis(g: Graded, lang: str, target: str) -> Any:
 
 
 def _t_value(value: Any) -> str:
-    from handcalc.sheets.typeset import tmat, tnum
+    from handcalc.sheets.typst_blocks import tmat, tnum
 
     return f"${tmat([[tnum(x) for x in r] for r in _rounded(value)])}$"
 
 
 def _t_raw(text: str) -> str:
-    from handcalc.sheets.typeset import tstr
+    from handcalc.text.markup import tstr
 
     return f"#raw({tstr(safe_text(text))})"
 

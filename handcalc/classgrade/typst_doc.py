@@ -1,5 +1,5 @@
 """What the class workflow's PDFs (feedback, the class report) share: the Typst preamble and
-compiling. Text enters the source only as Typst string literals (``handcalc.sheets.typeset.tstr``,
+compiling. Text enters the source only as Typst string literals (``handcalc.text.markup.tstr``,
 through ``words``); the fonts are Typst's own (and handcalc's CJK font where it ships one),
 never the system's, so one source gives the same bytes on every machine."""
 
@@ -9,7 +9,7 @@ import re
 
 from handcalc.classgrade import messages as msg
 from handcalc.errors import HandcalcError
-from handcalc.sheets.typeset import tstr
+from handcalc.text.markup import tstr
 
 
 def _fonts() -> str:
@@ -43,10 +43,10 @@ _CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff
 
 
 def compile_pdf(source: str, name: str) -> bytes:
-    """The PDF of a Typst source (``handcalc.sheets.typeset.compile_pdf``), once every character of
+    """The PDF of a Typst source (``handcalc.sheets.compile.compile_pdf``), once every character of
     it has a font: ``handcalc.sheets.fonts.check_coverage`` where handcalc ships fonts; else
     Chinese, Japanese or Korean text is refused (Typst's own fonts have none)."""
-    from handcalc.sheets import typeset
+    from handcalc.sheets.compile import compile_pdf as compile_typst
 
     try:
         from handcalc.sheets.fonts import check_coverage  # type: ignore[import-not-found]
@@ -57,4 +57,4 @@ def compile_pdf(source: str, name: str) -> bytes:
                                                        code=ord(found.group()))) from None
     else:
         check_coverage([(name, source)])
-    return typeset.compile_pdf(source)
+    return compile_typst(source)

@@ -13,7 +13,9 @@ from typing import Any
 
 import click
 
-from handcalc.sheets.worksheet import FORMATS, MAX_VERSIONS, SUFFIXES
+from handcalc.cli import no_cache_option
+from handcalc.sheets.model import FORMATS, SUFFIXES
+from handcalc.sheets.spec import MAX_VERSIONS
 from handcalc.text.messages import LANGS, resolve_lang
 
 EXTENSIONS = {"pdf": ".pdf", "typ": ".typ", "md": ".md", "json": ".json", "moodle": ".xml"}
@@ -46,6 +48,7 @@ def _format_of(path: str | None) -> str | None:
 @click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(),
               help="A folder of more fonts (.ttf, .otf, .ttc) for characters the built-in "
                    "fonts lack; repeatable.")
+@no_cache_option
 def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
               fmt: str | None, key_style: str, lang: str | None,
               font_dirs: tuple[str, ...]) -> None:
@@ -61,7 +64,8 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     from handcalc.io.fileio import FILE, STDOUT, output_target, same_file, same_path, write_outputs
     from handcalc.io.terminal import safe_text
     from handcalc.sheets.fonts import font_folders
-    from handcalc.sheets.worksheet import check_work, key_checks, load_spec
+    from handcalc.sheets.keychecks import key_checks
+    from handcalc.sheets.spec import check_work, load_spec
 
     # every path is checked before anything is read or built: an empty one (an unset
     # shell variable) is refused, never taken as "no key" or "the default name"
@@ -147,7 +151,7 @@ def _build(sheet: Any, versions: int | None, formats: set[str], lang: str,
            checks: Any) -> Any:
     """build_worksheet, with a progress bar on a terminal; the keys cross-checked by
     `checks` (a worksheet.KeyChecks) when there is a key."""
-    from handcalc.sheets.worksheet import build_worksheet, plan
+    from handcalc.sheets.build import build_worksheet, plan
 
     if not sys.stderr.isatty():
         return build_worksheet(sheet, versions, formats=formats, lang=lang, checks=checks)

@@ -399,6 +399,7 @@ class KernelCheck:
 
     instance: Instance
     references: tuple[Reference, ...]
+    digest: str = ""  # confirmed.answers_digest of the exact answers ("": not recorded)
 
     def check_with(self, kernel: ModuleType) -> float:
         """The largest difference of torch (``kernel`` is handcalc.core.kernel) from the exact
@@ -411,9 +412,10 @@ class KernelCheck:
                                      build(inst.code).parts[number - 1].answer)[i]))
 
 
-def kernel_check(ex: Exercise) -> KernelCheck:
-    """The first half of cross_check(ex), in the process that solves ex."""
-    return KernelCheck(ex.instance, reference(ex))
+def kernel_check(ex: Exercise, digest: str = "") -> KernelCheck:
+    """The first half of cross_check(ex), in the process that solves ex; `digest` names
+    its answers in the record of confirmed keys (handcalc.exercises.confirmed)."""
+    return KernelCheck(ex.instance, reference(ex), digest)
 
 
 NEG_INF_REF = "-inf"  # a reference entry for an exact -oo: torch must give -inf

@@ -445,3 +445,11 @@ def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return Path(a).samefile(b)
     except OSError:
         return False
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write one output (a file replaced atomically, a symlink's target replaced, a device,
+    FIFO or - written through); OutputError (exit 1) when it fails. For single-file
+    writers such as the Moodle quiz; a set of files that must land together goes to
+    write_outputs in one call."""
+    write_files([(path, data)])

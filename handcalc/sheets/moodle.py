@@ -249,7 +249,7 @@ def slots(spec: Any, versions: int | None = None) -> list[list[Any]]:
     """For each version, its exercises in order (as build_worksheet draws them: a draw
     that lands on a code already in the version moves on to the next seed)."""
     from handcalc.exercises.exercise import build, generate
-    from handcalc.sheets.worksheet import plan
+    from handcalc.sheets.build import plan
 
     done: dict[tuple, Any] = {}
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 EM = 10.5  # pt: the text size
 CM = 72 / 2.54  # pt per cm
-PAGE_HEIGHT = 25.6 * CM  # typeset.PAGE_HEIGHT
+PAGE_HEIGHT = 25.6 * CM  # typst_blocks.PAGE_HEIGHT
 LINE = 1.9 * EM  # a line of text (1.3 em apart), room for an inline fraction
 SPACE = 1.3 * EM  # between two blocks (Typst's 1.2em, and a little)
 TEXT_EM = 47.0  # the text width (17.4 cm) in em

@@ -180,7 +180,7 @@ def exact_text(x: sympy.Expr, target: str = "unicode") -> str:
                 q //= f
         # a terminating decimal (0.1, -2.25) reads best as one; 1/3 stays a fraction
         return _decimal(x) if q == 1 and x.q > 1 else sympy.sstr(x)
-    from handcalc.sheets.typeset import typst_math
+    from handcalc.text.exactmath import typst_math
 
     try:
         return mathtext.to_target(typst_math(x), target)

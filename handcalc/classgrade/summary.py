@@ -1,0 +1,98 @@
+"""A class report: every row graded (handcalc.classgrade.core), each learner's totals, each
+exercise's parts summarised (how often right, by which path, the most frequent mistakes),
+and, against an assignment, each learner's marks (handcalc.classgrade.marks)."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+from handcalc.classgrade import messages as msg
+from handcalc.classgrade.core import (
+    ClassGrader,
+    ClassReport,
+    ExerciseSummary,
+    Graded,
+    Grading,
+    LearnerTotal,
+    MistakeCount,
+    PartSummary,
+    grade_rows,
+)
+from handcalc.classgrade.marks import fraction_sum, mark_learners
+from handcalc.classgrade.read import Invalid, Note, read_rows, source_name
+from handcalc.exercises.grade import CARRIED, EXACT, ROUNDED
+
+
+def _learners(graded: list[Graded], invalid: list[Invalid]) -> tuple[LearnerTotal, ...]:
+    rows: dict[str, list[Graded]] = {}
+    for g in graded:
+        rows.setdefault(g.row.learner, [])
+        if g.counted:
+            rows[g.row.learner].append(g)
+    bad = Counter(i.learner for i in invalid if i.learner)
+    for name in bad:
+        rows.setdefault(name, [])
+    out = []
+    for name in sorted(rows, key=lambda n: (n.casefold(), n)):
+        mine = rows[name]
+        paths = Counter(g.accepted_by for g in mine if g.correct)
+        out.append(LearnerTotal(
+            name, len({g.row.code for g in mine}), len(mine), sum(g.correct for g in mine),
+            fraction_sum(g.score for g in mine),
+            {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)}, bad.get(name, 0)))
+    return tuple(out)
+
+
+def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSummary, ...]:
+    from handcalc.core.mistakes import CATALOGUE
+
+    by_part: dict[str, dict[int, list[Graded]]] = {}
+    for g in graded:
+        if g.counted:
+            by_part.setdefault(g.row.code, {}).setdefault(g.row.part, []).append(g)
+    out = []
+    for code, parts in by_part.items():
+        ex = grader.exercise(code)
+        summaries = []
+        for number in sorted(parts):
+            rows = parts[number]
+            paths = Counter(g.accepted_by for g in rows if g.correct)
+            wrong = [g for g in rows if not g.correct]
+            mistakes = Counter(g.mistake for g in wrong if g.mistake)
+            summaries.append(PartSummary(
+                number, str(ex.part(number).prompt), len(rows), sum(g.correct for g in rows),
+                {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)},
+                tuple(MistakeCount(m, str(CATALOGUE[m].title), n)
+                      for m, n in sorted(mistakes.items(), key=lambda x: (-x[1], x[0]))),
+                sum(1 for g in wrong if not g.mistake)))
+        out.append(ExerciseSummary(code, str(ex.title), tuple(summaries)))
+    return tuple(out)
+
+
+def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
+               encoding: str | None = None, assignment: Any = None,
+               grading: Grading | None = None) -> ClassReport:
+    """Read and grade a submissions file (``-``: standard input) in ``encoding`` (default:
+    UTF-8 or what its byte-order mark says) against ``assignment`` (an Assignment, or None:
+    no spec); SpecError when it cannot be read at all, or when it names versions and
+    exercises but there is no assignment. ``grading``: see grade_rows."""
+    grader = grader or ClassGrader(assignment)
+    if assignment is not None:
+        grader.assignment = assignment
+    rows, warnings = read_rows(path, encoding, by_version=assignment is not None)
+    graded, invalid, unlisted = grade_rows(rows, grader, grading)
+    seen: dict[tuple[str, str, int], int] = {}
+    for g in graded:
+        key = (g.row.learner, g.row.code, g.row.part)
+        if key in seen:
+            warnings.append(Note(seen[key], msg.ANSWERED_AGAIN.format(
+                learner=g.row.learner, code=g.row.code, part=g.row.part, again=g.row.line)))
+        seen[key] = g.row.line
+    learners = _learners(graded, invalid)
+    marks, columns = mark_learners([t.learner for t in learners], graded, grader, assignment)
+    return ClassReport(os.path.basename(source_name(path)), tuple(graded), tuple(invalid),
+                       tuple(sorted(warnings, key=lambda w: w.line)),
+                       learners, _exercises(graded, grader), unlisted,
+                       assignment, marks, columns)

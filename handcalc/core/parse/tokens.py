@@ -1,0 +1,305 @@
+"""The tokenizer: typed text to tokens, with the Unicode a learner types folded one
+character for one (full-width forms, ×, −, √, π, ∞), and the one-line messages about a
+character, a name or a number that is not accepted (with the 0-based position)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import sympy
+
+from handcalc.core.parse.limits import MAX_DECIMAL_EXPONENT, MAX_DIGITS, MAX_LENGTH, rational_bits
+from handcalc.errors import ParseError
+
+_WHITESPACE = frozenset(" \t\n\r\u00a0")
+_DIGITS = frozenset("0123456789")
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_IDENT_CHARS = _ASCII_LETTERS | _DIGITS | {"_"}
+_OPERATORS = {
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "/": "/",
+    "^": "^",
+    "\u00d7": "*",  # ×
+    "\u00b7": "*",  # ·
+    "\u22c5": "*",  # ⋅
+    "\u2217": "*",  # ∗
+    "\u00f7": "/",  # ÷
+    "\u2212": "-",  # −
+    "\u2013": "-",  # –
+}
+_EXPONENT_SIGNS = frozenset("+-\u2212\u2013")
+_PUNCTUATION = frozenset("()[],;")
+_FUNCTIONS = frozenset({"sqrt", "exp", "ln", "log"})
+_NAMES = frozenset({"e", "pi", "inf"}) | _FUNCTIONS
+_ALLOWED_NAMES = "e, pi, inf, sqrt, exp, ln, log"
+# Names that may directly follow a number to mean multiplication (2pi, 3sqrt(2)).
+_IMPLICIT_AFTER_NUMBER = frozenset({"pi", "sqrt", "exp", "ln", "log"})
+ENDS = frozenset({"eof", ",", ";", "]"})
+
+_CHAR_HINTS = {
+    "'": "quotes are not accepted: type the number itself",
+    '"': "quotes are not accepted: type the number itself",
+    "\\": "backslashes are not accepted",
+    "#": "'#' is not accepted (no comments)",
+    "=": "'=' is not accepted: type only the value",
+    ":": "':' is not accepted",
+    "{": "braces are not accepted: use [ ] for lists and matrices",
+    "}": "braces are not accepted: use [ ] for lists and matrices",
+    "!": "'!' (factorial) is not accepted",
+    "%": "'%' is not accepted: write 0.25, not 25%",
+    "\u3002": "'\u3002' (ideographic full stop) is not accepted: type . for a decimal point",
+}
+
+# What a Chinese input method types in full-width mode means its ASCII twin: U+FF01..U+FF5E
+# minus 0xFEE0, and the ideographic comma U+3001 a comma. One character for one.
+_ASCII_TWINS = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3001: ord(",")}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # num const inf func root op ( ) [ ] , ; eof
+    text: str  # canonical text: '*' for '×', 'pi' for 'π', '^' for '**', ...
+    shown: str  # the characters as typed, for messages
+    pos: int
+    space_before: bool
+    value: sympy.Expr | None = None
+
+
+
+def _describe_char(ch: str) -> str:
+    code = f"U+{ord(ch):04X}"
+    name = unicodedata.name(ch, "")
+    label = f"{code} {name}" if name else code
+    category = unicodedata.category(ch)
+    visible = ch.isprintable() and not ch.isspace() and category[0] not in "CMZ"
+    return f"'{ch}' ({label})" if visible else label
+
+
+def _bad_char(ch: str, pos: int, before: str = "") -> ParseError:
+    """The error for a character as typed (a full-width form gets its ASCII twin's hint;
+    a percent sign after a number reads that number back: 73% is 0.73)."""
+    twin = ch.translate(_ASCII_TWINS)
+    percent = re.search(r"(\d+(?:\.\d+)?)\s*$", before.translate(_ASCII_TWINS))
+    if twin == "%" and percent and len(percent.group(1)) <= 12:
+        value = _percent(percent.group(1))
+        return ParseError(f"'%' is not accepted: {percent.group(1)}% is {value}; "
+                          f"write {value}", pos)
+    if twin in _CHAR_HINTS:
+        return ParseError(_CHAR_HINTS[twin], pos)
+    name = unicodedata.name(ch, "")
+    hint = ""
+    if "SUPERSCRIPT" in name or "SUBSCRIPT" in name:
+        hint = "; write powers with ^, e.g. 5^2"
+    elif "DIGIT" in name or unicodedata.category(ch) == "Nd":
+        hint = "; only the digits 0-9 are accepted"
+    elif unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp", "Cc"):
+        hint = "; remove invisible or control characters"
+    return ParseError(f"unexpected character {_describe_char(ch)}{hint}", pos)
+
+
+def _percent(number: str) -> str:
+    """A typed percentage as the decimal it stands for: '73' -> '0.73', '5.5' -> '0.055'."""
+    from decimal import Decimal
+
+    text = format(Decimal(number).scaleb(-2), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def show(value: sympy.Rational) -> str:
+    """A rational for a message; huge ones are not spelled out."""
+    return str(value) if rational_bits(value) <= 64 else "(a very large number)"
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 20 else name[:20] + "..."
+
+
+def _unknown_name(name: str, pos: int, call: bool = False) -> ParseError:
+    if name == "E":
+        return ParseError("unknown name 'E': names are lowercase; write e for Euler's number", pos)
+    if name.lower() in _NAMES:
+        return ParseError(
+            f"unknown name '{_short(name)}': names are lowercase; write {name.lower()}", pos
+        )
+    hint = ""
+    for func in ("sqrt", "exp", "ln", "log"):
+        rest = name[len(func) :]
+        if name.startswith(func) and rest.isdigit() and not call:
+            hint = f" (write {func}({rest}))"
+            break
+    return ParseError(f"unknown name '{_short(name)}'{hint}; allowed: {_ALLOWED_NAMES}", pos)
+
+
+def _scan_identifier(text: str, i: int) -> int:
+    n = len(text)
+    while i < n and text[i] in _IDENT_CHARS:
+        i += 1
+    return i
+
+
+def _scan_digits(text: str, i: int) -> int:
+    n = len(text)
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    return i
+
+
+def _number(text: str, start: int) -> tuple[sympy.Rational, int]:
+    """Scan a number literal at ``start``; return its exact value and the end index."""
+    n = len(text)
+    i = _scan_digits(text, start)
+    int_digits = text[start:i]
+    frac_digits = ""
+    if i < n and text[i] == ".":
+        j = _scan_digits(text, i + 1)
+        frac_digits = text[i + 1 : j]
+        i = j
+    digits = int_digits + frac_digits
+    if len(digits) > MAX_DIGITS:
+        raise ParseError(
+            f"number has {len(digits)} digits; at most {MAX_DIGITS} digits are accepted",
+            start,
+        )
+    exponent = 0
+    if i < n and text[i] in "eE":
+        j = i + 1
+        negative = False
+        if j < n and text[j] in _EXPONENT_SIGNS:
+            negative = text[j] != "+"
+            j += 1
+        k = _scan_digits(text, j)
+        if k > j:
+            exp_digits = text[j:k]
+            if len(exp_digits) > MAX_DIGITS or int(exp_digits) > MAX_DECIMAL_EXPONENT:
+                raise ParseError(
+                    f"exponent of {text[i]} notation is too large: at most "
+                    f"{MAX_DECIMAL_EXPONENT} in absolute value (1e-20 to 1e20)",
+                    i,
+                )
+            exponent = -int(exp_digits) if negative else int(exp_digits)
+            i = k
+    _check_after_number(text, start, i)
+    numerator = int(digits)
+    denominator = 10 ** len(frac_digits)
+    if exponent >= 0:
+        numerator *= 10**exponent
+    else:
+        denominator *= 10**-exponent
+    return sympy.Rational(numerator, denominator), i
+
+
+def _check_after_number(text: str, start: int, i: int) -> None:
+    """Reject what may not directly follow a number literal ending at ``i``."""
+    if i >= len(text):
+        return
+    ch = text[i]
+    if ch == ".":
+        raise ParseError("unexpected '.': a number has at most one decimal point", i)
+    if ch == "_":
+        raise ParseError("underscores are not accepted in numbers: write 1000, not 1_000", i)
+    if ch not in _ASCII_LETTERS:
+        return
+    end = _scan_identifier(text, i)
+    name = text[i:end]
+    if name in _IMPLICIT_AFTER_NUMBER:
+        return
+    literal = text[start:i]
+    if name in ("e", "E"):
+        raise ParseError(
+            f"'{literal}{name}' is not accepted: write {literal}*e for {literal} times e, "
+            f"or an exponent like {literal}e3 for scientific notation",
+            i,
+        )
+    if name[0] in "xX":
+        raise ParseError(
+            f"unexpected '{name[0]}' after the number {_short(literal)}: hexadecimal is "
+            "not accepted, and multiplication is written *",
+            i,
+        )
+    if name[0] in "jJ" and (name[1:] == "" or name[1:].isdigit()):
+        raise ParseError("complex numbers are not accepted ('j' after a number)", i)
+    if name in _NAMES:
+        raise ParseError(f"write * between the number {_short(literal)} and '{name}'", i)
+    raise _unknown_name(name, i)
+
+
+def tokenize(typed: str) -> list[Token]:
+    """The tokens of ``typed`` read with full-width forms as their ASCII twins; each
+    token's ``shown`` is the text as typed."""
+    text = typed.translate(_ASCII_TWINS)
+    tokens: list[Token] = []
+    n = len(text)
+    i = 0
+    space = False
+    while i < n:
+        ch = text[i]
+        if ch in _WHITESPACE:
+            space = True
+            i += 1
+            continue
+        start = i
+        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
+            value, i = _number(text, i)
+            tok = Token("num", text[start:i], typed[start:i], start, space, value)
+        elif ch in _ASCII_LETTERS or ch == "_":
+            i = _scan_identifier(text, i)
+            name = text[start:i]
+            if name not in _NAMES:
+                raise _unknown_name(name, start, text[i : i + 1] == "(")
+            if name in _FUNCTIONS:
+                kind = "func"
+            elif name == "inf":
+                kind = "inf"
+            else:
+                kind = "const"
+            tok = Token(kind, name, typed[start:i], start, space)
+        elif ch == "*" and i + 1 < n and text[i + 1] == "*":
+            i += 2
+            tok = Token("op", "^", typed[start:i], start, space)
+        elif ch in _OPERATORS:
+            i += 1
+            tok = Token("op", _OPERATORS[ch], typed[start], start, space)
+        elif ch == "\u03c0":  # π
+            i += 1
+            tok = Token("const", "pi", ch, start, space)
+        elif ch == "\u221e":  # ∞
+            i += 1
+            tok = Token("inf", "inf", ch, start, space)
+        elif ch == "\u221a":  # √
+            i += 1
+            tok = Token("root", "sqrt", ch, start, space)
+        elif ch in _PUNCTUATION:
+            i += 1
+            tok = Token(ch, ch, typed[start], start, space)
+        elif ch == ".":
+            if i + 1 < n and text[i + 1] in _ASCII_LETTERS:
+                raise ParseError("unexpected '.': attribute access is not accepted", i)
+            raise ParseError(
+                "unexpected '.': write decimals with digits after the point, like 0.5 or .5",
+                i,
+            )
+        else:
+            raise _bad_char(typed[i], i, typed[:i])
+        tokens.append(tok)
+        space = False
+    tokens.append(Token("eof", "", "end of answer", n, space))
+    return tokens
+
+
+def check_length(text: str) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"answer text must be a str, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(
+            f"answer too long: {len(text)} characters, the limit is {MAX_LENGTH}", MAX_LENGTH
+        )
+
+
+def quoted(tok: Token) -> str:
+    return "the end of the answer" if tok.kind == "eof" else f"'{tok.shown}'"
+
+
