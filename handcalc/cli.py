@@ -199,8 +199,9 @@ def families() -> None:
 
 @cli.command()
 @click.argument("family")
-@click.option("--level", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="1 gentle (2 tokens, small integers) to 3 (more tokens, negatives).")
+@click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
+              help="1 gentle (2 tokens, small integers) to 3 (more tokens, negatives); "
+                   "gqa has a level 4 (multi-query attention).")
 @click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=None,
               help="Seed of the random draw (default: a fresh one).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

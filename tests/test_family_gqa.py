@@ -104,3 +104,54 @@ def test_bf16_counted_as_4_bytes_is_diagnosed():
     wrong = mistaken(ex.instance, "cache-4-bytes")["cache"]
     data = json.loads(run("check", ex.code, "3", typed(wrong), "--json").output)
     assert data["diagnosis"]["mistake"] == "cache-4-bytes"
+
+
+# Level 4, multi-query attention: H = 4 query heads share G = 1 KV head, so map = (0, 0, 0,
+# 0); one KV head's cache: 2 x 8 layers x 64 x 512 tokens x 1 x 2 bytes = 2^20 bytes =
+# 1 MiB; MHA (4 KV heads) 4 MiB, GQA with G' = 2 2 MiB: compare = (4, 2, 1), ratio 4.
+MQA = Instance("gqa-mqa-hand", "gqa", None, None,
+               {"Q": mat([[1], [0]]), "K0": mat([[1], [0]]), "V0": mat([[2], [0]])},
+               {**PARAMS, "G": 1, "G2": 2}, ("map", "Z", "cache", "ratio", "compare"))
+
+
+def test_mqa_hand_checked_instance():
+    got = answers(Exercise(MQA))
+    assert got["map"] == mat([[0, 0, 0, 0]])
+    assert same(got["Z"], mat([[2 * E / (E + 1)], [1]]))
+    assert got["cache"] == mat([[1]]) and got["ratio"] == mat([[4]])
+    assert got["compare"] == mat([[4, 2, 1]])
+    assert mistaken(MQA, "kv-head-mod") is None  # h mod 1 = floor(h / H): no mistake to make
+    assert mistaken(MQA, "cache-no-layers")["compare"] == mat([[Rational(1, 2),
+                                                               Rational(1, 4),
+                                                               Rational(1, 8)]])
+    numeric = FAMILIES["gqa"].kernel(MQA, kernel)
+    assert numeric["compare"] == [[4.0, 2.0, 1.0]]
+
+
+def test_mqa_level_names_mqa_in_both_languages():
+    ex = generate("gqa", 4, 5)
+    assert ex.instance.params["G"] == 1 and cross_check(ex) < 1e-9
+    assert "MQA" in run("show", ex.code).output
+    assert "多查询注意力" in run("show", ex.code, "--lang", "zh").output
+
+
+def test_mqa_cli_key_and_mistakes():
+    from family_checks import check_key_and_moved_entry, check_mistake_named
+
+    check_key_and_moved_entry("gqa", 4, 21)
+    for mistake in ("cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
+                    "cache-4-bytes"):
+        check_mistake_named("gqa", 4, mistake)
+
+
+def test_level_4_on_the_command_line():
+    from click.testing import CliRunner
+
+    from handcalc.cli import cli
+
+    assert "gqa-4-" in run("new", "gqa", "--level", "4", "--seed", "8").output
+    result = run("new", "window", "--level", "4")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    session = CliRunner().invoke(cli, ["practice", "--level", "4", "--count", "2", "--seed", "3"],
+                                 input="quit\n")
+    assert session.exit_code == 0 and "gqa-4-" in session.output

@@ -17,8 +17,8 @@ from handcalc.cli import current_lang, lang_option, stream_target
 
 @click.command()
 @click.argument("families", nargs=-1, metavar="[FAMILY ...]")
-@click.option("--level", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="1 gentle (2 tokens, small integers) to 3.")
+@click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
+              help="1 gentle (2 tokens, small integers) to 3; gqa has a level 4 (MQA).")
 @click.option("--count", type=click.IntRange(1, 100), default=3, show_default=True,
               help="Number of exercises.")
 @click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=None,
@@ -46,7 +46,8 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
         session_exercises,
     )
 
-    names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or list(FAMILIES)
+    names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or [
+        name for name, f in FAMILIES.items() if level in f.levels]
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10**6)
     lang, target = current_lang(), stream_target()

@@ -19,6 +19,9 @@
     softmax-grad, attention-grad, temperature: autograd through torch.softmax; autograd
                  through F.scaled_dot_product_attention (dQ, dV; dS as the gradient of its
                  additive mask; dA through Z = A V); torch.softmax(z / T) per temperature
+    window, linear, cost: in handcalc.core.kernel_cost, re-exported here (SDPA with a
+                 sliding-window boolean mask; elu + 1 features by einsum and cumsum against
+                 the quadratic form; FlopCounterMode and meta tensors for counts and sizes)
 
 Imported only by the commands that cross-check (torch costs about a second to import).
 Inputs are exact matrices (handcalc.core.exact.Mat); outputs nested lists of floats.
@@ -37,6 +40,12 @@ import torch
 import torch.nn.functional as F
 
 from handcalc.core.exact import Mat, to_floats
+from handcalc.core.kernel_cost import (  # noqa: F401 (the families call them from here)
+    attention_cost,
+    linear_attention,
+    window_attention,
+    window_count,
+)
 
 DTYPE = torch.float64
 # handcalc's tensors are a few entries each: torch's intra-op threads only cost time here

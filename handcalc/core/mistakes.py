@@ -90,6 +90,20 @@ _ALL = (
     Mistake("dq-no-scale", "gradient"),
     Mistake("temperature-multiplied", "temperature"),
     Mistake("temperature-after-softmax", "temperature"),
+    # window, linear, cost
+    Mistake("window-wide", "mask"),
+    Mistake("window-centred", "mask"),
+    Mistake("window-acausal", "mask"),
+    Mistake("linear-softmax", "normalise"),
+    Mistake("linear-no-normaliser", "normalise"),
+    Mistake("linear-phi-on-v", "features"),
+    Mistake("linear-not-causal", "running sums"),
+    Mistake("cost-flops", "count"),
+    Mistake("cost-no-heads", "count"),
+    Mistake("cost-no-batch", "count"),
+    Mistake("cost-4-bytes", "size"),
+    Mistake("cost-mb", "size"),
+    Mistake("cost-n-by-d", "size"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

@@ -3,10 +3,11 @@
 
 A record holds, per code, a digest of the exact answers torch agreed with, the versions that
 confirmed them (handcalc's version and a digest of the torch kernel's sources: handcalc's
-``core/kernel.py`` and the family's module; torch's version, read from its metadata without
-importing it), and the largest difference torch showed (``solve --json`` prints it). A key
-is taken as confirmed only when all of these match what this installation would check
-now: a solver that changed an answer, another kernel or another torch is checked again.
+``core/kernel.py``, ``core/kernel_cost.py`` and the family's module; torch's version, read
+from its metadata without importing it), and the largest difference torch showed
+(``solve --json`` prints it). A key is taken as confirmed only when all of these match
+what this installation would check now: a solver that changed an answer, another kernel
+or another torch is checked again.
 
 The record is a JSON file in the user's cache folder (``platformdirs``:
 ``~/.cache/handcalc`` on Linux, or ``$XDG_CACHE_HOME/handcalc``), or in
@@ -90,6 +91,7 @@ def checker(family: str) -> str:
 
     module = type(FAMILIES[family]).__module__
     return ":".join((_version("handcalc"), _source_digest("handcalc.core.kernel"),
+                     _source_digest("handcalc.core.kernel_cost"),  # kernel re-exports it
                      _source_digest(module), _version("torch")))
 
 

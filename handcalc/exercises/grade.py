@@ -14,6 +14,10 @@ entry), unless ``strict``:
 
 A flat list is accepted for an n x 1 answer and a column for a 1 x n answer.
 
+A part whose quantity is an exact integer count (``Quantity.count``: multiply-adds,
+entries, bytes) is graded exactly instead: an entry accepts only its integer value, on
+every path (key, carried forward, rounded, mistakes).
+
 Every comparison is a filtered predicate: the family's math run in floats settles it
 when it misses the threshold by more than handcalc.core.exact's guard band (1e-9 relative,
 about 10^5 times the float error of these computations); otherwise the exact sympy
@@ -30,6 +34,7 @@ from fractions import Fraction
 from typing import Any
 
 from handcalc.core.exact import (
+    TOL,
     Mat,
     Undecided,
     differs_f,
@@ -195,11 +200,13 @@ class _Paths:
         return self._exact[key]
 
     def matches(self, key: str, answer: Mat, **path: Any) -> bool:
-        """Whether the answer matches quantity `key` on this path, at 2 decimals."""
+        """Whether the answer matches quantity `key` on this path, at 2 decimals (exactly
+        for a count)."""
         screened = self.screen(**path)
         if screened is None:
             return False
-        if isinstance(screened, Work):
+        counted = is_count(self.ex, key)
+        if isinstance(screened, Work) and not counted:
             value = screened.results.get(key)
             if value is None:
                 return False
@@ -208,7 +215,7 @@ class _Paths:
                 return verdict
         work = self.exact(**path)
         value = None if work is None else work.results.get(key)
-        return value is not None and _match_exact(answer, value)
+        return value is not None and _match_exact(answer, value, tolerance(self.ex, key))
 
     def changes(self, key: str, **path: Any) -> bool:
         """Whether the path's value of `key` differs from the right one."""
@@ -250,18 +257,30 @@ def _match_screen(answer: Mat, value: Mat) -> bool | None:
     return None if undecided else True
 
 
-def _match_exact(answer: Mat, value: Mat) -> bool:
+def _match_exact(answer: Mat, value: Mat, tol: Any = TOL) -> bool:
     if not usable(value):
         return False
     fitted = fit_shape(answer, shape(value))
     return fitted is not None and all(
-        within(v, x) for v, x in zip(entries(fitted), entries(value), strict=True))
+        within(v, x, tol) for v, x in zip(entries(fitted), entries(value), strict=True))
+
+
+def is_count(ex: Exercise, key: str) -> bool:
+    """Whether quantity `key` of the exercise is an exact integer count."""
+    return any(q.key == key and q.count for q in ex.family.quantities)
+
+
+def tolerance(ex: Exercise, key: str) -> Any:
+    """How far a typed entry of quantity `key` may be from its exact value: 0.005 (the
+    two-decimal rule), or 0 for an exact count."""
+    return 0 if is_count(ex, key) else TOL
 
 
 def _cell(ex: Exercise, number: int, index: int, v: Any, f: float) -> bool:
-    ok = within_f(v, f)
+    exact = is_count(ex, ex.keys[number - 1])
+    ok = None if exact else within_f(v, f)
     if ok is None:
-        ok = within(v, entries(ex.part(number).answer)[index])
+        ok = within(v, entries(ex.part(number).answer)[index], 0 if exact else TOL)
     return ok
 
 

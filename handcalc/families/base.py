@@ -28,10 +28,14 @@ from handcalc.text.messages import Msg, msg
 @dataclass(frozen=True)
 class Quantity:
     """Something a part can ask for: its key and the message id of its question (filled
-    from the family's ``args``). The answer's shape follows from the computed value."""
+    from the family's ``args``). The answer's shape follows from the computed value.
+
+    ``count`` marks an answer that is an exact integer count (multiply-adds, entries,
+    bytes): it is graded exactly, without the two-decimal rule's 0.005."""
 
     key: str
     prompt: str
+    count: bool = False
 
 
 @dataclass(frozen=True)

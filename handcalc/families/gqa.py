@@ -16,10 +16,18 @@ of b bytes per element (fp32 4, fp16 and bf16 2):
     bytes = 2 (K and V) * layers * G * head_dim * T * B * b;   MiB = bytes / 2^20
     ratio = (the cache with H KV heads, MHA) / (the cache with G) = H / G
 
+Multi-query attention (MQA, Shazeer 2019, arXiv 1911.02150) is the case G = 1: every
+query head reads the one KV head, and the cache is H times smaller than MHA's. Level 4
+asks for it, and compares the caches of the same model under MHA (G = H), GQA (a stated
+G') and MQA (G = 1):
+
+    compare = (cache(H), cache(G'), cache(1)) in MiB                        (1 x 3)
+
 Level 1: MiniMind's H = 8, G = 2 (8 layers, head_dim 64, bf16), toy n = 2, d_k = 1.
 Level 2: H up to 16, G in {2, 4}, toy n = 2, d_k = 2. Level 3: H up to 16, G up to 4,
-toy n = 3, d_k = 2, larger caches. The named head always uses another KV head under the
-`h mod G` mistake, so that the mistake shows in its output.
+toy n = 3, d_k = 2, larger caches. Level 4: MQA, H from 8 to 16, G = 1, toy n = 3,
+d_k = 2, a 16-bit cache. The named head always uses another KV head under the `h mod G`
+mistake (levels 1 to 3), so that the mistake shows in its output.
 """
 
 from __future__ import annotations
@@ -37,7 +45,8 @@ MIB = 2**20
 
 # (H, G) per level
 _HEADS = {1: ((8, 2),), 2: ((8, 2), (8, 4), (12, 4), (16, 4), (6, 2)),
-          3: ((12, 3), (16, 4), (16, 2), (12, 4), (12, 2))}
+          3: ((12, 3), (16, 4), (16, 2), (12, 4), (12, 2)),
+          4: ((8, 1), (12, 1), (16, 1))}  # a row of H numbers: at most 20 can be typed
 
 
 def _ints(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> list[list[int]]:
@@ -56,11 +65,15 @@ class GQA(Family):
         Quantity("Z", "gqa.q.Z"),
         Quantity("cache", "gqa.q.cache"),
         Quantity("ratio", "gqa.q.ratio"),
+        Quantity("compare", "gqa.q.compare"),
     )
+    levels = (1, 2, 3, 4)
     mistakes = ("kv-head-mod", "cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
                 "cache-4-bytes")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
+        if level == 4:
+            return self._draw_mqa(rng)
         H, G = rng.choice(_HEADS[level])
         per = H // G
         head = rng.choice([h for h in range(H) if h // per != h % G])
@@ -90,13 +103,33 @@ class GQA(Family):
                   "head_dim": head_dim, "tokens": tokens, "batch": batch, "dtype": dtype}
         return Draw(given, params, ("map", "Z", "cache", "ratio"))
 
+    def _draw_mqa(self, rng: random.Random) -> Draw:
+        """Level 4: multi-query attention (G = 1), and the three caches compared."""
+        H, G = rng.choice(_HEADS[4])
+        head = rng.randrange(1, H)
+        G2 = rng.choice([g for g in (2, 4, 8) if H % g == 0 and g < H])
+        layers, head_dim = rng.choice((16, 24, 32)), rng.choice((64, 128))
+        tokens, batch = rng.choice((2048, 4096, 8192)), rng.choice((1, 2, 4))
+        dtype = rng.choice(("bf16", "fp16"))
+        while True:
+            Q, K = _ints(rng, 3, 2, -2, 2), _ints(rng, 3, 2, -2, 2)
+            d = _dots(Q, K)
+            if max(map(abs, d)) <= 4 * 2 ** 0.5 and len(set(d)) > 1:
+                break
+        given = {"Q": mat(Q), "K0": mat(K), "V0": mat(_ints(rng, 3, 2, -2, 4))}
+        params = {"H": H, "G": G, "head": head, "d_k": 2, "layers": layers,
+                  "head_dim": head_dim, "tokens": tokens, "batch": batch, "dtype": dtype,
+                  "G2": G2}
+        return Draw(given, params, ("map", "Z", "cache", "ratio", "compare"))
+
     def args(self, inst: Instance) -> dict[str, Any]:
         p = inst.params
         return {**p, "n": len(inst.given["Q"]), "last": p["H"] - 1, "last_kv": p["G"] - 1,
                 "bytes": BYTES[p["dtype"]], "per": p["H"] // p["G"]}
 
     def statement(self, inst: Instance) -> Msg:
-        return msg("gqa.statement", **self.args(inst))
+        mqa = inst.params["G"] == 1
+        return msg("gqa.statement_mqa" if mqa else "gqa.statement", **self.args(inst))
 
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params
@@ -104,6 +137,8 @@ class GQA(Family):
         per = H // G
         if p["dtype"] == "fp32" and w.has("cache-4-bytes"):
             w.not_applicable()
+        if G == 1 and w.has("kv-head-mod"):
+            w.not_applicable()  # h mod 1 = floor(h / H) = 0: nothing to get wrong
         # which KV head each query head uses
         kv = [h % G for h in range(H)] if w.has("kv-head-mod") else [h // per for h in range(H)]
         used = w.result("map", row(w.num(x) for x in kv), label=f"floor(h / {per})")  # (1 x H)
@@ -147,6 +182,11 @@ class GQA(Family):
                scalar(w.num(total_bytes)))
         w.result("cache", scalar(w.num(total_bytes) / w.num(MIB)),
                  label=f'"MiB" = {total_bytes} / 2^20')
+        if "compare" in inst.ask:  # MHA, GQA with G', MQA: only the KV heads differ
+            per_head = total_bytes // kv_heads
+            sizes = [w.num(per_head * heads) / w.num(MIB) for heads in (H, p["G2"], 1)]
+            w.result("compare", row(sizes),
+                     label=f'{per_head} / 2^20 times ({H}, {p["G2"]}, 1)')
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params
@@ -157,6 +197,12 @@ class GQA(Family):
                                  tokens=p["tokens"], batch=p["batch"], dtype=p["dtype"])
         mha = k.kv_cache_bytes(layers=p["layers"], kv_heads=p["H"], head_dim=p["head_dim"],
                                tokens=p["tokens"], batch=p["batch"], dtype=p["dtype"])
-        return {"map": out["map"], "Z": out["Z"], "cache": [[cache / 2**20]],
-                "ratio": [[mha / cache]]}
+        out = {"map": out["map"], "Z": out["Z"], "cache": [[cache / 2**20]],
+               "ratio": [[mha / cache]]}
+        if "compare" in inst.ask:
+            out["compare"] = [[k.kv_cache_bytes(layers=p["layers"], kv_heads=heads,
+                                                head_dim=p["head_dim"], tokens=p["tokens"],
+                                                batch=p["batch"], dtype=p["dtype"]) / 2**20
+                               for heads in (p["H"], p["G2"], 1)]]
+        return out
 

@@ -131,7 +131,9 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
     answers = tuple(grids(p.answer, terms=True) for p in ex.parts)
     # whether each exact answer is short enough to print: decided on its Typst form, the
     # same for every format (the answers' Typst is printed here if no format needs it)
-    brief = tuple(exact_brief(typ if "typst" in needs else
+    # a count (Quantity.count) is one whole number: always short enough to print
+    brief = tuple(ex.family.quantity(p.key).count or
+                  exact_brief(typ if "typst" in needs else
                               tuple(tuple(typst_math(v, printer) for v in r) for r in p.answer))
                   for (typ, _), p in zip(answers, ex.parts, strict=True))
     data = exercise_dict(ex, steps=True, lang=lang) if "json" in needs else _light_dict(ex)

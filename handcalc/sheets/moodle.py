@@ -169,11 +169,12 @@ def alternatives(ex: Any, lang: str) -> list[list[list[list[Alternative]]]]:
     return out
 
 
-def blank(key: sympy.Expr, alts: Sequence[Alternative]) -> str:
-    """One cloze subquestion for an entry (see the module docstring)."""
+def blank(key: sympy.Expr, alts: Sequence[Alternative], tolerance: str = TOLERANCE) -> str:
+    """One cloze subquestion for an entry (see the module docstring); an exact count's
+    entries have tolerance 0."""
     if is_finite(key):
-        head = f"1:NUMERICAL:={fmt2(key)}:{TOLERANCE}"
-        tails = [f"{mark}{fmt2(v)}:{TOLERANCE}#{cloze_feedback(text)}"
+        head = f"1:NUMERICAL:={fmt2(key)}:{tolerance}"
+        tails = [f"{mark}{fmt2(v)}:{tolerance}#{cloze_feedback(text)}"
                  for v, mark, text in alts]
     else:
         head = "1:SHORTANSWER:" + "~".join(f"={a}" for a in NEG_INF_ANSWERS)
@@ -205,7 +206,8 @@ def question_html(ex: Any, lang: str) -> str:
            f"<p>{words(ex.statement, lang)}</p>"]
     out += [given_html(name, m) for name, m in ex.given.items()]
     for part, alts in zip(ex.parts, alternatives(ex, lang), strict=True):
-        cells = [[blank(key, a) for key, a in zip(r, ra, strict=True)]
+        tol = "0" if ex.family.quantity(part.key).count else TOLERANCE
+        cells = [[blank(key, a, tol) for key, a in zip(r, ra, strict=True)]
                  for r, ra in zip(part.answer, alts, strict=True)]
         out += [f"<p>({part.number}) {words(part.prompt, lang)}</p>", table(cells)]
     notes = [words(msg("exercise.footer.round"), lang)]

@@ -377,7 +377,8 @@ def verdict_text(v: Verdict, lang: str = DEFAULT_LANG, target: str = "unicode",
     if v.diagnosis is not None:
         out.append(tr("verdict.diagnosis", lang, target, text=v.diagnosis.text()))
     elif v.cells and not v.correct and near_miss(v):
-        out.append(tr("verdict.rounding_hint", lang, target))
+        counted = v.exercise.family.quantity(v.exercise.keys[v.part - 1]).count
+        out.append(tr("verdict.count_hint" if counted else "verdict.rounding_hint", lang, target))
     return "\n".join(out)
 
 

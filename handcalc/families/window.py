@@ -1,0 +1,145 @@
+"""window: sliding-window (local) attention, and how many scores it computes.
+
+Convention: a trailing, causal window of w keys. Query i (tokens numbered from 1) sees
+the keys j with i - w < j <= i, itself and the w - 1 tokens before it (Mistral 7B's
+`sliding_window`, Longformer's one-sided form; "window w" also appears as w keys on each
+side, which the exercise says it is not):
+
+    M_ij = 1 if i - w < j <= i, else 0                          (n x n)
+    S_ij = q_i . k_j / sqrt(d_k) where M_ij = 1, -inf elsewhere  (n x n)
+    a_r = softmax(S_r) (row r; exp(-inf) = 0),  z_r = a_r V     (1 x n), (1 x d_v)
+
+Scores computed for N tokens: sum over i of min(i, w) = N w - w(w - 1)/2 (N >= w),
+against N^2 for full attention; both the count and the entries saved, N^2 minus it, are
+exact integer counts. Sources: Beltagy et al. 2020 (Longformer, arXiv 2004.05150), section 3.1;
+Jiang et al. 2023 (Mistral 7B, arXiv 2310.06825), section 2.
+
+Level 1: 5 tokens, d = 1 (scores not scaled), w = 2, entries 0..3. Level 2: 5 tokens,
+d_k = 2, w = 2, entries -1..2. Level 3: 7 tokens, d_k = 2, w = 3, entries -2..2, and the
+count and the entries saved for a long sequence (N = 10240, w = 4096 and the like). The
+row asked for, r = w + 1, has a key just outside the window's edge, and keys after it
+beyond the reach of a centred window (n > 2w), so every mistake changes it, and each
+differently.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from handcalc.core import attention as att
+from handcalc.core.exact import matmul, scalar, total
+from handcalc.core.work import Work
+from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.text.messages import Msg, msg
+
+# (N, w) for the count at level 3: Mistral's window 4096, the seeds' seq_len 10240
+LONG = ((10240, 4096), (8192, 4096), (32768, 4096), (10240, 2048), (16384, 1024),
+        (4096, 1024))
+
+
+def window_visible(n: int, w: int, kind: str = "trailing") -> tuple[tuple[bool, ...], ...]:
+    """Which keys each query sees (0-based i, j): the trailing window i - w < j <= i;
+    `kind` names the mistaken windows ("wide": w + 1 keys, "centred": |i - j| < w,
+    "acausal": j > i - w with no upper bound)."""
+    def sees(i: int, j: int) -> bool:
+        if kind == "wide":
+            return i - w - 1 < j <= i
+        if kind == "centred":
+            return abs(i - j) < w
+        if kind == "acausal":
+            return j > i - w
+        return i - w < j <= i
+    return tuple(tuple(sees(i, j) for j in range(n)) for i in range(n))
+
+
+def window_count(n: int, w: int, kind: str = "trailing") -> int:
+    """How many scores the window computes for n >= w tokens (closed forms of the row
+    counts of window_visible)."""
+    if kind == "wide":
+        w += 1
+    if kind == "centred":
+        return n * (2 * w - 1) - w * (w - 1)
+    if kind == "acausal":
+        return n * n - (n - w) * (n - w + 1) // 2
+    return n * w - w * (w - 1) // 2
+
+
+class Window(Family):
+    name = "window"
+    row_softmax = True
+    quantities = (
+        Quantity("M", "window.q.M"),
+        Quantity("S", "window.q.S"),
+        Quantity("a", "window.q.a"),
+        Quantity("z", "window.q.z"),
+        Quantity("count", "window.q.count", count=True),
+        Quantity("saved", "window.q.saved", count=True),
+    )
+    mistakes = ("window-wide", "window-centred", "window-acausal", "mask-zero")
+
+    def draw(self, rng: random.Random, level: int) -> Draw:
+        n = {1: 5, 2: 5, 3: 7}[level]  # n > 2w: the centred window ends before the last key
+        d, w, lo, hi = {1: (1, 2, 0, 3), 2: (2, 2, -1, 2), 3: (2, 3, -2, 2)}[level]
+        d_v = 1 if level == 1 else 2
+        r = w  # 0-based: key r - w just drops out of the window, and two keys follow r
+        limit = 4 * d ** 0.5
+        while True:
+            Q, K = rand_mat(rng, n, d, lo, hi), rand_mat(rng, n, d, lo, hi)
+            raw = [sum(a * b for a, b in zip(qr, kr, strict=True)) for qr in Q for kr in K]
+            if max(map(abs, raw)) <= limit and len(set(raw)) > 2:
+                break
+        V = rand_mat(rng, n, d_v, lo, hi + 2)
+        params: dict[str, Any] = {"w": w, "d_k": d, "query": r + 1}
+        ask: tuple[str, ...] = ("M", "S", "a", "z")
+        if level == 3:
+            N, W = rng.choice(LONG)
+            params |= {"N": N, "W": W}
+            ask += ("count", "saved")
+        return Draw({"Q": Q, "K": K, "V": V}, params, ask)
+
+    def args(self, inst: Instance) -> dict[str, Any]:
+        return {**inst.params, "n": len(inst.given["Q"]), "before": inst.params["w"] - 1}
+
+    def statement(self, inst: Instance) -> Msg:
+        a = self.args(inst)
+        scaling = msg("scaling.scaled", d_k=a["d_k"]) if a["d_k"] > 1 else msg("scaling.none")
+        return msg("window.statement", scaling=scaling, **a)
+
+    def compute(self, inst: Instance, w: Work) -> None:
+        g, p = w.given(inst), inst.params
+        n, win, r = len(g["Q"]), p["w"], p["query"] - 1
+        kind = ("wide" if w.has("window-wide") else "centred" if w.has("window-centred")
+                else "acausal" if w.has("window-acausal") else "trailing")
+        visible = window_visible(n, win, kind)
+        M = tuple(tuple(w.num(1 if v else 0) for v in r_) for r_ in visible)
+        w.result("M", M, label=f"M_(i j) = 1 \"if\" i - {win} < j <= i")
+        S0 = att.scores(w, g["Q"], g["K"], p["d_k"], scaled=p["d_k"] > 1)  # (n x n)
+        S = w.result("S", att.apply_mask(w, S0, visible), label=msg("window.step.masked"))
+        s = (S[r],)  # (1 x n): the row asked for
+        exps = w.show(f"exp(S_{r + 1})", tuple(tuple(w.exp(v) for v in x) for x in s))
+        (sums,) = w.show(f"sum_j exp(S_({r + 1} j))", ((total(exps[0]),),))
+        a = w.result("a", tuple(tuple(e / sums[0] for e in x) for x in exps),
+                     label=f"a_{r + 1} = \"softmax\"(S_{r + 1})")
+        z = matmul(a, g["V"])  # (1 x n) @ (n x d_v)
+        w.result("z", z, label=f"z_{r + 1} = a_{r + 1} V")
+        if "N" not in p:
+            return
+        N, W = p["N"], p["W"]
+        count = window_count(N, W, kind)
+        w.result("count", scalar(w.num(count)),
+                 label=f"{N} times {W} - ({W} times {W - 1}) / 2" if kind == "trailing"
+                 else None)
+        w.result("saved", scalar(w.num(N * N - count)), label=f"{N}^2 - {count}")
+
+    def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
+        g, p = inst.given, inst.params
+        out = k.window_attention(g["Q"], g["K"], g["V"], w=p["w"], d_k=p["d_k"],
+                                 row=p["query"] - 1)
+        if "N" in p:
+            count = k.window_count(p["N"], p["W"])
+            out |= {"count": [[float(count)]], "saved": [[float(p["N"] ** 2 - count)]]}
+        return out
+
+
+

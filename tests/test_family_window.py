@@ -1,0 +1,85 @@
+"""window: a hand-checked instance, its mistakes, the torch rebuild and the command line."""
+
+import pytest
+import sympy
+from family_checks import check_key_and_moved_entry, check_mistake_named
+from sympy import E
+
+from handcalc.core import kernel
+from handcalc.core.exact import NEG_INF, mat
+from handcalc.exercises.exercise import Exercise, cross_check, generate, mistaken
+from handcalc.families import FAMILIES, Instance
+from handcalc.families.window import window_count, window_visible
+
+# By hand: 4 tokens, w = 2, d = 1 unscaled, q_i = 1, so S_ij = k_j = (0, 1, 0, 2)_j.
+#   Row 3 sees keys 2 and 3 (i - 2 < j <= i): s_3 = (-inf, 1, 0, -inf),
+#   a_3 = (0, e, 1, 0) / (e + 1), z_3 = (2e + 4) / (e + 1) with V = (1, 2, 4, 8)^T.
+#   N = 10, w = 4: 1 + 2 + 3 + 4 * 7 = 34 = 10 * 4 - 4 * 3 / 2 scores; 100 - 34 = 66 saved.
+HAND = Instance("window-hand", "window", None, None,
+                {"Q": mat([[1], [1], [1], [1]]), "K": mat([[0], [1], [0], [2]]),
+                 "V": mat([[1], [2], [4], [8]])},
+                {"w": 2, "d_k": 1, "query": 3, "N": 10, "W": 4},
+                ("M", "S", "a", "z", "count", "saved"))
+
+
+def same(a, b):
+    return all(sympy.simplify(x - y) == 0 for x, y in
+               zip([v for r in a for v in r], [v for r in b for v in r], strict=True))
+
+
+def test_hand_checked_instance():
+    got = {p.key: p.answer for p in Exercise(HAND).parts}
+    assert got["M"] == mat([[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]])
+    assert got["S"][2] == (NEG_INF, 1, 0, NEG_INF)
+    assert same(got["a"], mat([[0, E / (E + 1), 1 / (E + 1), 0]]))
+    assert same(got["z"], mat([[(2 * E + 4) / (E + 1)]]))
+    assert got["count"] == mat([[34]]) and got["saved"] == mat([[66]])
+
+
+def test_hand_checked_mistakes():
+    assert same(mistaken(HAND, "window-wide")["a"],
+                mat([[1 / (E + 2), E / (E + 2), 1 / (E + 2), 0]]))
+    centred = E + 1 + E**2
+    assert same(mistaken(HAND, "window-centred")["a"],
+                mat([[0, E / centred, 1 / centred, E**2 / centred]]))
+    assert same(mistaken(HAND, "mask-zero")["a"],
+                mat([[1 / (E + 3), E / (E + 3), 1 / (E + 3), 1 / (E + 3)]]))
+    # counts by hand for N = 10, w = 4: w + 1 = 5 keys 1+2+3+4+5*6 = 40; |i - j| < 4: 58;
+    # j > i - 4 with no causal part: 4 rows of 10, then 9, 8, 7, 6, 5, 4: 79
+    assert mistaken(HAND, "window-wide")["count"] == mat([[40]])
+    assert mistaken(HAND, "window-centred")["count"] == mat([[58]])
+    assert mistaken(HAND, "window-acausal")["count"] == mat([[79]])
+    assert mistaken(HAND, "mask-zero")["count"] == mat([[34]])
+
+
+@pytest.mark.parametrize("kind", ["trailing", "wide", "centred", "acausal"])
+def test_closed_form_counts_match_the_masks(kind):
+    for n in range(5, 12):
+        for w in range(1, n + 1):
+            if kind == "centred" and 2 * w - 1 > n:
+                continue  # the closed form assumes the band fits (as it does for N >> w)
+            if kind == "wide" and w + 1 > n:
+                continue
+            visible = window_visible(n, w, kind)
+            assert window_count(n, w, kind) == sum(map(sum, visible)), (n, w)
+
+
+def test_torch_rebuild_agrees():
+    numeric = FAMILIES["window"].kernel(HAND, kernel)
+    for p in Exercise(HAND).parts:
+        for x, y in zip([v for r in p.answer for v in r],
+                        [v for r in numeric[p.key] for v in r], strict=True):
+            assert (x == NEG_INF and y == float("-inf")) or abs(float(x) - y) < 1e-12
+    assert kernel.window_count(10240, 4096) == 10240 * 4096 - 4096 * 4095 // 2
+    for level in (1, 2, 3):
+        assert cross_check(generate("window", level, 11)) < 1e-9
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_cli_key_and_moved_entry(level):
+    check_key_and_moved_entry("window", level, 21)
+
+
+@pytest.mark.parametrize("mistake", FAMILIES["window"].mistakes)
+def test_every_mistake_is_named(mistake):
+    check_mistake_named("window", 3, mistake)
