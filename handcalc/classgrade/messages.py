@@ -84,3 +84,11 @@ ANSWERED_AGAIN = ("{learner} answered {code} part {part} again on line {again}; 
                   "answer counts")
 NOT_LISTED = ("{count} more rows could not be graded; only the first {listed} are listed "
               "(all are counted)")
+
+# ---------------------------------------------------------------- hardening, round two
+
+NOT_THE_ASSIGNMENT = ("{name}: {bad} of {rows} rows name no exercise of the assignment "
+                      "({spec}): check the spec, --versions, and whether the spec changed "
+                      "(another seed) since the sheets were printed; nothing was written")
+NAMES_FOLDED = ("learner '{raw}' is read as '{name}', the learner of '{first}' (line {line}): "
+                "the names differ only in full-width forms or invisible characters")

@@ -63,9 +63,13 @@ def _lines(report: ClassReport) -> Iterator[str]:
     yield from ("", "## Learners", "",
                 "| Learner | Exercises | Answered | Correct | Score | Invalid rows |",
                 "|---|---:|---:|---:|---:|---:|")
+    # against an assignment the score is the gradebook's total (points of the counted
+    # answers on the learner's version, out of its maximum)
+    totals = {m.learner: f"{score_text(m.total)} of {score_text(m.maximum)}"
+              for m in report.marks} if report.assignment is not None else {}
     for t in report.learners:
         yield (f"| {_md(t.learner)} | {t.exercises} | {t.answered} | {t.correct} | "
-               f"{score_text(t.score)} | {t.invalid} |")
+               f"{totals.get(t.learner) or score_text(t.score)} | {t.invalid} |")
     if report.invalid:
         yield from ("", "## Rows that could not be graded", "", "| Line | Learner | Reason |",
                     "|---:|---|---|")

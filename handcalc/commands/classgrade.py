@@ -69,7 +69,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
     from handcalc.cli import ExitNow
-    from handcalc.io.fileio import FILE, STDOUT, output_target, same_path
+    from handcalc.io.fileio import FILE, STDOUT, is_input, output_target
     from handcalc.io.terminal import safe_text
 
     asked = "--format"
@@ -86,7 +86,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                 os.path.splitext(output)[1].lower()):
             fmt = "md"  # standard output, a device or a FIFO: Markdown unless told
         fmt = cg.format_for(output, fmt, asked)
-        if target.kind == FILE and same_path(target.real, submissions):
+        if target.kind == FILE and is_input(target.real, submissions):
             raise HandcalcError("the report would overwrite the submissions file")
     elif fmt == "pdf":
         raise HandcalcError(cg.messages.PDF_NEEDS_FILE)
@@ -159,14 +159,14 @@ def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
     import os
 
     from handcalc.classgrade import messages as msg
+    from handcalc.io.fileio import is_input
     from handcalc.io.terminal import safe_text
 
     seen: dict[str, str] = {}
     for option, path in outputs.items():
         if path is None or path == "-":
             continue
-        if os.path.exists(path) and submissions != "-" and os.path.exists(submissions) and \
-                os.path.samefile(path, submissions):
+        if is_input(path, submissions):
             what = "report" if option == "-o" else option.lstrip("-")
             raise HandcalcError(msg.OVERWRITES_SUBMISSIONS.format(what=what))
         key = os.path.realpath(path)

@@ -447,6 +447,20 @@ def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return False
 
 
+def is_input(path: str | os.PathLike[str], source: str | os.PathLike[str]) -> bool:
+    """Whether the existing file `path` is the input `source`: the same file, or for ``-``
+    the file standard input reads (the same device and inode as descriptor 0), so that
+    ``grade - -o s.csv < s.csv`` is caught like ``grade s.csv -o s.csv``."""
+    if os.fspath(source) != STDIN:
+        return same_path(path, source)
+    try:
+        given, read = os.stat(path), os.fstat(0)
+    except OSError:
+        return False
+    return stat.S_ISREG(read.st_mode) and \
+        (given.st_dev, given.st_ino) == (read.st_dev, read.st_ino)
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write one output (a file replaced atomically, a symlink's target replaced, a device,
     FIFO or - written through); OutputError (exit 1) when it fails. For single-file

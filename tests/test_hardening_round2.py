@@ -1,0 +1,184 @@
+"""Hardening, round two (issue 25): the inputs and outputs that the newer features opened.
+
+Cases about processes and streams run the CLI in a subprocess (standard input redirected
+from the output file, PYTHONIOENCODING=cp1252, ...); the others run it in process."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handcalc import classgrade as cg
+from handcalc.classgrade.assign import load_assignment
+from handcalc.cli import cli
+from handcalc.core.exact import fmt2
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAM = ROOT / "problems" / "exam.toml"
+WORKED_SET = ROOT / "problems" / "worked-set.toml"
+GOOD = ROOT / "tests" / "data" / "submissions" / "good.csv"
+CLI = [sys.executable, "-c", "from handcalc.cli import main; main()"]
+WAIT = 120
+
+
+def run_proc(*args, env=None, **kwargs):
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([*CLI, *map(str, args)], stderr=subprocess.PIPE, timeout=WAIT,
+                          env=full_env, **kwargs)
+
+
+def one_line(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", "replace")
+    assert "Traceback" not in text and "Exception ignored" not in text, text[-2000:]
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("handcalc: "), text[-2000:]
+    return lines[0]
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
+
+
+def typed(m):
+    return "; ".join(" ".join(fmt2(v) for v in row) for row in m)
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def exam():
+    grader = cg.ClassGrader()
+    return load_assignment(EXAM, 2, grader.job), grader
+
+
+def version_rows(a, grader, name, version):
+    rows = []
+    for slot in a.versions[version - 1]:
+        ex = grader.exercise(slot.code)
+        rows += [[name, slot.code, p.number, typed(p.answer)] for p in ex.parts]
+    return rows
+
+
+# ---------------------------------------------------------------- data loss
+
+
+@pytest.mark.parametrize("option", ["-o", "--gradebook", "--feedback"])
+def test_grade_from_stdin_refuses_to_overwrite_the_file_stdin_reads(tmp_path, option):
+    subs = tmp_path / "s.csv"
+    subs.write_bytes(GOOD.read_bytes())
+    target = subs
+    if option == "--feedback":  # a feedback file must be .md or .pdf: stdin from a .md
+        target = tmp_path / "s.md"
+        target.write_bytes(GOOD.read_bytes())
+    before = target.read_bytes()
+    with open(target, "rb") as stdin:
+        r = run_proc("grade", "-", option, target, stdin=stdin)
+    assert r.returncode == 2
+    assert "overwrite the submissions file" in one_line(r.stderr)
+    assert target.read_bytes() == before
+
+
+def test_worksheet_from_stdin_refuses_to_overwrite_the_spec(tmp_path):
+    spec = tmp_path / "w.md"
+    spec.write_bytes(WORKED_SET.read_bytes())
+    before = spec.read_bytes()
+    with open(spec, "rb") as stdin:
+        r = run_proc("worksheet", "-", "-o", spec, stdin=stdin)
+    assert r.returncode == 2
+    assert "that is the spec itself" in one_line(r.stderr)
+    assert spec.read_bytes() == before
+
+
+def test_grade_from_stdin_still_writes_another_file(tmp_path):
+    with open(GOOD, "rb") as stdin:
+        r = run_proc("grade", "-", "-o", tmp_path / "r.csv", stdin=stdin)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "r.csv").read_text().startswith("line,")
+
+
+def test_a_spec_changed_since_the_exam_is_refused_not_graded_to_zero(tmp_path, exam):
+    a, grader = exam
+    rows = version_rows(a, grader, "ann", 1) + version_rows(a, grader, "bob", 2)
+    subs = write_csv(tmp_path / "s.csv", ["learner", "code", "part", "answer"], rows)
+    changed = tmp_path / "exam.toml"
+    changed.write_text(EXAM.read_text().replace("seed = 3003", "seed = 3004"))
+    book = tmp_path / "book.csv"
+    r = run("grade", subs, "--spec", changed, "--versions", 2, "--gradebook", book)
+    assert r.exit_code == 2
+    assert "name no exercise of the assignment" in r.output
+    assert "spec changed" in r.output or "the spec changed" in r.output
+    assert not book.exists()
+    # by version: a wrong --versions leaves every row outside the assignment
+    by_version = [["ann", 3, e, 1, "1"] for e in range(1, 6)]
+    subs2 = write_csv(tmp_path / "v.csv", ["learner", "version", "exercise", "part", "answer"],
+                      by_version)
+    r = run("grade", subs2, "--spec", EXAM, "--versions", 2)
+    assert r.exit_code == 2 and "5 of 5 rows" in r.output
+    # the right spec grades
+    r = run("grade", subs, "--spec", EXAM, "--versions", 2, "--gradebook", book)
+    assert r.exit_code == 0, r.output
+
+
+# ---------------------------------------------------------------- wrong totals, merges
+
+
+def test_answers_to_every_version_are_graded_but_not_counted_in_any_report(tmp_path, exam):
+    a, grader = exam
+    rows = version_rows(a, grader, "zoe", 1) + version_rows(a, grader, "zoe", 2)
+    subs = write_csv(tmp_path / "s.csv", ["learner", "code", "part", "answer"], rows)
+    report = cg.grade_file(subs, cg.ClassGrader(), assignment=a)
+    (m,) = report.marks
+    (t,) = report.learners
+    parts = sum(len(e.parts) for e in m.exercises)
+    assert m.total == m.maximum  # all of version 1 right, nothing more
+    assert t.answered == t.correct == t.score == parts
+    assert sum(g.counted for g in report.rows) == t.answered
+    lines = list(csv.reader(cg.render_csv(report).splitlines()))
+    counted = [r[10] for r in lines[1:]]
+    assert counted.count("yes") == t.answered
+    md = cg.render_markdown(report)
+    total = cg.score_text(m.total)
+    assert f"| zoe | 10 | {parts} | {parts} | {total} of {total} | 0 |" in md
+    data = json.loads(cg.render_json(report))
+    assert sum(r["counted"] for r in data["rows"]) == t.answered
+
+
+def test_names_that_print_alike_are_one_learner_with_a_warning(tmp_path):
+    ex_rows = [["bob", "worked-1", "1", "1"], ["ｂｏｂ", "worked-1", "2", "1"],
+               ["bo\u200bb", "worked-2", "1", "1"], ["b\u200dob", "worked-3", "1", "1"],
+               ["\u202ebob", "worked-4", "1", "1"]]
+    subs = write_csv(tmp_path / "s.csv", ["learner", "code", "part", "answer"], ex_rows)
+    report = cg.grade_file(subs)
+    assert [t.learner for t in report.learners] == ["bob"]
+    folded = [w for w in report.warnings if "is read as 'bob'" in w.message]
+    assert len(folded) == 4
+    assert any("\\u200b" in w.message for w in folded)
+
+
+def test_full_width_version_exercise_and_part_are_read(tmp_path, exam):
+    a, grader = exam
+    ex = grader.exercise(a.versions[1][2].code)
+    rows = [["ann", "２", "３", "１", typed(ex.parts[0].answer)]]
+    subs = write_csv(tmp_path / "v.csv", ["learner", "version", "exercise", "part", "answer"],
+                     rows)
+    report = cg.grade_file(subs, cg.ClassGrader(), assignment=a)
+    assert not report.invalid, report.invalid
+    (g,) = report.rows
+    assert g.correct and g.row.version == 2
+    subs = write_csv(tmp_path / "c.csv", ["learner", "code", "part", "answer"],
+                     [["ann", "worked-1", "２", "1"]])
+    report = cg.grade_file(subs)
+    assert not report.invalid and report.rows[0].row.part == 2
