@@ -182,3 +182,42 @@ def test_full_width_version_exercise_and_part_are_read(tmp_path, exam):
                      [["ann", "worked-1", "２", "1"]])
     report = cg.grade_file(subs)
     assert not report.invalid and report.rows[0].row.part == 2
+
+
+# ---------------------------------------------------------------- streams that are not Unicode
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "ascii"])
+def test_json_to_a_stream_without_unicode_uses_u_escapes(tmp_path, encoding):
+    subs = tmp_path / "zh.csv"
+    subs.write_text("learner,code,part,answer\n张三,worked-1,1,1\n", encoding="utf-8")
+    env = {"PYTHONIOENCODING": encoding}
+    for args in (["show", "worked-1", "--json", "--lang", "zh"], ["solve", "worked-1", "--json"],
+                 ["grade", subs, "--json"]):
+        r = run_proc(*args, env=env)
+        assert r.returncode == 0, r.stderr.decode()[-2000:]
+        assert b"Traceback" not in r.stderr
+        data = json.loads(r.stdout.decode("ascii"))
+        if args[0] == "grade":
+            assert data["learners"][0]["learner"] == "张三"
+    r = run_proc("grade", subs, env=env)  # the Markdown summary: text falls back
+    assert r.returncode == 0 and b"Traceback" not in r.stderr, r.stderr.decode()[-2000:]
+    if encoding != "ascii":  # (click writes UTF-8 to a stream that says ASCII)
+        assert b"| ?? |" in r.stdout
+
+
+def test_a_gbk_terminal_keeps_the_chinese_words():
+    r = run_proc("solve", "worked-1", "--lang", "zh", env={"PYTHONIOENCODING": "gbk"})
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    text = r.stdout.decode("gbk")
+    assert "单个查询" in text and "缩放" in text
+    assert text.count("?") < 5, text
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_chinese_on_a_stream_that_cannot_carry_it_falls_back_to_english(encoding):
+    r = run_proc("show", "worked-1", "--lang", "zh", env={"PYTHONIOENCODING": encoding})
+    assert r.returncode == 0
+    assert "cannot carry Chinese; writing English" in one_line(r.stderr)
+    text = r.stdout.decode(encoding)
+    assert "Score of one query-key pair" in text and "?" not in text

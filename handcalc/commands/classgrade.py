@@ -70,7 +70,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.words import resolve_lang
     from handcalc.cli import ExitNow
     from handcalc.io.fileio import FILE, STDOUT, is_input, output_target
-    from handcalc.io.terminal import safe_text
+    from handcalc.io.terminal import can_encode, json_ascii, safe_text
 
     asked = "--format"
     if as_json:
@@ -138,6 +138,8 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
         if target is None:
             if sys.stdout.isatty():
                 text = "\n".join(safe_text(line) for line in text.split("\n"))
+            if fmt == "json" and not can_encode(text, getattr(sys.stdout, "encoding", None)):
+                text = json_ascii(text)  # the same JSON, as \u escapes
             click.echo(text, nl=False)
         else:
             counted = [g for g in report.rows if g.counted]

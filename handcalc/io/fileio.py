@@ -32,6 +32,7 @@ stderr and exit 1, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -43,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handcalc.errors import OutputError, PathError, SpecError
-from handcalc.io.terminal import safe_text
+from handcalc.io.terminal import FALLBACK_ERRORS, safe_text
 
 STDIN = "-"
 STDOUT_NAMES = ("-", "/dev/stdout")
@@ -417,10 +418,23 @@ def guard_stdout() -> None:
             return
     raw = _GuardedRaw(1, broken)
     buffered = io.BufferedWriter(raw)
+    encoding = getattr(old, "encoding", None) or "utf-8"
     sys.stdout = io.TextIOWrapper(
-        buffered, encoding=getattr(old, "encoding", None) or "utf-8",
-        errors=getattr(old, "errors", None) or "strict",
+        buffered, encoding=encoding, errors=_errors(encoding, getattr(old, "errors", None)),
         line_buffering=bool(getattr(old, "line_buffering", False)))
+    err = sys.stderr
+    if err is not None and hasattr(err, "reconfigure"):
+        with contextlib.suppress(ValueError, OSError, LookupError):
+            err.reconfigure(errors=_errors(err.encoding or "utf-8", err.errors))
+
+
+def _errors(encoding: str, errors: str | None) -> str:
+    """A stream's error handler: a character its encoding (not a UTF) cannot carry is
+    written as its ASCII spelling or ``?`` (terminal.FALLBACK), one character at a time,
+    never a UnicodeEncodeError."""
+    if encoding.lower().replace("_", "-").startswith("utf"):
+        return errors or "strict"
+    return FALLBACK_ERRORS if errors in (None, "strict") else errors
 
 
 def write_stdout(data: bytes | str) -> None:
