@@ -163,7 +163,7 @@ def test_names_that_print_alike_are_one_learner_with_a_warning(tmp_path):
     subs = write_csv(tmp_path / "s.csv", ["learner", "code", "part", "answer"], ex_rows)
     report = cg.grade_file(subs)
     assert [t.learner for t in report.learners] == ["bob"]
-    folded = [w for w in report.warnings if "is read as 'bob'" in w.message]
+    folded = [w for w in report.warnings if "is read as 'bob' (line 2)" in w.message]
     assert len(folded) == 4
     assert any("\\u200b" in w.message for w in folded)
 
@@ -221,3 +221,48 @@ def test_chinese_on_a_stream_that_cannot_carry_it_falls_back_to_english(encoding
     assert "cannot carry Chinese; writing English" in one_line(r.stderr)
     text = r.stdout.decode(encoding)
     assert "Score of one query-key pair" in text and "?" not in text
+
+
+# ---------------------------------------------------------------- tracebacks
+
+
+def spec_with_title(tmp_path, title):
+    path = tmp_path / "deep.toml"
+    path.write_text(f'title = "{title}"\nseed = 1\n[[sections]]\nfamily = "score"\n'
+                    'level = 1\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["md", "xml", "pdf"])
+def test_deeply_nested_math_in_a_spec_is_refused_naming_the_field(tmp_path, fmt):
+    spec = spec_with_title(tmp_path, "$" + "(" * 660 + "x" + ")" * 660 + "$")
+    r = run("worksheet", spec, "-o", tmp_path / f"w.{fmt}")
+    assert r.exit_code == 2, r.output
+    assert "title: brackets nested more than 30 deep in math" in r.output
+    assert not (tmp_path / f"w.{fmt}").exists()
+    ok = spec_with_title(tmp_path, "$" + "(" * 30 + "x" + ")" * 30 + "$")
+    assert run("worksheet", ok, "-o", tmp_path / "ok.md").exit_code == 0
+
+
+@pytest.mark.parametrize("encoding", ["punycode", "idna", "unicode_escape"])
+def test_a_codec_that_is_no_character_set_is_refused(tmp_path, encoding):
+    r = run_proc("grade", GOOD, "--encoding", encoding)
+    assert r.returncode == 2
+    line = one_line(r.stderr)
+    assert "not the encoding of a text file" in line or "unknown encoding" in line
+
+
+def test_big5_read_as_gb18030_is_refused_not_graded_to_nothing(tmp_path):
+    rows = "learner,code,part,answer\n陳大文,worked-1,1,1\n林小明,worked-1,1,1\n" \
+           "黃志強,worked-1,1,1\n張偉,worked-1,1,1\n"
+    path = tmp_path / "big5.csv"
+    path.write_bytes(rows.encode("big5"))
+    r = run("grade", path, "--encoding", "gb18030")
+    assert r.exit_code == 2
+    assert "rows are not gb18030 text" in r.output and "check --encoding" in r.output
+    r = run("grade", path, "--encoding", "big5", "--json")
+    assert r.exit_code == 0 and not json.loads(r.stdout)["invalid"]
+    gbk = tmp_path / "gbk.csv"  # Chinese names in GBK, read as GBK: all graded
+    gbk.write_bytes(rows.encode("gb18030"))
+    r = run("grade", gbk, "--encoding", "gb18030", "--json")
+    assert r.exit_code == 0 and not json.loads(r.stdout)["invalid"]

@@ -229,7 +229,7 @@ class ClassGrader:
         self._fits: dict[tuple[int, tuple[int, int]], bool] = {}
         self.grade_calls = 0
         self.unassigned = 0  # rows naming a code, version or exercise the assignment lacks
-        self.names: dict[str, tuple[str, int]] = {}  # learner -> first raw name, its line
+        self.names: dict[str, tuple[str, int]] = {}  # learner_key -> first spelling, line
         self.name_notes: list[Note] = []  # raw names that fold into another one's learner
         self._noted: set[tuple[str, str]] = set()
 
@@ -287,20 +287,17 @@ class ClassGrader:
         return slot.code, k
 
     def learner(self, raw: str, line: int) -> str:
-        """The learner a raw name means (learner_key), noting the first time each other raw
-        spelling folds into a learner seen before."""
+        """The learner a raw name means: the first spelling seen of its learner_key, so that
+        names that print alike are one learner; the first time each other spelling folds
+        into it is noted."""
         key = learner_key(raw)
-        if key == raw and raw not in self.names:
-            self.names[raw] = (raw, line)
-            return raw
         first = self.names.setdefault(key, (raw, line))
         if first[0] != raw and (key, raw) not in self._noted:
             self._noted.add((key, raw))
             if len(self.name_notes) < MAX_CACHED_ERRORS:
                 self.name_notes.append(Note(line, msg.NAMES_FOLDED.format(
-                    raw=shown_name(raw), name=key, first=shown_name(first[0]),
-                    line=first[1])))
-        return key
+                    raw=shown_name(raw), first=shown_name(first[0]), line=first[1])))
+        return first[0]
 
     def check(self, raw: RawRow) -> Submission | Invalid:
         f = raw.fields
