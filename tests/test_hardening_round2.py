@@ -266,3 +266,30 @@ def test_big5_read_as_gb18030_is_refused_not_graded_to_nothing(tmp_path):
     gbk.write_bytes(rows.encode("gb18030"))
     r = run("grade", gbk, "--encoding", "gb18030", "--json")
     assert r.exit_code == 0 and not json.loads(r.stdout)["invalid"]
+
+
+# ---------------------------------------------------------------- typed numbers
+
+
+@pytest.mark.parametrize("answer", ["0·71", "0⋅71", "０·７１"])
+def test_a_middle_dot_between_digits_is_refused_with_a_hint(answer):
+    r = run("check", "worked-1", "1", answer)
+    assert r.exit_code == 2
+    assert "between digits is not accepted: type . for a decimal point" in r.output
+    assert run("check", "worked-1", "1", "2 · 3").exit_code in (0, 1)  # a product, spaced
+
+
+def test_the_size_limit_is_200_mb_said_in_one_unit(tmp_path):
+    from handcalc.classgrade import read
+
+    assert read.MAX_BYTES == 200_000_000
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as f:
+        f.write(b"learner,code,part,answer\n")
+        f.truncate(200_400_000)  # sparse: nothing is written
+    r = run("grade", big)
+    assert r.exit_code == 2
+    assert "too large: 200.4 MB, more than the 200 MB allowed" in r.output
+    with open(big, "r+b") as f:
+        f.truncate(210_000_000)
+    assert "too large: 210 MB, more than the 200 MB allowed" in run("grade", big).output

@@ -14,7 +14,6 @@ IS_A_DIRECTORY = "{name}: is a directory, not a CSV file"
 NOT_A_REGULAR_FILE = ("{name}: not a regular file ({kind}); give a CSV file, or - to read "
                       "standard input")
 CANNOT_READ = "{name}: cannot read: {why}"
-TOO_LARGE = "{name}: too large: more than {limit} MB; the limit is {limit} MB"
 UNKNOWN_ENCODING = ("unknown encoding '{encoding}': give a name such as utf-8, gb18030 (covers "
                     "GBK), big5, shift_jis, latin-1")
 EMPTY = "{name}: no header: the file is empty; the first line must be {header}"

@@ -38,7 +38,7 @@ HEADER = ("learner", "code", "part", "answer")
 VERSION_HEADER = ("learner", "version", "exercise", "part", "answer")  # with --spec
 DELIMITERS = (",", ";", "\t")
 STDIN = "-"
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = 200_000_000  # 200 MB, as the README says (decimal megabytes)
 MAX_RECORD_LINES = 20
 MAX_FIELD = 200  # characters of each field an Invalid keeps
 # A file is refused as being in another encoding when its header does not decode, when
@@ -107,10 +107,6 @@ def source_name(path: str | os.PathLike[str]) -> str:
 
 
 # ---------------------------------------------------------------- bytes
-
-
-def _too_large(name: str) -> SpecError:
-    return SpecError(msg.TOO_LARGE.format(name=name, limit=MAX_BYTES // (1024 * 1024)))
 
 
 def read_source(path: str | os.PathLike[str]) -> bytes:

@@ -49,17 +49,25 @@ from handcalc.io.terminal import FALLBACK_ERRORS, safe_text
 STDIN = "-"
 STDOUT_NAMES = ("-", "/dev/stdout")
 MAX_SPEC_BYTES = 1_000_000
-MAX_SUBMISSIONS_BYTES = 200_000_000  # for read_input on a class's submissions file
 CHUNK = 1 << 20
 
 # An output's content: bytes, or byte chunks produced while it is written (see write_outputs)
 Data = bytes | Iterable[bytes]
 
 
-def _size(n: int) -> str:
-    """A size for a message: 1.4 MB, 200 MB, 900 bytes (rounded, never claiming exactness
-    it needs: the cap check itself compares bytes)."""
-    return f"{n / 1_000_000:.3g} MB" if n >= 1_000_000 else f"{n:,} bytes"
+def _size(n: int, digits: int = 3) -> str:
+    """A size for a message, in decimal units: 1.4 MB, 200 MB, 900 bytes (rounded: the cap
+    check itself compares bytes)."""
+    return f"{n / 1_000_000:.{digits}g} MB" if n >= 1_000_000 else f"{n:,} bytes"
+
+
+def _over(n: int, cap: int) -> str:
+    """The size of a file over `cap`, with as many digits as it takes to differ from the
+    cap's (200.4 MB over 200 MB, never "200 MB, more than the 200 MB allowed")."""
+    digits = 3
+    while _size(n, digits) == _size(cap) and digits < 12:
+        digits += 1
+    return _size(n, digits)
 
 
 def _kind(mode: int) -> str:
@@ -103,7 +111,7 @@ def read_input(path: str | os.PathLike[str], cap: int, *, name: str | None = Non
         if not stat.S_ISREG(st.st_mode):
             raise SpecError(f"{shown}: cannot read {_kind(st.st_mode)}; give a regular file")
         if st.st_size > cap:
-            raise SpecError(f"{shown}: too large: {_size(st.st_size)}, more than the "
+            raise SpecError(f"{shown}: too large: {_over(st.st_size, cap)}, more than the "
                             f"{_size(cap)} allowed")
     except BaseException:
         os.close(fd)
