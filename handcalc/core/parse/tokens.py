@@ -33,7 +33,7 @@ _OPERATORS = {
 }
 # a middle dot typed between digits is a decimal point on some Chinese keyboards, a
 # product elsewhere: refused there, never read as either
-_DOTS = frozenset("\u00b7\u22c5")
+_DOTS = frozenset("\u00b7")  # ⋅ (U+22C5) is the dot operator: a product
 _EXPONENT_SIGNS = frozenset("+-\u2212\u2013")
 _PUNCTUATION = frozenset("()[],;")
 _FUNCTIONS = frozenset({"sqrt", "exp", "ln", "log"})
