@@ -293,3 +293,43 @@ def test_the_size_limit_is_200_mb_said_in_one_unit(tmp_path):
     with open(big, "r+b") as f:
         f.truncate(210_000_000)
     assert "too large: 210 MB, more than the 200 MB allowed" in run("grade", big).output
+
+
+# ---------------------------------------------------------------- Moodle
+
+
+def test_display_math_delimiters_in_spec_text_reach_moodle_as_words():
+    from handcalc.sheets.moodle import quiz_xml
+    from handcalc.sheets.spec import parse_spec
+
+    spec = parse_spec('title = "T \\\\[ x \\\\] and \\\\( y \\\\) and $$z$$ cost"\nseed = 1\n'
+                      'instructions = ["see \\\\[ a^2 \\\\]"]\n'
+                      '[[sections]]\nfamily = "score"\nlevel = 1\n', "t.toml")
+    xml = quiz_xml(spec)
+    info = xml[xml.index("<info"):xml.index("</info>")]
+    assert "\\[" not in info
+    assert "\\ [ x \\]" in info and "\\ [ a^2 \\]" in info
+    assert "\\ ( y" in info
+
+
+def test_a_title_empty_once_rendered_is_refused(tmp_path):
+    spec = tmp_path / "t.toml"
+    spec.write_text('title = "$ $"\nseed = 1\n[[sections]]\nfamily = "score"\nlevel = 1\n')
+    r = run("worksheet", spec, "-o", tmp_path / "q.xml")
+    assert r.exit_code == 2
+    assert "title: empty once its math is rendered" in r.output
+    assert not (tmp_path / "q.xml").exists()
+
+
+def test_every_spelling_of_minus_infinity_that_check_accepts_is_a_moodle_answer():
+    import sympy
+
+    from handcalc.core.parse import parse_answer
+    from handcalc.sheets.moodle import NEG_INF_ANSWERS
+
+    for typed_inf in ("－inf", "－∞", "–inf", "－ｉｎｆ", "-inf", "−∞", "–∞", "−ｉｎｆ"):
+        assert parse_answer(typed_inf) == ((-sympy.oo,),)
+        assert typed_inf in NEG_INF_ANSWERS
+    assert NEG_INF_ANSWERS[:4] == ("-inf", "\u2212inf", "-\u221e", "\u2212\u221e")
+    for spelled in NEG_INF_ANSWERS:
+        assert parse_answer(spelled) == ((-sympy.oo,),), spelled
