@@ -18,8 +18,9 @@ Moodle question bank:
   entry differs at 2 decimals, as a 0% alternative whose feedback is the diagnosis.
   Moodle takes the first alternative that matches, so the key comes first;
 * an entry that is ``-inf`` (a masked score) cannot be NUMERICAL (Moodle's numbers are
-  finite), so it is ``{1:SHORTANSWER:=-inf~=−inf~=-∞~=−∞~%0%0.00#...}``: the spellings
-  of minus infinity that handcalc's answer grammar accepts (SHORTANSWER ignores case),
+  finite), so it is ``{1:SHORTANSWER:=-inf~=−inf~=-∞~=−∞~=–inf~...~%0%0.00#...}``: every
+  spelling of minus infinity that handcalc's answer grammar accepts (``neg_inf_answers``:
+  ASCII, U+2212, en dash or full-width minus; inf, ∞ or ｉｎｆ; SHORTANSWER ignores case),
   then the mistakes' values as text;
 * the worked solution (every step with 2-decimal values, each answer to 2 decimals and
   exact, the exercise's code) is the general feedback, shown after an attempt. The code
