@@ -333,3 +333,35 @@ def test_every_spelling_of_minus_infinity_that_check_accepts_is_a_moodle_answer(
     assert NEG_INF_ANSWERS[:4] == ("-inf", "\u2212inf", "-\u221e", "\u2212\u221e")
     for spelled in NEG_INF_ANSWERS:
         assert parse_answer(spelled) == ((-sympy.oo,),), spelled
+
+
+# ---------------------------------------------------------------- reports
+
+
+def test_entities_in_names_stay_text_in_every_markdown_output(tmp_path):
+    from handcalc.classgrade.feedback import feedback_markdown
+    from handcalc.text.messages import render
+
+    name = "&lt;b&gt;x&amp;y"
+    subs = write_csv(tmp_path / "s.csv", ["learner", "code", "part", "answer"],
+                     [[name, "worked-1", "1", "1"]])
+    grader = cg.ClassGrader()
+    report = cg.grade_file(subs, grader)
+    for md in (feedback_markdown(report, grader, "en"), cg.render_markdown(report)):
+        assert "&amp;lt;b&amp;gt;x&amp;amp;y" in md
+        assert "&lt;b&gt;x&amp;y" not in md.replace("&amp;", "")
+    assert render(name, "en", "markdown") == "\\&lt;b\\&gt;x\\&amp;y"
+
+
+@pytest.mark.parametrize("lead", ["＝", "＋", "－", "＠", "=", "+", "-", "@"])
+def test_full_width_formula_signs_are_quoted_like_ascii_ones(tmp_path, lead):
+    from handcalc.classgrade.gradebook import render_gradebook
+
+    name = f"{lead}HYPERLINK(1)"
+    subs = write_csv(tmp_path / "s.csv", ["learner", "code", "part", "answer"],
+                     [[name, "worked-1", "1", f"{lead}1"]])
+    report = cg.grade_file(subs)
+    rows = list(csv.reader(cg.render_csv(report).splitlines()))
+    assert rows[1][1] == "'" + name
+    book = list(csv.reader(render_gradebook(report).splitlines()))
+    assert book[1][0] == "'" + name

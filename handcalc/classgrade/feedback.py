@@ -23,6 +23,7 @@ from handcalc.classgrade.typst_doc import compile_pdf, preamble
 from handcalc.classgrade.words import escape, say, show
 from handcalc.exercises.grade import CARRIED, ROUNDED
 from handcalc.io.terminal import safe_text
+from handcalc.text.markup import md_data
 
 FEEDBACK_FORMATS = {".pdf": "pdf", ".md": "md", ".markdown": "md"}
 
@@ -128,7 +129,7 @@ def feedback_markdown(report: ClassReport, grader: ClassGrader, lang: str) -> st
     out = [f"# {say('classflow.feedback.title', lang, t, title=safe_text(title))}"]
     memo: dict[Any, Any] = {}
     for m in report.marks:
-        out += ["", "---", "", f"## {escape(safe_text(m.learner), t)}", ""]
+        out += ["", "---", "", f"## {md_data(safe_text(m.learner))}", ""]
         if m.version is not None:
             out.append(say("classflow.version", lang, t, version=m.version) + "  ")
         out.append(_score(m, lang, t))

@@ -8,13 +8,13 @@ cell (``\\ ` * _ [ ] | ~``) backslash-escaped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from handcalc.classgrade import messages as msg
 from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
 from handcalc.exercises.grade import CARRIED, ROUNDED
 from handcalc.io.terminal import safe_text
+from handcalc.text.markup import md_data
 
 TOP_MISTAKES = 3
 
@@ -23,13 +23,9 @@ def _pct(x: float) -> str:
     return f"{round(100 * x)}%"
 
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
-_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-
-
 def _md(text: object) -> str:
     """Text from the submissions file, shown as text in Markdown (a table cell included)."""
-    return _MARKDOWN.sub(r"\\\1", safe_text(str(text)).translate(_HTML))
+    return md_data(safe_text(str(text)))
 
 
 def _own(text: object) -> str:
