@@ -365,3 +365,22 @@ def test_full_width_formula_signs_are_quoted_like_ascii_ones(tmp_path, lead):
     assert rows[1][1] == "'" + name
     book = list(csv.reader(render_gradebook(report).splitlines()))
     assert book[1][0] == "'" + name
+
+
+def test_a_class_too_large_for_a_pdf_is_refused_with_one_line(tmp_path, monkeypatch):
+    from handcalc.classgrade import feedback, report_pdf
+
+    assert report_pdf.MAX_PDF_LEARNERS == 10_000 and feedback.MAX_PDF_LEARNERS == 4_000
+    monkeypatch.setattr(report_pdf, "MAX_PDF_LEARNERS", 2)
+    monkeypatch.setattr(feedback, "MAX_PDF_LEARNERS", 1)
+    subs = write_csv(tmp_path / "s.csv", ["learner", "code", "part", "answer"],
+                     [[f"l{i}", "worked-1", "1", "1"] for i in range(3)])
+    r = run("grade", subs, "-o", tmp_path / "r.pdf")
+    assert r.exit_code == 2
+    assert "3 learners, more than the 2 a PDF report holds" in r.output
+    assert "write .csv, .md or .json" in r.output and not (tmp_path / "r.pdf").exists()
+    r = run("grade", subs, "-o", tmp_path / "r.md", "--feedback", tmp_path / "f.pdf")
+    assert r.exit_code == 2 and "more than the 1 a PDF feedback holds" in r.output
+    assert not (tmp_path / "r.md").exists()
+    r = run("grade", subs, "-o", tmp_path / "r.md", "--feedback", tmp_path / "f.md")
+    assert r.exit_code == 0, r.output

@@ -245,6 +245,12 @@ def _t_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]) -
             f"[*{say('classflow.part', lang, t, part=p.part)}*], [{cells}]))")
 
 
+# The feedback PDF takes about 280 KB per learner while typeset (measured: 430 MB peak at
+# 1,000 learners, 1.25 GB at 4,000; with the PDF report as well, 1.75 GB at 4,000): a class
+# larger than this is refused with one line (benchmarks/grade_pdf_memory.py)
+MAX_PDF_LEARNERS = 4_000
+
+
 def render_feedback(report: ClassReport, grader: ClassGrader, lang: str, fmt: str
                     ) -> str | bytes:
     """The feedback file: Markdown text, or PDF bytes."""

@@ -96,3 +96,6 @@ NOT_A_CHARSET = ("--encoding {encoding}: not the encoding of a text file; give a
                  "utf-8, gb18030 (covers GBK), big5, shift_jis, latin-1")
 MOJIBAKE = ("not {encoding} text: the {column} holds U+{code:04X}, a sign of a file in "
             "another encoding")
+TOO_MANY_FOR_PDF = ("{option} {name}: {count:,} learners, more than the {cap:,} a PDF {what} "
+                    "holds (typesetting takes about {kb} KB of memory per learner); write "
+                    "{instead}, or grade fewer learners at a time; nothing was written")

@@ -125,6 +125,8 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                       f"the first {len(report.invalid)} are listed in the report")
             click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
                        f"could not be graded ({listed})", err=True)
+        _check_pdf_size(len(report.learners), output if fmt == "pdf" else None,
+                        feedback if feedback_fmt == "pdf" else None)
         files: list[tuple[str, Report]] = []
         if output is not None:  # a text report is written as it is produced, never held whole
             files.append((output, render_pdf(report, language) if fmt == "pdf"
@@ -154,6 +156,23 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     finally:
         if collecting:
             gc.enable()
+
+
+def _check_pdf_size(learners: int, report_file: str | None, feedback_file: str | None) -> None:
+    """Refuse a PDF for more learners than Typst typesets in bounded memory (about 2 GiB at
+    most; see MAX_PDF_LEARNERS in report_pdf and feedback)."""
+    from handcalc.classgrade import feedback, report_pdf
+    from handcalc.classgrade import messages as msg
+    from handcalc.io.terminal import safe_text
+
+    for option, name, cap, what, kb, instead in (
+            ("-o", report_file, report_pdf.MAX_PDF_LEARNERS, "report", 130,
+             ".csv, .md or .json"),
+            ("--feedback", feedback_file, feedback.MAX_PDF_LEARNERS, "feedback", 280, ".md")):
+        if name is not None and learners > cap:
+            raise HandcalcError(msg.TOO_MANY_FOR_PDF.format(
+                option=option, name=safe_text(name), count=learners, cap=cap, what=what,
+                kb=kb, instead=instead))
 
 
 def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
