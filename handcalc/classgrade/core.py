@@ -232,6 +232,7 @@ class ClassGrader:
         self.names: dict[str, tuple[str, int]] = {}  # learner_key -> first spelling, line
         self.name_notes: list[Note] = []  # raw names that fold into another one's learner
         self._noted: set[tuple[str, str]] = set()
+        self._spelled: dict[str, str] = {}  # a raw name -> its learner, worked out once
 
     @staticmethod
     def _build(code: str) -> Exercise:
@@ -290,6 +291,9 @@ class ClassGrader:
         """The learner a raw name means: the first spelling seen of its learner_key, so that
         names that print alike are one learner; the first time each other spelling folds
         into it is noted."""
+        known = self._spelled.get(raw)
+        if known is not None:
+            return known
         key = learner_key(raw)
         first = self.names.setdefault(key, (raw, line))
         if first[0] != raw and (key, raw) not in self._noted:
@@ -297,22 +301,25 @@ class ClassGrader:
             if len(self.name_notes) < MAX_CACHED_ERRORS:
                 self.name_notes.append(Note(line, msg.NAMES_FOLDED.format(
                     raw=shown_name(raw), first=shown_name(first[0]), line=first[1])))
+        if len(self._spelled) < MAX_CACHED_ERRORS * 100:
+            self._spelled[raw] = first[0]
         return first[0]
 
     def check(self, raw: RawRow) -> Submission | Invalid:
         f = raw.fields
-        if f.get("learner"):
-            f = {**f, "learner": self.learner(f["learner"], raw.line)}
+        learner = f["learner"]
+        if learner:
+            learner = self.learner(learner, raw.line)
         version = None
         if "version" in f:
-            learner, part, text = f["learner"], digits(f["part"]), f["answer"]
+            part, text = digits(f["part"]), f["answer"]
             code = f"version {f['version']} exercise {f['exercise']}"
             slot = self._slot(f)
             if isinstance(slot, str):
                 return Invalid(raw.line, slot, clip(learner), clip(code), clip(part), clip(text))
             code, version = slot
         else:
-            learner, code, part, text = f["learner"], f["code"], digits(f["part"]), f["answer"]
+            code, part, text = f["code"], digits(f["part"]), f["answer"]
 
         def bad(reason: str) -> Invalid:
             return Invalid(raw.line, reason, clip(learner), clip(code), clip(part), clip(text))
