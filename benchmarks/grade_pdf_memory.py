@@ -7,7 +7,10 @@ answering part 1 of worked-1 (a random one of three answers), and runs the comma
 ways: `-o report.pdf`, `-o report.md --feedback feedback.pdf`, and both PDFs at once. It
 prints the peak RSS of each run (wait4's ru_maxrss of the child) and, from the first and
 last sizes, the memory per learner and the class size that stays under --budget MiB
-(default 2048).
+(default 2048). Sizes above the caps are refused by the command (the run stops there).
+
+Measured (2 cores, typst 0.15): report 215 MiB at 1,000 learners and 595 MiB at 4,000
+(130 KB each); feedback 427 and 1,245 MiB (279 KB each); both 482 and 1,693 MiB.
 
 Run: .venv/bin/python benchmarks/grade_pdf_memory.py [--learners 1000,4000] [--budget 2048]
 """

@@ -384,3 +384,21 @@ def test_a_class_too_large_for_a_pdf_is_refused_with_one_line(tmp_path, monkeypa
     assert not (tmp_path / "r.md").exists()
     r = run("grade", subs, "-o", tmp_path / "r.md", "--feedback", tmp_path / "f.md")
     assert r.exit_code == 0, r.output
+
+
+def test_30000_learners_to_a_pdf_under_a_3_gb_limit_is_one_line_not_an_abort(tmp_path):
+    import resource
+
+    subs = tmp_path / "k.csv"
+    with open(subs, "w") as f:
+        f.write("learner,code,part,answer\n")
+        f.writelines(f"learner {i:05d},worked-1,1,{('3.54', '2.5', '1')[i % 3]}\n"
+                     for i in range(30_000))
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3))
+
+    r = run_proc("grade", subs, "-o", tmp_path / "r.pdf", preexec_fn=limit)
+    assert r.returncode == 2
+    assert "30,000 learners, more than the 10,000 a PDF report holds" in one_line(r.stderr)
+    assert not (tmp_path / "r.pdf").exists()
