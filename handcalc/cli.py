@@ -64,12 +64,42 @@ def current_lang() -> str:
     return chosen or resolve_lang()
 
 
+# Chinese words a stream must carry for --lang zh to be read there (GBK, Big5, ... do)
+_CJK_PROBE = "练习答案第部分"
+
+
 def stream_target(err: bool = False) -> str:
-    """'unicode', or 'ascii' when the stream's encoding cannot carry our characters."""
+    """'unicode', or 'ascii' when the stream's encoding cannot carry our characters. A
+    stream that carries Chinese (GBK, Big5) gets 'unicode': the few symbols it lacks are
+    written one by one as ASCII (handcalc.io.terminal.FALLBACK), the words stay."""
+    from handcalc.io.terminal import can_encode
     from handcalc.views.render import terminal_target
 
-    stream = sys.stderr if err else sys.stdout
-    return terminal_target(getattr(stream, "encoding", None))
+    encoding = getattr(sys.stderr if err else sys.stdout, "encoding", None)
+    target = terminal_target(encoding)
+    if target == "ascii" and can_encode(_CJK_PROBE, encoding):
+        return "unicode"
+    return target
+
+
+def text_lang() -> str:
+    """The language of the words a command prints as text on standard output: the one
+    chosen, except that Chinese on a stream that cannot carry it (ASCII, cp1252) falls
+    back to English, said once on stderr."""
+    from handcalc.io.terminal import can_encode
+
+    lang = current_lang()
+    if lang == "zh" and not can_encode(_CJK_PROBE, getattr(sys.stdout, "encoding", None)):
+        ctx = click.get_current_context(silent=True)
+        meta = ctx.find_root().meta if ctx is not None else {}
+        if not meta.get("handcalc.lang_fallback"):
+            meta["handcalc.lang_fallback"] = True
+            from handcalc.text.messages import tr
+
+            click.echo(tr("notice.lang_fallback", "en", stream_target(err=True),
+                          encoding=getattr(sys.stdout, "encoding", None)), err=True)
+        return "en"
+    return lang
 
 
 def use_color() -> bool:
@@ -155,7 +185,13 @@ def interrupted(e: KeyboardInterrupt) -> int:
 
 
 def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    """One JSON object on stdout; as \\u escapes where the stream cannot carry Unicode."""
+    from handcalc.io.terminal import can_encode
+
+    text = json.dumps(obj, ensure_ascii=False, indent=2)
+    if not can_encode(text, getattr(sys.stdout, "encoding", None)):
+        text = json.dumps(obj, ensure_ascii=True, indent=2)
+    click.echo(text)
 
 
 def print_exercise(ex: Any, as_json: bool) -> None:
@@ -164,7 +200,7 @@ def print_exercise(ex: Any, as_json: bool) -> None:
     if as_json:
         emit_json(exercise_dict(ex, lang=current_lang()))
     else:
-        click.echo(exercise_text(ex, current_lang(), stream_target()))
+        click.echo(exercise_text(ex, text_lang(), stream_target()))
 
 
 def notice_moved(typed: str, ex: Any) -> None:
@@ -176,7 +212,7 @@ def notice_moved(typed: str, ex: Any) -> None:
     parsed = parse_code(typed)
     if isinstance(parsed, tuple) and parsed[2] != ex.instance.seed:
         note = msg("notice.code_moved", typed=typed.strip().lower(), code=ex.code)
-        click.echo(render(note, current_lang(), stream_target(err=True)), err=True)
+        click.echo(render(note, text_lang(), stream_target(err=True)), err=True)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["--help"]})
@@ -194,7 +230,7 @@ def families() -> None:
     """List the exercise families and what they ask."""
     from handcalc.views.render import families_text
 
-    click.echo(families_text(current_lang(), stream_target()))
+    click.echo(families_text(text_lang(), stream_target()))
 
 
 @cli.command()
@@ -249,7 +285,7 @@ def solve(code: str, as_json: bool) -> None:
         emit_json({**exercise_dict(ex, steps=True, lang=current_lang()),
                    "torch_max_difference": worst})
     else:
-        click.echo(solution_text(ex, worst, current_lang(), stream_target()))
+        click.echo(solution_text(ex, worst, text_lang(), stream_target()))
 
 
 def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
@@ -302,7 +338,7 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     if as_json:
         emit_json(verdict_dict(verdict, current_lang()))
     else:
-        click.echo(verdict_text(verdict, current_lang(), stream_target(), use_color()))
+        click.echo(verdict_text(verdict, text_lang(), stream_target(), use_color()))
     sys.exit(EXIT_CORRECT if verdict.correct else EXIT_INCORRECT)
 
 

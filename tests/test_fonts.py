@@ -67,11 +67,14 @@ def _cmap() -> bytes:
     return head + f4 + f12
 
 
-def hand_font(base: int = 0) -> bytes:
-    """A font file holding only a cmap, its table offsets counted from `base`."""
+def hand_font(base: int = 0, glyphs: int = 11) -> bytes:
+    """A font file holding a cmap and a maxp counting `glyphs` glyphs, its table offsets
+    counted from `base`."""
     cmap = _cmap()
-    return (b"\x00\x01\x00\x00" + struct.pack(">HHHH", 1, 16, 0, 0)
-            + struct.pack(">4sIII", b"cmap", 0, base + 28, len(cmap)) + cmap)
+    maxp = struct.pack(">IH", 0x5000, glyphs)
+    return (b"\x00\x01\x00\x00" + struct.pack(">HHHH", 2, 32, 1, 0)
+            + struct.pack(">4sIII", b"cmap", 0, base + 44, len(cmap))
+            + struct.pack(">4sIII", b"maxp", 0, base + 44 + len(cmap), len(maxp)) + cmap + maxp)
 
 
 HAND_COVERS = {0x41, 0x42, 0x43, 0x4E00, 0x4E02, 0x1F600, 0x1F601}
@@ -230,3 +233,58 @@ def test_chinese_text_gets_wider_line_spacing_and_english_keeps_its_own(tmp_path
         r = run(str(spec), "-o", str(out))
         assert r.exit_code == 0, r.output + r.stderr
         assert (CJK_PREAMBLE in out.read_text(encoding="utf-8")) is wanted
+
+
+# ---------------------------------------------------------------- fonts typst would choke on
+
+
+def test_a_collection_claiming_4_billion_faces_is_refused_before_typst(tmp_path):
+    """A tiny .ttc whose header claims 4,294,967,295 faces stalled typst for minutes on
+    every PDF: it is refused (exit 2, one line naming it) before typst is run."""
+    bad = tmp_path / "fonts"
+    bad.mkdir()
+    (bad / "tiny.ttc").write_bytes(b"ttcf" + struct.pack(">II", 0x10000, 0xFFFFFFFF)
+                                   + bytes(16))
+    spec = write_spec(tmp_path)
+    out = tmp_path / "s.pdf"
+    r = run(str(spec), "-o", str(out), "--font-dir", str(bad))
+    assert r.exit_code == 2, r.output
+    line = r.stderr.strip()
+    assert "\n" not in line and "tiny.ttc" in line and "4,294,967,295 faces" in line
+    assert not out.exists()
+
+
+def test_a_cmap_that_points_past_the_glyphs_covers_nothing_there():
+    """A character mapped to a glyph the font does not have, or to one with no outline,
+    would vanish from the PDF: it is not covered."""
+    assert sfnt.face_coverage(hand_font(glyphs=11)) == HAND_COVERS
+    assert sfnt.face_coverage(hand_font(glyphs=8)) == {0x41, 0x42, 0x43, 0x4E00, 0x4E02}
+    assert sfnt.face_coverage(hand_font(glyphs=1)) == set()
+    no_maxp = hand_font()[:12] + struct.pack(">4sIII", b"cmap", 0, 28, len(_cmap())) + _cmap()
+    no_maxp = b"\x00\x01\x00\x00" + struct.pack(">HHHH", 1, 16, 0, 0) + no_maxp[12:]
+    assert sfnt.face_coverage(no_maxp) == set()
+
+
+def test_glyphs_without_outlines_are_not_coverage():
+    """A TrueType face whose glyf holds no outline for a glyph: its characters are not
+    covered (whitespace excepted)."""
+    cmap = _cmap()
+    glyphs = 11
+    maxp = struct.pack(">IH", 0x5000, glyphs)
+    head = bytes(50) + struct.pack(">hh", 0, 0)  # indexToLocFormat 0: short offsets
+    outlined = {1, 5}  # "A" and U+4E00 have outlines, every other glyph is empty
+    offsets, at = [], 0
+    for g in range(glyphs + 1):
+        offsets.append(at // 2)
+        at += 12 if g in outlined else 0
+    loca = b"".join(struct.pack(">H", o) for o in offsets)
+    glyf = bytes(at)
+    tables = [(b"cmap", cmap), (b"glyf", glyf), (b"head", head), (b"loca", loca),
+              (b"maxp", maxp)]
+    offset = 12 + 16 * len(tables)
+    directory, body = b"", b""
+    for tag, data in tables:
+        directory += struct.pack(">4sIII", tag, 0, offset + len(body), len(data))
+        body += data
+    font = b"\x00\x01\x00\x00" + struct.pack(">HHHH", len(tables), 64, 2, 0) + directory + body
+    assert sfnt.face_coverage(font) == {0x41, 0x4E00}

@@ -7,6 +7,7 @@ full (their fields cut short), so that a file of a million malformed rows costs 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -167,6 +168,34 @@ def cell_answer(text: str) -> str:
     return _CELL_LINE_BREAK.sub("; ", text.strip())
 
 
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def digits(field: str) -> str:
+    """A version, exercise or part number as typed, full-width digits (what a Chinese input
+    method types) read as ASCII ones; other scripts' digits stay as they are (refused)."""
+    return field.strip().translate(_FULL_WIDTH_DIGITS)
+
+
+# invisible in a name: zero-width characters, the word joiner, the byte-order mark, soft
+# hyphen, and the bidirectional marks, embeddings, overrides and isolates
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u2069\ufeff]")
+
+
+def learner_key(name: str) -> str:
+    """The learner a name means: NFKC (full-width letters as ASCII ones), without invisible
+    characters (zero-width, bidirectional controls), so that ``bob``, ``ｂｏｂ`` and ``bob``
+    with a zero-width space are one learner."""
+    folded = unicodedata.normalize("NFKC", _INVISIBLE.sub("", name))
+    return _INVISIBLE.sub("", folded).strip() or name
+
+
+def shown_name(name: str) -> str:
+    """A name with its invisible characters shown as ``\\u200b``-style escapes."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
+
+
 class _InvalidRows:
     """The rows that could not be graded: the first MAX_LISTED_INVALID kept, all counted."""
 
@@ -199,6 +228,11 @@ class ClassGrader:
         self._shapes: dict[str, tuple[tuple[int, int], ...]] = {}
         self._fits: dict[tuple[int, tuple[int, int]], bool] = {}
         self.grade_calls = 0
+        self.unassigned = 0  # rows naming a code, version or exercise the assignment lacks
+        self.names: dict[str, tuple[str, int]] = {}  # learner_key -> first spelling, line
+        self.name_notes: list[Note] = []  # raw names that fold into another one's learner
+        self._noted: set[tuple[str, str]] = set()
+        self._spelled: dict[str, str] = {}  # a raw name -> its learner, worked out once
 
     @staticmethod
     def _build(code: str) -> Exercise:
@@ -235,7 +269,7 @@ class ClassGrader:
         for column in VERSION_HEADER:
             if not f[column]:
                 return msg.EMPTY_FIELD.format(column=column)
-        version, exercise = f["version"].strip(), f["exercise"].strip()
+        version, exercise = digits(f["version"]), digits(f["exercise"])
         a = self.assignment
         if not (version.isascii() and version.isdigit() and len(version) < 6):
             return msg.NOT_A_VERSION.format(version=clip(version), count=len(a.versions))
@@ -244,25 +278,48 @@ class ClassGrader:
                                               count=a.slots_per_version)
         k = int(version)
         if not 1 <= k <= len(a.versions):
+            self.unassigned += 1
             return msg.NOT_A_VERSION.format(version=k, count=len(a.versions))
         slot = a.slot(k, int(exercise))
         if slot is None:
+            self.unassigned += 1
             return msg.NOT_AN_EXERCISE.format(exercise=int(exercise), version=k,
                                               count=len(a.versions[k - 1]))
         return slot.code, k
 
+    def learner(self, raw: str, line: int) -> str:
+        """The learner a raw name means: the first spelling seen of its learner_key, so that
+        names that print alike are one learner; the first time each other spelling folds
+        into it is noted."""
+        known = self._spelled.get(raw)
+        if known is not None:
+            return known
+        key = learner_key(raw)
+        first = self.names.setdefault(key, (raw, line))
+        if first[0] != raw and (key, raw) not in self._noted:
+            self._noted.add((key, raw))
+            if len(self.name_notes) < MAX_CACHED_ERRORS:
+                self.name_notes.append(Note(line, msg.NAMES_FOLDED.format(
+                    raw=shown_name(raw), first=shown_name(first[0]), line=first[1])))
+        if len(self._spelled) < MAX_CACHED_ERRORS * 100:
+            self._spelled[raw] = first[0]
+        return first[0]
+
     def check(self, raw: RawRow) -> Submission | Invalid:
         f = raw.fields
+        learner = f["learner"]
+        if learner:
+            learner = self.learner(learner, raw.line)
         version = None
         if "version" in f:
-            learner, part, text = f["learner"], f["part"], f["answer"]
+            part, text = digits(f["part"]), f["answer"]
             code = f"version {f['version']} exercise {f['exercise']}"
             slot = self._slot(f)
             if isinstance(slot, str):
                 return Invalid(raw.line, slot, clip(learner), clip(code), clip(part), clip(text))
             code, version = slot
         else:
-            learner, code, part, text = f["learner"], f["code"], f["part"], f["answer"]
+            code, part, text = f["code"], digits(f["part"]), f["answer"]
 
         def bad(reason: str) -> Invalid:
             return Invalid(raw.line, reason, clip(learner), clip(code), clip(part), clip(text))
@@ -275,6 +332,7 @@ class ClassGrader:
         except HandcalcError as e:
             return bad(str(e))
         if self.assignment is not None and ex.code not in self.assignment.where:
+            self.unassigned += 1
             return bad(msg.NOT_ASSIGNED.format(code=ex.code, spec=self.assignment.name))
         try:
             number = ex.part(part).number

@@ -14,7 +14,6 @@ IS_A_DIRECTORY = "{name}: is a directory, not a CSV file"
 NOT_A_REGULAR_FILE = ("{name}: not a regular file ({kind}); give a CSV file, or - to read "
                       "standard input")
 CANNOT_READ = "{name}: cannot read: {why}"
-TOO_LARGE = "{name}: too large: more than {limit} MB; the limit is {limit} MB"
 UNKNOWN_ENCODING = ("unknown encoding '{encoding}': give a name such as utf-8, gb18030 (covers "
                     "GBK), big5, shift_jis, latin-1")
 EMPTY = "{name}: no header: the file is empty; the first line must be {header}"
@@ -84,3 +83,19 @@ ANSWERED_AGAIN = ("{learner} answered {code} part {part} again on line {again}; 
                   "answer counts")
 NOT_LISTED = ("{count} more rows could not be graded; only the first {listed} are listed "
               "(all are counted)")
+
+# ---------------------------------------------------------------- hardening, round two
+
+NOT_THE_ASSIGNMENT = ("{name}: {bad} of {rows} rows name no exercise of the assignment "
+                      "({spec}): check the spec, --versions, and whether the spec changed "
+                      "(another seed) since the sheets were printed; nothing was written")
+NAMES_FOLDED = ("learner '{raw}' is read as '{first}' (line {line}): the names differ only "
+                "in full-width forms or invisible characters")
+CANNOT_DECODE = "cannot read the file as {encoding}: {why}; check --encoding"
+NOT_A_CHARSET = ("--encoding {encoding}: not the encoding of a text file; give a name such as "
+                 "utf-8, gb18030 (covers GBK), big5, shift_jis, latin-1")
+MOJIBAKE = ("not {encoding} text: the {column} holds U+{code:04X}, a sign of a file in "
+            "another encoding")
+TOO_MANY_FOR_PDF = ("{option} {name}: {count:,} learners, more than the {cap:,} a PDF {what} "
+                    "holds (typesetting takes about {kb} KB of memory per learner); write "
+                    "{instead}, or grade fewer learners at a time; nothing was written")

@@ -38,7 +38,7 @@ HEADER = ("learner", "code", "part", "answer")
 VERSION_HEADER = ("learner", "version", "exercise", "part", "answer")  # with --spec
 DELIMITERS = (",", ";", "\t")
 STDIN = "-"
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = 200_000_000  # 200 MB, as the README says (decimal megabytes)
 MAX_RECORD_LINES = 20
 MAX_FIELD = 200  # characters of each field an Invalid keeps
 # A file is refused as being in another encoding when its header does not decode, when
@@ -109,10 +109,6 @@ def source_name(path: str | os.PathLike[str]) -> str:
 # ---------------------------------------------------------------- bytes
 
 
-def _too_large(name: str) -> SpecError:
-    return SpecError(msg.TOO_LARGE.format(name=name, limit=MAX_BYTES // (1024 * 1024)))
-
-
 def read_source(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a regular file or of standard input (``-``), at most MAX_BYTES; anything
     else is refused before it is read (handcalc.io.fileio.read_input)."""
@@ -121,13 +117,25 @@ def read_source(path: str | os.PathLike[str]) -> bytes:
     return read_input(path, MAX_BYTES, name=source_name(path))
 
 
+# codecs that turn bytes into text but are no character set a file is saved in: they read
+# escapes or domain names, and fail on ordinary bytes in their own ways
+NOT_CHARSETS = frozenset({"punycode", "idna", "unicode-escape", "raw-unicode-escape",
+                          "undefined"})
+
+
 def check_encoding(encoding: str) -> str:
-    """The codec's own name for a text encoding; SpecError for any other name."""
+    """The codec's own name for a text encoding (a character set); SpecError for any other
+    name."""
     try:
         b"0".decode(encoding, "ignore")  # LookupError for bytes-to-bytes codecs (base64)
-        return codecs.lookup(encoding).name
-    except (LookupError, ValueError):
-        raise SpecError(msg.UNKNOWN_ENCODING.format(encoding=safe_text(encoding))) from None
+        name = codecs.lookup(encoding).name
+    except (LookupError, ValueError, TypeError, UnicodeError):
+        name = ""
+    if not name:
+        raise SpecError(msg.UNKNOWN_ENCODING.format(encoding=safe_text(encoding)))
+    if name in NOT_CHARSETS:
+        raise SpecError(msg.NOT_A_CHARSET.format(encoding=safe_text(encoding)))
+    return name
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -135,7 +143,12 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     the byte-order mark's, else ``encoding``, else UTF-8."""
     given = check_encoding(encoding) if encoding is not None else "utf-8"
     used = next((enc for bom, enc in _BOMS if data.startswith(bom)), given)
-    return data.decode(used, _MARK).removeprefix("\ufeff"), used
+    try:
+        text = data.decode(used, _MARK)
+    except (UnicodeError, LookupError, ValueError, TypeError) as e:  # a codec's own failure
+        raise SpecError(msg.CANNOT_DECODE.format(encoding=_label(used), why=safe_text(e))
+                        ) from None
+    return text.removeprefix("\ufeff"), used
 
 
 def _label(encoding: str) -> str:
@@ -353,11 +366,44 @@ def _rows(first: tuple[int, str], lines: Iterator[tuple[int, str]], header: Head
                           clip(known.get("learner", "")), clip(known.get("code", "")),
                           clip(known.get("part", "")))
             continue
-        yield RawRow(number, dict(zip(order, fields, strict=True)))
+        row = dict(zip(order, fields, strict=True))
+        reason = _mojibake(row, encoding)
+        if reason is not None:
+            bad += 1
+            first_bad = first_bad or number
+            yield Invalid(number, reason + msg.HINT_ROW_ENCODING, clip(row.get("learner", "")))
+            continue
+        yield RawRow(number, row)
     if too_many_undecodable(bad, rows):
         raise SpecError(msg.MOSTLY_UNDECODABLE.format(
             name=name, bad=bad, rows=rows, encoding=_label(encoding), line=first_bad,
             hint=msg.HINT_GIVEN_ENCODING if given else msg.HINT_ENCODING))
+
+
+# Signs that a row was decoded in the wrong encoding although every byte decoded: a
+# private-use character (GB18030 maps Big5's and others' unassigned pairs there), or, in a
+# GB encoding, a learner's name mixing Chinese characters with kana, Cyrillic or Greek (what
+# GBK makes of Big5 or Shift-JIS names)
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+_HAN = re.compile("[\u3400-\u9fff]")
+_FOREIGN = re.compile("[\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff]")
+_GB = ("gb18030", "gbk", "gb2312", "hz")
+
+
+def _mojibake(row: Mapping[str, str], encoding: str) -> str | None:
+    """Why a row that decoded is still not text in ``encoding`` (without a hint), or None."""
+    for column, value in row.items():
+        found = _PRIVATE_USE.search(value)
+        if found is not None:
+            return msg.MOJIBAKE.format(encoding=_label(encoding), column=column,
+                                       code=ord(found.group()))
+    name = row.get("learner", "")
+    if encoding.replace("_", "").lower() in _GB and _HAN.search(name):
+        found = _FOREIGN.search(name)
+        if found is not None:
+            return msg.MOJIBAKE.format(encoding=_label(encoding), column="learner",
+                                       code=ord(found.group()))
+    return None
 
 
 def _chain(first: tuple[int, str], rest: Iterator[tuple[int, str]]

@@ -13,7 +13,9 @@ from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
 
 CSV_COLUMNS = ("line", "learner", "code", "part", "answer", "status", "score", "accepted_by",
                "mistake", "diagnosis", "counted", "note")
-_FORMULA = re.compile(r"^[=+\-@\t\r]")  # what a spreadsheet may run as a formula
+# what a spreadsheet may run as a formula: = + - @ (their full-width forms too, which some
+# spreadsheets read as the ASCII ones), a tab or a carriage return first
+_FORMULA = re.compile("^[=+\\-@\t\r\uff1d\uff0b\uff0d\uff20]")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 
 

@@ -8,13 +8,13 @@ cell (``\\ ` * _ [ ] | ~``) backslash-escaped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from handcalc.classgrade import messages as msg
 from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
 from handcalc.exercises.grade import CARRIED, ROUNDED
 from handcalc.io.terminal import safe_text
+from handcalc.text.markup import md_data
 
 TOP_MISTAKES = 3
 
@@ -23,13 +23,9 @@ def _pct(x: float) -> str:
     return f"{round(100 * x)}%"
 
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
-_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-
-
 def _md(text: object) -> str:
     """Text from the submissions file, shown as text in Markdown (a table cell included)."""
-    return _MARKDOWN.sub(r"\\\1", safe_text(str(text)).translate(_HTML))
+    return md_data(safe_text(str(text)))
 
 
 def _own(text: object) -> str:
@@ -63,9 +59,13 @@ def _lines(report: ClassReport) -> Iterator[str]:
     yield from ("", "## Learners", "",
                 "| Learner | Exercises | Answered | Correct | Score | Invalid rows |",
                 "|---|---:|---:|---:|---:|---:|")
+    # against an assignment the score is the gradebook's total (points of the counted
+    # answers on the learner's version, out of its maximum)
+    totals = {m.learner: f"{score_text(m.total)} of {score_text(m.maximum)}"
+              for m in report.marks} if report.assignment is not None else {}
     for t in report.learners:
         yield (f"| {_md(t.learner)} | {t.exercises} | {t.answered} | {t.correct} | "
-               f"{score_text(t.score)} | {t.invalid} |")
+               f"{totals.get(t.learner) or score_text(t.score)} | {t.invalid} |")
     if report.invalid:
         yield from ("", "## Rows that could not be graded", "", "| Line | Learner | Reason |",
                     "|---:|---|---|")

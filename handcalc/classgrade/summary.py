@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from handcalc.classgrade import messages as msg
@@ -22,6 +23,7 @@ from handcalc.classgrade.core import (
 )
 from handcalc.classgrade.marks import fraction_sum, mark_learners
 from handcalc.classgrade.read import Invalid, Note, read_rows, source_name
+from handcalc.errors import SpecError
 from handcalc.exercises.grade import CARRIED, EXACT, ROUNDED
 
 
@@ -71,6 +73,25 @@ def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSumma
     return tuple(out)
 
 
+MISMATCH_ROWS = 3  # the assignment is refused when at least this many rows name none of its
+MISMATCH_SHARE = 0.9  # exercises and they are more than this share of the rows naming one
+
+
+def _check_matches(path: str | os.PathLike[str], matched: int, unmatched: int,
+                   assignment: Any) -> None:
+    """SpecError when no row, or almost none, names an exercise of the assignment: the wrong
+    spec, the wrong --versions, or a spec changed since the sheets were printed; grading
+    would give every learner 0."""
+    rows = matched + unmatched
+    if unmatched and (not matched or (unmatched >= MISMATCH_ROWS and
+                                      unmatched > MISMATCH_SHARE * rows)):
+        from handcalc.io.terminal import safe_text
+
+        raise SpecError(msg.NOT_THE_ASSIGNMENT.format(
+            name=safe_text(source_name(path)), bad=unmatched, rows=rows,
+            spec=safe_text(assignment.name)))
+
+
 def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
                encoding: str | None = None, assignment: Any = None,
                grading: Grading | None = None) -> ClassReport:
@@ -83,6 +104,9 @@ def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
         grader.assignment = assignment
     rows, warnings = read_rows(path, encoding, by_version=assignment is not None)
     graded, invalid, unlisted = grade_rows(rows, grader, grading)
+    warnings.extend(grader.name_notes)
+    if assignment is not None:
+        _check_matches(path, len(graded), grader.unassigned, assignment)
     seen: dict[tuple[str, str, int], int] = {}
     for g in graded:
         key = (g.row.learner, g.row.code, g.row.part)
@@ -92,6 +116,10 @@ def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
         seen[key] = g.row.line
     learners = _learners(graded, invalid)
     marks, columns = mark_learners([t.learner for t in learners], graded, grader, assignment)
+    off = {id(g) for m in marks for g in m.off_sheet}
+    if off:  # graded but not counted: every report agrees with the gradebook
+        graded = [replace(g, counted=False) if id(g) in off else g for g in graded]
+        learners = _learners(graded, invalid)
     return ClassReport(os.path.basename(source_name(path)), tuple(graded), tuple(invalid),
                        tuple(sorted(warnings, key=lambda w: w.line)),
                        learners, _exercises(graded, grader), unlisted,

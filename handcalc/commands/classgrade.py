@@ -69,8 +69,8 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
     from handcalc.cli import ExitNow
-    from handcalc.io.fileio import FILE, STDOUT, output_target, same_path
-    from handcalc.io.terminal import safe_text
+    from handcalc.io.fileio import FILE, STDOUT, is_input, output_target
+    from handcalc.io.terminal import can_encode, json_ascii, safe_text
 
     asked = "--format"
     if as_json:
@@ -86,7 +86,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                 os.path.splitext(output)[1].lower()):
             fmt = "md"  # standard output, a device or a FIFO: Markdown unless told
         fmt = cg.format_for(output, fmt, asked)
-        if target.kind == FILE and same_path(target.real, submissions):
+        if target.kind == FILE and is_input(target.real, submissions):
             raise HandcalcError("the report would overwrite the submissions file")
     elif fmt == "pdf":
         raise HandcalcError(cg.messages.PDF_NEEDS_FILE)
@@ -125,6 +125,8 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                       f"the first {len(report.invalid)} are listed in the report")
             click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
                        f"could not be graded ({listed})", err=True)
+        _check_pdf_size(len(report.learners), output if fmt == "pdf" else None,
+                        feedback if feedback_fmt == "pdf" else None)
         files: list[tuple[str, Report]] = []
         if output is not None:  # a text report is written as it is produced, never held whole
             files.append((output, render_pdf(report, language) if fmt == "pdf"
@@ -138,6 +140,8 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
         if target is None:
             if sys.stdout.isatty():
                 text = "\n".join(safe_text(line) for line in text.split("\n"))
+            if fmt == "json" and not can_encode(text, getattr(sys.stdout, "encoding", None)):
+                text = json_ascii(text)  # the same JSON, as \u escapes
             click.echo(text, nl=False)
         else:
             counted = [g for g in report.rows if g.counted]
@@ -154,19 +158,36 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             gc.enable()
 
 
+def _check_pdf_size(learners: int, report_file: str | None, feedback_file: str | None) -> None:
+    """Refuse a PDF for more learners than Typst typesets in bounded memory (about 2 GiB at
+    most; see MAX_PDF_LEARNERS in report_pdf and feedback)."""
+    from handcalc.classgrade import feedback, report_pdf
+    from handcalc.classgrade import messages as msg
+    from handcalc.io.terminal import safe_text
+
+    for option, name, cap, what, kb, instead in (
+            ("-o", report_file, report_pdf.MAX_PDF_LEARNERS, "report", 130,
+             ".csv, .md or .json"),
+            ("--feedback", feedback_file, feedback.MAX_PDF_LEARNERS, "feedback", 280, ".md")):
+        if name is not None and learners > cap:
+            raise HandcalcError(msg.TOO_MANY_FOR_PDF.format(
+                option=option, name=safe_text(name), count=learners, cap=cap, what=what,
+                kb=kb, instead=instead))
+
+
 def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
     """Refuse an output that is the submissions file or another output of the command."""
     import os
 
     from handcalc.classgrade import messages as msg
+    from handcalc.io.fileio import is_input
     from handcalc.io.terminal import safe_text
 
     seen: dict[str, str] = {}
     for option, path in outputs.items():
         if path is None or path == "-":
             continue
-        if os.path.exists(path) and submissions != "-" and os.path.exists(submissions) and \
-                os.path.samefile(path, submissions):
+        if is_input(path, submissions):
             what = "report" if option == "-o" else option.lstrip("-")
             raise HandcalcError(msg.OVERWRITES_SUBMISSIONS.format(what=what))
         key = os.path.realpath(path)

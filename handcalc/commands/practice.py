@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from handcalc.cli import current_lang, lang_option, stream_target
+from handcalc.cli import lang_option, stream_target, text_lang
 
 
 @click.command()
@@ -50,7 +50,7 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
         name for name, f in FAMILIES.items() if level in f.levels]
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10**6)
-    lang, target = current_lang(), stream_target()
+    lang, target = text_lang(), stream_target()
     click.echo(tr("practice.start", lang, target, count=count, level=level, seed=seed))
     click.echo(help_text(lang, target))
 

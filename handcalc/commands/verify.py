@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import click
 
-from handcalc.cli import ExitNow, current_lang, lang_option, stream_target
+from handcalc.cli import ExitNow, lang_option, stream_target, text_lang
 
 # sympy keeps 1000 results per cached function by default; verify builds the same
 # products and sums again for each catalogued mistake, and 20000 (a few MB) saves about a
@@ -73,7 +73,7 @@ def verify(count: int, seed: int, family: str | None) -> None:
         report = lib.verify(count, seed, families)
     from handcalc.text.messages import tr
 
-    lang = current_lang()
+    lang = text_lang()
     click.echo(lib.report_text(report, lang, stream_target()))
     if not report.ok:
         click.echo("handcalc: " + tr("verify.failed.codes", lang, stream_target(err=True),

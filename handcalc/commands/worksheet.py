@@ -61,7 +61,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     those in --font-dir).
     """
     from handcalc.errors import HandcalcError
-    from handcalc.io.fileio import FILE, STDOUT, output_target, same_file, same_path, write_outputs
+    from handcalc.io.fileio import FILE, STDOUT, is_input, output_target, same_file, write_outputs
     from handcalc.io.terminal import safe_text
     from handcalc.sheets.fonts import font_folders
     from handcalc.sheets.keychecks import key_checks
@@ -106,8 +106,8 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         if not folder.is_dir():
             raise HandcalcError(f"cannot write {safe_text(target.path)}: no folder "
                                 f"'{safe_text(folder)}'")
-        if spec != "-" and (target.real == os.path.realpath(spec) or
-                            same_path(target.real, spec)):
+        if (spec != "-" and target.real == os.path.realpath(spec)) or \
+                is_input(target.real, spec):
             raise HandcalcError(f"cannot write {safe_text(target.path)}: that is the spec "
                                 "itself")
 

@@ -32,6 +32,7 @@ stderr and exit 1, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -43,22 +44,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handcalc.errors import OutputError, PathError, SpecError
-from handcalc.io.terminal import safe_text
+from handcalc.io.terminal import FALLBACK_ERRORS, safe_text
 
 STDIN = "-"
 STDOUT_NAMES = ("-", "/dev/stdout")
 MAX_SPEC_BYTES = 1_000_000
-MAX_SUBMISSIONS_BYTES = 200_000_000  # for read_input on a class's submissions file
 CHUNK = 1 << 20
 
 # An output's content: bytes, or byte chunks produced while it is written (see write_outputs)
 Data = bytes | Iterable[bytes]
 
 
-def _size(n: int) -> str:
-    """A size for a message: 1.4 MB, 200 MB, 900 bytes (rounded, never claiming exactness
-    it needs: the cap check itself compares bytes)."""
-    return f"{n / 1_000_000:.3g} MB" if n >= 1_000_000 else f"{n:,} bytes"
+def _size(n: int, digits: int = 3) -> str:
+    """A size for a message, in decimal units: 1.4 MB, 200 MB, 900 bytes (rounded: the cap
+    check itself compares bytes)."""
+    return f"{n / 1_000_000:.{digits}g} MB" if n >= 1_000_000 else f"{n:,} bytes"
+
+
+def _over(n: int, cap: int) -> str:
+    """The size of a file over `cap`, with as many digits as it takes to differ from the
+    cap's (200.4 MB over 200 MB, never "200 MB, more than the 200 MB allowed")."""
+    digits = 3
+    while _size(n, digits) == _size(cap) and digits < 12:
+        digits += 1
+    return _size(n, digits)
 
 
 def _kind(mode: int) -> str:
@@ -102,7 +111,7 @@ def read_input(path: str | os.PathLike[str], cap: int, *, name: str | None = Non
         if not stat.S_ISREG(st.st_mode):
             raise SpecError(f"{shown}: cannot read {_kind(st.st_mode)}; give a regular file")
         if st.st_size > cap:
-            raise SpecError(f"{shown}: too large: {_size(st.st_size)}, more than the "
+            raise SpecError(f"{shown}: too large: {_over(st.st_size, cap)}, more than the "
                             f"{_size(cap)} allowed")
     except BaseException:
         os.close(fd)
@@ -417,10 +426,23 @@ def guard_stdout() -> None:
             return
     raw = _GuardedRaw(1, broken)
     buffered = io.BufferedWriter(raw)
+    encoding = getattr(old, "encoding", None) or "utf-8"
     sys.stdout = io.TextIOWrapper(
-        buffered, encoding=getattr(old, "encoding", None) or "utf-8",
-        errors=getattr(old, "errors", None) or "strict",
+        buffered, encoding=encoding, errors=_errors(encoding, getattr(old, "errors", None)),
         line_buffering=bool(getattr(old, "line_buffering", False)))
+    err = sys.stderr
+    if err is not None and hasattr(err, "reconfigure"):
+        with contextlib.suppress(ValueError, OSError, LookupError):
+            err.reconfigure(errors=_errors(err.encoding or "utf-8", err.errors))
+
+
+def _errors(encoding: str, errors: str | None) -> str:
+    """A stream's error handler: a character its encoding (not a UTF) cannot carry is
+    written as its ASCII spelling or ``?`` (terminal.FALLBACK), one character at a time,
+    never a UnicodeEncodeError."""
+    if encoding.lower().replace("_", "-").startswith("utf"):
+        return errors or "strict"
+    return FALLBACK_ERRORS if errors in (None, "strict") else errors
 
 
 def write_stdout(data: bytes | str) -> None:
@@ -445,6 +467,20 @@ def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return Path(a).samefile(b)
     except OSError:
         return False
+
+
+def is_input(path: str | os.PathLike[str], source: str | os.PathLike[str]) -> bool:
+    """Whether the existing file `path` is the input `source`: the same file, or for ``-``
+    the file standard input reads (the same device and inode as descriptor 0), so that
+    ``grade - -o s.csv < s.csv`` is caught like ``grade s.csv -o s.csv``."""
+    if os.fspath(source) != STDIN:
+        return same_path(path, source)
+    try:
+        given, read = os.stat(path), os.fstat(0)
+    except OSError:
+        return False
+    return stat.S_ISREG(read.st_mode) and \
+        (given.st_dev, given.st_ino) == (read.st_dev, read.st_ino)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:

@@ -18,8 +18,9 @@ Moodle question bank:
   entry differs at 2 decimals, as a 0% alternative whose feedback is the diagnosis.
   Moodle takes the first alternative that matches, so the key comes first;
 * an entry that is ``-inf`` (a masked score) cannot be NUMERICAL (Moodle's numbers are
-  finite), so it is ``{1:SHORTANSWER:=-inf~=−inf~=-∞~=−∞~%0%0.00#...}``: the spellings
-  of minus infinity that handcalc's answer grammar accepts (SHORTANSWER ignores case),
+  finite), so it is ``{1:SHORTANSWER:=-inf~=−inf~=-∞~=−∞~=–inf~...~%0%0.00#...}``: every
+  spelling of minus infinity that handcalc's answer grammar accepts (``neg_inf_answers``:
+  ASCII, U+2212, en dash or full-width minus; inf, ∞ or ｉｎｆ; SHORTANSWER ignores case),
   then the mistakes' values as text;
 * the worked solution (every step with 2-decimal values, each answer to 2 decimals and
   exact, the exercise's code) is the general feedback, shown after an attempt. The code
@@ -46,7 +47,20 @@ from handcalc.core.exact import Mat, entries, fmt2, is_finite, shape
 from handcalc.text.messages import Text, render
 
 TOLERANCE = "0.005"
-NEG_INF_ANSWERS = ("-inf", "\u2212inf", "-\u221e", "\u2212\u221e")  # as handcalc parses them
+
+
+def neg_inf_answers() -> tuple[str, ...]:
+    """Every spelling of minus infinity that handcalc's answer grammar accepts, for a
+    SHORTANSWER blank: a minus (ASCII, U+2212, the en dash, full-width) before ``inf``,
+    ``∞`` or full-width ``ｉｎｆ``; the four first spellings as before."""
+    minuses = ("-", "\u2212", "\u2013", "\uff0d")
+    infinities = ("inf", "\u221e", "\uff49\uff4e\uff46")
+    first = ("-inf", "\u2212inf", "-\u221e", "\u2212\u221e")
+    every = [m + i for i in infinities for m in minuses]
+    return first + tuple(a for a in every if a not in first)
+
+
+NEG_INF_ANSWERS = neg_inf_answers()
 PENALTY = "0.3333333"
 TD = 'style="border:1px solid #bbb;padding:2px 8px;text-align:right"'
 TABLE = 'style="border-collapse:collapse;margin:4px 0 8px 0"'

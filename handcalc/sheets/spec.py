@@ -58,7 +58,7 @@ from typing import Any
 
 from handcalc.errors import HandcalcError, SpecError
 from handcalc.io.terminal import safe_text
-from handcalc.text.messages import LANGS, Inline, Text, msg
+from handcalc.text.messages import LANGS, Inline, Text, msg, render
 
 MAX_VERSIONS = 500
 MAX_COUNT = 50
@@ -240,7 +240,7 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         if key not in raw:
             raise c.fail(key, "missing; a spec needs title and sections "
                               "(and seed when a section names a family)")
-    title = c.text(raw["title"], "title")
+    title = _shown_title(c, c.text(raw["title"], "title"))
     instructions: tuple[Text, ...] = DEFAULT_INSTRUCTIONS
     if "instructions" in raw:
         value = raw["instructions"]
@@ -408,6 +408,15 @@ def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
             raise c.fail(f"{where}, codes[{j}]", str(e)) from None
         out.append(code.strip().lower())
     return tuple(out)
+
+
+def _shown_title(c: _Checker, title: str) -> str:
+    """A title that shows something once its math is rendered: ``$ $`` would be an empty
+    heading, and an empty name in a Moodle category path (another category)."""
+    if not render(Inline(title), "en", "unicode").strip():
+        raise c.fail("title", "empty once its math is rendered; give the sheet a title "
+                              "in words")
+    return title
 
 
 def load_spec(path: str | os.PathLike[str]) -> Spec:

@@ -30,7 +30,8 @@ def tstr(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$~])")
+# & too: "&lt;b&gt;" typed by a learner stays those characters, never an entity's <b>
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$~&])")
 
 
 def mdtext(text: str) -> str:
@@ -39,3 +40,14 @@ def mdtext(text: str) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
     return re.sub(r"^([-+=])", r"\\\1", text)
+
+
+_MD_DATA = re.compile(r"([\\`*_\[\]|~])")
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def md_data(text: str) -> str:
+    """Text from a file (a learner's name, a code, a reason quoting an answer) in Markdown,
+    a table cell included: HTML as entities and Markdown backslash-escaped. The caller
+    escapes control characters first (handcalc.io.terminal.safe_text)."""
+    return _MD_DATA.sub(r"\\\1", text.translate(_HTML))

@@ -140,11 +140,25 @@ def _tokens(src: str) -> list[tuple[str, str]]:
     return out
 
 
+MAX_NESTING = 30  # brackets and calls inside one another: a deeper formula is refused
+
+
 class _Parser:
     def __init__(self, src: str) -> None:
         self.src = src
         self.toks = _tokens(src)
         self.i = 0
+        self.depth = 0
+
+    def nested(self, closers: str) -> tuple[Node, ...]:
+        """The sequence inside a bracket or a call, at most MAX_NESTING deep (the parser
+        and every writer recurse once per level)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise MathSyntaxError(f"brackets nested more than {MAX_NESTING} deep in math")
+        body = self.seq(closers)
+        self.depth -= 1
+        return body
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -183,7 +197,7 @@ class _Parser:
     def atom(self) -> Node:
         kind, text = self.take()
         if kind == "punct" and text in "([":
-            body = self.seq(")]")
+            body = self.nested(")]")
             close = self.take()[1]
             return Group(text, body, close)
         if kind == "punct":
@@ -191,7 +205,7 @@ class _Parser:
         if kind == "name":
             if text in FUNCTIONS and self.peek() == ("punct", "("):
                 self.take()
-                body = self.seq(")")
+                body = self.nested(")")
                 self.take()
                 return Call(text, body)
             if len(text) == 1:

@@ -232,13 +232,19 @@ def _escape(text: str, target: str) -> str:
     if target == "markdown":
         return mdtext_inline(text, mdtext)
     if target == "latex":
-        return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .replace("\\(", "\\ (").replace("$$", "$ $"))
+        return _mathjax_inert(text.replace("&", "&amp;").replace("<", "&lt;")
+                              .replace(">", "&gt;"))
     if target == "ascii":
         return text.encode("ascii", "replace").decode("ascii")
     if target == "html":
         return html.escape(text, quote=True)
     return text
+
+
+def _mathjax_inert(text: str) -> str:
+    """Words that MathJax leaves as words: each delimiter it would typeset (``\\(``,
+    ``\\[``, ``$$``) broken by a space."""
+    return text.replace("\\(", "\\ (").replace("\\[", "\\ [").replace("$$", "$ $")
 
 
 def mdtext_inline(text: str, mdtext: Any) -> str:

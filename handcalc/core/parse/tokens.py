@@ -31,6 +31,9 @@ _OPERATORS = {
     "\u2212": "-",  # −
     "\u2013": "-",  # –
 }
+# a middle dot typed between digits is a decimal point on some Chinese keyboards, a
+# product elsewhere: refused there, never read as either
+_DOTS = frozenset("\u00b7")  # ⋅ (U+22C5) is the dot operator: a product
 _EXPONENT_SIGNS = frozenset("+-\u2212\u2013")
 _PUNCTUATION = frozenset("()[],;")
 _FUNCTIONS = frozenset({"sqrt", "exp", "ln", "log"})
@@ -261,6 +264,11 @@ def tokenize(typed: str) -> list[Token]:
             i += 2
             tok = Token("op", "^", typed[start:i], start, space)
         elif ch in _OPERATORS:
+            if ch in _DOTS and 0 < i < n - 1 and text[i - 1] in _DIGITS \
+                    and text[i + 1] in _DIGITS:
+                raise ParseError(
+                    f"'{ch}' between digits is not accepted: type . for a decimal point "
+                    f"(0.71), or * with spaces for a product (2 * 3)", i)
             i += 1
             tok = Token("op", _OPERATORS[ch], typed[start], start, space)
         elif ch == "\u03c0":  # π

@@ -7,7 +7,9 @@ scripts/typst_font_coverage.py), the CJK font shipped in this folder (Regular an
 subsets of Noto Sans CJK SC covering GB2312, built by scripts/build_cjk_font.py; see
 README.md here) and
 the fonts in any folder given with ``--font-dir``, whose cmaps are read with
-``handcalc.sheets.fonts.sfnt``. System fonts are never used, so a document gives the same bytes
+``handcalc.sheets.fonts.sfnt`` (a character counts only when its glyph exists and has an
+outline; a collection whose header claims more faces than the file holds is refused, exit
+2, before typst sees it). System fonts are never used, so a document gives the same bytes
 on every machine.
 
 A character counts as covered when some font maps it to a glyph: typst falls back to any
@@ -24,6 +26,7 @@ from os import PathLike
 from pathlib import Path
 
 from handcalc.errors import HandcalcError, MissingGlyphs
+from handcalc.io.terminal import safe_text
 
 FONT_DIR = Path(__file__).resolve().parent
 CJK_FAMILY = "Noto Sans SC Handcalc"
@@ -84,13 +87,21 @@ def builtin_coverage() -> frozenset[int]:
 def file_coverage(path: Path) -> frozenset[int]:
     """The characters the fonts of one file cover (every face of a collection); nothing
     for a file that is not a font this reader understands (typst skips those too)."""
-    from handcalc.sheets.fonts.sfnt import FontFileError, face_coverage, face_offsets
+    from handcalc.sheets.fonts.sfnt import (
+        BrokenCollection,
+        FontFileError,
+        face_coverage,
+        face_offsets,
+    )
 
     try:
         data = path.read_bytes()
         covered: set[int] = set()
         for face in face_offsets(data):
             covered |= face_coverage(data, face)
+    except BrokenCollection as e:  # typst would stall minutes on it, for every PDF
+        raise HandcalcError(f"{safe_text(path)}: {e}; remove it from the font folder"
+                            ) from None
     except (OSError, FontFileError):
         return frozenset()
     return frozenset(covered)
