@@ -204,19 +204,19 @@ def matrix(family: str, name: str, value: Any) -> Mat:
         try:
             value = parse_answer(value)
         except ParseError as e:
-            raise fail(family, "bad_matrix", name=name, why=e.message) from None
+            raise fail(family, "matrix_text", name=name, why=e.text) from None
     if isinstance(value, int | float | sympy.Basic) and not isinstance(value, bool):
         value = [[value]]
     if not isinstance(value, list | tuple) or not value:
-        raise fail(family, "bad_matrix", name=name, why="rows of numbers")
+        raise fail(family, "matrix_rows", name=name)
     if all(not isinstance(r, list | tuple) for r in value):
         value = [value]  # a flat list is one row
     if any(not isinstance(r, list | tuple) for r in value):
-        raise fail(family, "bad_matrix", name=name, why="rows of numbers")
+        raise fail(family, "matrix_rows", name=name)
     rows = [[number(family, name, v) for v in r] for r in value]
     widths = {len(r) for r in rows}
     if len(widths) != 1 or 0 in widths:
-        raise fail(family, "bad_matrix", name=name, why="rows of one length")
+        raise fail(family, "matrix_rows", name=name)
     r, c = len(rows), len(rows[0])
     if r > MAX_DIM or c > MAX_DIM:
         raise fail(family, "cap_size", name=name, shape=f"{r} x {c}", cap=MAX_DIM)
@@ -264,11 +264,11 @@ def param_value(family: str, p: Param, value: Any) -> Any:
     for v in out if isinstance(out, tuple) else (out,):
         if p.lo is not None and not v >= p.lo or p.hi is not None and not v <= p.hi:
             raise fail(family, "range", name=p.name, value=_text(v),
-                       range=_range_text(p))
+                       range=range_text(p))
     return out
 
 
-def _range_text(p: Param) -> str:
+def range_text(p: Param) -> str:
     if p.lo is not None and p.hi is not None:
         return f"{_text(p.lo)} .. {_text(p.hi)}"
     return f">= {_text(p.lo)}" if p.lo is not None else f"<= {_text(p.hi)}"
