@@ -10,7 +10,8 @@ params of an Instance, exactly as the family's ``draw`` would have made them, or
 GivenError with one line that names the matrix, parameter, shape or cap at fault.
 
 A dimension in a shape is an int, a parameter's name (the matrix must have that many
-rows or columns) or a free symbol (every matrix that names it must agree). Names of the
+rows or columns), a free symbol (every matrix that names it must agree) or a product of
+those named before (``h*d_h``). Names of the
 form ``K{i}`` stand for several matrices, i running over ``each``: (first, count), two
 expressions in the parameters ("t+1", "new").
 
@@ -31,7 +32,7 @@ from sympy import Integer, Rational
 
 from handcalc.core.exact import Mat, shape
 from handcalc.errors import GivenError
-from handcalc.text.messages import msg
+from handcalc.text.messages import Msg, msg
 
 MAX_DIM = 8
 MAX_ENTRY = 1000
@@ -76,13 +77,12 @@ class Param:
     choices: tuple[str, ...] = ()
     note: str = ""
 
-    def default_text(self) -> str:
-        if self.default == REQUIRED:
-            return "-"
-        if self.default == OMIT:
-            return "(none)"
+    def default_text(self) -> Msg | str:
+        """The default as a person reads it: a value, or a message (``note`` is
+        ``kind:matrix`` or ``kind``: the message given.note.<kind>)."""
         if callable(self.default):
-            return self.note
+            kind, _, name = self.note.partition(":")
+            return msg(f"given.note.{kind}", name=name)
         return _text(self.default)
 
 
@@ -96,6 +96,7 @@ class Form:
     ask: tuple[str, ...]  # the quantities it can ask, in order
     default_ask: tuple[str, ...] = ()  # when no parts are named (else every one of ask)
     check: Check | None = None
+    needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # part -> optional mats
     when: Callable[[Mapping[str, Any]], bool] | None = None  # for data naming no matrix
 
     def param(self, name: str) -> Param:
@@ -303,7 +304,8 @@ def resolve(desc: Description, given: Mapping[str, Any], params: Mapping[str, An
         if p.name in params:
             out[p.name] = param_value(fam, p, params[p.name])
         elif p.default == REQUIRED:
-            raise fail(fam, "missing_param", name=p.name, kind=p.kind)
+            raise fail(fam, "missing_param", name=p.name,
+                       kind=msg(f"given.kind.{p.kind}", choices=", ".join(p.choices)))
         elif p.default == OMIT:
             continue
         elif callable(p.default):
@@ -326,7 +328,7 @@ def resolve(desc: Description, given: Mapping[str, Any], params: Mapping[str, An
     _check_shapes(fam, form, mats, out)
     if form.check is not None:
         form.check(mats, out)
-    ask = _ask(fam, form, parts)
+    ask = _ask(fam, form, parts, mats)
     order = [n for m in form.mats for n in m.names(out) if n in mats]
     if desc.order is not None:
         order = desc.order(out)
@@ -346,6 +348,10 @@ def _check_shapes(fam: str, form: Form, mats: Mapping[str, Mat], params: dict[st
             for dim, n in zip((m.rows, m.cols), got, strict=True):
                 if isinstance(dim, int):
                     want, why = dim, ""
+                elif "*" in dim:  # a product of parameters and bound symbols: h*d_h
+                    want, why = 1, dim
+                    for f in dim.split("*"):
+                        want *= int(params[f]) if f in params else bound[f][0]
                 elif dim in params:
                     want, why = int(params[dim]), dim
                 elif dim in bound:
@@ -358,13 +364,22 @@ def _check_shapes(fam: str, form: Form, mats: Mapping[str, Mat], params: dict[st
                                want=m.shape_text, why=f"{why} = {want}" if why else str(want))
 
 
-def _ask(fam: str, form: Form, parts: tuple[str, ...] | None) -> tuple[str, ...]:
+def _ask(fam: str, form: Form, parts: tuple[str, ...] | None, mats: Mapping[str, Mat]
+         ) -> tuple[str, ...]:
+    """The parts asked, in the family's order: those named, else the form's default less
+    those that need an optional matrix not given."""
+    def can(key: str) -> bool:
+        return all(n in mats for n in form.needs.get(key, ()))
+
     if not parts:
-        return form.default_ask or form.ask
+        return tuple(k for k in form.default_ask or form.ask if can(k))
     out: list[str] = []
     for key in parts:
         if key not in form.ask:
             raise fail(fam, "unknown_part", key=str(key)[:24], keys=", ".join(form.ask))
+        if not can(key):
+            raise fail(fam, "missing_matrix", name=", ".join(form.needs[key]),
+                       names=", ".join(m.name for m in form.mats))
         if key not in out:
             out.append(key)
     return tuple(sorted(out, key=form.ask.index))

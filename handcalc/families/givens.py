@@ -66,7 +66,7 @@ def _attention_like(fam: str) -> Description:
     return Description(fam, (Form(
         (M("Q", "n", "d"), M("K", "n", "d"), M("V", "n", "d_v")),
         (SCALED, Param("d_k", "int", _dk_if_scaled("K"), 1, MAX_DIM,
-                       note="columns of K, 1 unscaled")),
+                       note="cols_unscaled:K")),
         ("S", "A", "Z"), check=_scaled_rule(fam, "K")),), params_first=("d_k",))
 
 
@@ -84,12 +84,6 @@ def _keys_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
 def _heads_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
     rule(p["d_model"] % p["h"] == 0, "heads", "divides", a="h", x=p["h"], b="d_model",
          y=p["d_model"])
-
-
-def _concat_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
-    width = sum(len(mats[f"Z{i}"][0]) for i in range(1, p["h"] + 1))
-    rule(len(mats["W^O"]) == width, "concat", "equal", name="rows of W^O",
-         value=len(mats["W^O"]), want=width)
 
 
 def _ln_check(fam: str) -> Any:
@@ -173,22 +167,22 @@ D = {"lo": 1, "hi": MAX_DIM}
 DESCRIPTIONS: dict[str, Description] = {d.family: d for d in (
     Description("score", (Form(
         (M("q", 1, "d_k"), M("k", 1, "d_k"), M("v", 1, "d_v")),
-        (Param("d_k", "int", cols("q"), **D, note="columns of q"),),
+        (Param("d_k", "int", cols("q"), **D, note="cols:q"),),
         ("s", "a", "z")),)),
     _attention_like("attention"),
     Description("keys", (Form(
-        (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
+        (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v", optional=True)),
         (Param("query", "int", REQUIRED, **D), Param("keys", "ints", REQUIRED, **D),
-         Param("d_k", "int", cols("K"), **D, note="columns of K")),
-        ("s", "a", "z"), check=_keys_check),)),
+         Param("d_k", "int", cols("K"), **D, note="cols:K")),
+        ("s", "a", "z"), check=_keys_check, needs={"z": ("V",)}),)),
     _attention_like("causal"),
     Description("heads", (Form(
         (), (Param("d_model", "int", REQUIRED, 1, 65536), Param("h", "int", REQUIRED, 1, 1024)),
         ("d_k", "sqrt_dk", "inv_sqrt_dk"), ("d_k", "sqrt_dk"), check=_heads_check),)),
     Description("concat", (Form(
-        (M("Z{i}", "n", "d_h", each=("1", "h")), M("W^O", "r", "d_model")),
-        (Param("h", "int", _count("Z"), **D, note="how many Z1, Z2, ... are given"),),
-        ("C", "out"), check=_concat_check),)),
+        (M("Z{i}", "n", "d_h", each=("1", "h")), M("W^O", "h*d_h", "d_model")),
+        (Param("h", "int", _count("Z"), **D, note="count:Z"),),
+        ("C", "out")),)),
     Description("layernorm", (Form(
         (M("X", "n", "d"), M("Z", "n", "d")),
         (Param("eps", "number", EPS, 0, 1),),
@@ -207,17 +201,17 @@ DESCRIPTIONS: dict[str, Description] = {d.family: d for d in (
          M("W^K", "d_model", "d_model"), M("W^V", "d_model", "d_model"),
          M("W^O", "d_model", "d_model")),
         (Param("h", "int", 2, **D), Param("head", "int", 1, **D),
-         Param("d_model", "int", cols("X"), **D, note="columns of X"),
+         Param("d_model", "int", cols("X"), **D, note="cols:X"),
          Param("d_k", "int", lambda m, g, p: p["d_model"] // p["h"], **D,
-               note="d_model / h")),
+               note="dmodel_h")),
         ("Q", "S", "A", "C", "Y"), check=_mha_check),)),
     Description("gqa", (Form(
         (M("Q", "n", "d_k"), M("K{i}", "n", "d_k", each=("0", "G")),
          M("V{i}", "n", "d_v", each=("0", "G"))),
         (Param("H", "int", REQUIRED, 1, 64),
-         Param("G", "int", _count("K"), 1, 64, note="how many K0, K1, ... are given"),
+         Param("G", "int", _count("K"), 1, 64, note="count:K"),
          Param("head", "int", REQUIRED, 0, 63),
-         Param("d_k", "int", cols("Q"), **D, note="columns of Q"),
+         Param("d_k", "int", cols("Q"), **D, note="cols:Q"),
          Param("layers", "int", REQUIRED, 1, 1000),
          Param("head_dim", "int", REQUIRED, 1, 65536),
          Param("tokens", "int", REQUIRED, 1, 10**7),
@@ -228,27 +222,27 @@ DESCRIPTIONS: dict[str, Description] = {d.family: d for d in (
         (M("K", "t", "d_k"), M("V", "t", "d_v"),
          M("q{i}", 1, "d_k", each=("t+1", "new")), M("k{i}", 1, "d_k", each=("t+1", "new")),
          M("v{i}", 1, "d_v", each=("t+1", "new"))),
-        (Param("t", "int", rows("K"), 1, MAX_DIM - 1, note="rows of K"),
-         Param("new", "int", _count("q"), 1, 4, note="how many q_p are given"),
-         Param("d_k", "int", cols("K"), **D, note="columns of K")),
+        (Param("t", "int", rows("K"), 1, MAX_DIM - 1, note="rows:K"),
+         Param("new", "int", _count("q"), 1, 4, note="count:q"),
+         Param("d_k", "int", cols("K"), **D, note="cols:K")),
         ("S", "A", "Z")),), order=_decode_order),
     Description("padding", (Form(
         (M("M", 2, "L"), M("Q", "L", "d"), M("K", "L", "d"), M("V", "L", "d_v")),
-        (SCALED, Param("d_k", "int", _dk_if_scaled("K"), **D, note="columns of K, 1 unscaled"),
-         Param("b", "int", _first_padded, 1, 2, note="the row of M with padding")),
+        (SCALED, Param("d_k", "int", _dk_if_scaled("K"), **D, note="cols_unscaled:K"),
+         Param("b", "int", _first_padded, 1, 2, note="padded_row")),
         ("S", "A", "Z"), check=_padding_check),), params_first=("d_k",)),
     Description("cross", (
         Form((M("Q", "m", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
-             (Param("d_k", "int", cols("Q"), **D, note="columns of Q"),
-              Param("m", "int", rows("Q"), **D, note="rows of Q"),
-              Param("n", "int", rows("K"), **D, note="rows of K")),
+             (Param("d_k", "int", cols("Q"), **D, note="cols:Q"),
+              Param("m", "int", rows("Q"), **D, note="rows:Q"),
+              Param("n", "int", rows("K"), **D, note="rows:K")),
              ("S", "A", "Z")),
         Form((M("X", "m", "d_model"), M("H", "n", "d_model"), M("W_Q", "d_model", "d_k"),
               M("W_K", "d_model", "d_k"), M("W_V", "d_model", "d_v")),
-             (Param("d_k", "int", cols("W_Q"), **D, note="columns of W_Q"),
-              Param("m", "int", rows("X"), **D, note="rows of X"),
-              Param("n", "int", rows("H"), **D, note="rows of H"),
-              Param("d_model", "int", cols("X"), **D, note="columns of X")),
+             (Param("d_k", "int", cols("W_Q"), **D, note="cols:W_Q"),
+              Param("m", "int", rows("X"), **D, note="rows:X"),
+              Param("n", "int", rows("H"), **D, note="rows:H"),
+              Param("d_model", "int", cols("X"), **D, note="cols:X")),
              ("S", "A", "Z")),
     )),
     Description("rmsnorm", (Form(
@@ -257,26 +251,26 @@ DESCRIPTIONS: dict[str, Description] = {d.family: d for d in (
         ("ms", "rms", "y"), check=_ln_check("rmsnorm")),)),
     Description("softmax-grad", (Form(
         (M("s", "rows", "n"), M("dL/dA", "rows", "n")),
-        (Param("rows", "int", rows("s"), **D, note="rows of s"),
-         Param("n", "int", cols("s"), **D, note="columns of s")),
+        (Param("rows", "int", rows("s"), **D, note="rows:s"),
+         Param("n", "int", cols("s"), **D, note="cols:s")),
         ("A", "gA", "dS")),)),
     Description("attention-grad", (Form(
         (M("Q", "n", "d"), M("K", "n", "d"), M("V", "n", "d_v"), M("dL/dZ", "n", "d_v")),
-        (Param("n", "int", rows("Q"), **D, note="rows of Q"),
-         Param("d", "int", cols("Q"), **D, note="columns of Q")),
+        (Param("n", "int", rows("Q"), **D, note="rows:Q"),
+         Param("d", "int", cols("Q"), **D, note="cols:Q")),
         ("A", "dV", "dA", "dS", "dQ")),)),
     Description("online-softmax", (
         Form((M("s", 1, "n"), M("V", "n", "d_v")),
              (Param("block", "int", REQUIRED, **D),),
              ("m", "l", "O_tilde", "O"), check=_online_check),
         Form((M("q", 1, "d"), M("K", "n", "d"), M("V", "n", "d_v")),
-             (Param("d", "int", cols("q"), **D, note="columns of q"),
+             (Param("d", "int", cols("q"), **D, note="cols:q"),
               Param("block", "int", REQUIRED, **D)),
              ("s", "m", "l", "O_tilde", "O"), check=_online_check),
     )),
     Description("rope", (Form(
         (M("q", 1, "d"), M("k", 1, "d")),
-        (Param("d", "int", cols("q"), **D, note="columns of q"),
+        (Param("d", "int", cols("q"), **D, note="cols:q"),
          Param("theta", "angle", OMIT, 0, 2 * pi),
          Param("base", "number", OMIT, 1, 10**6),
          Param("pairing", "choice", OMIT, choices=("interleaved", "half-split")),
@@ -285,7 +279,7 @@ DESCRIPTIONS: dict[str, Description] = {d.family: d for d in (
         ("q_rot", "k_rot", "dot", "dot_shift"), check=_rope_check),)),
     Description("temperature", (Form(
         (M("z", 1, "n"), M("T", 1, "m")),
-        (Param("n", "int", cols("z"), **D, note="columns of z"),
-         Param("m", "int", cols("T"), **D, note="columns of T")),
+        (Param("n", "int", cols("z"), **D, note="cols:z"),
+         Param("m", "int", cols("T"), **D, note="cols:T")),
         ("P", "pmax"), check=_temperature_check),)),
 )}

@@ -15,7 +15,7 @@ from handcalc.families.given import (
     range_text,
 )
 from handcalc.families.givens import DESCRIPTIONS
-from handcalc.text.messages import DEFAULT_LANG, tr
+from handcalc.text.messages import DEFAULT_LANG, Msg, msg, tr
 
 # one command per family that poses an exercise (tests run every one of them)
 EXAMPLES: dict[str, str] = {
@@ -52,8 +52,8 @@ EXAMPLES: dict[str, str] = {
 }
 
 
-def _kind(p: Param) -> str:
-    return f"{p.kind}: {', '.join(p.choices)}" if p.choices else p.kind
+def _kind(p: Param) -> Msg:
+    return msg(f"given.kind.{p.kind}", choices=", ".join(p.choices))
 
 
 def description_text(name: str, lang: str = DEFAULT_LANG, target: str = "unicode") -> str:
