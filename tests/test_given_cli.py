@@ -1,0 +1,180 @@
+"""Your own exercises from the command line, in a spec and in a class CSV: the textbook
+example posed, solved, checked right and wrong, printed on a sheet, graded, exported to
+Moodle; show --json fed back to new --data; families FAMILY and its example for every
+family; bad input in one line with exit 2."""
+
+import csv
+import io
+import json
+import shlex
+
+import pytest
+from click.testing import CliRunner
+
+from handcalc.cli import cli
+from handcalc.exercises.exercise import build, generate
+from handcalc.families import FAMILIES
+from handcalc.views.given_text import EXAMPLES
+
+TEXTBOOK = ["--given", "Q=1 0; 0 1", "--given", "K=1 1; 0 1", "--given", "V=1 2; 3 4"]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def new_code(*args):
+    out = run("new", *args, "--json")
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout)["code"]
+
+
+def test_the_textbook_example_from_the_command_line():
+    code = new_code("attention", *TEXTBOOK)
+    assert code.startswith("attention~1~")
+    solved = run("solve", code, "--json")
+    assert solved.exit_code == 0
+    data = json.loads(solved.stdout)
+    assert data["parts"][0]["rounded"] == [["0.71", "0.00"], ["0.71", "0.71"]]
+    assert data["torch_max_difference"] < 1e-9
+    right = run("check", code, "1", "0.71 0; 0.71 0.71")
+    assert right.exit_code == 0 and "correct" in right.stdout
+    wrong = run("check", code, "1", "1 0; 1 1", "--json")
+    assert wrong.exit_code == 1
+    assert json.loads(wrong.stdout)["diagnosis"]["mistake"] == "no-scale"
+    carried = run("check", code, "2", "0.73 0.27; 0.5 0.5", "--prior", "1=1 0; 1 1")
+    assert carried.exit_code == 0
+    zh = run("show", code, "--lang", "zh")
+    assert zh.exit_code == 0 and code in zh.stdout
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_show_json_fed_to_new_data_rebuilds_the_exercise(name, tmp_path):
+    drawn = generate(name, FAMILIES[name].levels[-1], 11)
+    shown = run("show", drawn.code, "--json")
+    path = tmp_path / "data.json"
+    path.write_text(shown.stdout, encoding="utf-8")
+    code = new_code("--data", path)
+    assert build(code).instance.given == drawn.instance.given
+    assert dict(build(code).instance.params) == dict(drawn.instance.params)
+    again = run("new", "--data", "-", "--json", input=run("show", code, "--json").stdout)
+    assert json.loads(again.stdout)["code"] == code
+    assert json.loads(again.stdout)["parts"] == json.loads(shown.stdout)["parts"]
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_families_family_lists_the_data_and_its_example_works(name):
+    out = run("families", name)
+    assert out.exit_code == 0
+    for word in ("handcalc new", name):
+        assert word in out.stdout
+    for lang in ("zh", "en"):
+        assert run("families", name, "--lang", lang).exit_code == 0
+    code = new_code(name, *shlex.split(EXAMPLES[name]))
+    solved = run("solve", code, "--json")
+    assert solved.exit_code == 0, solved.output
+    last = json.loads(solved.stdout)["parts"][-1]
+    value = last["rounded"]
+    rows = [[value]] if isinstance(value, str) else [
+        r if isinstance(r, list) else [r] for r in value]
+    if last["kind"] == "vector" and len(rows[0]) == 1:
+        rows = [[r[0] for r in rows]]  # a vector is typed as one list
+    typed = "; ".join(" ".join(r) for r in rows)
+    assert run("check", code, last["part"], typed).exit_code == 0
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["attention", "--given", "Q=1 0; 0 1", "--given", "K=1 1; 0 1"], "V is missing"),
+    (["attention", *TEXTBOOK[:4], "--given", "V=1 2 3; 3 4"], "V"),
+    (["attention", "--given", "Q=1 0; 0 1", "--given", "K=1 1 1; 0 1 1",
+      "--given", "V=1 2; 3 4"], "K is 2 x 3"),
+    (["attention", *TEXTBOOK, "--given", "Q=1"], "twice"),
+    (["attention", *TEXTBOOK, "--param", "d_k"], "--param"),
+    (["attention", *TEXTBOOK, "--param", "eps=1"], "no parameter"),
+    (["layernorm", "--given", "X=1 2", "--given", "Z=0 1", "--param", "eps=-1"], "eps"),
+    (["temperature", "--given", "z=1 2", "--given", "T=1 0"], "T"),
+    (["heads", "--param", "d_model=10", "--param", "h=4"], "divide"),
+    (["mha", "--given", "X=1 0 0", "--given", "W^Q=1 0 0; 0 1 0; 0 0 1",
+      "--given", "W^K=1 0 0; 0 1 0; 0 0 1", "--given", "W^V=1 0 0; 0 1 0; 0 0 1",
+      "--given", "W^O=1 0 0; 0 1 0; 0 0 1"], "divide"),
+    (["padding", "--given", "M=0 0; 1 1", "--given", "Q=1; 2", "--given", "K=1; 2",
+      "--given", "V=1; 2", "--param", "b=1"], "fully masked"),
+    (["attention", "--given", "Q=" + "; ".join(["1 0"] * 9), "--given", "K=1 0",
+      "--given", "V=1 0"], "cap"),
+    (["nope", "--given", "Q=1"], "unknown family"),
+    (["--data", "-"], "not JSON"),
+])
+def test_bad_own_data_one_line_exit_2(args, fragment):
+    out = run("new", *args, input="{")
+    assert out.exit_code == 2, out.output
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in out.output
+
+
+def test_findings_go_to_stderr_one_line_each():
+    out = run("new", "attention", "--given", "Q=0 2; 2 1", "--given", "K=2 1; -1 1",
+              "--given", "V=2 3; -1 0")
+    assert out.exit_code == 0
+    notes = out.stderr.strip().splitlines()
+    assert notes and all(n.startswith("note: part") for n in notes)
+    zh = run("new", "attention", "--lang", "zh", "--given", "Q=0 2; 2 1",
+             "--given", "K=2 1; -1 1", "--given", "V=2 3; -1 0")
+    assert all(n.startswith("注意") for n in zh.stderr.strip().splitlines())
+
+
+SPEC = """title = "Your own numbers"
+seed = 7
+
+[[sections]]
+title = "A textbook example"
+family = "attention"
+given = { Q = [[1, 0], [0, 1]], K = [[1, 1], [0, 1]], V = [[1, 2], [3, 4]] }
+
+[[sections]]
+family = "rmsnorm"
+exercises = [ { given = { x = [[1, -2]], g = [[1, 2]] }, params = { eps = 0.01 } },
+              { given = { x = "3 4", g = "1 1" }, parts = ["rms", "y"] } ]
+"""
+
+
+def test_the_textbook_example_on_a_sheet_graded_and_in_moodle(tmp_path):
+    spec = tmp_path / "own.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    out = run("worksheet", spec, "-o", tmp_path / "ws.json", "--key", tmp_path / "key.json")
+    assert out.exit_code == 0, out.output
+    assert "exercises[1]: note: part 3" in out.stderr  # near a boundary: a note, not a refusal
+    key = json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))
+    text = json.dumps(key)
+    code = new_code("attention", *TEXTBOOK)
+    assert code in text and "rmsnorm~1~" in text
+    pdf = run("worksheet", spec, "-o", tmp_path / "ws.pdf")
+    assert pdf.exit_code == 0, pdf.output
+    moodle = run("worksheet", spec, "-o", tmp_path / "q.xml", "--format", "moodle")
+    assert moodle.exit_code == 0 and code in (tmp_path / "q.xml").read_text(encoding="utf-8")
+    rows = [["learner", "code", "part", "answer"], ["ann", code, "1", "0.71 0; 0.71 0.71"],
+            ["bob", code, "1", "1 0; 1 1"], ["bob", code, "2", "0.73 0.27; 0.5 0.5"]]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    graded = run("grade", "-", "--format", "csv", input=buf.getvalue())
+    assert graded.exit_code == 0, graded.output
+    report = list(csv.DictReader(io.StringIO(graded.stdout)))
+    assert [r["status"] for r in report] == ["correct", "incorrect", "correct"]
+    assert report[1]["mistake"] == "no-scale" and report[2]["accepted_by"] == "carried-forward"
+
+
+@pytest.mark.parametrize("section,fragment", [
+    ('family = "attention"\ngiven = { Q = [[1, 0]] }', "missing"),
+    ('family = "attention"\nlevel = 1\ngiven = { Q = [[1]], K = [[1]], V = [[1]] }',
+     "not both"),
+    ('given = { Q = [[1]], K = [[1]], V = [[1]] }', "family"),
+    ('family = "attention"\nexercises = [ { given = { Q = [[1]], K = [[1]], V = [[1]] }, '
+     'nope = 1 } ]', "unknown key"),
+])
+def test_bad_spec_data_one_line(section, fragment, tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(f'title = "t"\n\n[[sections]]\n{section}\n', encoding="utf-8")
+    out = run("worksheet", spec, "-o", tmp_path / "ws.md")
+    assert out.exit_code == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], out.stderr
+    assert not (tmp_path / "ws.md").exists()
