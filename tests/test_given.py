@@ -217,6 +217,7 @@ def test_bad_attention_data_gets_one_line(given, params, word):
     ("rope", {"q": "1 2", "k": "2 1"}, {"p_q": 1, "p_k": 2}),
     ("online-softmax", {"s": "1 2", "V": "1; 2"}, {"block": 3}),
     ("keys", TEXTBOOK, {"query": 1}),
+    ("temperature", {"z": "-7 8", "T": "0.001 1"}, {}),  # exp(8000): too large
 ])
 def test_rules_beyond_shapes(family, given, params):
     with pytest.raises(GivenError) as e:

@@ -31,6 +31,7 @@ code (``causal-2-4821``) or a worked one (``worked-3``), whose meaning is unchan
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import string
 from typing import Any
@@ -182,7 +183,31 @@ def decode(code: str) -> Instance:
     r = resolve(desc, given, params, parts)
     if r.form != form_index:
         raise _bad(text, "form")
-    return Instance(text, family, None, None, r.given, r.params, r.ask)
+    return within_reach(Instance(text, family, None, None, r.given, r.params, r.ask))
+
+
+MAX_MAGNITUDE = 1e12  # of any asked value, in the float screen
+
+
+def within_reach(inst: Instance) -> Instance:
+    """The instance, once its math runs in floats without overflow and every asked value
+    is a number of at most MAX_MAGNITUDE (or -inf, a masked score): beyond that (exp of a
+    score in the hundreds) the exact key would be slow or its float-guided decisions
+    unsafe, so the data is refused (GivenError) rather than keyed wrongly."""
+    from handcalc.core.work import NotApplicable, Work
+    from handcalc.families import FAMILIES
+
+    w = Work(numeric=True, record=False)
+    try:
+        FAMILIES[inst.family].compute(inst, w)
+        values = [v for key in inst.ask for row in w.results[key] for v in row]
+    except (OverflowError, ZeroDivisionError, ValueError, NotApplicable, KeyError):
+        values = [math.inf]
+    for v in values:
+        if v != -math.inf and not abs(v) <= MAX_MAGNITUDE:
+            raise GivenError(msg("given.error.too_large", family=inst.family,
+                                 cap=f"{MAX_MAGNITUDE:.0e}"))
+    return inst
 
 
 def _fields(desc: Description, index: int, sections: list[str]

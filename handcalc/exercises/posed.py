@@ -34,7 +34,7 @@ def pose_instance(family: str, given: Mapping[str, Any], params: Mapping[str, An
     get_family(family)  # an unknown family: its one line
     r = resolve(DESCRIPTIONS[family], given, params, parts)
     code = datacode.encode(family, r)
-    return Instance(code, family, None, None, r.given, r.params, r.ask)
+    return datacode.within_reach(Instance(code, family, None, None, r.given, r.params, r.ask))
 
 
 def pose(family: str, given: Mapping[str, Any], params: Mapping[str, Any],
