@@ -251,7 +251,7 @@ def new(family: str | None, level: int, seed: int | None, given: tuple[str, ...]
         say_notes(ex)
         return
     if family is None:
-        raise click.UsageError("Missing argument 'FAMILY' (or give --data FILE).")
+        raise GivenError(msg("given.error.no_family"))
     if given or param or part:
         from handcalc.exercises.posed import pose
 

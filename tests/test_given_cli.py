@@ -178,3 +178,12 @@ def test_bad_spec_data_one_line(section, fragment, tmp_path):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], out.stderr
     assert not (tmp_path / "ws.md").exists()
+
+
+def test_practice_drills_a_code_that_carries_its_data():
+    code = new_code("attention", *TEXTBOOK)
+    out = run("practice", "--code", code, input="0.71 0; 0.71 0.71\n0.5 0.5; 0.5 0.5\n"
+                                                "0.67 0.33; 0.5 0.5\n1.66 2.66; 2 3\n")
+    assert out.exit_code == 0, out.output
+    assert "total:                  3 of 3 parts right" in out.stdout
+    assert run("practice", "attention", "--code", code).exit_code == 2
