@@ -225,14 +225,17 @@ def say_notes(ex: Any) -> None:
               help="A parameter of your own exercise: --param d_k=2. Repeat for each.")
 @click.option("--part", "part", multiple=True, metavar="KEY",
               help="A part to ask (default: the family's parts). Repeat for several.")
+@click.option("--size", "size", multiple=True, metavar="NAME=N",
+              help="Draw at a size of your own, beyond the levels: --size n=5 --size d=2 "
+                   "(`families FAMILY` lists the names). Repeat for each.")
 @click.option("--data", "data", default=None, metavar="FILE",
               help="Your own exercise as the JSON `show --json` prints (- for standard "
                    "input): family, given, params, and the keys of parts.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @lang_option
 def new(family: str | None, level: int, seed: int | None, given: tuple[str, ...],
-        param: tuple[str, ...], part: tuple[str, ...], data: str | None,
-        as_json: bool) -> None:
+        param: tuple[str, ...], part: tuple[str, ...], size: tuple[str, ...],
+        data: str | None, as_json: bool) -> None:
     """A fresh exercise of FAMILY and its code (`solve CODE` shows its key), or your own
     from --given and --param (or --data FILE), with a code that carries its data."""
     from handcalc.errors import GivenError
@@ -240,7 +243,7 @@ def new(family: str | None, level: int, seed: int | None, given: tuple[str, ...]
     from handcalc.text.messages import msg
 
     if data is not None:
-        if family is not None or given or param or part:
+        if family is not None or given or param or part or size:
             raise GivenError(msg("given.error.data_and_family"))
         from handcalc.exercises.posed import MAX_DATA_BYTES, read_data
         from handcalc.io.fileio import read_input
@@ -262,6 +265,16 @@ def new(family: str | None, level: int, seed: int | None, given: tuple[str, ...]
         return
     if seed is None:
         seed = random.SystemRandom().randrange(1000, 100000)
+    if size:
+        from handcalc.exercises.sized import sized
+
+        sizes: dict[str, Any] = {}
+        for name, text in _named(size, "size_form").items():
+            if not re.fullmatch(r"[0-9]{1,6}", text.strip(), re.ASCII):
+                raise GivenError(msg("given.error.size_form", text=f"{name}={text}"[:24]))
+            sizes[name] = int(text)
+        print_exercise(sized(family.strip().lower(), sizes, seed), as_json)
+        return
     # no torch here: `new` shows no key; solve, worksheet and verify cross-check the keys
     print_exercise(generate(family, level, seed), as_json)
 

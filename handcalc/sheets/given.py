@@ -18,6 +18,17 @@ is typed (``"1 0; 0 1"``); ``handcalc families FAMILY`` lists the names. Each ex
 becomes the code that carries its data (handcalc.exercises.datacode), so the section is
 then a section of fixed codes: the same in every version. What such data cannot promise
 (handcalc.exercises.posed.findings) is said on stderr, one line per finding.
+
+A section may instead draw exercises of a size beyond the levels (handcalc.exercises.sized,
+held to the rules of drawn exercises)::
+
+    [[sections]]
+    family = "causal"
+    size = { n = 5, d = 2 }
+    count = 2
+
+They are drawn from the spec's seed, the section and the exercise's number, once: the
+same in every version (each carries its data in its code).
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from typing import Any, Protocol
 from handcalc.errors import HandcalcError
 
 EXERCISE_KEYS = ("given", "params", "parts")
+MAX_SIZED = 20  # exercises of one sized section
 MAX_GIVEN_EXERCISES = 100
 
 
@@ -37,11 +49,15 @@ class Checker(Protocol):
     def string(self, value: object, where: str) -> str: ...
 
 
-def given_section(c: Checker, sec: dict[str, Any], where: str) -> dict[str, Any]:
-    """The section with its own data turned into ``codes`` (SpecError, one line, naming
-    the section and exercise, for data that poses no exercise)."""
+def given_section(c: Checker, sec: dict[str, Any], where: str,
+                  seed: int | None = None) -> dict[str, Any]:
+    """The section with its own data, or its size, turned into ``codes`` (SpecError, one
+    line, naming the section and exercise, for data that poses no exercise)."""
     from handcalc.exercises.posed import findings, pose
     from handcalc.text.messages import render, resolve_lang
+
+    if "size" in sec:
+        return _sized_section(c, sec, where, seed)
 
     if "family" not in sec:
         raise c.fail(f"{where}, family", "missing; a section that gives its own data names "
@@ -89,4 +105,40 @@ def given_section(c: Checker, sec: dict[str, Any], where: str) -> dict[str, Any]
         codes.append(ex.code)
     out = {k: sec[k] for k in ("title", "points", "work") if k in sec}
     out["codes"] = codes
+    return out
+
+
+def _sized_section(c: Checker, sec: dict[str, Any], where: str,
+                   seed: int | None) -> dict[str, Any]:
+    """``size = { n = 5, d = 2 }`` with ``count``: drawn exercises of that size, each from
+    the spec's seed, the section and its number (the same in every version)."""
+    import hashlib
+
+    from handcalc.exercises.sized import sized
+    from handcalc.text.messages import msg
+
+    for key in ("level", "codes", *EXERCISE_KEYS, "exercises"):
+        if key in sec:
+            raise c.fail(where, f"give either size or {key}, not both")
+    if "family" not in sec:
+        raise c.fail(f"{where}, family", "missing; a section with size names its family")
+    if seed is None:
+        raise c.fail("seed", str(msg("given.error.size_seed")))
+    family = c.string(sec["family"], f"{where}, family").lower()
+    size = sec["size"]
+    if not isinstance(size, dict):
+        raise c.fail(f"{where}, size", "expected a table such as { n = 5, d = 2 }")
+    count = sec.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SIZED:
+        raise c.fail(f"{where}, count", f"expected an integer from 1 to {MAX_SIZED}")
+    codes = []
+    for e in range(1, count + 1):
+        digest = hashlib.sha256(f"{seed}/{where}/{e}".encode()).digest()
+        start = int.from_bytes(digest[:4], "big") % 10**9
+        try:
+            codes.append(sized(family, size, start).code)
+        except HandcalcError as err:
+            raise c.fail(f"{where}, size", str(err)) from None
+    out = {k: sec[k] for k in ("title", "points", "work") if k in sec}
+    out["codes"] = list(dict.fromkeys(codes))
     return out

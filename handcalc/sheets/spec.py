@@ -77,7 +77,7 @@ DEFAULT_INSTRUCTIONS: tuple[Text, ...] = (
 TOP_KEYS = ("title", "instructions", "seed", "versions", "lang", "duplex", "codes", "work",
             "points", "sections")
 SECTION_KEYS = ("title", "family", "level", "count", "codes", "points", "work")
-SECTION_KEYS += ("given", "params", "parts", "exercises")  # issue 20: sheets/given.py
+SECTION_KEYS += ("given", "params", "parts", "exercises", "size")  # issue 20: sheets/given.py
 WORK = ("none", "small", "large")  # room to work under each part on the student sheet
 CODES = ("shown", "hidden")  # whether the student sheet prints the exercises' codes
 MAX_POINTS = 1000
@@ -292,8 +292,8 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         c.keys(sec, SECTION_KEYS, where)
         sec_title = c.text(sec["title"], f"{where}, title") if "title" in sec else None
         sec_work = c.choice(sec["work"], f"{where}, work", WORK) if "work" in sec else None
-        if "given" in sec or "exercises" in sec:  # issue 20: own data, as data codes
-            sec = given_section(c, sec, where)
+        if any(k in sec for k in ("given", "exercises", "size")):  # issue 20: data codes
+            sec = given_section(c, sec, where, seed)
         if "codes" in sec:
             extra = [k for k in ("family", "level", "count") if k in sec]
             if extra:

@@ -85,6 +85,12 @@ def description_text(name: str, lang: str = DEFAULT_LANG, target: str = "unicode
                         default=", ".join(form.default_ask or form.ask)))
     lines.append(tr("given.list.caps", lang, target, dim=MAX_DIM, entry=MAX_ENTRY,
                     den=MAX_DENOMINATOR))
+    from handcalc.exercises.sized import size_names
+
+    sizes = size_names(name)
+    if sizes:
+        lines.append(tr("given.list.sizes", lang, target, sizes=", ".join(
+            f"{n} {lo}..{hi}" for n, (lo, hi) in sizes.items())))
     lines.append(tr("given.list.example", lang, target,
                     example=f"handcalc new {name} {EXAMPLES[name]}"))
     return "\n".join(lines)
