@@ -187,3 +187,17 @@ def test_practice_drills_a_code_that_carries_its_data():
     assert out.exit_code == 0, out.output
     assert "total:                  3 of 3 parts right" in out.stdout
     assert run("practice", "attention", "--code", code).exit_code == 2
+
+
+def test_the_readme_examples_work(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    section = readme.split("### Your own exercises", 1)[1].split("### Languages", 1)[0]
+    toml = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    spec = tmp_path / "readme.toml"
+    spec.write_text(f'title = "README"\nseed = 1\n\n{toml}', encoding="utf-8")
+    out = run("worksheet", spec, "-o", tmp_path / "ws.md")
+    assert out.exit_code == 0, out.output
+    code = new_code("attention", *TEXTBOOK)
+    assert code in section and code in (tmp_path / "ws.md").read_text("utf-8")
