@@ -201,3 +201,27 @@ def test_the_readme_examples_work(tmp_path):
     assert out.exit_code == 0, out.output
     code = new_code("attention", *TEXTBOOK)
     assert code in section and code in (tmp_path / "ws.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("text", [
+    "[]", '{"family": 3}', '{"family": "attention", "given": []}',
+    '{"family": "attention", "given": {"Q": {"a": 1}}}',
+    '{"family": "attention", "given": {"Q": [[[[1]]]], "K": [[1]], "V": [[1]]}}',
+    '{"family": "attention", "given": {"Q": [[null]], "K": [[1]], "V": [[1]]}}',
+    '{"family": "attention", "given": {"Q": [[1e400]], "K": [[1]], "V": [[1]]}}',
+    '{"family": "attention", "given": {"Q": [[1e-300]], "K": [[1]], "V": [[1]]}}',
+    '{"family": "attention", "given": {"Q": [[1]], "K": [[1]], "V": [[1]]}, "parts": "S"}',
+    '{"family": "attention", "given": {"Q": [[1]], "K": [[1]], "V": [[1]]}, '
+    '"parts": [{"nokey": 1}]}',
+    '{"family": "attention", "given": {"Q": [[1]], "K": [[1]], "V": [[1]]}, '
+    '"params": {"d_k": [1]}}',
+    '{"family": "keys", "given": {"Q": [[1]], "K": [[1]], "V": [[1]]}, '
+    '"params": {"query": 1, "keys": []}}',
+    '{"family": "cross", "given": {"Q": [[1]], "K": [[1]], "V": [[1]], "X": [[1]]}}',
+    "[" * 100000 + "]" * 100000,
+])
+def test_hostile_data_one_line_exit_2(text):
+    out = run("new", "--data", "-", input=text)
+    assert out.exit_code == 2, out.output
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 300, out.stderr

@@ -55,10 +55,12 @@ def from_data(data: Any) -> Exercise:
         raise GivenError(msg("given.error.data_object"))
     parts = data.get("parts")
     keys: tuple[str, ...] | None = None
-    if isinstance(parts, list) and parts:
-        keys = tuple(p["key"] if isinstance(p, dict) else p for p in parts)
+    if parts is not None and not isinstance(parts, list):
+        raise GivenError(msg("given.error.data_parts"))
+    if parts:
+        keys = tuple(p.get("key") if isinstance(p, dict) else p for p in parts)
         if any(not isinstance(k, str) for k in keys):
-            raise GivenError(msg("given.error.data_object"))
+            raise GivenError(msg("given.error.data_parts"))
     return pose(family.strip().lower(), given, params, keys)
 
 

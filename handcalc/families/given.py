@@ -150,6 +150,10 @@ def _text(v: Any) -> str:
     return sympy.sstr(v) if isinstance(v, sympy.Basic) else str(v)
 
 
+def _short(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _eval(expr: str, params: Mapping[str, Any]) -> int:
     """An int expression in parameters: a name, a number, or a sum ``t+1``."""
     total = 0
@@ -212,7 +216,8 @@ def matrix(family: str, name: str, value: Any) -> Mat:
         raise fail(family, "matrix_rows", name=name)
     if all(not isinstance(r, list | tuple) for r in value):
         value = [value]  # a flat list is one row
-    if any(not isinstance(r, list | tuple) for r in value):
+    if any(not isinstance(r, list | tuple) or any(isinstance(v, list | tuple | dict)
+                                                   for v in r) for r in value):
         raise fail(family, "matrix_rows", name=name)
     rows = [[number(family, name, v) for v in r] for r in value]
     widths = {len(r) for r in rows}
@@ -223,7 +228,7 @@ def matrix(family: str, name: str, value: Any) -> Mat:
         raise fail(family, "cap_size", name=name, shape=f"{r} x {c}", cap=MAX_DIM)
     for v in (v for row in rows for v in row):
         if abs(v) > MAX_ENTRY or v.q > MAX_DENOMINATOR:
-            raise fail(family, "cap_entry", name=name, value=sympy.sstr(v), cap=MAX_ENTRY,
+            raise fail(family, "cap_entry", name=name, value=_short(sympy.sstr(v)), cap=MAX_ENTRY,
                        den=MAX_DENOMINATOR)
     return tuple(tuple(r) for r in rows)
 
@@ -320,11 +325,11 @@ def resolve(desc: Description, given: Mapping[str, Any], params: Mapping[str, An
                     raise fail(fam, "missing_matrix", name=name,
                                names=", ".join(m.names(out)))
                 mats[name] = matrix(fam, name, given[name])
-    expected = {n for m in form.mats for n in m.names(out)}
+    expected = [n for m in form.mats for n in m.names(out)]
     for name in given:
         if name not in expected:
             raise fail(fam, "unknown_matrix", name=str(name)[:24],
-                       names=", ".join(sorted(expected, key=list(expected).index)) or "-")
+                       names=", ".join(expected) or "-")
     _check_shapes(fam, form, mats, out)
     if form.check is not None:
         form.check(mats, out)
