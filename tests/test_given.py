@@ -19,7 +19,7 @@ from handcalc.families.given import KINDS, OMIT, REQUIRED
 from handcalc.families.givens import DESCRIPTIONS
 from handcalc.views.render import exercise_dict
 
-SEEDS = (3, 41, 977)
+SEEDS = (3, 41, 977, 2024, 65537)
 
 
 def drawn():
@@ -64,7 +64,7 @@ def test_given_data_of_a_drawn_exercise_poses_the_same_exercise(name, level, see
     again = build(posed.code)
     assert dict(again.instance.given) == dict(a.given)
     assert dict(again.instance.params) == dict(a.params) and again.code == posed.code
-    if seed != SEEDS[0]:
+    if seed not in SEEDS[:2]:
         return
     # the same key and steps, solved anew
     for p, q in zip(ex.parts, again.parts, strict=True):

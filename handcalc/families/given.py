@@ -97,10 +97,6 @@ class Form:
     default_ask: tuple[str, ...] = ()  # when no parts are named (else every one of ask)
     check: Check | None = None
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # part -> optional mats
-    when: Callable[[Mapping[str, Any]], bool] | None = None  # for data naming no matrix
-
-    def param(self, name: str) -> Param:
-        return next(p for p in self.params if p.name == name)
 
     def fixed_names(self) -> list[str]:
         return [m.name for m in self.mats if m.each is None]
@@ -115,16 +111,14 @@ class Description:
 
     def form_of(self, given: Mapping[str, Any], params: Mapping[str, Any]) -> int:
         """The index of the form the data is in: the first whose fixed required matrices
-        are all given (or whose ``when`` holds, for a family without matrices)."""
+        are all given, else the one that names most of the given (its errors then say
+        what is missing)."""
         for i, form in enumerate(self.forms):
-            if form.when is not None:
-                if form.when(params):
-                    return i
-                continue
             needed = [m.name for m in form.mats if m.each is None and not m.optional]
             if all(n in given for n in needed):
                 return i
-        return 0
+        named = [sum(1 for m in form.mats if m.name in given) for form in self.forms]
+        return named.index(max(named))
 
 
 @dataclass(frozen=True)
@@ -135,7 +129,6 @@ class Resolved:
     params: dict[str, Any]
     ask: tuple[str, ...]
     form: int = 0
-    notes: tuple[str, ...] = field(default=())
 
 
 def fail(family: str, what: str, **args: Any) -> GivenError:
