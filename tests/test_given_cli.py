@@ -225,3 +225,36 @@ def test_hostile_data_one_line_exit_2(text):
     assert out.exit_code == 2, out.output
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and len(lines[0]) < 300, out.stderr
+
+
+def _typed(value, kind):
+    rows = [[value]] if isinstance(value, str) else [
+        r if isinstance(r, list) else [r] for r in value]
+    if kind == "vector" and len(rows[0]) == 1:
+        rows = [[r[0] for r in rows]]
+    return "; ".join(" ".join(r) for r in rows)
+
+
+def test_every_familys_data_code_on_a_sheet_and_graded(tmp_path):
+    """A data code per family (its `families` example): a worksheet of all 20 (key with
+    torch checks, Moodle), then a class CSV answering every part from that key."""
+    codes = [new_code(name, *shlex.split(EXAMPLES[name])) for name in sorted(FAMILIES)]
+    spec = tmp_path / "all.toml"
+    spec.write_text('title = "All"\n\n[[sections]]\ncodes = [' +
+                    ", ".join(f'"{c}"' for c in codes) + "]\n", encoding="utf-8")
+    out = run("worksheet", spec, "-o", tmp_path / "ws.md", "--key", tmp_path / "key.json")
+    assert out.exit_code == 0, out.output
+    assert run("worksheet", spec, "-o", tmp_path / "q.xml").exit_code == 0
+    key = json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))
+    exercises = [e for v in key["versions"] for e in v["exercises"]]
+    assert [e["code"] for e in exercises] == codes
+    rows = [["learner", "code", "part", "answer"]]
+    for e in exercises:
+        for p in e["parts"]:
+            rows.append(["ann", e["code"], str(p["part"]), _typed(p["rounded"], p["kind"])])
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    graded = run("grade", "-", "--format", "csv", input=buf.getvalue())
+    assert graded.exit_code == 0, graded.output
+    report = list(csv.DictReader(io.StringIO(graded.stdout)))
+    assert len(report) == len(rows) - 1 and {r["status"] for r in report} == {"correct"}
