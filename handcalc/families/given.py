@@ -157,7 +157,7 @@ def _eval(expr: str, params: Mapping[str, Any]) -> int:
 
 # ---------------------------------------------------------------- values
 
-_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?(e-?[0-9]+)?", re.ASCII)
+_DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?(e-?[0-9]{1,3})?", re.ASCII)
 
 
 def number(family: str, name: str, value: Any, *, angle: bool = False) -> sympy.Expr:
