@@ -189,14 +189,20 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("family", required=False)
+@click.option("--json", "as_json", is_flag=True,
+              help="With FAMILY: its given-data description as one JSON object.")
 @lang_option
-def families(family: str | None) -> None:
+def families(family: str | None, as_json: bool) -> None:
     """List the exercise families and what they ask; with FAMILY, the given data it takes
     for your own exercise (names, shapes, parameters, defaults, parts)."""
     if family is not None:
-        from handcalc.views.given_text import description_text
+        from handcalc.views.given_text import description_dict, description_text
 
-        click.echo(description_text(family.strip().lower(), current_lang(), stream_target()))
+        name = family.strip().lower()
+        if as_json:
+            emit_json(description_dict(name))
+        else:
+            click.echo(description_text(name, current_lang(), stream_target()))
         return
     from handcalc.views.render import families_text
 

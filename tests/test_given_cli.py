@@ -258,3 +258,22 @@ def test_every_familys_data_code_on_a_sheet_and_graded(tmp_path):
     assert graded.exit_code == 0, graded.output
     report = list(csv.DictReader(io.StringIO(graded.stdout)))
     assert len(report) == len(rows) - 1 and {r["status"] for r in report} == {"correct"}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_families_family_json_describes_what_new_data_takes(name):
+    """The JSON description names what a drawn exercise's data holds, and an object built
+    from it (the example's data) poses the exercise."""
+    out = run("families", name, "--json")
+    assert out.exit_code == 0
+    desc = json.loads(out.stdout)
+    drawn = generate(name, FAMILIES[name].levels[0], 2)
+    forms = desc["forms"]
+    names = [{m["name"] for m in f["matrices"]} for f in forms]
+    templated = [m["name"].split("{")[0] for f in forms for m in f["matrices"] if m["each"]]
+    for given in drawn.instance.given:
+        assert any(given in n for n in names) or any(given.startswith(t) for t in templated)
+    params = {p["name"] for f in forms for p in f["params"]}
+    assert {k for k in drawn.instance.params if not k.endswith("_text")} <= params
+    assert set(desc["sizes"]) <= params | {m[d] for f in forms for m in f["matrices"]
+                                           for d in ("rows", "cols") if isinstance(m[d], str)}

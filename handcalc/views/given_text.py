@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from handcalc.families import get_family
 from handcalc.families.given import (
     MAX_DENOMINATOR,
@@ -94,3 +96,38 @@ def description_text(name: str, lang: str = DEFAULT_LANG, target: str = "unicode
     lines.append(tr("given.list.example", lang, target,
                     example=f"handcalc new {name} {EXAMPLES[name]}"))
     return "\n".join(lines)
+
+
+def description_dict(name: str) -> dict[str, Any]:
+    """The description as JSON (``families FAMILY --json``): what a program needs to ask a
+    person for their own data and to write the object ``new --data`` reads."""
+    get_family(name)
+    from handcalc.exercises.sized import size_names
+
+    def param(p: Param) -> dict[str, Any]:
+        required = p.default == REQUIRED
+        default = None if required or p.default == OMIT or callable(p.default) else (
+            p.default if isinstance(p.default, bool | int) else _plain(p.default))
+        return {"name": p.name, "kind": p.kind, "required": required, "default": default,
+                "derived": callable(p.default), "min": _plain(p.lo), "max": _plain(p.hi),
+                "choices": list(p.choices)}
+
+    return {
+        "family": name,
+        "forms": [{"matrices": [{"name": m.name, "rows": m.rows, "cols": m.cols,
+                                 "each": list(m.each) if m.each else None,
+                                 "optional": m.optional} for m in form.mats],
+                   "params": [param(p) for p in form.params],
+                   "parts": list(form.ask), "default_parts": list(form.default_ask or form.ask)}
+                  for form in DESCRIPTIONS[name].forms],
+        "sizes": {k: list(v) for k, v in size_names(name).items()},
+        "caps": {"dim": MAX_DIM, "entry": MAX_ENTRY, "denominator": MAX_DENOMINATOR},
+        "example": f"handcalc new {name} {EXAMPLES[name]}",
+    }
+
+
+def _plain(v: Any) -> Any:
+    """A bound as JSON: an int, else its exact text (2*pi)."""
+    if v is None or isinstance(v, int):
+        return v
+    return int(v) if getattr(v, "is_Integer", False) else str(v)
