@@ -261,6 +261,8 @@ def new(family: str | None, level: int, seed: int | None, given: tuple[str, ...]
         return
     if family is None:
         raise GivenError(msg("given.error.no_family"))
+    if size and (given or param or part):
+        raise GivenError(msg("given.error.size_and_given"))
     if given or param or part:
         from handcalc.exercises.posed import pose
 

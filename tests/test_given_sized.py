@@ -87,3 +87,8 @@ def test_a_spec_section_of_a_size(tmp_path):
                       'size = { n = 5 }\n', encoding="utf-8")
     bad = run("worksheet", noseed, "-o", tmp_path / "x.md")
     assert bad.exit_code == 2 and "seed" in bad.stderr
+
+
+def test_size_and_given_data_are_not_mixed():
+    out = run("new", "causal", "--size", "n=4", "--given", "Q=1")
+    assert out.exit_code == 2 and "--size" in out.stderr
