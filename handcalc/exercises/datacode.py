@@ -14,7 +14,8 @@ file name; case does not matter, as for every code)::
   (handcalc.families.givens): ``RxC`` then the R*C entries by rows, each after ``_``.
 * PARAMS: the parameters in the description's order, separated by ``_``; an empty field
   is a parameter left out. A bool is ``t`` or ``f``; a list of ints is joined by ``.``.
-* PARTS: the parts asked, as 1-based positions in the description's list of parts.
+* PARTS: the parts asked, as 1-based positions in the description's list of parts, one
+  base-36 digit each (``123``; a family with ten or more parts goes on with ``a``).
 * CHECK: 4 base-36 digits of SHA-256 over everything before it: a typo or a changed
   entry is refused with one line.
 
@@ -140,7 +141,7 @@ def encode(family: str, r: Resolved) -> str:
                                      + [num_text(v) for row in g for v in row]))
     sections.append("_".join("" if p.name not in r.params else _param_text(p, r.params[p.name])
                              for p in form.params))
-    sections.append("".join(str(form.ask.index(k) + 1) for k in r.ask))
+    sections.append("".join(_DIGITS[form.ask.index(k) + 1] for k in r.ask))
     body = SEP.join(sections)
     code = f"{body}{SEP}{checksum(body)}"
     if len(code) > MAX_LENGTH:
@@ -237,11 +238,10 @@ def _fields(desc: Description, index: int, sections: list[str]
     for name, m in zip(names, mats, strict=True):
         if m is not None:
             given[name] = m
-    if not part_text or not part_text.isdigit():
+    positions = [_DIGITS.find(c) for c in part_text]
+    if not positions or not all(1 <= n <= len(form.ask) for n in positions):
         raise ValueError("parts")
-    parts = tuple(form.ask[int(c) - 1] for c in part_text if 1 <= int(c) <= len(form.ask))
-    if len(parts) != len(part_text):
-        raise ValueError("parts")
+    parts = tuple(form.ask[n - 1] for n in positions)
     return given, params, parts
 
 
