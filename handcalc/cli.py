@@ -190,7 +190,8 @@ def cli() -> None:
 @cli.command()
 @click.argument("family", required=False)
 @click.option("--json", "as_json", is_flag=True,
-              help="With FAMILY: its given-data description as one JSON object.")
+              help="JSON: the families and their levels; with FAMILY, its given-data "
+                   "description.")
 @lang_option
 def families(family: str | None, as_json: bool) -> None:
     """List the exercise families and what they ask; with FAMILY, the given data it takes
@@ -203,6 +204,11 @@ def families(family: str | None, as_json: bool) -> None:
             emit_json(description_dict(name))
         else:
             click.echo(description_text(name, current_lang(), stream_target()))
+        return
+    if as_json:
+        from handcalc.families import FAMILIES
+
+        emit_json([{"family": name, "levels": list(f.levels)} for name, f in FAMILIES.items()])
         return
     from handcalc.views.render import families_text
 
