@@ -277,3 +277,27 @@ def test_families_family_json_describes_what_new_data_takes(name):
     assert {k for k in drawn.instance.params if not k.endswith("_text")} <= params
     assert set(desc["sizes"]) <= params | {m[d] for f in forms for m in f["matrices"]
                                            for d in ("rows", "cols") if isinstance(m[d], str)}
+
+
+def test_a_long_code_wraps_on_a_pdf_and_reads_back_as_copied(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    eye = "1 0 0; 0 1 0; 0 0 1"
+    code = new_code("mha", "--given", "X=1 0 1; 0 1 1; 1 1 0", "--given", f"W^Q={eye}",
+                    "--given", "W^K=1 1 0; 0 1 0; 0 0 1", "--given", "W^V=1 0 0; 0 1 0; 1 0 1",
+                    "--given", f"W^O={eye}", "--param", "h=1")
+    assert len(code) > 100
+    spec = tmp_path / "long.toml"
+    spec.write_text(f'title = "Long"\n\n[[sections]]\ncodes = ["{code}"]\n', encoding="utf-8")
+    for style in ("full", "answers"):
+        out = run("worksheet", spec, "-o", tmp_path / "ws.pdf", "--key", tmp_path / "k.pdf",
+                  "--key-style", style)
+        assert out.exit_code == 0, out.output
+        for pdf in ("ws.pdf", "k.pdf"):
+            text = "".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / pdf).pages)
+            start = text.index(code[:4])
+            copied = text[start:start + 2 * len(code)]  # with its U+200B and line breaks
+            assert "\u200b" in copied
+            flat = copied.replace("\u200b", "").replace("\n", "")
+            assert flat.startswith(code)
+            end = copied.index(code[-4:]) + 4
+            assert build(copied[:end]).code == code  # read back as a person copies it

@@ -52,6 +52,7 @@ SEP = "~"
 MAX_LENGTH = 600
 _DIGITS = string.digits + string.ascii_lowercase
 _CHARS = re.compile(r"[a-z0-9._~-]+", re.ASCII)
+_COPIED = re.compile(r"[\s\u200b\u00ad]+")
 _SHAPE = re.compile(r"([0-9]{1,2})x([0-9]{1,2})", re.ASCII)
 _NUM = re.compile(r"(-?)([0-9]{1,12})(?:\.([0-9]{1,12})|r([0-9]{1,12}))?(pi)?", re.ASCII)
 
@@ -158,7 +159,7 @@ def _bad(code: str, why: str) -> GivenError:
 
 def decode(code: str) -> Instance:
     """The Instance a data code stands for, validated as typed data is (GivenError)."""
-    text = code.strip().lower()
+    text = _COPIED.sub("", code).lower()  # copied from a sheet: spaces, breaks, U+200B
     if len(text) > MAX_LENGTH:
         raise GivenError(msg("given.code.too_long", family=text.split(SEP)[0][:24],
                              n=len(text), cap=MAX_LENGTH))
