@@ -301,3 +301,17 @@ def test_a_long_code_wraps_on_a_pdf_and_reads_back_as_copied(tmp_path):
             assert flat.startswith(code)
             end = copied.index(code[-4:]) + 4
             assert build(copied[:end]).code == code  # read back as a person copies it
+
+
+def test_a_long_code_names_a_moodle_question_short(tmp_path):
+    eye = "1 0 0; 0 1 0; 0 0 1"
+    code = new_code("mha", "--given", "X=1 0 1; 0 1 1; 1 1 0", "--given", f"W^Q={eye}",
+                    "--given", f"W^K={eye}", "--given", f"W^V={eye}", "--given", f"W^O={eye}",
+                    "--param", "h=1")
+    spec = tmp_path / "long.toml"
+    spec.write_text(f'title = "Long"\n\n[[sections]]\ncodes = ["{code}"]\n', encoding="utf-8")
+    assert run("worksheet", spec, "-o", tmp_path / "q.xml").exit_code == 0
+    xml = (tmp_path / "q.xml").read_text(encoding="utf-8")
+    names = [n for n in xml.split("<name><text>")[1:]]
+    assert all(len(n.split("</text>")[0]) <= 255 for n in names)
+    assert f"mha~...~{code[-4:]}" in xml and code in xml  # short in the name, whole inside

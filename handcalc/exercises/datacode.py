@@ -61,6 +61,14 @@ def is_data_code(code: str) -> bool:
     return SEP in code
 
 
+def short(code: str, limit: int = 40) -> str:
+    """A code as a name shows it (a Moodle question's name holds 255 characters): a long
+    data code as its family and check digits, ``mha~...~2u3m``; other codes as they are."""
+    if len(code) <= limit or not is_data_code(code):
+        return code
+    return f"{code.split(SEP, 1)[0]}{SEP}...{SEP}{code.rsplit(SEP, 1)[1]}"
+
+
 def checksum(body: str) -> str:
     n = int.from_bytes(hashlib.sha256(body.encode("ascii")).digest()[:8], "big") % 36**4
     out = ""
