@@ -315,3 +315,16 @@ def test_a_long_code_names_a_moodle_question_short(tmp_path):
     names = [n for n in xml.split("<name><text>")[1:]]
     assert all(len(n.split("</text>")[0]) <= 255 for n in names)
     assert f"mha~...~{code[-4:]}" in xml and code in xml  # short in the name, whole inside
+
+
+def test_a_long_code_in_a_class_pdf_report_is_short(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    eye = "1 0 0; 0 1 0; 0 0 1"
+    code = new_code("mha", "--given", "X=1 0 1; 0 1 1; 1 1 0", "--given", f"W^Q={eye}",
+                    "--given", f"W^K={eye}", "--given", f"W^V={eye}", "--given", f"W^O={eye}",
+                    "--param", "h=1")
+    csv_text = f'learner,code,part,answer\nann,{code},1,"1 0 1; 0 1 1; 1 1 0"\n'
+    out = run("grade", "-", "-o", tmp_path / "r.pdf", input=csv_text)
+    assert out.exit_code == 0, out.output
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "r.pdf").pages)
+    assert f"mha~...~{code[-4:]}" in text
