@@ -225,31 +225,128 @@ def cli() -> None:
 
 
 @cli.command()
+@click.argument("family", required=False)
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON: the families and their levels; with FAMILY, its given-data "
+                   "description.")
 @lang_option
-def families() -> None:
-    """List the exercise families and what they ask."""
+def families(family: str | None, as_json: bool) -> None:
+    """List the exercise families and what they ask; with FAMILY, the given data it takes
+    for your own exercise (names, shapes, parameters, defaults, parts)."""
+    if family is not None:
+        from handcalc.views.given_text import description_dict, description_text
+
+        name = family.strip().lower()
+        if as_json:
+            emit_json(description_dict(name))
+        else:
+            click.echo(description_text(name, current_lang(), stream_target()))
+        return
+    if as_json:
+        from handcalc.families import FAMILIES
+
+        emit_json([{"family": name, "levels": list(f.levels)} for name, f in FAMILIES.items()])
+        return
     from handcalc.views.render import families_text
 
     click.echo(families_text(text_lang(), stream_target()))
 
 
+def say_notes(ex: Any) -> None:
+    """What given data cannot promise (handcalc.exercises.posed.findings): stderr, one
+    line each."""
+    from handcalc.exercises.posed import findings
+
+    for note in findings(ex):
+        click.echo(render(note, current_lang(), stream_target(err=True)), err=True)
+
+
 @cli.command()
-@click.argument("family")
+@click.argument("family", required=False)
 @click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
               help="1 gentle (2 tokens, small integers) to 3 (more tokens, negatives); "
                    "gqa has a level 4 (multi-query attention).")
 @click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=None,
               help="Seed of the random draw (default: a fresh one).")
+@click.option("--given", "given", multiple=True, metavar="NAME=MATRIX",
+              help='Your own given matrix, typed as answers are: --given Q="1 0; 0 1". '
+                   "Repeat for each; `families FAMILY` lists the names.")
+@click.option("--param", "param", multiple=True, metavar="NAME=VALUE",
+              help="A parameter of your own exercise: --param d_k=2. Repeat for each.")
+@click.option("--part", "part", multiple=True, metavar="KEY",
+              help="A part to ask (default: the family's parts). Repeat for several.")
+@click.option("--size", "size", multiple=True, metavar="NAME=N",
+              help="Draw at a size of your own, beyond the levels: --size n=5 --size d=2 "
+                   "(`families FAMILY` lists the names). Repeat for each.")
+@click.option("--data", "data", default=None, metavar="FILE",
+              help="Your own exercise as the JSON `show --json` prints (- for standard "
+                   "input): family, given, params, and the keys of parts.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @lang_option
-def new(family: str, level: int, seed: int | None, as_json: bool) -> None:
-    """A fresh exercise of FAMILY and its code (`solve CODE` shows its key)."""
+def new(family: str | None, level: int, seed: int | None, given: tuple[str, ...],
+        param: tuple[str, ...], part: tuple[str, ...], size: tuple[str, ...],
+        data: str | None, as_json: bool) -> None:
+    """A fresh exercise of FAMILY and its code (`solve CODE` shows its key), or your own
+    from --given and --param (or --data FILE), with a code that carries its data."""
+    from handcalc.errors import GivenError
     from handcalc.exercises.exercise import generate
+    from handcalc.text.messages import msg
 
+    if data is not None:
+        if family is not None or given or param or part or size:
+            raise GivenError(msg("given.error.data_and_family"))
+        from handcalc.exercises.posed import MAX_DATA_BYTES, read_data
+        from handcalc.io.fileio import read_input
+
+        raw = read_input(data, MAX_DATA_BYTES)
+        ex = read_data(raw.decode("utf-8", errors="replace"))
+        print_exercise(ex, as_json)
+        say_notes(ex)
+        return
+    if family is None:
+        raise GivenError(msg("given.error.no_family"))
+    if size and (given or param or part):
+        raise GivenError(msg("given.error.size_and_given"))
+    if given or param or part:
+        from handcalc.exercises.posed import pose
+
+        ex = pose(family.strip().lower(), _named(given, "given_form"),
+                  _named(param, "param_form"), part or None)
+        print_exercise(ex, as_json)
+        say_notes(ex)
+        return
     if seed is None:
         seed = random.SystemRandom().randrange(1000, 100000)
+    if size:
+        from handcalc.exercises.sized import sized
+
+        sizes: dict[str, Any] = {}
+        for name, text in _named(size, "size_form").items():
+            if not re.fullmatch(r"[0-9]{1,6}", text.strip(), re.ASCII):
+                raise GivenError(msg("given.error.size_form", text=f"{name}={text}"[:24]))
+            sizes[name] = int(text)
+        print_exercise(sized(family.strip().lower(), sizes, seed), as_json)
+        return
     # no torch here: `new` shows no key; solve, worksheet and verify cross-check the keys
     print_exercise(generate(family, level, seed), as_json)
+
+
+def _named(items: tuple[str, ...], form: str) -> dict[str, str]:
+    """NAME=VALUE options as a dict (GivenError for one without '=' or given twice)."""
+    from handcalc.errors import GivenError
+    from handcalc.exercises.exercise import shown
+    from handcalc.text.messages import msg
+
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise GivenError(msg(f"given.error.{form}", text=shown(item)))
+        if name in out:
+            raise GivenError(msg("given.error.twice", name=shown(name)))
+        out[name] = value
+    return out
 
 
 @cli.command()

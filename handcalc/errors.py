@@ -85,3 +85,8 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+class GivenError(HandcalcError):
+    """Given data (a person's own matrices and parameters, or a code that carries them)
+    that cannot pose an exercise: the message names the matrix, parameter or cap."""

@@ -24,6 +24,7 @@ from handcalc.classgrade.core import ClassReport
 from handcalc.classgrade.marks import BLANK, CORRECT, decimal
 from handcalc.classgrade.typst_doc import compile_pdf, preamble
 from handcalc.classgrade.words import escape, say, show
+from handcalc.exercises.datacode import short
 from handcalc.io.terminal import safe_text
 
 TOP_MISTAKES = 3
@@ -58,7 +59,7 @@ def slot_parts(report: ClassReport, lang: str) -> list[SlotPart]:
             for p in e.parts:
                 key = (e.exercise, p.part)
                 if key not in found:
-                    name = e.exercise if report.assignment is not None else e.code
+                    name = e.exercise if report.assignment is not None else short(e.code)
                     found[key] = SlotPart(say("classflow.chart.slot", lang, "unicode",
                                               exercise=name, part=p.part))
                 s = found[key]

@@ -24,8 +24,12 @@ from handcalc.cli import lang_option, stream_target, text_lang
 @click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=None,
               help="Seed of the session (default: a fresh one); the same seed gives the "
                    "same exercises.")
+@click.option("--code", "codes", multiple=True, metavar="CODE",
+              help="Drill this exercise (any code: causal-2-4821, worked-5, or your own "
+                   "from `new FAMILY --given ...`). Repeat for several; no FAMILY then.")
 @lang_option
-def practice(families: tuple[str, ...], level: int, count: int, seed: int | None) -> None:
+def practice(families: tuple[str, ...], level: int, count: int, seed: int | None,
+             codes: tuple[str, ...]) -> None:
     """Drill exercises of FAMILY ... (default: every family) in the terminal.
 
     Each part is asked in turn and graded at once, with a diagnosis of known mistakes;
@@ -46,6 +50,15 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
         session_exercises,
     )
 
+    if codes and families:
+        from handcalc.errors import GivenError
+        from handcalc.text.messages import msg
+
+        raise GivenError(msg("given.error.codes_and_families"))
+    from handcalc.exercises.exercise import build
+
+    chosen = [build(c) for c in codes]  # a bad code: its one line before the drill starts
+    count = len(chosen) or count
     names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or [
         name for name, f in FAMILIES.items() if level in f.levels]
     if seed is None:
@@ -68,7 +81,7 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
             click.echo(tr("practice.line_cut", lang, target, limit=MAX_LINE))
 
     try:
-        drill = Drill(session_exercises(names, level, count, seed))
+        drill = Drill(iter(chosen) if chosen else session_exercises(names, level, count, seed))
     except KeyboardInterrupt:  # Ctrl-C while the first exercise is made
         drill = Drill(())
     run(drill, ask, click.echo, lang, target)

@@ -1,6 +1,7 @@
 """Exercises: from a code to the given data, every part's exact answer and its worked steps.
 
-A code is ``FAMILY-LEVEL-SEED`` (``causal-2-4821``) or ``worked-N``. An instance is
+A code is ``FAMILY-LEVEL-SEED`` (``causal-2-4821``), ``worked-N``, or a code that carries
+given data (``attention~1~...``, handcalc.exercises.datacode). An instance is
 drawn from ``random.Random(seed)``; it is accepted when
 
 * no exact answer lies within 0.0005 of a rounding boundary x.xx5, and
@@ -47,6 +48,7 @@ from handcalc.core.exact import (
 )
 from handcalc.core.work import NotApplicable, Step, Work
 from handcalc.errors import KernelMismatch, UnknownCode, UnknownPart
+from handcalc.exercises import datacode
 from handcalc.exercises.worked import WORKED
 from handcalc.families import FAMILIES, Family, Instance, get_family
 from handcalc.text.messages import Msg, msg
@@ -326,8 +328,11 @@ _WORKED = re.compile(r"worked-([0-9]+)", re.ASCII)
 _PART = re.compile(r"[0-9]{1,6}", re.ASCII)
 
 
-def parse_code(code: str) -> tuple[str, int, int] | int:
-    """(family, level, seed), or the number of a worked exercise."""
+def parse_code(code: str) -> tuple[str, int, int] | int | Instance:
+    """(family, level, seed), the number of a worked exercise, or the Instance of a code
+    that carries its data (handcalc.exercises.datacode; validated as typed data is)."""
+    if datacode.is_data_code(code):
+        return datacode.decode(code)
     text = code.strip().lower()
     if len(text) > MAX_CODE_LENGTH:
         raise UnknownCode(f"unknown code '{shown(code)}': a code has at most "
@@ -378,6 +383,8 @@ def build(code: str) -> Exercise:
     parsed = parse_code(code)
     if isinstance(parsed, int):
         return assemble(WORKED[parsed])
+    if isinstance(parsed, Instance):
+        return assemble(parsed)
     return generate(*parsed)
 
 

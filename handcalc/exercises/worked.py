@@ -1,48 +1,44 @@
-"""The classic worked set (shared/worked-set.md), exactly as posed, as fixed instances.
+"""The classic worked set (shared/worked-set.md), exactly as posed, as given data.
 
-Codes ``worked-1`` ... ``worked-10``. Where the set leaves a value open, the choice made
-here is stated: worked 7 uses W^O = [[1, 0], [0, 1], [2, 0], [0, -1]]; worked 8 uses
-eps = 1e-5; worked 9 asks in part 3 for the variance after dividing by sqrt(d_k).
+Codes ``worked-1`` ... ``worked-10``. Each exercise is a family's given data, written as a
+person would type it and validated by the family's description (handcalc.families.givens)
+as anyone's own data is; parameters left out take the description's defaults (d_k from
+the keys' columns, eps = 1e-5, unit variances), parts left out the family's usual ones.
+Where the set leaves a value open, the choice made here is stated: worked 7 uses
+W^O = [[1, 0], [0, 1], [2, 0], [0, -1]]; worked 8 uses eps = 1e-5; worked 9 asks in part
+3 for the variance after dividing by sqrt(d_k).
 """
 
 from __future__ import annotations
 
-from sympy import Integer, Rational
+from typing import Any
 
-from handcalc.core.exact import col, mat, row
 from handcalc.families.base import Instance
-from handcalc.families.keys import keys_params
-from handcalc.families.layernorm import EPS, ln_params
-from handcalc.families.variance import variance_params
+from handcalc.families.given import resolve
+from handcalc.families.givens import DESCRIPTIONS
 
-_ONE = Integer(1)
+_SET: tuple[tuple[int, str, dict[str, str], dict[str, Any], tuple[str, ...]], ...] = (
+    (1, "score", {"q": "2 1", "k": "1 3", "v": "4 0"}, {}, ()),
+    (2, "attention", {"Q": "1 0; 0 1", "K": "1 0; 0 1", "V": "3 0; 0 2"},
+     {"scaled": False}, ()),
+    (3, "score", {"q": "1 2 0 -1", "k": "0 1 1 1", "v": "5 -2 0 3"}, {}, ("s", "z")),
+    (4, "keys", {"Q": "2 1; 1 1; 0 1", "K": "1 0; 0 1; 1 1"},
+     {"query": 1, "keys": (2, 3)}, ()),
+    (5, "causal", {"Q": "1; 2; 3", "K": "1; 2; 3", "V": "10; 20; 30"},
+     {"scaled": False}, ("S", "Z")),
+    (6, "heads", {}, {"d_model": 512, "h": 8}, ()),
+    (7, "concat", {"Z1": "1 2; 3 4", "Z2": "-1 0; 0 1", "W^O": "1 0; 0 1; 2 0; 0 -1"},
+     {}, ()),
+    (8, "layernorm", {"X": "2 0", "Z": "-1 1"}, {}, ("Y", "LN")),
+    (9, "variance", {}, {"d_ks": (16, 1)}, ()),
+    (10, "projection-grad", {"x": "1; 1", "dL/dQ": "0.1; 0.2"}, {}, ()),
+)
 
 
-def _inst(n: int, family: str, given: dict, params: dict, ask: tuple[str, ...]) -> Instance:
-    return Instance(f"worked-{n}", family, None, None, given, params, ask)
+def _inst(n: int, family: str, given: dict[str, str], params: dict[str, Any],
+          ask: tuple[str, ...]) -> Instance:
+    r = resolve(DESCRIPTIONS[family], given, params, ask or None)
+    return Instance(f"worked-{n}", family, None, None, r.given, r.params, r.ask)
 
 
-WORKED: dict[int, Instance] = {int(i.code.split("-")[1]): i for i in (
-    _inst(1, "score", {"q": row([2, 1]), "k": row([1, 3]), "v": row([4, 0])},
-          {"d_k": 2}, ("s", "a", "z")),
-    _inst(2, "attention", {"Q": mat([[1, 0], [0, 1]]), "K": mat([[1, 0], [0, 1]]),
-                           "V": mat([[3, 0], [0, 2]])},
-          {"d_k": 1, "scaled": False}, ("S", "A", "Z")),
-    _inst(3, "score", {"q": row([1, 2, 0, -1]), "k": row([0, 1, 1, 1]),
-                       "v": row([5, -2, 0, 3])},
-          {"d_k": 4}, ("s", "z")),
-    _inst(4, "keys", {"Q": mat([[2, 1], [1, 1], [0, 1]]), "K": mat([[1, 0], [0, 1], [1, 1]])},
-          keys_params(1, (2, 3), 2), ("s", "a")),
-    _inst(5, "causal", {"Q": col([1, 2, 3]), "K": col([1, 2, 3]), "V": col([10, 20, 30])},
-          {"d_k": 1, "scaled": False}, ("S", "Z")),
-    _inst(6, "heads", {}, {"d_model": 512, "h": 8}, ("d_k", "sqrt_dk")),
-    _inst(7, "concat", {"Z1": mat([[1, 2], [3, 4]]), "Z2": mat([[-1, 0], [0, 1]]),
-                        "W^O": mat([[1, 0], [0, 1], [2, 0], [0, -1]])},
-          {"h": 2}, ("C", "out")),
-    _inst(8, "layernorm", {"X": row([2, 0]), "Z": row([-1, 1])}, ln_params(EPS), ("Y", "LN")),
-    _inst(9, "variance", {}, variance_params((16, 1), _ONE, _ONE),
-          ("var", "std", "scaled_var")),
-    _inst(10, "projection-grad", {"x": col([1, 1]), "dL/dQ": col([Rational(1, 10),
-                                                                  Rational(2, 10)])},
-          {}, ("dW",)),
-)}
+WORKED: dict[int, Instance] = {n: _inst(n, *rest) for n, *rest in _SET}

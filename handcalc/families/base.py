@@ -9,6 +9,11 @@ Its words are message ids (handcalc.text.messages), never sentences: ``<name>.ti
 ``<name>.summary``, the statement it builds with ``msg``, and each Quantity's prompt id,
 filled from ``args(instance)`` (the instance's params unless the family adds to them).
 The texts live in handcalc/text/locale/<lang>/<name>.po.
+
+A family also says what a person may give it as their own data: its ``Description`` in
+handcalc.families.givens (matrix names and shapes, parameters and defaults, parts, rules
+beyond shapes). tests/test_given.py fails for a family without one, or whose description
+and draws disagree (data equal to a drawn exercise's must pose that exercise).
 """
 
 from __future__ import annotations

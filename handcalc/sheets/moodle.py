@@ -44,6 +44,7 @@ from typing import Any
 import sympy
 
 from handcalc.core.exact import Mat, entries, fmt2, is_finite, shape
+from handcalc.exercises.datacode import short
 from handcalc.text.messages import Text, render
 
 TOLERANCE = "0.005"
@@ -306,8 +307,8 @@ def quiz_xml(spec: Any, versions: int | None = None, lang: str = "en") -> str:
                 "  </question>"]
         for k, exercises in enumerate(built, 1):
             ex = exercises[e]
-            name = render(msg("moodle.name", n=e + 1, version=k, code=ex.code), lang,
-                          "unicode")
+            name = render(msg("moodle.name", n=e + 1, version=k, code=short(ex.code)), lang,
+                          "unicode")  # a long data code whole in the feedback, short here
             out += ['  <question type="cloze">',
                     f"    <name><text>{xml_text(name)}</text></name>",
                     f'    <questiontext format="html"><text>{cdata(question_html(ex, lang))}'

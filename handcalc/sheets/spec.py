@@ -58,6 +58,7 @@ from typing import Any
 
 from handcalc.errors import HandcalcError, SpecError
 from handcalc.io.terminal import safe_text
+from handcalc.sheets.given import given_section  # issue 20
 from handcalc.text.messages import LANGS, Inline, Text, msg, render
 
 MAX_VERSIONS = 500
@@ -76,6 +77,7 @@ DEFAULT_INSTRUCTIONS: tuple[Text, ...] = (
 TOP_KEYS = ("title", "instructions", "seed", "versions", "lang", "duplex", "codes", "work",
             "points", "sections")
 SECTION_KEYS = ("title", "family", "level", "count", "codes", "points", "work")
+SECTION_KEYS += ("given", "params", "parts", "exercises", "size")  # issue 20: sheets/given.py
 WORK = ("none", "small", "large")  # room to work under each part on the student sheet
 CODES = ("shown", "hidden")  # whether the student sheet prints the exercises' codes
 MAX_POINTS = 1000
@@ -290,6 +292,8 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         c.keys(sec, SECTION_KEYS, where)
         sec_title = c.text(sec["title"], f"{where}, title") if "title" in sec else None
         sec_work = c.choice(sec["work"], f"{where}, work", WORK) if "work" in sec else None
+        if any(k in sec for k in ("given", "exercises", "size")):  # issue 20: data codes
+            sec = given_section(c, sec, where, seed)
         if "codes" in sec:
             extra = [k for k in ("family", "level", "count") if k in sec]
             if extra:
@@ -354,6 +358,8 @@ def _parts_of_code(code: str) -> int:
     parsed = parse_code(code)
     if isinstance(parsed, int):
         return len(WORKED[parsed].ask)
+    if not isinstance(parsed, tuple):  # issue 20: a data code's Instance
+        return len(parsed.ask)
     return _parts_of_family(parsed[0], parsed[1])
 
 
@@ -399,7 +405,7 @@ def _codes(c: _Checker, value: object, where: str) -> tuple[str, ...]:
     for j, code in enumerate(value, 1):
         if not isinstance(code, str):
             raise c.fail(f"{where}, codes[{j}]", f"expected a code string, got {_kind(code)}")
-        if len(code) > MAX_CODE_LENGTH:
+        if len(code) > MAX_CODE_LENGTH and "~" not in code:  # issue 20: data codes
             raise c.fail(f"{where}, codes[{j}]", f"a code has at most {MAX_CODE_LENGTH} "
                                                  "characters, such as causal-2-4821")
         try:

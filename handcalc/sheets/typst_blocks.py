@@ -224,8 +224,24 @@ def exercise_head(n: int, item: Item, lang: str, where: int | None = None) -> li
     words = item.text["typst"]
     right = (f"#wherebox[{tmsg('sheets.where', lang, k=where, e=n)}]" if where is not None
              else f"{tmsg('sheet.code', lang)} #codebox({tstr(item.code)})")
+    below = []
+    if where is None and len(item.code) > LONG_CODE:  # a code that carries data: own lines
+        right = tmsg("sheet.code", lang)
+        below = [f"#block(above: 0.4em, below: 0.8em, text(font: \"DejaVu Sans Mono\", "
+                 f"size: 9pt, weight: \"bold\", {tstr(breakable(item.code))}))"]
     return [f"#exhead([{tmsg('sheet.exercise', lang, n=n)}], [{words.title}], [{right}])",
-            words.statement] + given_block(item)
+            *below, words.statement] + given_block(item)
+
+
+LONG_CODE = 40  # longer codes (they carry their data) go on lines of their own
+CODE_LINE_CHARS = 85  # characters of such a code per line (9 pt mono on the text width)
+
+
+def breakable(code: str) -> str:
+    """A long code with a break opportunity (U+200B) after each ``~`` and ``_``; a copied
+    code keeps them, and handcalc.exercises.datacode drops them when it reads one."""
+    return code.replace("~", "~\u200b").replace("_", "_\u200b") if len(code) > LONG_CODE \
+        else code
 
 
 def exercise_block(first: Sequence[str], rest: Sequence[str], bounds: Sequence[float],
@@ -246,8 +262,10 @@ def exercise_block(first: Sequence[str], rest: Sequence[str], bounds: Sequence[f
 def head_bound(item: Item) -> float:
     """A bound on the height of an exercise's heading, statement and given data."""
     words = item.text["typst"]
-    return pagefit.head(words.title, words.statement,
-                        [(name, typ) for name, typ, _ in item.given_math])
+    code = 0.0 if len(item.code) <= LONG_CODE else (
+        1.2 * pagefit.EM + pagefit.LINE * -(-len(item.code) // CODE_LINE_CHARS))
+    return code + pagefit.head(words.title, words.statement,
+                               [(name, typ) for name, typ, _ in item.given_math])
 
 
 def section_head(title: str | None, lang: str) -> list[str]:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from handcalc.sheets import pagefit
 from handcalc.sheets.model import heat_labels, part_rows
 from handcalc.sheets.typst_blocks import (
+    LONG_CODE,
+    breakable,
     doc_preamble,
     exercise_block,
     exercise_head,
@@ -184,6 +186,7 @@ def answers_typst(ws: Worksheet) -> str:
         out += title_block(spec.title, version.number, tmsg("sheets.answers", lang), lang)
         cells = []
         n = 0
+        long = any(len(it.code) > LONG_CODE for _, its in version.sections for it in its)
         for s, (_, items) in enumerate(version.sections):
             for item in items:
                 n += 1
@@ -195,8 +198,9 @@ def answers_typst(ws: Worksheet) -> str:
                     answers.append(f"#box(inset: (y: 2pt))[{label} "
                                    f"${_rounded_mat(part_rows(part))}$]")
                 cells.append(f"[*{n}.*], [#text(font: \"DejaVu Sans Mono\", size: 9pt)"
-                             f"[{ttext(item.code)}]], [{' #h(1.4em) '.join(answers)}]")
-        out.append("#block(above: 1em, text(10.5pt, grid(columns: (auto, auto, 1fr), "
+                             f"[{ttext(breakable(item.code))}]], [{' #h(1.4em) '.join(answers)}]")
+        code_col = "5.5cm" if long else "auto"  # codes that carry data wrap in 5.5 cm
+        out.append(f"#block(above: 1em, text(10.5pt, grid(columns: (auto, {code_col}, 1fr), "
                    "column-gutter: 8pt, row-gutter: 5pt, inset: (y: 2pt), "
                    "align: (right + horizon, left + horizon, left + horizon), "
                    "stroke: (x, y) => (bottom: 0.4pt + luma(200)), "

@@ -400,4 +400,5 @@ def families_text(lang: str = DEFAULT_LANG, target: str = "unicode") -> str:
              f"{tr('families.levels', lang, target, levels=','.join(map(str, f.levels)))}  "
              f"{_t(f.summary, lang, target)}"
              for name, f in FAMILIES.items()]
-    return "\n".join(lines + ["", tr("families.worked", lang, target)])
+    return "\n".join(lines + ["", tr("families.worked", lang, target),
+                              tr("given.list.hint", lang, target)])
