@@ -19,7 +19,7 @@ torch is never imported here: ``handcalc solve`` is the command that cross-check
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -177,13 +177,20 @@ def exercise(code: str, lang: str | None = None) -> Exercise:
 
 
 def new(family: str, level: int = 1, seed: int | None = None,
-        lang: str | None = None) -> Exercise:
-    """A fresh exercise of `family` at `level` (1 to 3), drawn from `seed` (default: a new
-    one); its ``code`` rebuilds it."""
-    # Exercises from given data (issue 20) belong here as keyword arguments,
-    # new(family, given=..., params=...), built by handcalc.exercises once it can.
+        lang: str | None = None, *, given: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        parts: Sequence[str] | None = None) -> Exercise:
+    """A fresh exercise of `family` at `level`, drawn from `seed` (default: a new one); or,
+    with `given` (matrices as rows of numbers or typed text, "1 0; 0 1"), `params` and
+    `parts`, your own exercise from that data (``handcalc families FAMILY`` lists the
+    names). Its ``code`` rebuilds it either way."""
     import random
 
+    if given is not None or params is not None or parts is not None:
+        from handcalc.exercises.posed import pose
+
+        return Exercise(pose(family.strip().lower(), dict(given or {}), dict(params or {}),
+                             tuple(parts) if parts else None), resolve_lang(lang))
     if seed is None:
         seed = random.SystemRandom().randrange(1000, 100000)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < engine.MAX_SEED:

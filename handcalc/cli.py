@@ -240,7 +240,7 @@ def families(family: str | None, as_json: bool) -> None:
         if as_json:
             emit_json(description_dict(name))
         else:
-            click.echo(description_text(name, current_lang(), stream_target()))
+            click.echo(description_text(name, text_lang(), stream_target()))
         return
     if as_json:
         from handcalc.families import FAMILIES

@@ -84,3 +84,18 @@ def test_html_reprs_use_mathml_in_the_language_chosen():
     solution = ex.solve()._repr_html_()
     assert "0.71" in solution and "<mfrac>" in solution
     assert "[code worked-4]" in ex.in_lang("en")._repr_html_()
+
+
+def test_new_from_given_data_is_the_textbook_exercise():
+    """The textbook example of issue 20, from notebook data: its code rebuilds it, the
+    key's 2-decimal answer is right, and forgetting sqrt(d_k) is diagnosed."""
+    import handcalc
+
+    ex = handcalc.new("attention", given={"Q": "1 0; 0 1", "K": [[1, 1], [0, 1]],
+                                          "V": "1 2; 3 4"})
+    assert "~" in ex.code and handcalc.exercise(ex.code).code == ex.code
+    key = ex.solve().parts[0]
+    assert ex.check(1, key.rounded).correct
+    unscaled = "1 0; 1 1"  # Q K^T, not divided by sqrt(2)
+    verdict = ex.check(1, unscaled)
+    assert not verdict.correct and verdict.diagnosis is not None
