@@ -462,6 +462,20 @@ def fmt2(x: sympy.Expr) -> str:
     return f"{sign}{n // 100}.{n % 100:02d}"
 
 
+def whole(m: Mat) -> bool:
+    """Whether every entry of m is an exact integer (or -inf, a masked entry): a matrix of
+    indices, counts or bytes, or integer data, which reads best without decimals."""
+    return all(isinstance(v, Integer) or v == NEG_INF for r in m for v in r)
+
+
+def fmt_shown(m: Mat) -> list[list[str]]:
+    """m as a worked step or a key shows it: integers as integers when every entry is
+    one (whole), else each entry at 2 decimals (fmt2)."""
+    if whole(m):
+        return [["-inf" if v == NEG_INF else str(int(v)) for v in r] for r in m]
+    return [[fmt2(v) for v in r] for r in m]
+
+
 def fmt_exact(x: sympy.Expr) -> str:
     """x as exact text: '5*sqrt(2)/2', '1/10', '-inf'."""
     if x == NEG_INF:

@@ -90,6 +90,9 @@ _ALL = (
     Mistake("dq-no-scale", "gradient"),
     Mistake("temperature-multiplied", "temperature"),
     Mistake("temperature-after-softmax", "temperature"),
+    # issue 23: slips that went unnamed
+    Mistake("wrong-head", "split"),
+    Mistake("rms-no-mean", "mean"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

@@ -28,10 +28,13 @@ from handcalc.text.messages import Msg, msg
 @dataclass(frozen=True)
 class Quantity:
     """Something a part can ask for: its key and the message id of its question (filled
-    from the family's ``args``). The answer's shape follows from the computed value."""
+    from the family's ``args``). The answer's shape follows from the computed value.
+    ``count``: its entries are whole numbers (indices, counts), graded as exact integers
+    rather than to 2 decimals."""
 
     key: str
     prompt: str
+    count: bool = False
 
 
 @dataclass(frozen=True)

@@ -52,10 +52,10 @@ class GQA(Family):
     name = "gqa"
     row_softmax = True
     quantities = (
-        Quantity("map", "gqa.q.map"),
+        Quantity("map", "gqa.q.map", count=True),
         Quantity("Z", "gqa.q.Z"),
         Quantity("cache", "gqa.q.cache"),
-        Quantity("ratio", "gqa.q.ratio"),
+        Quantity("ratio", "gqa.q.ratio", count=True),
     )
     mistakes = ("kv-head-mod", "cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
                 "cache-4-bytes")
@@ -143,7 +143,8 @@ class GQA(Family):
         total_bytes = 1
         for t in terms:
             total_bytes *= t
-        w.show(msg("gqa.step.bytes", product=" times ".join(map(str, terms))),
+        w.show(msg("gqa.step.bytes_factors", **dict(zip(
+            ("kv", "layers", "kv_heads", "head_dim", "tokens", "batch", "size"), terms))),
                scalar(w.num(total_bytes)))
         w.result("cache", scalar(w.num(total_bytes) / w.num(MIB)),
                  label=f'"MiB" = {total_bytes} / 2^20')

@@ -88,7 +88,7 @@ def _light_dict(ex: Any) -> dict[str, Any]:
     """What the Typst and Markdown renderers read besides the words (which are in
     Item.text): exercise_dict's fields without the exact strings (printing every exact
     step is the slow part of exercise_dict)."""
-    from handcalc.core.exact import fmt2
+    from handcalc.core.exact import fmt_shown
     from handcalc.views.render import nested, params_dict
 
     inst = ex.instance
@@ -97,11 +97,19 @@ def _light_dict(ex: Any) -> dict[str, Any]:
         "params": params_dict(ex),
         "parts": [{"part": p.number, "key": p.key, "kind": p.kind,
                    "shape": [len(p.answer), len(p.answer[0])],
-                   "rounded": nested(p.answer, fmt2),
-                   "steps": [{"rounded": [[fmt2(v) for v in r] for r in s.value]}
+                   "rounded": _nested_shown(p.answer, nested),
+                   "steps": [{"rounded": fmt_shown(s.value)}
                              for s in p.steps]}
                   for p in ex.parts],
     }
+
+
+def _nested_shown(m: Any, nested: Any) -> Any:
+    """A part's answer as a key shows it (fmt_shown), nested like the answer (nested)."""
+    from handcalc.core.exact import fmt_shown
+
+    cells = iter([v for r in fmt_shown(m) for v in r])
+    return nested(m, lambda _: next(cells))
 
 
 TEXT_TARGETS = {"typst": "typst", "latex": "markdown"}  # a need -> the markup of its words

@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy
 
-from handcalc.core.exact import Mat, fmt2, fmt_exact, shape
+from handcalc.core.exact import Mat, fmt2, fmt_exact, fmt_shown, shape
 from handcalc.exercises.exercise import Exercise, Part, kind_of
 from handcalc.exercises.grade import Verdict
 from handcalc.families import FAMILIES
@@ -101,7 +101,8 @@ def verdict_dict(v: Verdict, lang: str = DEFAULT_LANG) -> dict[str, Any]:
         "accepted_by": v.accepted_by,
         "diagnosis": None if d is None else {
             "mistake": d.mistake.id, "title": _t(d.mistake.title, lang), "part": d.part,
-            "explanation": _t(d.text(), lang), "step": d.mistake.step},
+            "explanation": _t(d.text(), lang), "step": d.mistake.step,
+            "also": [m.id for m in d.also]},
         "cells": [list(r) for r in v.cells],
         "expected_shape": list(v.expected_shape),
     }
@@ -223,7 +224,7 @@ def shorten(text: str, limit: int = EXACT_CELL) -> str:
 def matrix_lines(m: Mat, target: str = "unicode", *, exact: bool = True,
                  limit: int | None = None) -> list[str]:
     """A matrix (or vector or scalar) in the one terminal style, exact or at 2 decimals."""
-    cells = [[exact_text(v, target) if exact else fmt2(v) for v in r] for r in m]
+    cells = ([[exact_text(v, target) for v in r] for r in m] if exact else fmt_shown(m))
     if limit is not None:
         cells = [[shorten(c, limit) if target == "unicode" else c[:limit] for c in r]
                  for r in cells]
@@ -386,6 +387,8 @@ def near_miss(v: Verdict) -> bool:
     from handcalc.core.exact import approx, entries
 
     key = v.exercise.keys[v.part - 1]
+    if v.exercise.family.quantity(key).count:  # whole numbers: rounding is not the slip
+        return False
     values = entries(v.exercise.approx[key])
     typed = entries(v.answer)
     wrong = [(approx(t), k) for t, k, ok in zip(typed, values, (x for r in v.cells for x in r),
