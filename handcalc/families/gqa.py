@@ -143,8 +143,8 @@ class GQA(Family):
         total_bytes = 1
         for t in terms:
             total_bytes *= t
-        w.show(msg("gqa.step.bytes_factors", **dict(zip(
-            ("kv", "layers", "kv_heads", "head_dim", "tokens", "batch", "size"), terms))),
+        names = ("kv", "layers", "kv_heads", "head_dim", "tokens", "batch", "size")
+        w.show(msg("gqa.step.bytes_factors", **dict(zip(names, terms, strict=True))),
                scalar(w.num(total_bytes)))
         w.result("cache", scalar(w.num(total_bytes) / w.num(MIB)),
                  label=f'"MiB" = {total_bytes} / 2^20')

@@ -183,7 +183,7 @@ def key_markdown(ws: Worksheet, style: str = "full") -> str:
                     if p >= len(item.brief) or item.brief[p]:
                         out += _md_exact(item.answer_math[p][1]) + [""]
                     else:
-                        out += [f"*{_md('sheets.exact_long', lang)}*", ""]
+                        out += [f"*{_md('sheets.exact_long_cmd', lang, code=item.code)}*", ""]
                     if heat is not None and heat.after == -1:
                         out += _md_heat(heat, item.data["params"], lang)
     return "\n".join(out).rstrip() + "\n"

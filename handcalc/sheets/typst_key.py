@@ -132,7 +132,7 @@ def _key_part(item: Item, p: int, lang: str, points: str = "") -> tuple[str, flo
                 f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(part_rows(part)))}]])")
     heights.append(pagefit.key_row(answer_label, pagefit.matrix(part_rows(part)) + 6))
     brief = item.brief[p] if p < len(item.brief) else True
-    long_note = tmsg("sheets.exact_long", lang)
+    long_note = tmsg("sheets.exact_long_cmd", lang, code=item.code)
     exact = (_exact(item.answer_math[p][0]) if brief else
              f"#text(style: \"italic\", fill: luma(70))[{long_note}]")
     rows.append(f"([{tmsg('sheet.exact', lang)}], [{exact}])")
