@@ -217,6 +217,30 @@ def help_text(lang: str = "en", target: str = "unicode") -> str:
     return wrap(tr("practice.help", lang, target, tries=TRIES), terminal_width())
 
 
+def more_rows(text: str, part: Part, ask: Callable[[str], str],
+              t: Callable[..., str]) -> str:
+    """A matrix typed a row per line: when the line holds exactly one row of the part's
+    matrix (no brackets, no ';'), the next rows are asked for, each on its own line (an
+    empty line stops), and the lines are joined as rows."""
+    from handcalc.errors import HandcalcError
+
+    rows, cols = shape(part.answer)
+    if rows < 2 or cols < 2 or "[" in text or ";" in text:
+        return text
+    try:
+        if shape(parse_answer(text)) != (1, cols):
+            return text
+    except HandcalcError:
+        return text
+    lines = [text.strip()]
+    while len(lines) < rows:
+        line = ask(t("practice.next_row", row=len(lines) + 1, rows=rows))
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return "; ".join(lines)
+
+
 def shape_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
     """What the part's answer looks like, as the prompt says it."""
     from handcalc.text.messages import tr
@@ -270,6 +294,7 @@ def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None],
             if word in SKIP:
                 feedback = drill.skip()
             else:
+                text = more_rows(text, part, ask, t)
                 try:
                     feedback = drill.answer(text)
                 except HandcalcError as e:
