@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc.core.exact import mat, matmul, row, scalar, total, transpose
+from handcalc.core.exact import entries, mat, matmul, row, same2, scalar, total, transpose
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.text.messages import Msg, msg
@@ -148,6 +148,24 @@ class GQA(Family):
                scalar(w.num(total_bytes)))
         w.result("cache", scalar(w.num(total_bytes) / w.num(MIB)),
                  label=f'"MiB" = {total_bytes} / 2^20')
+
+    def refusal(self, inst: Instance) -> str | None:
+        """The named head's output must change when the wrong KV head (h mod G) is used,
+        at every level: the repeat_kv mapping is what the family exists to test."""
+        right, wrong = Work(numeric=True, record=False), Work(mistake="kv-head-mod",
+                                                               numeric=True, record=False)
+        self.compute(inst, right)
+        self.compute(inst, wrong)
+        gap = max(abs(a - b) for a, b in zip(entries(right.results["Z"]),
+                                               entries(wrong.results["Z"]), strict=True))
+        if gap > 0.011:  # each value moves by at most 0.005 when rounded: told apart
+            return None
+        exact_right, exact_wrong = Work(record=False), Work(mistake="kv-head-mod", record=False)
+        self.compute(inst, exact_right)
+        self.compute(inst, exact_wrong)
+        if same2(exact_right.results["Z"], exact_wrong.results["Z"]):
+            return "the wrong KV head (h mod G) gives the named head's output at 2 decimals"
+        return None
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params
