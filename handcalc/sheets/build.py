@@ -88,7 +88,7 @@ def _light_dict(ex: Any) -> dict[str, Any]:
     """What the Typst and Markdown renderers read besides the words (which are in
     Item.text): exercise_dict's fields without the exact strings (printing every exact
     step is the slow part of exercise_dict)."""
-    from handcalc.core.exact import fmt_shown
+    from handcalc.core.exact import fmt2
     from handcalc.views.render import nested, params_dict
 
     inst = ex.instance
@@ -97,19 +97,11 @@ def _light_dict(ex: Any) -> dict[str, Any]:
         "params": params_dict(ex),
         "parts": [{"part": p.number, "key": p.key, "kind": p.kind,
                    "shape": [len(p.answer), len(p.answer[0])],
-                   "rounded": _nested_shown(p.answer, nested),
-                   "steps": [{"rounded": fmt_shown(s.value)}
+                   "rounded": nested(p.answer, fmt2),
+                   "steps": [{"rounded": [[fmt2(v) for v in r] for r in s.value]}
                              for s in p.steps]}
                   for p in ex.parts],
     }
-
-
-def _nested_shown(m: Any, nested: Any) -> Any:
-    """A part's answer as a key shows it (fmt_shown), nested like the answer (nested)."""
-    from handcalc.core.exact import fmt_shown
-
-    cells = iter([v for r in fmt_shown(m) for v in r])
-    return nested(m, lambda _: next(cells))
 
 
 TEXT_TARGETS = {"typst": "typst", "latex": "markdown"}  # a need -> the markup of its words
@@ -145,7 +137,18 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
     data = exercise_dict(ex, steps=True, lang=lang) if "json" in needs else _light_dict(ex)
     text = {target: markup(ex, lang, target) for need, target in TEXT_TARGETS.items()
             if need in needs}
-    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text, brief)
+    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text, brief,
+                tuple(_shown(p) for p in ex.parts))
+
+
+def _shown(part: Any) -> tuple[Any, tuple[Any, ...]]:
+    """A part's answer and steps as a key prints them (whole numbers as integers)."""
+    from handcalc.core.exact import fmt_shown
+
+    def grid(m: Any) -> Any:
+        return tuple(tuple(r) for r in fmt_shown(m))
+
+    return grid(part.answer), tuple(grid(s.value) for s in part.steps)
 
 
 def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en",

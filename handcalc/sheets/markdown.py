@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from handcalc.sheets.model import heat_labels, part_rows, points_text, version_points
+from handcalc.sheets.model import heat_labels, points_text, version_points
 from handcalc.sheets.typst_blocks import GRAD_NAME, MATRIX_NAME, points_label
 from handcalc.text.exactmath import EXACT_INLINE_MAX
 from handcalc.text.messages import Inline, Raw, msg, tr
@@ -172,12 +172,12 @@ def key_markdown(ws: Worksheet, style: str = "full") -> str:
                     out += [f"**({part['part']})** {words.prompts[p]}"
                             f"{_md_points(ws, s, part)}", ""]
                     heat = item.heat[p] if p < len(item.heat) else None
-                    for i, step in enumerate(part["steps"]):
-                        vals = lmat([[lnum(v) for v in r] for r in step["rounded"]])
+                    for i, _ in enumerate(part["steps"]):
+                        vals = lmat([[lnum(v) for v in r] for r in item.step_rows(p, i)])
                         out.append(f"- {words.labels[p][i]} $= {vals}$")
                         if heat is not None and heat.after == i:
                             out += [""] + _md_heat(heat, item.data["params"], lang)
-                    rounded = lmat([[lnum(v) for v in r] for r in part_rows(part)])
+                    rounded = lmat([[lnum(v) for v in r] for r in item.answer_rows(p)])
                     out += [f"- **{_md('sheet.answer_2dp', lang)}** $= {rounded}$", "",
                             f"{_md('sheet.exact', lang)}:", ""]
                     if p >= len(item.brief) or item.brief[p]:
@@ -207,8 +207,8 @@ def answers_markdown(ws: Worksheet) -> str:
         for s, (_, items) in enumerate(version.sections):
             for item in items:
                 n += 1
-                for part in item.data["parts"]:
-                    rounded = lmat([[lnum(v) for v in r] for r in part_rows(part)])
+                for p, part in enumerate(item.data["parts"]):
+                    rounded = lmat([[lnum(v) for v in r] for r in item.answer_rows(p)])
                     row = [str(n) if part["part"] == 1 else "",
                            mdcode(item.code) if part["part"] == 1 else "",
                            f"({part['part']})", f"${rounded}$"]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from handcalc.sheets import pagefit
-from handcalc.sheets.model import heat_labels, part_rows
+from handcalc.sheets.model import heat_labels
 from handcalc.sheets.typst_blocks import (
     doc_preamble,
     exercise_block,
@@ -120,17 +120,17 @@ def _key_part(item: Item, p: int, lang: str, points: str = "") -> tuple[str, flo
     heat_h = (pagefit.key_row(heat_label, pagefit.heatmap(len(heat.values)))
               if heat is not None else 0.0)
     rows, heights = [], []
-    for i, step in enumerate(part["steps"]):
-        value = _rounded_mat(step["rounded"])
+    for i, _ in enumerate(part["steps"]):
+        value = _rounded_mat(item.step_rows(p, i))
         rows.append(f"([{words.labels[p][i]}], [{tm(value)}])")
-        heights.append(pagefit.key_row(words.labels[p][i], pagefit.matrix(step["rounded"])))
+        heights.append(pagefit.key_row(words.labels[p][i], pagefit.matrix(item.step_rows(p, i))))
         if heat is not None and heat.after == i:
             rows.append(heatmap)
             heights.append(heat_h)
     answer_label = f"*{tmsg('sheet.answer_2dp', lang)}*"
     rows.append(f"([{answer_label}], [#box(fill: rgb(255, 243, 205), "
-                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(part_rows(part)))}]])")
-    heights.append(pagefit.key_row(answer_label, pagefit.matrix(part_rows(part)) + 6))
+                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(item.answer_rows(p)))}]])")
+    heights.append(pagefit.key_row(answer_label, pagefit.matrix(item.answer_rows(p)) + 6))
     brief = item.brief[p] if p < len(item.brief) else True
     long_note = tmsg("sheets.exact_long_cmd", lang, code=item.code)
     exact = (_exact(item.answer_math[p][0]) if brief else
@@ -188,12 +188,12 @@ def answers_typst(ws: Worksheet) -> str:
             for item in items:
                 n += 1
                 answers = []
-                for part in item.data["parts"]:
+                for p, part in enumerate(item.data["parts"]):
                     points = part_points(ws, s, part)
                     label = (f"*({part['part']})*" + (f"#h(3pt)#text(7.5pt, fill: luma(80))"
                                                       f"[{points}]" if points else ""))
                     answers.append(f"#box(inset: (y: 2pt))[{label} "
-                                   f"${_rounded_mat(part_rows(part))}$]")
+                                   f"${_rounded_mat(item.answer_rows(p))}$]")
                 cells.append(f"[*{n}.*], [#text(font: \"DejaVu Sans Mono\", size: 9pt)"
                              f"[{ttext(item.code)}]], [{' #h(1.4em) '.join(answers)}]")
         out.append("#block(above: 1em, text(10.5pt, grid(columns: (auto, auto, 1fr), "
