@@ -101,8 +101,11 @@ PREAMBLE = """\
 #let exhead(head, title, right) = block(above: 1.3em, below: 0.7em, width: 100%,
   stroke: (bottom: 0.5pt + luma(150)), inset: (bottom: 4pt),
   [#text(weight: "bold", size: 11.5pt)[#head #title] #h(1fr) #right])
+// the prompt's lines measured by their glyphs' bounds: a fraction in it (s = q.k / sqrt(d_k))
+// reaches below the baseline, and the block must hold it, not overprint what follows
 #let parthead(n, prompt, points) = block(above: 0.9em, below: 0.5em, sticky: true,
-  grid(columns: (2.2em, 1fr, auto), column-gutter: 6pt, [*(#n)*], prompt,
+  grid(columns: (2.2em, 1fr, auto), column-gutter: 6pt, [*(#n)*],
+    text(top-edge: "bounds", bottom-edge: "bounds", prompt),
     text(9pt, fill: luma(60), points)))
 #let workroom(height, label) = block(width: 100%, height: height, inset: 4pt, radius: 2pt,
   stroke: (paint: luma(160), thickness: 0.5pt, dash: "dashed"),
@@ -116,6 +119,7 @@ PREAMBLE = """\
 // between words, never inside a formula
 #let keygrid(width, ..rows) = {{
   let rows = rows.pos()
+  set text(top-edge: "bounds", bottom-edge: "bounds")  // fractions in labels: no overlap
   grid(columns: (width, auto, 1fr), column-gutter: 5pt,
     row-gutter: (0pt,) + rows.len() * (6pt,),
     align: (right + horizon, center + horizon, left + horizon), box(width: 3cm), [], [],
