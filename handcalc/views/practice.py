@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from handcalc.core.exact import Mat, shape
+from handcalc.core.exact import Mat, shape, simplest_mat
 from handcalc.core.parse import parse_answer
 from handcalc.exercises.exercise import Exercise, Part, generate
 from handcalc.exercises.grade import Verdict, fit_shape, grade
@@ -185,7 +185,8 @@ def part_solution_text(part: Part, lang: str = "en", target: str = "unicode") ->
     out = [tr("practice.solution", lang, target, part=part.number, prompt=part.prompt)]
     out += [labelled(render(step.label, lang, target), rounded_lines(step.value, target))
             for step in part.steps]
-    out.append(labelled(tr("solution.exact", lang, target), pretty_lines(part.answer, target)))
+    out.append(labelled(tr("solution.exact", lang, target),
+                        pretty_lines(simplest_mat(part.answer), target)))
     out.append(labelled(tr("solution.answer", lang, target), rounded_lines(part.answer, target)))
     return "\n".join(out)
 

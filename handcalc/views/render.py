@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy
 
-from handcalc.core.exact import Mat, fmt2, fmt_exact, fmt_shown, shape
+from handcalc.core.exact import Mat, fmt2, fmt_exact, fmt_shown, shape, simplest_mat
 from handcalc.exercises.exercise import Exercise, Part, kind_of
 from handcalc.exercises.grade import Verdict
 from handcalc.families import FAMILIES
@@ -331,11 +331,12 @@ def solution_text(ex: Exercise, checked: float | None = None, lang: str = DEFAUL
         for step in part.steps:
             out.append(labelled(_t(step.label, lang, target), rounded_lines(step.value, target)))
         label = tr("solution.exact", lang, target)
-        exact = matrix_lines(part.answer, target)
+        answer = simplest_mat(part.answer)  # a form that cancels to a fraction shows it
+        exact = matrix_lines(answer, target)
         if max(map(width_of, labelled_block(label, exact))) + 2 > width:
-            cols = shape(part.answer)[1]
+            cols = shape(answer)[1]
             room = (width - width_of(label) - 7) // cols - 2
-            exact = matrix_lines(part.answer, target, limit=max(8, room))
+            exact = matrix_lines(answer, target, limit=max(8, room))
             out.append(labelled(label, exact))
             out.append("  " + tr("solution.shortened", lang, target, code=ex.code))
         else:
