@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from handcalc.sheets.model import heat_labels, points_text, version_points
+from handcalc.sheets.model import heat_labels, points_text, repeats, version_points
 from handcalc.sheets.typst_blocks import GRAD_NAME, MATRIX_NAME, points_label
 from handcalc.text.exactmath import EXACT_INLINE_MAX
 from handcalc.text.messages import Inline, Raw, msg, tr
@@ -55,16 +55,20 @@ def _md(id: str, lang: str, **args: object) -> str:
     return tr(id, lang, "markdown", **args)
 
 
-def _md_head(n: int, item: Item, lang: str, where: int | None = None) -> list[str]:
+def _md_head(n: int, item: Item, lang: str, where: int | None = None,
+             section: str | None = None) -> list[str]:
     """The exercise's heading with its code (or with `where`, its version and number in
-    place of the code), statement and given data."""
+    place of the code), statement and given data; without its title when that repeats
+    the title of its section (`section`, as the spec writes it)."""
     words = item.text["markdown"]
+    title = "" if repeats(section, words.title) else words.title
     if where is not None:
-        head = _md("sheets.md.exercise_head_hidden", lang, n=n, title=Raw(words.title),
+        head = _md("sheets.md.exercise_head_hidden", lang, n=n, title=Raw(title),
                    where=msg("sheets.where", k=where, e=n))
     else:
-        head = _md("sheet.md.exercise_head", lang, n=n, title=Raw(words.title),
+        head = _md("sheet.md.exercise_head", lang, n=n, title=Raw(title),
                    code=Raw(mdcode(item.code)))
+    head = " ".join(head.split())  # no double space where the title was left out
     out = ["### " + head, "", words.statement, ""]
     if item.given_math:
         given = r",\quad ".join(f"{lname(name)} = {lmat(lx)}" for name, _, lx in item.given_math)
@@ -113,7 +117,8 @@ def student_markdown(ws: Worksheet) -> str:
                 out += [f"## {render_text(Inline(section.title), lang, 'markdown')}", ""]
             for item in items:
                 n += 1
-                out += _md_head(n, item, lang, version.number if hidden else None)
+                out += _md_head(n, item, lang, version.number if hidden else None,
+                                section.title)
                 for i, part in enumerate(item.data["parts"]):
                     r, c = part["shape"]
                     out += [f"**({part['part']})** {item.text['markdown'].prompts[i]}"
@@ -166,7 +171,7 @@ def key_markdown(ws: Worksheet, style: str = "full") -> str:
                 out += [f"## {render_text(Inline(section.title), lang, 'markdown')}", ""]
             for item in items:
                 n += 1
-                out += _md_head(n, item, lang)
+                out += _md_head(n, item, lang, section=section.title)
                 words = item.text["markdown"]
                 for p, part in enumerate(item.data["parts"]):
                     out += [f"**({part['part']})** {words.prompts[p]}"

@@ -82,6 +82,15 @@ class Item:
         return [list(r) for r in self.data["parts"][p]["steps"][i]["rounded"]]
 
 
+def repeats(section_title: str | None, title: str) -> bool:
+    """Whether an exercise's title repeats its section's (letters and digits alike, in
+    any markup): the sheet then prints the section's title once, not twice."""
+    def bare(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    return bool(section_title) and bare(section_title or "") == bare(title)
+
+
 HEAT_KEYS = ("A", "a")  # a part asking for one of these asks for a weights matrix
 NEEDS = {"pdf": frozenset({"typst"}), "typ": frozenset({"typst"}),
          "md": frozenset({"latex"}), "json": frozenset({"json"}),

@@ -169,7 +169,8 @@ def key_typst(ws: Worksheet, style: str = "full") -> str:
                                       for p, part in enumerate(item.data["parts"])),
                                     strict=True)
                 bounds = (head_bound(item) + bounds[0], *bounds[1:])
-                out.append(exercise_block(exercise_head(n, item, lang) + [parts[0]],
+                out.append(exercise_block(exercise_head(n, item, lang, section=section.title)
+                                          + [parts[0]],
                                      parts[1:], bounds, whole=False))
     return "\n\n".join(out) + "\n"
 
