@@ -93,6 +93,7 @@ _ALL = (
     # issue 23: slips that went unnamed
     Mistake("wrong-head", "split"),
     Mistake("rms-no-mean", "mean"),
+    Mistake("cache-mb", "cache"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

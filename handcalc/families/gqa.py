@@ -58,7 +58,7 @@ class GQA(Family):
         Quantity("ratio", "gqa.q.ratio", count=True),
     )
     mistakes = ("kv-head-mod", "cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
-                "cache-4-bytes")
+                "cache-4-bytes", "cache-mb")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         H, G = rng.choice(_HEADS[level])
@@ -146,6 +146,10 @@ class GQA(Family):
         names = ("kv", "layers", "kv_heads", "head_dim", "tokens", "batch", "size")
         w.show(msg("gqa.step.bytes_factors", **dict(zip(names, terms, strict=True))),
                scalar(w.num(total_bytes)))
+        if w.has("cache-mb"):  # megabytes, 10^6 bytes, for mebibytes
+            w.result("cache", scalar(w.num(total_bytes) / w.num(10**6)),
+                     label=f'"MB" = {total_bytes} / 10^6')
+            return
         w.result("cache", scalar(w.num(total_bytes) / w.num(MIB)),
                  label=f'"MiB" = {total_bytes} / 2^20')
 
