@@ -241,8 +241,9 @@ def exercise_head(n: int, item: Item, lang: str, where: int | None = None,
     title = "" if repeats(section, words.title) else words.title
     right = (f"#wherebox[{tmsg('sheets.where', lang, k=where, e=n)}]" if where is not None
              else f"{tmsg('sheet.code', lang)} #codebox({tstr(item.code)})")
-    # lines measured by their glyphs: an inline fraction must not reach into the line above
-    statement = f'#text(top-edge: "bounds", bottom-edge: "bounds")[{words.statement}]'
+    # lines measured from their glyphs' tops: an inline fraction must not reach into the line
+    # above (the bottom edge stays the baseline: the pages keep their length)
+    statement = f'#text(top-edge: "bounds")[{words.statement}]'
     return [f"#exhead([{tmsg('sheet.exercise', lang, n=n)}], [{title}], [{right}])",
             statement] + given_block(item)
 
