@@ -212,3 +212,25 @@ def test_check_takes_a_matrix_typed_over_two_lines():
 def test_worked_9_keeps_its_parentheses():
     text = solution_text(build("worked-9"), lang="en")
     assert "Var(q · k/√d_k) = Var(q · k)/d_k" in text
+
+
+# A quoted operator name applied to a group and then divided ("Var"(q dot k) / d_k) reads
+# as "Var" of a fraction whose parentheses the notation drops (worked-9 printed
+# Var q · k/d_k): the group to divide must be bracketed whole, ("Var"(q dot k)) / d_k.
+_AMBIGUOUS = re.compile(r'(?<!\()"\w+"\([^()]*\)\s*/')
+
+
+def test_no_printed_formula_divides_an_unbracketed_function_value():
+    from handcalc.text.messages import Math, catalogue
+
+    for lang in ("en", "zh"):
+        for msgid, text in catalogue(lang).items():
+            assert not _AMBIGUOUS.search(text.replace('\\"', '"')), (lang, msgid)
+    labels = {s.label.src for n in range(1, 11) for p in build(f"worked-{n}").parts
+              for s in p.steps if isinstance(s.label, Math)}
+    labels |= {s.label.src for name, level in CASES for seed in SEEDS[:2]
+               for p in exercise(name, level, seed).parts for s in p.steps
+               if isinstance(s.label, Math)}
+    assert labels and not [x for x in labels if _AMBIGUOUS.search(x)]
+    assert _AMBIGUOUS.search('"Var"(q dot k) / d_k')  # the form worked-9 printed
+    assert not _AMBIGUOUS.search('("Var"(q dot k)) / d_k')
