@@ -422,7 +422,7 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     (0.20, 0.80) or a matrix ([[2.19, 0.54], [0.81, 1.46]] or 2.19 0.54; 0.81 1.46).
     Quote it in the shell. Exit status: 0 correct, 1 incorrect, 2 invalid input.
     """
-    from handcalc.core.parse import parse_answer
+    from handcalc.core.parse import lines_as_rows, parse_answer
     from handcalc.exercises.exercise import build
     from handcalc.exercises.grade import grade
     from handcalc.views.render import verdict_dict, verdict_text
@@ -430,7 +430,8 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     ex = build(code)
     notice_moved(code, ex)
     ex.number(part)
-    verdict = grade(ex, part, parse_answer(" ".join(answer)), prior=_parse_prior(prior),
+    verdict = grade(ex, part, parse_answer(lines_as_rows(" ".join(answer))),
+                    prior=_parse_prior(prior),
                     strict=strict)
     if as_json:
         emit_json(verdict_dict(verdict, current_lang()))

@@ -209,11 +209,12 @@ def test_names_are_lowercase_and_allowlisted() -> None:
     rejects("PI", "lowercase")
     rejects("Sqrt(2)", "lowercase")
     rejects("Inf", "lowercase")
-    err = rejects("foo", "unknown name 'foo'", "allowed: e, pi, inf, sqrt, exp, ln, log")
+    err = rejects("foo", "unknown name 'foo'",
+                  "allowed: e, pi, inf, sqrt, exp, ln, log, cos, sin")
     assert err.position == 0
     rejects("nan", "unknown name 'nan'")
     rejects("x^2", "unknown name 'x'")
-    rejects("sin(1)", "unknown name 'sin'")
+    rejects("tan(1)", "unknown name 'tan'")
     rejects("sqrt2", "sqrt(2)")
     rejects("log10(2)", "unknown name 'log10'")
 

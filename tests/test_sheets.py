@@ -281,9 +281,12 @@ def test_long_exact_forms_become_a_note_in_typst_and_markdown(tmp_path):
     for name in ("k.typ", "k.md", "k.json"):
         assert run(str(s), "-o", str(tmp_path / "s.md"), "--key",
                    str(tmp_path / name)).exit_code == 0
-    note = "too long to help here; see the JSON key"
-    assert note in (tmp_path / "k.md").read_text()
-    assert note in (tmp_path / "k.typ").read_text()
+    code = json.loads((tmp_path / "k.json").read_text())["versions"][0]["exercises"][0]["code"]
+    # the note names the command that prints the exact value
+    assert f"too long to help here; the command handcalc solve {code} " in (
+        tmp_path / "k.md").read_text()
+    assert f'too long to help here; the command handcalc solve "#"{code}"' in (
+        tmp_path / "k.typ").read_text()
     last = json.loads((tmp_path / "k.json").read_text())["versions"][0]["exercises"][0][
         "parts"][-1]
     assert "sqrt" in json.dumps(last["answer"])  # the JSON key keeps the exact value

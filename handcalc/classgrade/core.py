@@ -23,14 +23,13 @@ from handcalc.classgrade.read import (
     clip,
 )
 from handcalc.core.exact import Mat, shape
-from handcalc.core.parse import parse_answer
+from handcalc.core.parse import lines_as_rows, parse_answer
 from handcalc.errors import HandcalcError, ShapeError, SpecError
 from handcalc.exercises.exercise import Exercise, build
 from handcalc.exercises.grade import Verdict, fit_shape, grade
 
 MAX_LISTED_INVALID = 10_000
 MAX_CACHED_ERRORS = 10_000  # per cache: the errors of distinct bad codes and answers
-_CELL_LINE_BREAK = re.compile(r"[ \t]*,?\s*(?:\r\n|\r|\n)\s*")
 
 @dataclass(frozen=True, slots=True)
 class Submission:
@@ -163,9 +162,7 @@ class _Cache:
 def cell_answer(text: str) -> str:
     """The answer a spreadsheet cell means: the lines of a cell typed on several lines are
     the rows of a matrix (``1 2⏎3 4`` is ``1 2; 3 4``), unless it has brackets or ``;``."""
-    if "[" in text or ";" in text:
-        return text
-    return _CELL_LINE_BREAK.sub("; ", text.strip())
+    return lines_as_rows(text)
 
 
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")

@@ -42,9 +42,10 @@ PARALLEL_ROWS = 5_000  # well-formed rows from which grading uses workers (if th
 MAX_PROCESSES = 4  # this process and at most 3 workers
 
 # a verdict as a worker sends it: correct, score (numerator, denominator), cells,
-# accepted_by, the diagnosis as (mistake id, part) or None, the expected shape
+# accepted_by, the diagnosis as (mistake id, part, ids of the mistakes it coincides with)
+# or None, the expected shape
 Sent = tuple[bool, int, int, tuple[tuple[bool, ...], ...], str | None,
-             tuple[str, int] | None, tuple[int, int]]
+             tuple[str, int, tuple[str, ...]] | None, tuple[int, int]]
 
 
 class WorkerLost(HandcalcError):
@@ -100,7 +101,8 @@ def deal(subs: Sequence[Submission], n: int) -> list[list[int]]:
 def _sent(v: Verdict) -> Sent:
     d = v.diagnosis
     return (v.correct, v.score.numerator, v.score.denominator, v.cells, v.accepted_by,
-            None if d is None else (d.mistake.id, d.part), v.expected_shape)
+            None if d is None else (d.mistake.id, d.part, tuple(m.id for m in d.also)),
+            v.expected_shape)
 
 
 def grade_share(share: Share) -> tuple[list[Sent], list[int | str | Failure]]:
@@ -143,8 +145,9 @@ class _Verdicts:
         found = self.made.get(key)
         if found is None:
             correct, num, den, cells, by, diagnosis, expected = self.sent[number]
-            why = None if diagnosis is None else Diagnosis(self.catalogue[diagnosis[0]],
-                                                           diagnosis[1])
+            why = None if diagnosis is None else Diagnosis(
+                self.catalogue[diagnosis[0]], diagnosis[1],
+                tuple(self.catalogue[m] for m in diagnosis[2]))
             answer = fit_shape(sub.answer, expected) or sub.answer  # as grade() keeps it
             found = self.made[key] = Verdict(
                 sub.code, sub.part, correct, Fraction(num, den), cells, by, why, answer,

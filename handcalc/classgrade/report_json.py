@@ -227,7 +227,8 @@ class _Rows:
             # that differ only in their code, part or answer share the text
             d = v.diagnosis  # from the catalogue: one object per mistake, kept alive there
             same = (v.correct, v.score.numerator, v.score.denominator, v.accepted_by,
-                    None if d is None else (id(d.mistake), d.part), v.cells, v.expected_shape)
+                    None if d is None else (id(d.mistake), d.part, tuple(map(id, d.also))),
+                    v.cells, v.expected_shape)
             text = self._texts.get(same)
             if text is None:
                 from handcalc.views.render import verdict_dict

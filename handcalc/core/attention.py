@@ -19,8 +19,10 @@ from handcalc.text.messages import msg
 Visible = tuple[tuple[bool, ...], ...]
 
 
-def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
-    """S = Q K^T / sqrt(d_k), or Q K^T when ``scaled`` is False (d_k = 1 in the formula).
+def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True,
+           one: bool = False) -> Mat:
+    """S = Q K^T / sqrt(d_k), or Q K^T when ``scaled`` is False (no division by sqrt(d_k)).
+    ``one``: a single query q and key k, whose score is the scalar s (lower-case labels).
 
     Mistakes: no-scale, div-dk, mul-sqrt-dk where scores are scaled; scaled-unasked
     (dividing by sqrt(d), d = Q's number of columns, although told not to scale) where
@@ -30,7 +32,8 @@ def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
             w.not_applicable()
         raw = w.show(msg("step.qk_not_transposed"), matmul(Q, K))  # (n x d) @ (d x n)
     else:
-        raw = w.show("Q K^T", matmul(Q, transpose(K)))  # (n_q x d) @ (d x n_k)
+        raw = w.show("q dot k" if one else "Q K^T", matmul(Q, transpose(K)))  # (n_q x n_k)
+    qk, s = ("q dot k", "s") if one else ("Q K^T", "S")
     if not scaled or d_k == 1:
         if w.has("no-scale") or w.has("div-dk") or w.has("mul-sqrt-dk"):
             w.not_applicable()
@@ -39,7 +42,7 @@ def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
             if d == 1:
                 w.not_applicable()
             root = w.sqrt(d)
-            return w.show(f"S = (Q K^T) / sqrt({d})", elementwise(lambda x: x / root, raw))
+            return w.show(f"{s} = ({qk}) / sqrt({d})", elementwise(lambda x: x / root, raw))
         return raw
     if w.has("scaled-unasked"):
         w.not_applicable()
@@ -47,10 +50,10 @@ def scores(w: Work, Q: Mat, K: Mat, d_k: int, *, scaled: bool = True) -> Mat:
     if w.has("no-scale"):
         return raw
     if w.has("div-dk"):
-        return w.show(f"S = (Q K^T) / {d_k}", elementwise(lambda x: x / d_k, raw))
+        return w.show(f"{s} = ({qk}) / {d_k}", elementwise(lambda x: x / d_k, raw))
     if w.has("mul-sqrt-dk"):
-        return w.show(f"S = Q K^T sqrt({d_k})", elementwise(lambda x: x * root, raw))
-    return w.show(f"S = (Q K^T) / sqrt({d_k})", elementwise(lambda x: x / root, raw))
+        return w.show(f"{s} = ({qk}) sqrt({d_k})", elementwise(lambda x: x * root, raw))
+    return w.show(f"{s} = ({qk}) / sqrt({d_k})", elementwise(lambda x: x / root, raw))
 
 
 def causal_visible(n: int) -> Visible:
@@ -70,23 +73,26 @@ def apply_mask(w: Work, S: Mat, visible: Visible) -> Mat:
     return masked
 
 
-def _softmax_rows(w: Work, S: Mat, *, normalise: bool = True) -> Mat:
-    exps = w.show(msg("step.exp_rows"), elementwise(w.exp, S))
+def _softmax_rows(w: Work, S: Mat, *, normalise: bool = True, one: bool = False) -> Mat:
+    exps = w.show("exp(s)" if one else msg("step.exp_rows"), elementwise(w.exp, S))
     if not normalise:
         return exps
-    sums = w.show(msg("step.row_sums"), col(total(r) for r in exps))
+    sums = col(total(r) for r in exps)
+    if not one:  # one score: its sum is exp(s) itself
+        sums = w.show(msg("step.row_sums"), sums)
     return tuple(tuple(quotient(e, s) for e in r) for r, (s,) in zip(exps, sums, strict=True))
 
 
-def softmax(w: Work, S: Mat) -> Mat:
-    """A = softmax(S) along each row (mistakes: along columns, none, not normalised)."""
+def softmax(w: Work, S: Mat, *, one: bool = False) -> Mat:
+    """A = softmax(S) along each row (mistakes: along columns, none, not normalised);
+    ``one``: S is a single score s (lower-case labels)."""
     if w.has("no-softmax"):
         return S
     if w.has("exp-not-normalised"):
-        return _softmax_rows(w, S, normalise=False)
+        return _softmax_rows(w, S, normalise=False, one=one)
     if w.has("softmax-columns"):
-        return transpose(_softmax_rows(w, transpose(S)))
-    return _softmax_rows(w, S)
+        return transpose(_softmax_rows(w, transpose(S), one=one))
+    return _softmax_rows(w, S, one=one)
 
 
 def masked_softmax(w: Work, S_masked: Mat, S_unmasked: Mat, visible: Visible) -> Mat:

@@ -462,6 +462,47 @@ def fmt2(x: sympy.Expr) -> str:
     return f"{sign}{n // 100}.{n % 100:02d}"
 
 
+def simplest(x: sympy.Expr) -> sympy.Expr:
+    """x as a fraction p/q (q <= 12) where it is one in a longer form, proved so (the
+    difference over a common denominator expands to 0), e.g. a sum of exponentials that
+    cancels to 0; else x as it is. For showing an exact answer, never for a record."""
+    if isinstance(x, Rational) or not is_finite(x):
+        return x
+    try:
+        v, _ = approx_err(x)
+    except (ValueError, TypeError, OverflowError):
+        return x
+    if not math.isfinite(v) or abs(v) > 1e6:
+        return x
+    for q in range(1, 13):
+        p = round(v * q)
+        if abs(v - p / q) < 1e-9:
+            numerator, _ = sympy.fraction(sympy.together(x - Rational(p, q)))
+            if sympy.expand(numerator) == 0:
+                return Rational(p, q)
+            return x
+    return x
+
+
+def simplest_mat(m: Mat) -> Mat:
+    """simplest() of every entry."""
+    return tuple(tuple(simplest(v) for v in r) for r in m)
+
+
+def whole(m: Mat) -> bool:
+    """Whether every entry of m is an exact integer (or -inf, a masked entry): a matrix of
+    indices, counts or bytes, or integer data, which reads best without decimals."""
+    return all(isinstance(v, Integer) or v == NEG_INF for r in m for v in r)
+
+
+def fmt_shown(m: Mat) -> list[list[str]]:
+    """m as a worked step or a key shows it: integers as integers when every entry is
+    one (whole), else each entry at 2 decimals (fmt2)."""
+    if whole(m):
+        return [["-inf" if v == NEG_INF else str(int(v)) for v in r] for r in m]
+    return [[fmt2(v) for v in r] for r in m]
+
+
 def fmt_exact(x: sympy.Expr) -> str:
     """x as exact text: '5*sqrt(2)/2', '1/10', '-inf'."""
     if x == NEG_INF:

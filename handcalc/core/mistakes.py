@@ -104,6 +104,10 @@ _ALL = (
     Mistake("cost-4-bytes", "size"),
     Mistake("cost-mb", "size"),
     Mistake("cost-n-by-d", "size"),
+    # issue 23: slips that went unnamed
+    Mistake("wrong-head", "split"),
+    Mistake("rms-no-mean", "mean"),
+    Mistake("cache-mb", "cache"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}

@@ -4,9 +4,11 @@ A code is ``FAMILY-LEVEL-SEED`` (``causal-2-4821``), ``worked-N``, or a code tha
 given data (``attention~1~...``, handcalc.exercises.datacode). An instance is
 drawn from ``random.Random(seed)``; it is accepted when
 
-* no exact answer lies within 0.0005 of a rounding boundary x.xx5, and
+* no exact answer lies within 0.0005 of a rounding boundary x.xx5,
+* no part's whole answer is 0 (it could be guessed), unless the family allows it
+  (``Family.zero_allowed``), and the family's own rules hold (``Family.refusal``), and
 * every catalogued mistake that changes a part's answer changes its
-  2-decimal answer too.
+  2-decimal answer too (from level 2 on).
 
 Otherwise seed + 1 is tried, and so on: the code of the exercise is the seed accepted, so
 a code printed by handcalc rebuilds its exercise with a single draw. Both rules are
@@ -291,7 +293,17 @@ def _rejection(ex: Exercise) -> str | None:
                 return f"part {number} lies within 0.0005 of a rounding boundary"
     if inst.level is None:  # the worked set is posed as it is
         return None
-    for mistake in FAMILIES[inst.family].mistakes:
+    family = FAMILIES[inst.family]
+    for number, key in enumerate(inst.ask, 1):
+        if (all(abs(f) < 1e-9 for f in entries(screen[key]))
+                and not family.zero_allowed(inst, key)):
+            value = exact_value(key)
+            if not differs(value, tuple(tuple(sympy.Integer(0) for _ in r) for r in value)):
+                return f"part {number}'s whole answer is 0"
+    why = family.refusal(inst)
+    if why is not None:
+        return why
+    for mistake in family.mistakes:
         try:
             wrong = compute(inst, mistake=mistake, numeric=True)
         except NotApplicable:

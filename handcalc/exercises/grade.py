@@ -49,7 +49,7 @@ from handcalc.core.mistakes import CATALOGUE, Mistake
 from handcalc.core.work import NotApplicable, Work, float_mat
 from handcalc.errors import ShapeError
 from handcalc.exercises.exercise import SCREEN_ERRORS, Exercise, compute, differs, usable
-from handcalc.text.messages import Msg, msg
+from handcalc.text.messages import ListOf, Msg, msg
 
 EXACT = "exact"
 CARRIED = "carried-forward"
@@ -61,10 +61,18 @@ _CACHE_SIZE = 4096
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """The catalogued mistake an answer matches; ``also``: the other catalogued mistakes
+    that give this part the same answer, disclosed (the answer cannot tell them apart)."""
+
     mistake: Mistake
     part: int
+    also: tuple[Mistake, ...] = ()
 
     def text(self) -> Msg:
+        if self.also:
+            return msg("diagnosis.text_also", part=self.part,
+                       explanation=self.mistake.explanation,
+                       titles=ListOf(tuple(m.title for m in self.also)))
         return msg("diagnosis.text", part=self.part, explanation=self.mistake.explanation)
 
 
@@ -302,14 +310,16 @@ def prior_by_key(ex: Exercise, number: int, prior: Mapping[int, Mat]) -> dict[st
 
 def diagnose(ex: Exercise, number: int, answer: Mat,
              prior: Mapping[str, Mat] | None = None) -> Diagnosis | None:
-    """The first catalogued mistake whose answer to this part the typed answer matches."""
+    """The first catalogued mistake whose answer to this part the typed answer matches,
+    with every other catalogued mistake that the same answer matches as well."""
     paths, key = paths_for(ex), ex.keys[number - 1]
-    for mistake_id in ex.family.mistakes:
-        for ctx in ((None, prior) if prior else (None,)):
-            if paths.matches(key, answer, mistake=mistake_id, prior=ctx) and paths.changes(
-                    key, mistake=mistake_id, prior=ctx):
-                return Diagnosis(CATALOGUE[mistake_id], number)
-    return None
+    contexts = (None, prior) if prior else (None,)
+    found = [mistake_id for mistake_id in ex.family.mistakes
+             if any(paths.matches(key, answer, mistake=mistake_id, prior=ctx)
+                    and paths.changes(key, mistake=mistake_id, prior=ctx) for ctx in contexts)]
+    if not found:
+        return None
+    return Diagnosis(CATALOGUE[found[0]], number, tuple(CATALOGUE[m] for m in found[1:]))
 
 
 def _earlier_diagnosis(ex: Exercise, number: int,
@@ -357,6 +367,7 @@ def grade(ex: Exercise, number: int | str, answer: Mat, *,
     if earlier and any(not paths.matches(k, v) for k, v in earlier.items()):
         if paths.matches(key, fitted, prior=earlier):
             return verdict(True, CARRIED, _earlier_diagnosis(ex, n, earlier))
-    if paths.matches(key, fitted, rounded=True):
+    count = ex.family.quantity(key).count  # whole numbers: no 2-decimal path
+    if not count and paths.matches(key, fitted, rounded=True):
         return verdict(True, ROUNDED, None)
     return verdict(False, None, diagnose(ex, n, fitted, earlier))

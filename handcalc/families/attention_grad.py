@@ -155,6 +155,12 @@ class AttentionGrad(Family):
             dV = matmul(transpose(A), dZ)  # (n x n) @ (n x d) -> (n x d)
         w.result("dV", dV, label="d V = A^T (d Z)")
 
+    def zero_allowed(self, inst: Instance, key: str) -> bool:
+        """dV of level 1 may be 0 (A with equal rows and dZ whose columns sum to 0): codes
+        published before the rule (attention-grad-1-2, attention-grad-1-5) pose it, and
+        refusing such draws would change them."""
+        return key == "dV" and inst.level == 1
+
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g = inst.given
         return k.attention_grads(g["Q"], g["K"], g["V"], g["dL/dZ"], d=inst.params["d"])

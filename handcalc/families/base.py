@@ -124,6 +124,17 @@ class Family:
     def prompt(self, inst: Instance, key: str) -> Msg:
         return msg(self.quantity(key).prompt, **self.args(inst))
 
+    # -- acceptance rules of drawn instances, besides the generic ones (handcalc.exercises)
+    def zero_allowed(self, inst: Instance, key: str) -> bool:
+        """Whether quantity `key` may be all zeros in a drawn instance (a part whose whole
+        answer is 0 can be guessed); a family that allows it says why."""
+        return False
+
+    def refusal(self, inst: Instance) -> str | None:
+        """The family's own reason to refuse a drawn instance, or None. Rules added here
+        must keep every published code (tests/test_golden.py)."""
+        return None
+
 
 def rand_mat(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> Mat:
     """A rows x cols matrix of integers drawn uniformly from lo..hi."""

@@ -18,7 +18,8 @@ causal mask aligned bottom-right, torch.nn.attention.bias.causal_lower_right):
 
 Level 1: t = 2 cached tokens, d_k = 4 with 0/1 entries (sqrt(d_k) = 2). Level 2: t = 3,
 d_k = 2, entries -1..2. Level 3: t in {2, 3}, two new tokens, d_k = 2, entries -2..2.
-Scores stay within |S| <= 4.
+Scores stay within |S| <= 4. Mistakes: the new key not appended, the mask aligned
+top-left, the new token not seeing itself, no scaling, and (two new tokens) no mask.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Decode(Family):
         Quantity("A", "decode.q.A"),
         Quantity("Z", "decode.q.Z"),
     )
-    mistakes = ("decode-no-append", "mask-top-left", "decode-no-self", "no-scale")
+    mistakes = ("decode-no-append", "mask-top-left", "decode-no-self", "no-scale", "no-mask")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         t = {1: 2, 2: 3, 3: rng.choice((2, 3))}[level]
@@ -121,6 +122,10 @@ class Decode(Family):
             if new == 1:
                 w.not_applicable()  # one new token without its own key: the cache only
             visible = tuple(tuple(j < t + i for j in range(n_k)) for i in range(new))
+        elif w.has("no-mask"):  # two new tokens, the first allowed to see the second
+            if new == 1:
+                w.not_applicable()  # one new token sees every key: there is no mask
+            visible = tuple(tuple(True for _ in range(n_k)) for _ in range(new))
         else:
             visible = tuple(tuple(j <= t + i for j in range(n_k)) for i in range(new))
         hidden = not all(v for r in visible for v in r)

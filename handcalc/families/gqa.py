@@ -35,7 +35,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc.core.exact import mat, matmul, row, scalar, total, transpose
+from handcalc.core.exact import entries, mat, matmul, row, same2, scalar, total, transpose
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.text.messages import Msg, msg
@@ -61,15 +61,15 @@ class GQA(Family):
     name = "gqa"
     row_softmax = True
     quantities = (
-        Quantity("map", "gqa.q.map"),
+        Quantity("map", "gqa.q.map", count=True),
         Quantity("Z", "gqa.q.Z"),
         Quantity("cache", "gqa.q.cache"),
-        Quantity("ratio", "gqa.q.ratio"),
+        Quantity("ratio", "gqa.q.ratio", count=True),
         Quantity("compare", "gqa.q.compare"),
     )
     levels = (1, 2, 3, 4)
     mistakes = ("kv-head-mod", "cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
-                "cache-4-bytes")
+                "cache-4-bytes", "cache-mb")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 4:
@@ -178,8 +178,13 @@ class GQA(Family):
         total_bytes = 1
         for t in terms:
             total_bytes *= t
-        w.show(msg("gqa.step.bytes", product=" times ".join(map(str, terms))),
+        names = ("kv", "layers", "kv_heads", "head_dim", "tokens", "batch", "size")
+        w.show(msg("gqa.step.bytes_factors", **dict(zip(names, terms, strict=True))),
                scalar(w.num(total_bytes)))
+        if w.has("cache-mb"):  # megabytes, 10^6 bytes, for mebibytes
+            w.result("cache", scalar(w.num(total_bytes) / w.num(10**6)),
+                     label=f'"MB" = {total_bytes} / 10^6')
+            return
         w.result("cache", scalar(w.num(total_bytes) / w.num(MIB)),
                  label=f'"MiB" = {total_bytes} / 2^20')
         if "compare" in inst.ask:  # MHA, GQA with G', MQA: only the KV heads differ
@@ -187,6 +192,24 @@ class GQA(Family):
             sizes = [w.num(per_head * heads) / w.num(MIB) for heads in (H, p["G2"], 1)]
             w.result("compare", row(sizes),
                      label=f'{per_head} / 2^20 times ({H}, {p["G2"]}, 1)')
+
+    def refusal(self, inst: Instance) -> str | None:
+        """The named head's output must change when the wrong KV head (h mod G) is used,
+        at every level: the repeat_kv mapping is what the family exists to test."""
+        right, wrong = Work(numeric=True, record=False), Work(mistake="kv-head-mod",
+                                                               numeric=True, record=False)
+        self.compute(inst, right)
+        self.compute(inst, wrong)
+        gap = max(abs(a - b) for a, b in zip(entries(right.results["Z"]),
+                                               entries(wrong.results["Z"]), strict=True))
+        if gap > 0.011:  # each value moves by at most 0.005 when rounded: told apart
+            return None
+        exact_right, exact_wrong = Work(record=False), Work(mistake="kv-head-mod", record=False)
+        self.compute(inst, exact_right)
+        self.compute(inst, exact_wrong)
+        if same2(exact_right.results["Z"], exact_wrong.results["Z"]):
+            return "the wrong KV head (h mod G) gives the named head's output at 2 decimals"
+        return None
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params

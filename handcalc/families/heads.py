@@ -23,7 +23,7 @@ _OTHER_DK = (8, 12, 20, 24, 32, 40, 48, 80, 96, 128)
 class Heads(Family):
     name = "heads"
     quantities = (
-        Quantity("d_k", "heads.q.d_k"),
+        Quantity("d_k", "heads.q.d_k", count=True),  # a whole number of dimensions
         Quantity("sqrt_dk", "heads.q.sqrt_dk"),
         Quantity("inv_sqrt_dk", "heads.q.inv_sqrt_dk"),
     )

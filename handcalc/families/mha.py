@@ -1,11 +1,11 @@
 """mha: multi-head attention from X, with h = 2 heads.
 
     Q = X W^Q,  K = X W^K,  V = X W^V           (n x d_model) each; W: (d_model x d_model)
-    d_k = d_model / h;  head i (numbered from 1) takes columns (i-1)*d_k+1 .. i*d_k
+    d_k = d_model / h;  head i (numbered from 0) takes columns i*d_k .. (i+1)*d_k - 1
     S_i = Q_i K_i^T / sqrt(d_k)                  (n x n)
     A_i = softmax(S_i) row by row                (n x n)
     Z_i = A_i V_i                                (n x d_k)
-    C = [Z_1 || Z_2]                             (n x d_model)
+    C = [Z_0 || Z_1]                             (n x d_model)
     Y = C W^O                                    (n x d_model)
 
 Convention: row vectors times weights (x W), as in the course; torch.nn.Linear and
@@ -14,6 +14,11 @@ and Y. Level 1: 2 tokens, d_model = 2 (d_k = 1, no irrational scale), X entries 
 weights 0/1. Level 2: 3 tokens, d_model = 2, X entries -1..2, weights -1..1. Level 3:
 3 tokens, d_model = 4 (d_k = 2), X and weights -1..1. Every head's scores are
 kept within |S| <= 4 so that exponentials stay calculator-sized.
+
+Heads are numbered from 0 in every family and language, as in the code a learner reads
+(``view(n, h, d_k)``, ``repeat_kv``). The named head is stored in ``params["head"]``
+numbered from 1, as the first published codes drew it (a code must rebuild the same
+data); the words and steps show it from 0 (``args``).
 """
 
 from __future__ import annotations
@@ -97,7 +102,7 @@ class MHA(Family):
         Quantity("C", "mha.q.C"),
         Quantity("Y", "mha.q.Y"),
     )
-    mistakes = ("split-tokens", "dk-is-dmodel", "concat-order", "no-wo")
+    mistakes = ("split-tokens", "dk-is-dmodel", "concat-order", "no-wo", "wrong-head")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n, d_model = {1: (2, 2), 2: (3, 2), 3: (3, 4)}[level]
@@ -126,7 +131,9 @@ class MHA(Family):
                     ("Q", "S", "A", "C", "Y"))
 
     def args(self, inst: Instance) -> dict[str, Any]:
-        return {**inst.params, "n": len(inst.given["X"])}
+        # params["head"] counts from 1 (published codes); every word counts from 0
+        return {**inst.params, "n": len(inst.given["X"]), "head": inst.params["head"] - 1,
+                "last": inst.params["h"] - 1}
 
     def statement(self, inst: Instance) -> Msg:
         return msg("mha.statement", **self.args(inst))
@@ -144,33 +151,36 @@ class MHA(Family):
         root = w.sqrt(scale_dim)
         Z: dict[int, Mat] = {}
         for i in [named] + [j for j in range(1, h + 1) if j != named]:
-            Qi, Ki, Vi = Qs[i - 1], Ks[i - 1], Vs[i - 1]  # (n x d_k) each
-            w.show(f"Q_{i}", Qi)
-            w.show(f"K_{i}", Ki)
+            # the slip: the named head's slice taken from the other head (h = 2)
+            src = h + 1 - i if i == named and w.has("wrong-head") else i
+            Qi, Ki, Vi = Qs[src - 1], Ks[src - 1], Vs[src - 1]  # (n x d_k) each
+            j = i - 1  # the head's number as shown: from 0
+            w.show(f"Q_{j}", Qi)
+            w.show(f"K_{j}", Ki)
             raw = matmul(Qi, transpose(Ki))  # (n x d_k) @ (d_k x n)
             if scale_dim == 1:
-                S, label = raw, f"S_{i} = Q_{i} K_{i}^T"
+                S, label = raw, f"S_{j} = Q_{j} K_{j}^T"
             else:
-                raw = w.show(f"Q_{i} K_{i}^T", raw)
+                raw = w.show(f"Q_{j} K_{j}^T", raw)
                 S = tuple(tuple(v / root for v in r) for r in raw)  # (n x n)
-                label = f"S_{i} = (Q_{i} K_{i}^T) / sqrt({scale_dim})"
+                label = f"S_{j} = (Q_{j} K_{j}^T) / sqrt({scale_dim})"
             S = w.result("S", S, label=label) if i == named else w.show(label, S)
-            exps = w.show(f"exp(S_{i})", tuple(tuple(w.exp(v) for v in r) for r in S))
-            sums = w.show(msg("mha.step.row_sums", i=i), tuple((total(r),) for r in exps))
+            exps = w.show(f"exp(S_{j})", tuple(tuple(w.exp(v) for v in r) for r in S))
+            sums = w.show(msg("mha.step.row_sums", i=j), tuple((total(r),) for r in exps))
             A = tuple(tuple(e / s for e in r) for r, (s,) in zip(exps, sums, strict=True))
-            label = f'A_{i} = "softmax"(S_{i})'
+            label = f'A_{j} = "softmax"(S_{j})'
             used = w.result("A", A, label=label) if i == named else w.show(label, A)
-            w.show(f"V_{i}", Vi)
+            w.show(f"V_{j}", Vi)
             if used is A:  # the exact values themselves: one division per entry
                 Zi = tuple(tuple(v / s for v in r)
                            for r, (s,) in zip(matmul(exps, Vi), sums, strict=True))
             else:  # rounded or the learner's own weights
                 Zi = matmul(used, Vi)
-            Z[i] = w.show(f"Z_{i} = A_{i} V_{i}", Zi)  # (n x d_k)
+            Z[i] = w.show(f"Z_{j} = A_{j} V_{j}", Zi)  # (n x d_k)
         order = sorted(Z, reverse=w.has("concat-order"))
         heads = [Z[i] for i in order]
         C = merge_tokens(heads) if tokens else hconcat(*heads)  # (n x d_model)
-        C = w.result("C", C, label="C = [Z_1 || Z_2]")
+        C = w.result("C", C, label="C = [Z_0 || Z_1]")
         if w.has("no-wo"):
             w.result("Y", C)
             return

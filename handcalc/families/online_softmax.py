@@ -196,6 +196,13 @@ class OnlineSoftmax(Family):
             out = row(o / sums[T - 1] for o in Ot[T - 1])
         w.result("O", out, label=f"O = tilde(O)_{T} / l_{T}")  # (1 x d_v)
 
+    def refusal(self, inst: Instance) -> str | None:
+        """Values whose rows are all equal make O that row whatever the weights: the
+        exercise would test nothing of the softmax (decode likewise wants its rows apart)."""
+        if len({tuple(r) for r in inst.given["V"]}) == 1:
+            return "every row of V is the same: O does not depend on the weights"
+        return None
+
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params
         if "q" in g:

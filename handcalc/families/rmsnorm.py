@@ -12,7 +12,8 @@ eps = 10^(-2). Level 2: one row of 4 features, gain entries 1/2, 1, 3/2, 2, eps 
 Level 3: two rows of 3 or 4 features, entries -3..3, gain entries -1, 1/2, 1, 3/2, 2,
 eps = 10^(-5). The gain is never all ones (its mistake must show). Mistakes: the mean
 subtracted first (LayerNorm), the square root forgotten, the gain forgotten, the mean of
-squares divided by d - 1.
+squares divided by d - 1, the sum of squares not averaged (at d = 2 the same as dividing by
+d - 1: the diagnosis then names both).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class RMSNorm(Family):
         Quantity("rms", "rmsnorm.q.rms"),
         Quantity("y", "rmsnorm.q.y"),
     )
-    mistakes = ("rms-mean-subtracted", "rms-no-sqrt", "rms-no-gain", "rms-div-d-minus-1")
+    mistakes = ("rms-mean-subtracted", "rms-no-sqrt", "rms-no-gain", "rms-no-mean",
+                "rms-div-d-minus-1")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n, d = {1: (1, 2), 2: (1, 4), 3: (2, rng.choice((3, 4)))}[level]
@@ -69,7 +71,7 @@ class RMSNorm(Family):
             means = [total(r) / d for r in x]
             x = w.show("x - mu", tuple(tuple(v - m for v in r)
                                        for r, m in zip(x, means, strict=True)))  # (n x d)
-        denom = d - 1 if w.has("rms-div-d-minus-1") else d
+        denom = 1 if w.has("rms-no-mean") else d - 1 if w.has("rms-div-d-minus-1") else d
         squares = w.show("x^2", tuple(tuple(v ** 2 for v in r) for r in x))  # (n x d)
         ms = w.result("ms", col(total(r) / denom for r in squares),
                       label=msg("rmsnorm.step.ms", denom=denom))  # (n x 1)

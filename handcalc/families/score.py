@@ -47,8 +47,8 @@ class Score(Family):
 
     def compute(self, inst: Instance, w: Work) -> None:
         g = w.given(inst)
-        s = w.result("s", att.scores(w, g["q"], g["k"], inst.params["d_k"]))  # (1 x 1)
-        a = w.result("a", att.softmax(w, s), label="a = exp(s) / exp(s)")  # (1 x 1)
+        s = w.result("s", att.scores(w, g["q"], g["k"], inst.params["d_k"], one=True))  # 1x1
+        a = w.result("a", att.softmax(w, s, one=True), label="a = exp(s) / exp(s)")  # (1 x 1)
         w.result("z", att.output(w, a, g["v"]), label="z = a v")  # (1 x d_v)
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:

@@ -70,7 +70,8 @@ class Variance(Family):
             scaled = row(w.sqrt(prod) for _ in p["d_ks"])
         else:
             scaled = row(prod for _ in p["d_ks"])
-        w.result("scaled_var", scaled, label='"Var"((q dot k) / sqrt(d_k)) = "Var"(q dot k) / d_k')
+        w.result("scaled_var", scaled,
+                 label='"Var"((q dot k) / sqrt(d_k)) = ("Var"(q dot k)) / d_k')
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         p = inst.params

@@ -110,6 +110,7 @@ TEXT_TARGETS = {"typst": "typst", "latex": "markdown"}  # a need -> the markup o
 def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:
     """An Item from a handcalc.exercises.exercise.Exercise, holding what `needs` ("typst", "latex",
     "json") asks for, its words in `lang`."""
+    from handcalc.core.exact import simplest_mat
     from handcalc.text.exactmath import (
         exact_brief,
         latex_math,
@@ -128,18 +129,32 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
                 tuple(tuple(latex_math(v) for v in r) for r in m) if "latex" in needs else ())
 
     given = tuple((name, *grids(m)) for name, m in ex.given.items())
-    answers = tuple(grids(p.answer, terms=True) for p in ex.parts)
+    # the answers as the key shows them: a long form of a small fraction (a sum that
+    # cancels to 0) printed as that fraction; the JSON key keeps the exact strings
+    shown = tuple(simplest_mat(p.answer) for p in ex.parts)
+    answers = tuple(grids(m, terms=True) for m in shown)
     # whether each exact answer is short enough to print: decided on its Typst form, the
     # same for every format (the answers' Typst is printed here if no format needs it)
     # a count (Quantity.count) is one whole number: always short enough to print
     brief = tuple(ex.family.quantity(p.key).count or
                   exact_brief(typ if "typst" in needs else
-                              tuple(tuple(typst_math(v, printer) for v in r) for r in p.answer))
-                  for (typ, _), p in zip(answers, ex.parts, strict=True))
+                              tuple(tuple(typst_math(v, printer) for v in r) for r in m))
+                  for (typ, _), m, p in zip(answers, shown, ex.parts, strict=True))
     data = exercise_dict(ex, steps=True, lang=lang) if "json" in needs else _light_dict(ex)
     text = {target: markup(ex, lang, target) for need, target in TEXT_TARGETS.items()
             if need in needs}
-    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text, brief)
+    return Item(data, given, answers, tuple(_heat(p) for p in ex.parts), text, brief,
+                tuple(_shown(p) for p in ex.parts))
+
+
+def _shown(part: Any) -> tuple[Any, tuple[Any, ...]]:
+    """A part's answer and steps as a key prints them (whole numbers as integers)."""
+    from handcalc.core.exact import fmt_shown
+
+    def grid(m: Any) -> Any:
+        return tuple(tuple(r) for r in fmt_shown(m))
+
+    return grid(part.answer), tuple(grid(s.value) for s in part.steps)
 
 
 def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from handcalc.sheets.model import heat_labels, part_rows, points_text, version_points
+from handcalc.sheets.model import heat_labels, points_text, repeats, version_points
 from handcalc.sheets.typst_blocks import GRAD_NAME, MATRIX_NAME, points_label
 from handcalc.text.exactmath import EXACT_INLINE_MAX
 from handcalc.text.messages import Inline, Raw, msg, tr
@@ -55,16 +55,20 @@ def _md(id: str, lang: str, **args: object) -> str:
     return tr(id, lang, "markdown", **args)
 
 
-def _md_head(n: int, item: Item, lang: str, where: int | None = None) -> list[str]:
+def _md_head(n: int, item: Item, lang: str, where: int | None = None,
+             section: str | None = None) -> list[str]:
     """The exercise's heading with its code (or with `where`, its version and number in
-    place of the code), statement and given data."""
+    place of the code), statement and given data; without its title when that repeats
+    the title of its section (`section`, as the spec writes it)."""
     words = item.text["markdown"]
+    title = "" if repeats(section, words.title) else words.title
     if where is not None:
-        head = _md("sheets.md.exercise_head_hidden", lang, n=n, title=Raw(words.title),
+        head = _md("sheets.md.exercise_head_hidden", lang, n=n, title=Raw(title),
                    where=msg("sheets.where", k=where, e=n))
     else:
-        head = _md("sheet.md.exercise_head", lang, n=n, title=Raw(words.title),
+        head = _md("sheet.md.exercise_head", lang, n=n, title=Raw(title),
                    code=Raw(mdcode(item.code)))
+    head = " ".join(head.split())  # no double space where the title was left out
     out = ["### " + head, "", words.statement, ""]
     if item.given_math:
         given = r",\quad ".join(f"{lname(name)} = {lmat(lx)}" for name, _, lx in item.given_math)
@@ -113,7 +117,8 @@ def student_markdown(ws: Worksheet) -> str:
                 out += [f"## {render_text(Inline(section.title), lang, 'markdown')}", ""]
             for item in items:
                 n += 1
-                out += _md_head(n, item, lang, version.number if hidden else None)
+                out += _md_head(n, item, lang, version.number if hidden else None,
+                                section.title)
                 for i, part in enumerate(item.data["parts"]):
                     r, c = part["shape"]
                     out += [f"**({part['part']})** {item.text['markdown'].prompts[i]}"
@@ -166,24 +171,24 @@ def key_markdown(ws: Worksheet, style: str = "full") -> str:
                 out += [f"## {render_text(Inline(section.title), lang, 'markdown')}", ""]
             for item in items:
                 n += 1
-                out += _md_head(n, item, lang)
+                out += _md_head(n, item, lang, section=section.title)
                 words = item.text["markdown"]
                 for p, part in enumerate(item.data["parts"]):
                     out += [f"**({part['part']})** {words.prompts[p]}"
                             f"{_md_points(ws, s, part)}", ""]
                     heat = item.heat[p] if p < len(item.heat) else None
-                    for i, step in enumerate(part["steps"]):
-                        vals = lmat([[lnum(v) for v in r] for r in step["rounded"]])
+                    for i, _ in enumerate(part["steps"]):
+                        vals = lmat([[lnum(v) for v in r] for r in item.step_rows(p, i)])
                         out.append(f"- {words.labels[p][i]} $= {vals}$")
                         if heat is not None and heat.after == i:
                             out += [""] + _md_heat(heat, item.data["params"], lang)
-                    rounded = lmat([[lnum(v) for v in r] for r in part_rows(part)])
+                    rounded = lmat([[lnum(v) for v in r] for r in item.answer_rows(p)])
                     out += [f"- **{_md('sheet.answer_2dp', lang)}** $= {rounded}$", "",
                             f"{_md('sheet.exact', lang)}:", ""]
                     if p >= len(item.brief) or item.brief[p]:
                         out += _md_exact(item.answer_math[p][1]) + [""]
                     else:
-                        out += [f"*{_md('sheets.exact_long', lang)}*", ""]
+                        out += [f"*{_md('sheets.exact_long_cmd', lang, code=item.code)}*", ""]
                     if heat is not None and heat.after == -1:
                         out += _md_heat(heat, item.data["params"], lang)
     return "\n".join(out).rstrip() + "\n"
@@ -207,8 +212,8 @@ def answers_markdown(ws: Worksheet) -> str:
         for s, (_, items) in enumerate(version.sections):
             for item in items:
                 n += 1
-                for part in item.data["parts"]:
-                    rounded = lmat([[lnum(v) for v in r] for r in part_rows(part)])
+                for p, part in enumerate(item.data["parts"]):
+                    rounded = lmat([[lnum(v) for v in r] for r in item.answer_rows(p)])
                     row = [str(n) if part["part"] == 1 else "",
                            mdcode(item.code) if part["part"] == 1 else "",
                            f"({part['part']})", f"${rounded}$"]

@@ -61,10 +61,34 @@ class Item:
     heat: tuple[Heat | None, ...] = field(default=())
     text: dict[str, Markup] = field(default_factory=dict)  # "typst"/"markdown" -> its words
     brief: tuple[bool, ...] = field(default=())
+    # per part: its answer and its steps' values as a key prints them (fmt_shown: whole
+    # numbers as integers, else 2 decimals); data keeps the 2-decimal strings
+    shown: tuple[tuple[Grid, tuple[Grid, ...]], ...] = field(default=())
 
     @property
     def code(self) -> str:
         return str(self.data["code"])
+
+    def answer_rows(self, p: int) -> list[list[str]]:
+        """Part p's answer (0-based) in rows, as the key prints it."""
+        if p < len(self.shown):
+            return [list(r) for r in self.shown[p][0]]
+        return part_rows(self.data["parts"][p])
+
+    def step_rows(self, p: int, i: int) -> list[list[str]]:
+        """Step i of part p (0-based) in rows, as the key prints it."""
+        if p < len(self.shown):
+            return [list(r) for r in self.shown[p][1][i]]
+        return [list(r) for r in self.data["parts"][p]["steps"][i]["rounded"]]
+
+
+def repeats(section_title: str | None, title: str) -> bool:
+    """Whether an exercise's title repeats its section's (letters and digits alike, in
+    any markup): the sheet then prints the section's title once, not twice."""
+    def bare(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    return bool(section_title) and bare(section_title or "") == bare(title)
 
 
 HEAT_KEYS = ("A", "a")  # a part asking for one of these asks for a weights matrix

@@ -105,9 +105,14 @@ def answer_area(r: int, c: int) -> float:
     return BOX_H if (r, c) == (1, 1) else r * BOX_H + (r - 1) * GAP + 8
 
 
+WIDE_ANSWER = 5  # more answer boxes in a row than this: the room to work goes above them
+
+
 def sheet_part(prompt: str, shape: Sequence[int], room_pt: float = 0.0) -> float:
     """A part on the student sheet: its prompt, then its answer area (beside room to work
-    `room_pt` high, if any)."""
+    `room_pt` high, if any; above a row wider than WIDE_ANSWER boxes)."""
+    if room_pt and shape[1] > WIDE_ANSWER:
+        return part_head(prompt) + room_pt + 6 + answer_area(*shape) + 1.1 * EM
     return part_head(prompt) + max(room_pt, answer_area(*shape)) + 1.1 * EM
 
 
@@ -132,6 +137,12 @@ def heatmap(rows: int) -> float:
 def key_part(prompt: str, rows: Sequence[float]) -> float:
     """A part of the key: its prompt and its rows (key_row)."""
     return part_head(prompt) + sum(rows) + SPACE
+
+
+def keeps_whole(height: float) -> bool:
+    """Whether a key's piece this high is kept on one page: up to a third of a page (a
+    taller one may break between its rows rather than leave most of a page empty)."""
+    return height <= PAGE_HEIGHT / 3
 
 
 def fits(height: float) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from handcalc.sheets import pagefit
 from handcalc.sheets.compile import document_texts
 from handcalc.sheets.fonts import CJK_FAMILY
-from handcalc.sheets.model import points_text
+from handcalc.sheets.model import points_text, repeats
 from handcalc.text.markup import tstr
 from handcalc.text.messages import Inline, Raw, Text, tr
 from handcalc.text.messages import render as render_text
@@ -81,16 +81,20 @@ PREAMBLE = """\
 // an answer area: one box, or a grid of boxes in brackets (placed, not laid out as a
 // grid: cheaper to typeset, and its size is known without measuring)
 #let area-height(r, c) = if r == 1 and c == 1 {{ 0.8cm }} else {{ r * 0.8cm + (r - 1) * 5pt + 8pt }}
+// boxes narrower than 1.55cm only where a row of them would not fit the line (gqa's 12
+// or 16 indices, a digit each)
 #let answer-area(r, c) = if r == 1 and c == 1 {{ ansbox }} else {{
   let tick = line(length: 4pt, stroke: 0.8pt)
-  box(width: c * 1.55cm + (c - 1) * 5pt + 10pt, height: area-height(r, c),
+  let bw = calc.min(1.55cm, (16cm - (c - 1) * 5pt - 10pt) / c)
+  let cell = box(width: bw, height: 0.8cm, stroke: 0.6pt + luma(40), radius: 1.5pt)
+  box(width: c * bw + (c - 1) * 5pt + 10pt, height: area-height(r, c),
     stroke: (x: 0.8pt), inset: (x: 5pt, y: 4pt), {{
     place(top + left, dx: -5pt, dy: -4pt, tick)
     place(bottom + left, dx: -5pt, dy: 4pt, tick)
     place(top + right, dx: 5pt, dy: -4pt, tick)
     place(bottom + right, dx: 5pt, dy: 4pt, tick)
     for i in range(r) {{ for j in range(c) {{
-      place(top + left, dx: j * (1.55cm + 5pt), dy: i * (0.8cm + 5pt), ansbox)
+      place(top + left, dx: j * (bw + 5pt), dy: i * (0.8cm + 5pt), cell)
     }} }}
   }})
 }}
@@ -101,21 +105,31 @@ PREAMBLE = """\
 #let exhead(head, title, right) = block(above: 1.3em, below: 0.7em, width: 100%,
   stroke: (bottom: 0.5pt + luma(150)), inset: (bottom: 4pt),
   [#text(weight: "bold", size: 11.5pt)[#head #title] #h(1fr) #right])
+// the prompt's lines measured by their glyphs' bounds: a fraction in it (s = q.k / sqrt(d_k))
+// reaches below the baseline, and the block must hold it, not overprint what follows
 #let parthead(n, prompt, points) = block(above: 0.9em, below: 0.5em, sticky: true,
-  grid(columns: (2.2em, 1fr, auto), column-gutter: 6pt, [*(#n)*], prompt,
+  grid(columns: (2.2em, 1fr, auto), column-gutter: 6pt, [*(#n)*],
+    text(top-edge: "bounds", bottom-edge: "bounds", prompt),
     text(9pt, fill: luma(60), points)))
 #let workroom(height, label) = block(width: 100%, height: height, inset: 4pt, radius: 2pt,
   stroke: (paint: luma(160), thickness: 0.5pt, dash: "dashed"),
   text(7.5pt, fill: luma(130), label))
-// room to work on the left, at least `room` high, and the answer boxes (r x c) on the right
-#let answer-room(r, c, room, label) = grid(columns: (1fr, auto), column-gutter: 14pt,
-  align: top, workroom(calc.max(room, area-height(r, c)), label), answer-area(r, c))
+// room to work on the left, at least `room` high, and the answer boxes (r x c) on the right;
+// a row of more than 5 boxes (gqa's 8 or 12) goes below the room, which keeps the page's
+// width (pagefit.WIDE_ANSWER)
+#let answer-room(r, c, room, label) = if c > 5 {{
+  stack(spacing: 6pt, workroom(room, label), answer-area(r, c))
+}} else {{
+  grid(columns: (1fr, auto), column-gutter: 14pt,
+    align: top, workroom(calc.max(room, area-height(r, c)), label), answer-area(r, c))
+}}
 // a key's steps: (label, value) rows, each label right-aligned with its "=" beside it, in a
 // column as wide as the widest label and at least 3 cm (a first row of no height holds it
 // open); with width 7.5cm (a label may be longer: handcalc.pagefit), a longer label wraps
 // between words, never inside a formula
 #let keygrid(width, ..rows) = {{
   let rows = rows.pos()
+  set text(top-edge: "bounds", bottom-edge: "bounds")  // fractions in labels: no overlap
   grid(columns: (width, auto, 1fr), column-gutter: 5pt,
     row-gutter: (0pt,) + rows.len() * (6pt,),
     align: (right + horizon, center + horizon, left + horizon), box(width: 3cm), [], [],
@@ -218,10 +232,13 @@ def given_block(item: Item) -> list[str]:
     return [f"#block(above: 0.8em, below: 0.8em, inset: (left: 2.2em))[{body}]"]
 
 
-def exercise_head(n: int, item: Item, lang: str, where: int | None = None) -> list[str]:
+def exercise_head(n: int, item: Item, lang: str, where: int | None = None,
+                  section: str | None = None) -> list[str]:
     """The exercise's heading (its code in a box, or with `where`, the version number, in
-    place of the code), statement and given data."""
+    place of the code), statement and given data; without its title when that repeats
+    the title of its section (`section`, as the spec writes it)."""
     words = item.text["typst"]
+    title = "" if repeats(section, words.title) else words.title
     right = (f"#wherebox[{tmsg('sheets.where', lang, k=where, e=n)}]" if where is not None
              else f"{tmsg('sheet.code', lang)} #codebox({tstr(item.code)})")
     below = []
@@ -229,8 +246,11 @@ def exercise_head(n: int, item: Item, lang: str, where: int | None = None) -> li
         right = tmsg("sheet.code", lang)
         below = [f"#block(above: 0.4em, below: 0.8em, text(font: \"DejaVu Sans Mono\", "
                  f"size: 9pt, weight: \"bold\", {tstr(breakable(item.code))}))"]
-    return [f"#exhead([{tmsg('sheet.exercise', lang, n=n)}], [{words.title}], [{right}])",
-            *below, words.statement] + given_block(item)
+    # lines measured from their glyphs' tops: an inline fraction must not reach into the line
+    # above (the bottom edge stays the baseline: the pages keep their length)
+    statement = f'#text(top-edge: "bounds")[{words.statement}]'
+    return [f"#exhead([{tmsg('sheet.exercise', lang, n=n)}], [{title}], [{right}])",
+            *below, statement] + given_block(item)
 
 
 LONG_CODE = 40  # longer codes (they carry their data) go on lines of their own
@@ -252,8 +272,10 @@ def exercise_block(first: Sequence[str], rest: Sequence[str], bounds: Sequence[f
     pieces = ["\n".join(first), *rest]
     if whole and pagefit.fits(sum(bounds)):
         return "#block(breakable: false)[\n" + "\n".join(pieces) + "\n]"
-    if not whole:
-        return "\n".join(f"#block(breakable: false)[\n{p}\n]" if pagefit.fits(b)
+    if not whole:  # a key: a short piece kept whole, a longer one that surely fits a page
+        # may break between its rows (pagefit.keeps_whole), one past a page is measured
+        return "\n".join(f"#block(breakable: false)[\n{p}\n]" if pagefit.keeps_whole(b)
+                         else f"#block(breakable: true)[\n{p}\n]" if pagefit.fits(b)
                          else f"#keep[\n{p}\n]" for p, b in zip(pieces, bounds, strict=True))
     parts = "".join(f"[\n{p}\n], " for p in rest)
     return f"#exercise([\n{pieces[0]}\n], ({parts}))"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from handcalc.sheets import pagefit
-from handcalc.sheets.model import heat_labels, part_rows
+from handcalc.sheets.model import heat_labels
 from handcalc.sheets.typst_blocks import (
     LONG_CODE,
     breakable,
@@ -122,19 +122,19 @@ def _key_part(item: Item, p: int, lang: str, points: str = "") -> tuple[str, flo
     heat_h = (pagefit.key_row(heat_label, pagefit.heatmap(len(heat.values)))
               if heat is not None else 0.0)
     rows, heights = [], []
-    for i, step in enumerate(part["steps"]):
-        value = _rounded_mat(step["rounded"])
+    for i, _ in enumerate(part["steps"]):
+        value = _rounded_mat(item.step_rows(p, i))
         rows.append(f"([{words.labels[p][i]}], [{tm(value)}])")
-        heights.append(pagefit.key_row(words.labels[p][i], pagefit.matrix(step["rounded"])))
+        heights.append(pagefit.key_row(words.labels[p][i], pagefit.matrix(item.step_rows(p, i))))
         if heat is not None and heat.after == i:
             rows.append(heatmap)
             heights.append(heat_h)
     answer_label = f"*{tmsg('sheet.answer_2dp', lang)}*"
     rows.append(f"([{answer_label}], [#box(fill: rgb(255, 243, 205), "
-                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(part_rows(part)))}]])")
-    heights.append(pagefit.key_row(answer_label, pagefit.matrix(part_rows(part)) + 6))
+                f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(item.answer_rows(p)))}]])")
+    heights.append(pagefit.key_row(answer_label, pagefit.matrix(item.answer_rows(p)) + 6))
     brief = item.brief[p] if p < len(item.brief) else True
-    long_note = tmsg("sheets.exact_long", lang)
+    long_note = tmsg("sheets.exact_long_cmd", lang, code=item.code)
     exact = (_exact(item.answer_math[p][0]) if brief else
              f"#text(style: \"italic\", fill: luma(70))[{long_note}]")
     rows.append(f"([{tmsg('sheet.exact', lang)}], [{exact}])")
@@ -171,7 +171,8 @@ def key_typst(ws: Worksheet, style: str = "full") -> str:
                                       for p, part in enumerate(item.data["parts"])),
                                     strict=True)
                 bounds = (head_bound(item) + bounds[0], *bounds[1:])
-                out.append(exercise_block(exercise_head(n, item, lang) + [parts[0]],
+                out.append(exercise_block(exercise_head(n, item, lang, section=section.title)
+                                          + [parts[0]],
                                      parts[1:], bounds, whole=False))
     return "\n\n".join(out) + "\n"
 
@@ -191,12 +192,12 @@ def answers_typst(ws: Worksheet) -> str:
             for item in items:
                 n += 1
                 answers = []
-                for part in item.data["parts"]:
+                for p, part in enumerate(item.data["parts"]):
                     points = part_points(ws, s, part)
                     label = (f"*({part['part']})*" + (f"#h(3pt)#text(7.5pt, fill: luma(80))"
                                                       f"[{points}]" if points else ""))
                     answers.append(f"#box(inset: (y: 2pt))[{label} "
-                                   f"${_rounded_mat(part_rows(part))}$]")
+                                   f"${_rounded_mat(item.answer_rows(p))}$]")
                 cells.append(f"[*{n}.*], [#text(font: \"DejaVu Sans Mono\", size: 9pt)"
                              f"[{ttext(breakable(item.code))}]], [{' #h(1.4em) '.join(answers)}]")
         code_col = "5.5cm" if long else "auto"  # codes that carry data wrap in 5.5 cm

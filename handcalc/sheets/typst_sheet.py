@@ -57,7 +57,8 @@ def student_typst(ws: Worksheet) -> str:
                                  f"[{part_points(ws, s, part)}])\n"
                                  f"#block(inset: (left: 2.2em), below: 1.1em)[{area}]")
                     bounds.append(pagefit.sheet_part(prompt, (r, c), (room or 0) * pagefit.CM))
-                head = exercise_head(n, item, lang, version.number if hidden else None)
+                head = exercise_head(n, item, lang, version.number if hidden else None,
+                                     section.title)
                 bounds[:2] = [bounds[0] + bounds[1]]
                 out.append(exercise_block(head + parts[:1], parts[1:], bounds))
     return "\n\n".join(out) + "\n"

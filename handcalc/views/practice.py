@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from handcalc.core.exact import Mat, shape
+from handcalc.core.exact import Mat, shape, simplest_mat
 from handcalc.core.parse import parse_answer
 from handcalc.exercises.exercise import Exercise, Part, generate
 from handcalc.exercises.grade import Verdict, fit_shape, grade
@@ -190,7 +190,8 @@ def part_solution_text(part: Part, lang: str = "en", target: str = "unicode") ->
     out = [tr("practice.solution", lang, target, part=part.number, prompt=part.prompt)]
     out += [labelled(render(step.label, lang, target), rounded_lines(step.value, target))
             for step in part.steps]
-    out.append(labelled(tr("solution.exact", lang, target), pretty_lines(part.answer, target)))
+    out.append(labelled(tr("solution.exact", lang, target),
+                        pretty_lines(simplest_mat(part.answer), target)))
     out.append(labelled(tr("solution.answer", lang, target), rounded_lines(part.answer, target)))
     return "\n".join(out)
 
@@ -220,6 +221,30 @@ def help_text(lang: str = "en", target: str = "unicode") -> str:
     from handcalc.views.render import terminal_width, wrap
 
     return wrap(tr("practice.help", lang, target, tries=TRIES), terminal_width())
+
+
+def more_rows(text: str, part: Part, ask: Callable[[str], str],
+              t: Callable[..., str]) -> str:
+    """A matrix typed a row per line: when the line holds exactly one row of the part's
+    matrix (no brackets, no ';'), the next rows are asked for, each on its own line (an
+    empty line stops), and the lines are joined as rows."""
+    from handcalc.errors import HandcalcError
+
+    rows, cols = shape(part.answer)
+    if rows < 2 or cols < 2 or "[" in text or ";" in text:
+        return text
+    try:
+        if shape(parse_answer(text)) != (1, cols):
+            return text
+    except HandcalcError:
+        return text
+    lines = [text.strip()]
+    while len(lines) < rows:
+        line = ask(t("practice.next_row", row=len(lines) + 1, rows=rows))
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return "; ".join(lines)
 
 
 def shape_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
@@ -275,6 +300,7 @@ def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None],
             if word in SKIP:
                 feedback = drill.skip()
             else:
+                text = more_rows(text, part, ask, t)
                 try:
                     feedback = drill.answer(text)
                 except HandcalcError as e:

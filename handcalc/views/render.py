@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy
 
-from handcalc.core.exact import Mat, fmt2, fmt_exact, shape
+from handcalc.core.exact import Mat, fmt2, fmt_exact, fmt_shown, shape, simplest_mat
 from handcalc.exercises.exercise import Exercise, Part, kind_of
 from handcalc.exercises.grade import Verdict
 from handcalc.families import FAMILIES
@@ -101,7 +101,8 @@ def verdict_dict(v: Verdict, lang: str = DEFAULT_LANG) -> dict[str, Any]:
         "accepted_by": v.accepted_by,
         "diagnosis": None if d is None else {
             "mistake": d.mistake.id, "title": _t(d.mistake.title, lang), "part": d.part,
-            "explanation": _t(d.text(), lang), "step": d.mistake.step},
+            "explanation": _t(d.text(), lang), "step": d.mistake.step,
+            "also": [m.id for m in d.also]},
         "cells": [list(r) for r in v.cells],
         "expected_shape": list(v.expected_shape),
     }
@@ -223,7 +224,7 @@ def shorten(text: str, limit: int = EXACT_CELL) -> str:
 def matrix_lines(m: Mat, target: str = "unicode", *, exact: bool = True,
                  limit: int | None = None) -> list[str]:
     """A matrix (or vector or scalar) in the one terminal style, exact or at 2 decimals."""
-    cells = [[exact_text(v, target) if exact else fmt2(v) for v in r] for r in m]
+    cells = ([[exact_text(v, target) for v in r] for r in m] if exact else fmt_shown(m))
     if limit is not None:
         cells = [[shorten(c, limit) if target == "unicode" else c[:limit] for c in r]
                  for r in cells]
@@ -330,11 +331,12 @@ def solution_text(ex: Exercise, checked: float | None = None, lang: str = DEFAUL
         for step in part.steps:
             out.append(labelled(_t(step.label, lang, target), rounded_lines(step.value, target)))
         label = tr("solution.exact", lang, target)
-        exact = matrix_lines(part.answer, target)
+        answer = simplest_mat(part.answer)  # a form that cancels to a fraction shows it
+        exact = matrix_lines(answer, target)
         if max(map(width_of, labelled_block(label, exact))) + 2 > width:
-            cols = shape(part.answer)[1]
+            cols = shape(answer)[1]
             room = (width - width_of(label) - 7) // cols - 2
-            exact = matrix_lines(part.answer, target, limit=max(8, room))
+            exact = matrix_lines(answer, target, limit=max(8, room))
             out.append(labelled(label, exact))
             out.append("  " + tr("solution.shortened", lang, target, code=ex.code))
         else:
@@ -387,6 +389,8 @@ def near_miss(v: Verdict) -> bool:
     from handcalc.core.exact import approx, entries
 
     key = v.exercise.keys[v.part - 1]
+    if v.exercise.family.quantity(key).count:  # whole numbers: rounding is not the slip
+        return False
     values = entries(v.exercise.approx[key])
     typed = entries(v.answer)
     wrong = [(approx(t), k) for t, k, ok in zip(typed, values, (x for r in v.cells for x in r),

@@ -17,6 +17,7 @@ from handcalc.core.parse.limits import (
     MAX_RATIONAL_BITS,
     MAX_ROOT_BITS,
     MAX_ROWS,
+    MAX_TRIG_ARGUMENT,
     PREC,
     ROOT_TOO_BIG,
     TINY,
@@ -514,6 +515,16 @@ class Parser:
                 )
             self.check_root_argument(arg, pos)
             return self.check_roots(sympy.exp(arg), pos)
+        if name in ("cos", "sin"):  # exact: cos(pi/4) is sqrt(2)/2, cos(1) stays cos(1)
+            num = self.numeric(arg, pos, f"the argument of {name}")
+            if abs(num) > MAX_TRIG_ARGUMENT:
+                raise ParseError(
+                    f"{name} argument out of range: it must be between -{MAX_TRIG_ARGUMENT} "
+                    f"and {MAX_TRIG_ARGUMENT}",
+                    pos,
+                )
+            self.check_root_argument(arg, pos)
+            return self.check_roots((sympy.cos if name == "cos" else sympy.sin)(arg), pos)
         # ln and log are both the natural logarithm
         if self.sign(arg, pos, "the argument of the logarithm") <= 0:
             raise ParseError("logarithm of a number <= 0", pos)

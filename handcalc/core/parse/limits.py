@@ -19,6 +19,7 @@ MAX_DECIMAL_EXPONENT = 20
 MAX_POWER_NUMERATOR = 12
 MAX_POWER_DENOMINATOR = 4
 MAX_EXP_ARGUMENT = 50
+MAX_TRIG_ARGUMENT = 1000  # cos and sin: an angle in radians (RoPE's m theta), exact
 MAX_ABS_VALUE = 10**12
 
 MAX_RATIONAL_BITS = 4000  # size cap of an exact intermediate result of a power

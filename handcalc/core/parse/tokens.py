@@ -36,11 +36,11 @@ _OPERATORS = {
 _DOTS = frozenset("\u00b7")  # ⋅ (U+22C5) is the dot operator: a product
 _EXPONENT_SIGNS = frozenset("+-\u2212\u2013")
 _PUNCTUATION = frozenset("()[],;")
-_FUNCTIONS = frozenset({"sqrt", "exp", "ln", "log"})
+_FUNCTIONS = frozenset({"sqrt", "exp", "ln", "log", "cos", "sin"})
 _NAMES = frozenset({"e", "pi", "inf"}) | _FUNCTIONS
-_ALLOWED_NAMES = "e, pi, inf, sqrt, exp, ln, log"
+_ALLOWED_NAMES = "e, pi, inf, sqrt, exp, ln, log, cos, sin"
 # Names that may directly follow a number to mean multiplication (2pi, 3sqrt(2)).
-_IMPLICIT_AFTER_NUMBER = frozenset({"pi", "sqrt", "exp", "ln", "log"})
+_IMPLICIT_AFTER_NUMBER = frozenset({"pi", "sqrt", "exp", "ln", "log", "cos", "sin"})
 ENDS = frozenset({"eof", ",", ";", "]"})
 
 _CHAR_HINTS = {
@@ -129,7 +129,7 @@ def _unknown_name(name: str, pos: int, call: bool = False) -> ParseError:
             f"unknown name '{_short(name)}': names are lowercase; write {name.lower()}", pos
         )
     hint = ""
-    for func in ("sqrt", "exp", "ln", "log"):
+    for func in ("sqrt", "exp", "ln", "log", "cos", "sin"):
         rest = name[len(func) :]
         if name.startswith(func) and rest.isdigit() and not call:
             hint = f" (write {func}({rest}))"
