@@ -193,9 +193,17 @@ class GQA(Family):
             w.result("compare", row(sizes),
                      label=f'{per_head} / 2^20 times ({H}, {p["G2"]}, 1)')
 
+    def zero_allowed(self, inst: Instance, key: str) -> bool:
+        """With one KV head (MQA) every query head uses KV head 0: that map of zeros is the
+        point of the part."""
+        return key == "map" and inst.params["G"] == 1
+
     def refusal(self, inst: Instance) -> str | None:
         """The named head's output must change when the wrong KV head (h mod G) is used,
-        at every level: the repeat_kv mapping is what the family exists to test."""
+        at every level: the repeat_kv mapping is what the family exists to test. With one
+        KV head (MQA, level 4) every query head uses it, and h mod G names it too."""
+        if inst.params["G"] == 1:
+            return None
         right, wrong = Work(numeric=True, record=False), Work(mistake="kv-head-mod",
                                                                numeric=True, record=False)
         self.compute(inst, right)
