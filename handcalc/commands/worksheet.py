@@ -55,7 +55,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     Every version starts on a new page (an odd page when the spec has duplex, the
     default); the same spec, seed and version give the same bytes on every run. Exit
     status 2, with nothing written, when the spec is invalid or a character of a PDF is
-    in none of its fonts (Typst's own, the shipped Chinese font covering GB2312, and
+    in none of its fonts (Typst's own, the shipped Chinese font covering the CJK basic block, and
     those in --font-dir).
     """
     from handcalc.errors import HandcalcError
