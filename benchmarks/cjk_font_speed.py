@@ -41,7 +41,8 @@ def main() -> None:
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             times.append(time.perf_counter() - t)
         size = sheet.stat().st_size
-    print(f"worksheet worked-set-zh.toml (sheet + key, CLI)  median {statistics.median(times):.2f} s"
+    median = statistics.median(times)
+    print(f"worksheet worked-set-zh.toml (sheet + key, CLI)  median {median:.2f} s"
           f" (min {min(times):.2f}, max {max(times):.2f}), sheet {size / 1e3:.0f} kB")
 
 
