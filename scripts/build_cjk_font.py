@@ -16,7 +16,8 @@ hanzi and symbols, and GBK's 21,003 hanzi: GB18030's common characters) and of B
 13,000-odd traditional characters of Taiwan and Hong Kong), the whole CJK Unified
 Ideographs block (U+4E00..U+9FFF), CJK punctuation, full-width forms and the general
 punctuation of Chinese text, so that learners' names print whatever their characters;
-drops hinting, vertical metrics and all OpenType features but those of horizontal text, renames the family to ``Noto Sans SC Handcalc`` (a subset
+drops hinting, vertical metrics and all OpenType features but those of horizontal text,
+renames the family to ``Noto Sans SC Handcalc`` (a subset
 should not pass for the whole font) and keeps the sources' own timestamps, so that two
 runs give the same bytes. Bold is there because the sheets set their title, headings and
 exercise heads in bold, and typst does not embolden a font that has no bold face: Chinese
