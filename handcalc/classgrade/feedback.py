@@ -14,10 +14,12 @@ names are shown as text (control characters escaped by ``handcalc.io.terminal``)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from os import PathLike
 from typing import Any
 
 from handcalc.classgrade.core import ClassGrader, ClassReport, Graded
+from handcalc.classgrade.glyphs import teacher_texts
 from handcalc.classgrade.marks import BLANK, CORRECT, LearnerMarks, PartMark, decimal
 from handcalc.classgrade.typst_doc import compile_pdf, preamble
 from handcalc.classgrade.words import escape, say, show
@@ -244,10 +246,13 @@ def _t_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]) -
             f"[*{say('classflow.part', lang, t, part=p.part)}*], [{cells}]))")
 
 
-def render_feedback(report: ClassReport, grader: ClassGrader, lang: str, fmt: str
-                    ) -> str | bytes:
-    """The feedback file: Markdown text, or PDF bytes."""
+def render_feedback(report: ClassReport, grader: ClassGrader, lang: str, fmt: str,
+                    font_dirs: Sequence[str | PathLike[str]] = (),
+                    unprintable: Iterable[str] = ()) -> str | bytes:
+    """The feedback file: Markdown text, or PDF bytes (learners' characters in
+    `unprintable` printed as code points, handcalc.classgrade.glyphs)."""
     if fmt == "md":
         return feedback_markdown(report, grader, lang)
-    return compile_pdf(feedback_typst(report, grader, lang), "--feedback")
+    return compile_pdf(feedback_typst(report, grader, lang), "--feedback", font_dirs,
+                       unprintable, teacher_texts(report))
 

@@ -10,10 +10,15 @@ when it cannot be read at all or the options disagree.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from handcalc.errors import HandcalcError
+
+if TYPE_CHECKING:
+    from handcalc.classgrade.output import Report
 
 STDERR_LIMIT = 50
 
@@ -45,9 +50,13 @@ STDERR_LIMIT = 50
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
               help="Language of the feedback and the PDF report (default: the spec's, else "
                    "HANDCALC_LANG, else the locale).")
+@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(),
+              help="A folder of more fonts (.ttf, .otf, .ttc) for the PDFs, for characters "
+                   "the built-in fonts lack; repeatable.")
 def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
           encoding: str | None, spec: str | None, versions: int | None,
-          feedback: str | None, gradebook: str | None, lang: str | None) -> None:
+          feedback: str | None, gradebook: str | None, lang: str | None,
+          font_dirs: tuple[str, ...]) -> None:
     """Grade a class's answers in SUBMISSIONS.csv (header learner,code,part,answer, or with
     --spec learner,version,exercise,part,answer; - reads standard input).
 
@@ -64,7 +73,6 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.assign import load_assignment
     from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
     from handcalc.classgrade.gradebook import render_gradebook
-    from handcalc.classgrade.output import Report
     from handcalc.classgrade.parallel import Parallel
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
@@ -104,6 +112,10 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             raise HandcalcError(cg.messages.GRADEBOOK_SUFFIX.format(
                 name=safe_text(gradebook)))
     _distinct(submissions, {"-o": output, "--feedback": feedback, "--gradebook": gradebook})
+    if font_dirs:
+        from handcalc.sheets.fonts import font_folders
+
+        font_folders(font_dirs)  # refuses a name that is not a folder
     # The cyclic garbage collector finds nothing to collect in a class's verdicts (they
     # hold no reference cycles; 5 objects in 11 full collections on 100,000 rows), but
     # each of its full passes walks every object of the class: a fifth of the time.
@@ -125,16 +137,28 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                       f"the first {len(report.invalid)} are listed in the report")
             click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
                        f"could not be graded ({listed})", err=True)
+        pdfs = [(o, name) for o, name, wanted in (("-o", output, fmt == "pdf"),
+                                                   ("--feedback", feedback, feedback_fmt == "pdf"))
+                if wanted and name is not None]
+        unprintable = _unprintable(report, font_dirs, language) if pdfs else frozenset()
         files: list[tuple[str, Report]] = []
+        failed: HandcalcError | None = None  # a PDF that could not be made (a font missing)
         if output is not None:  # a text report is written as it is produced, never held whole
-            files.append((output, render_pdf(report, language) if fmt == "pdf"
-                          else cg.STREAMS[fmt or "md"](report)))
+            if fmt == "pdf":
+                failed = _pdf(files, output, "-o", language, failed,
+                              lambda: render_pdf(report, language, font_dirs, unprintable))
+            else:
+                files.append((output, cg.STREAMS[fmt or "md"](report)))
         if gradebook is not None:
             files.append((gradebook, render_gradebook(report)))
         if feedback is not None and feedback_fmt is not None:
-            files.append((feedback, render_feedback(report, grader, language, feedback_fmt)))
+            failed = _pdf(files, feedback, "--feedback", language, failed,
+                          lambda: render_feedback(report, grader, language, feedback_fmt,
+                                                  font_dirs, unprintable))
         text = cg.RENDERERS[fmt or "md"](report) if target is None else ""
         cg.write_reports(files)  # all of them land together, or none
+        if failed is not None:  # the outputs that need no font are written all the same
+            raise failed
         if target is None:
             if sys.stdout.isatty():
                 text = "\n".join(safe_text(line) for line in text.split("\n"))
@@ -152,6 +176,39 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     finally:
         if collecting:
             gc.enable()
+
+
+def _unprintable(report: object, font_dirs: tuple[str, ...], lang: str) -> frozenset[str]:
+    """The characters of learners' text that no font has (printed as code points in the
+    PDFs), with one warning line on stderr per row holding some."""
+    from handcalc.classgrade.glyphs import find_unprintable, shown
+    from handcalc.cli import stream_target
+    from handcalc.io.terminal import safe_text
+    from handcalc.text.messages import tr
+
+    found = find_unprintable(report, font_dirs)
+    for line, learner, chars in found.where:
+        click.echo("handcalc: " + tr("classtext.unprintable", lang, stream_target(err=True),
+                                     line=line, learner=safe_text(learner), chars=chars,
+                                     shown=" ".join(shown(c) for c in chars)), err=True)
+    return found.chars
+
+
+def _pdf(files: list[tuple[str, Report]], path: str, option: str, lang: str,
+         failed: HandcalcError | None, render: Callable[[], Report]) -> HandcalcError | None:
+    """Render a PDF output into `files`; when it cannot be made (a character of the
+    teacher's text that no font has), the error to raise once the other outputs are
+    written (the first such error is kept)."""
+    from handcalc.errors import MissingGlyphs
+    from handcalc.io.terminal import safe_text
+    from handcalc.text.messages import tr
+
+    try:
+        files.append((path, render()))
+    except MissingGlyphs as e:
+        return failed or HandcalcError(tr("classtext.pdf_not_written", lang,
+                                          what=f"{option} {safe_text(path)}", why=str(e)))
+    return failed
 
 
 def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:

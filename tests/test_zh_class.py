@@ -1,0 +1,95 @@
+"""Chinese classes (issue 21): every learner's name prints in the PDFs, whatever its
+characters; a character no font has is printed as its code point with one warning; the
+outputs that need no font are written when a PDF cannot be."""
+
+from __future__ import annotations
+
+import csv
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from handcalc.cli import cli
+
+pypdf = pytest.importorskip("pypdf")
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗陳張劉黃鄭謝龔歐陽司馬"
+GIVEN = ["喆", "玥", "堃", "珺", "祎", "垚", "赟", "子涵", "欣怡", "梓萱", "浩然", "宇轩",
+         "雨桐", "思远", "晓明", "佳琪", "俊杰", "婧", "曦", "燚", "瑄", "昀", "彧", "翀",
+         "頔", "鑫", "淼", "曉華", "國強", "麗娟", "龍", "鳳儀"]
+RARE = "喆玥堃珺祎垚赟陳張劉黃"
+NO_FONT = {"李😀": "[U+1F600]", "𠀀明": "[U+20000]"}  # an emoji, a CJK Extension B one
+
+
+def class_names(n: int = 40) -> list[str]:
+    """n distinct names from real surnames and given names, every rare character among
+    them, and the two no font has."""
+    r = random.Random(21)
+    names = [s + g for s, g in zip("陳張劉黃王李张刘陈杨黄", RARE, strict=True)]
+    while len(names) < n - len(NO_FONT):
+        name = r.choice(SURNAMES) + r.choice(GIVEN)
+        if name not in names:
+            names.append(name)
+    return names + list(NO_FONT)
+
+
+def write_class(path, names) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["learner", "code", "part", "answer"])
+        for i, name in enumerate(names):
+            w.writerow([name, "worked-4", 1, "0.71, 2.12" if i % 3 else "1, 3"])
+            w.writerow([name, "worked-4", 2, "0.20, 0.80"])
+
+
+def pdf_text(path) -> str:
+    return "".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+
+
+def grade(*args):
+    return CliRunner().invoke(cli, ["grade", *map(str, args)])
+
+
+def test_a_class_of_40_chinese_names_prints_every_name(tmp_path):
+    names = class_names()
+    assert len(set(names)) == 40 and all(ch in "".join(names) for ch in RARE)
+    sub = tmp_path / "class.csv"
+    write_class(sub, names)
+    report, feedback, book = tmp_path / "r.pdf", tmp_path / "f.pdf", tmp_path / "gb.csv"
+    result = grade(sub, "-o", report, "--feedback", feedback, "--gradebook", book,
+                   "--lang", "zh")
+    assert result.exit_code == 0, result.stderr
+    for pdf in (report, feedback):
+        text = pdf_text(pdf)
+        for name in names:
+            assert NO_FONT.get(name, name).replace("😀", "").replace("𠀀", "") in text
+        assert "李[U+1F600]" in text and "[U+20000]明" in text
+    with open(book, encoding="utf-8") as f:
+        assert [row["learner"] for row in csv.DictReader(f)] == sorted(names)
+    warnings = [x for x in result.stderr.splitlines() if "U+" in x]
+    assert len(warnings) == 2  # one line per learner, naming the line
+    assert "第 78 行" in warnings[0] and "李😀" in warnings[0] and "[U+1F600]" in warnings[0]
+    assert "第 80 行" in warnings[1] and "𠀀明" in warnings[1]
+
+
+def test_the_teachers_own_text_is_still_refused_and_the_rest_written(tmp_path):
+    sub = tmp_path / "班😀.csv"  # the submissions file's name is the report's title
+    write_class(sub, ["陳喆", "李玥"])
+    report, book = tmp_path / "r.pdf", tmp_path / "gb.csv"
+    result = grade(sub, "-o", report, "--gradebook", book)
+    assert result.exit_code == 2
+    assert not report.exists() and book.exists()  # the gradebook needs no font
+    assert "-o" in result.stderr and "U+1F600" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_grade_takes_font_dir(tmp_path):
+    sub = tmp_path / "class.csv"
+    write_class(sub, ["陳喆"])
+    result = grade(sub, "-o", tmp_path / "r.pdf", "--font-dir", tmp_path / "nowhere")
+    assert result.exit_code == 2 and "--font-dir" in result.stderr
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    result = grade(sub, "-o", tmp_path / "r.pdf", "--font-dir", fonts)
+    assert result.exit_code == 0, result.stderr
