@@ -93,3 +93,17 @@ def test_grade_takes_font_dir(tmp_path):
     fonts.mkdir()
     result = grade(sub, "-o", tmp_path / "r.pdf", "--font-dir", fonts)
     assert result.exit_code == 0, result.stderr
+
+
+def test_the_ideographic_space_separates_entries(tmp_path):
+    from handcalc.core.parse import parse_answer
+
+    assert parse_answer("０.７１\u3000２.１２") == parse_answer("0.71 2.12")
+    assert parse_answer("1\u30002；3\u30004") == parse_answer("1 2; 3 4")
+    result = CliRunner().invoke(cli, ["check", "worked-4", "1", "０.７１\u3000２.１２"])
+    assert result.exit_code == 0, result.output
+    sub = tmp_path / "class.csv"
+    sub.write_text('learner,code,part,answer\n李雷,worked-4,1,"０.７１\u3000２.１２"\n',
+                   encoding="utf-8")
+    result = grade(sub, "--json")
+    assert result.exit_code == 0 and '"invalid": []' in result.stdout.replace("\n", "")

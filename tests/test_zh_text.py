@@ -1,0 +1,76 @@
+"""Chinese all the way through (issue 21): the answer parser's messages, and what `check`
+and `grade --lang zh` print, hold no English sentence."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handcalc.cli import cli
+from handcalc.core.parse import parse_answer
+from handcalc.errors import ParseError
+from handcalc.text.messages import catalogue, error_message
+
+ROOT = Path(__file__).resolve().parent.parent
+# what may stand in Chinese text as it is: the answer syntax's names, math, codes
+ALLOWED = {"sqrt", "exp", "ln", "log", "pi", "inf", "softmax", "handcalc", "check", "worked",
+           "code", "part", "answer", "learner", "version", "exercise", "csv", "gb18030",
+           "encoding", "utf"}
+
+
+def english_run(text: str) -> str | None:
+    """A run of two or more English words (3 letters or more, not names of the answer
+    syntax) in `text` once quoted typing ('...'), code points with their Unicode names
+    (U+3000 IDEOGRAPHIC SPACE) and placeholders are taken out; None when there is none."""
+    text = re.sub(r"'[^']*'|\{\w+\}|\$[^$]*\$|U\+[0-9A-F]{4,6}(?: [A-Z][A-Z -]*[A-Z])?", " ",
+                  text)
+    words = re.findall(r"[A-Za-z]+(?:[ ,.:;-]+[A-Za-z]+)+", text)
+    for run in words:
+        real = [w for w in re.findall(r"[A-Za-z]+", run)
+                if len(w) >= 3 and w.lower() not in ALLOWED]
+        if len(real) >= 2:
+            return run
+    return None
+
+
+def test_the_parsers_messages_are_chinese_in_chinese():
+    zh = catalogue("zh")
+    ids = [k for k in zh if k.startswith(("parse.", "error."))]
+    assert len(ids) > 80
+    for key in ids:
+        assert english_run(zh[key]) is None, (key, zh[key])
+
+
+def hostile() -> list[str]:
+    data = json.loads((ROOT / "tests" / "data" / "hostile_answers.json").read_text("utf-8"))
+    return [d["text"] for d in data if isinstance(d["text"], str)]
+
+
+TYPED = ["abc", "0.71。2", "=1", "1, 2; 3", "sqrt2", "(1", "1 2 ]", "[[1, 2] 3]", "2**100000",
+         "1/0", "sqrt(-1)", "ln(0)", "0^0", "1e99", "1_000", "0x1F", "3j", "2e", "E", "Pi",
+         "75%", "1..2", "[]", "[1, 2", "1, , 2", "1;;2", "exp(1000)", "(-1)^(1/2)", "√;",
+         "1 ＋", "１２３４５６７８９０１２３４５６７８９０１２３４５６７８９０１２", "∞+1",
+         "2(3", "1,2,", "x" * 3000]
+
+
+@pytest.mark.parametrize("typed", TYPED + hostile())
+def test_every_parser_error_reads_in_chinese(typed):
+    try:
+        parse_answer(typed)
+    except ParseError as e:
+        text = error_message(e, "zh")
+        assert "\n" not in text
+        assert english_run(text) is None, (typed, text)
+        assert re.search(r"第 \d+ 个字符处", text) or e.position is None
+
+
+def test_check_in_chinese_says_nothing_in_english():
+    run = CliRunner().invoke
+    for typed in ("abc", "0.71。2", "1, 3", "0.71, 2.12", "=0.7"):
+        result = run(cli, ["check", "worked-4", "1", typed, "--lang", "zh"])
+        for line in (result.stdout + result.stderr).splitlines():
+            assert english_run(line) is None, line
