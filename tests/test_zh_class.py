@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import random
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +20,7 @@ GIVEN = ["喆", "玥", "堃", "珺", "祎", "垚", "赟", "子涵", "欣怡", "�
          "雨桐", "思远", "晓明", "佳琪", "俊杰", "婧", "曦", "燚", "瑄", "昀", "彧", "翀",
          "頔", "鑫", "淼", "曉華", "國強", "麗娟", "龍", "鳳儀"]
 RARE = "喆玥堃珺祎垚赟陳張劉黃"
+ROOT_SPEC = Path(__file__).resolve().parent.parent / "problems" / "exam.toml"
 NO_FONT = {"李😀": "[U+1F600]", "𠀀明": "[U+20000]"}  # an emoji, a CJK Extension B one
 
 
@@ -107,3 +109,50 @@ def test_the_ideographic_space_separates_entries(tmp_path):
                    encoding="utf-8")
     result = grade(sub, "--json")
     assert result.exit_code == 0 and '"invalid": []' in result.stdout.replace("\n", "")
+
+
+def test_a_form_export_with_chinese_headers_and_extra_columns(tmp_path):
+    """时间戳, 学号, 姓名, 版本, 题号, 小题, 答案: graded against the spec, 学号 carried."""
+    from handcalc.classgrade.core import ClassGrader
+    from handcalc.core.exact import fmt2
+    from handcalc.sheets.build import build_worksheet
+    from handcalc.sheets.spec import load_spec
+
+    spec = ROOT_SPEC
+    ws = build_worksheet(load_spec(spec), 2, formats=())
+    names = ["陳喆", "王玥", "李堃", "黃珺"]
+    sub = tmp_path / "form.csv"
+    with open(sub, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["时间戳", "学号", "姓名", "版本", "题号", "小题", "答案"])
+        for i, name in enumerate(names):
+            version = ws.versions[i % 2]
+            item = version.sections[0][1][0]
+            part = ClassGrader().exercise(item.code).part(1)
+            right = "; ".join(", ".join(fmt2(x) for x in row) for row in part.answer)
+            w.writerow([f"2026/12/07 10:0{i}:00", f"2026{i:04d}", name, i % 2 + 1, 1, 1,
+                        right])
+    book, feedback = tmp_path / "gb.csv", tmp_path / "fb.md"
+    result = grade(sub, "--spec", spec, "--versions", 2, "--gradebook", book,
+                   "--feedback", feedback, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert '"invalid": []' in result.stdout.replace("\n", "")
+    with open(book, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[:2] == ["learner", "student_id"]
+    assert {r["learner"]: r["student_id"] for r in rows} == {
+        n: f"2026{i:04d}" for i, n in enumerate(names)}
+    assert all(r["exercise 1"] != "0" for r in rows)  # part 1 of exercise 1 was right
+    text = feedback.read_text(encoding="utf-8")
+    assert "20260003" in text and "student number" in text
+
+
+def test_header_names_in_any_language_and_order(tmp_path):
+    sub = tmp_path / "class.csv"
+    sub.write_text("答案,小题,代码,姓名,备注\n\"0.71, 2.12\",1,worked-4,李雷,迟交\n",
+                   encoding="utf-8")
+    result = grade(sub, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert '"invalid": []' in result.stdout.replace("\n", "")
+    sub.write_text("姓名,学生,代码,小题,答案\n", encoding="utf-8")  # two learner columns
+    assert grade(sub).exit_code == 2

@@ -131,6 +131,9 @@ def feedback_markdown(report: ClassReport, grader: ClassGrader, lang: str) -> st
     memo: dict[Any, Any] = {}
     for m in report.marks:
         out += ["", "---", "", f"## {escape(safe_text(m.learner), t)}", ""]
+        number = report.student_ids.get(m.learner)
+        if number:
+            out.append(say("classtext.student_id", lang, t, number=safe_text(number)) + "  ")
         if m.version is not None:
             out.append(say("classflow.version", lang, t, version=m.version) + "  ")
         out.append(_score(m, lang, t))
@@ -207,6 +210,9 @@ def feedback_typst(report: ClassReport, grader: ClassGrader, lang: str) -> str:
         line = [_score(m, lang, t)]
         if m.version is not None:
             line.insert(0, say("classflow.version", lang, t, version=m.version))
+        number = report.student_ids.get(m.learner)
+        if number:
+            line.insert(0, say("classtext.student_id", lang, t, number=safe_text(number)))
         out.append("#text(size: 11pt)[" + " #h(1.2em) ".join(line) + "]")
         out += [f"#text(size: 9pt, fill: luma(80))[{n}]" for n in _notes(m, lang, t)]
         for e in m.exercises:

@@ -7,6 +7,8 @@ Templates are ``str.format`` strings; text from the file is passed through
 
 from __future__ import annotations
 
+from typing import Any
+
 # ---------------------------------------------------------------- a file that is refused
 
 NO_SUCH_FILE = "{name}: no such file"
@@ -84,3 +86,51 @@ ANSWERED_AGAIN = ("{learner} answered {code} part {part} again on line {again}; 
                   "answer counts")
 NOT_LISTED = ("{count} more rows could not be graded; only the first {listed} are listed "
               "(all are counted)")
+
+# ---------------------------------------------------------------- words in the teacher's language
+
+
+class Said(str):
+    """A reason or note in English (what the CSV and JSON reports and the code read) that
+    also knows its message (``msg``: a handcalc.text.messages Msg), so that the Markdown
+    report, the PDF and stderr say it in the teacher's language (``in_lang``)."""
+
+    msg: Any
+
+    def __new__(cls, english: str, message: Any) -> Said:
+        out = super().__new__(cls, english)
+        out.msg = message
+        return out
+
+    def __reduce__(self) -> tuple[Any, ...]:  # across worker processes
+        return (Said, (str(self), self.msg))
+
+
+def said(id: str, **args: Any) -> Said:
+    """Message `id` of the catalogue (classtext.po ...) with `args`, as a Said; an argument
+    that is a Said stands in the message as its own message."""
+    from handcalc.text.messages import msg, render
+
+    message = msg(id, **{k: v.msg if isinstance(v, Said) else v for k, v in args.items()})
+    return Said(render(message, "en", "unicode"), message)
+
+
+def error_said(e: BaseException) -> Said | str:
+    """An error's message as a Said (its Msg, with the position of a parse error), or its
+    English text when it has no Msg."""
+    from handcalc.text.messages import Msg, msg
+
+    what = getattr(e, "text", None) if hasattr(e, "position") else (e.args[0] if e.args
+                                                                     else None)
+    if not isinstance(what, Msg):
+        return str(e)
+    position = getattr(e, "position", None)
+    return said("classtext.error", text=what,
+                at=msg("error.at_char", n=position + 1) if position is not None else "")
+
+
+def in_lang(text: str, lang: str, target: str = "unicode") -> str:
+    """A reason or note in `lang`: a Said's message, any other text as it is."""
+    from handcalc.text.messages import render
+
+    return render(text.msg, lang, target) if isinstance(text, Said) else text

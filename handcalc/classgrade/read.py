@@ -13,7 +13,9 @@ their line numbers and reasons), and warnings out.
   A quote never closed within that many lines makes its own line malformed, and reading
   goes on with the next line.
 - The delimiter is ``,``, ``;`` or a tab, whichever makes the header line name the columns
-  ``learner,code,part,answer`` (in any order, any case). Blank lines are skipped.
+  ``learner,code,part,answer`` (in any order, any case, in English or Chinese: ALIASES).
+  Other columns (a student number, a timestamp) are kept: the student number is carried
+  into the gradebook and the feedback, the others are not used. Blank lines are skipped.
 
 Rows are produced lazily, so a file of many malformed rows costs little memory.
 """
@@ -36,6 +38,21 @@ from handcalc.io.terminal import safe_text
 
 HEADER = ("learner", "code", "part", "answer")
 VERSION_HEADER = ("learner", "version", "exercise", "part", "answer")  # with --spec
+STUDENT_ID = "student_id"  # an optional column, carried into the gradebook and feedback
+# What a header cell may say for each column (lower case, spaces and underscores alike):
+# the English names, and the Chinese ones a form or spreadsheet export uses. Other columns
+# (a timestamp, an e-mail address ...) are kept as read and not used.
+ALIASES = {
+    "learner": ("learner", "name", "student", "姓名", "学生", "学生姓名", "名字"),
+    "code": ("code", "代码", "题目代码"),
+    "part": ("part", "小题", "小题号"),
+    "answer": ("answer", "答案"),
+    "version": ("version", "版本", "版本号"),
+    "exercise": ("exercise", "题号", "题"),
+    STUDENT_ID: ("student_id", "student number", "student no", "学号"),
+}
+_ALIAS = {alias: column for column, names in ALIASES.items() for alias in names}
+EXTRA = "extra: "  # the key of a column handcalc does not use, before its name as read
 DELIMITERS = (",", ";", "\t")
 STDIN = "-"
 MAX_BYTES = 200 * 1024 * 1024
@@ -255,6 +272,18 @@ class Header:
     warning: Note | None
 
 
+def _columns(cells: list[str]) -> tuple[str, ...] | None:
+    """The column each header cell names (ALIASES; EXTRA + the cell for any other), or
+    None when two cells name the same column."""
+    out = []
+    for cell in cells:
+        key = " ".join(cell.strip().lower().replace("_", " ").split())
+        column = _ALIAS.get(key) or _ALIAS.get(key.replace(" ", "_"))
+        out.append(column or EXTRA + cell.strip())
+    known = [c for c in out if not c.startswith(EXTRA)]
+    return tuple(out) if len(known) == len(set(known)) else None
+
+
 def _header(number: int, text: str, name: str, encoding: str, given: bool,
             by_version: bool = False) -> Header:
     """The column order and the delimiter, from the header line alone."""
@@ -273,10 +302,13 @@ def _header(number: int, text: str, name: str, encoding: str, given: bool,
             (parsed[delimiter],) = _parse([text], delimiter)
         except (csv.Error, ValueError):
             continue
-        names = tuple(f.lower() for f in parsed[delimiter])
-        if sorted(names) == sorted(HEADER):
-            return Header(names, delimiter, False, None)
-        if sorted(names) == sorted(VERSION_HEADER):
+        names = _columns(parsed[delimiter])
+        if names is None:
+            continue
+        if set(HEADER) <= set(names):
+            return Header(tuple(EXTRA + n if n in ("version", "exercise") else n
+                                for n in names), delimiter, False, None)
+        if set(VERSION_HEADER) <= set(names):
             if not by_version:
                 raise SpecError(msg.NEEDS_SPEC.format(name=name, line=number))
             return Header(names, delimiter, False, None)

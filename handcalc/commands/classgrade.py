@@ -10,7 +10,7 @@ when it cannot be read at all or the options disagree.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import click
@@ -73,12 +73,14 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.assign import load_assignment
     from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
     from handcalc.classgrade.gradebook import render_gradebook
+    from handcalc.classgrade.messages import in_lang
     from handcalc.classgrade.parallel import Parallel
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
     from handcalc.cli import ExitNow
     from handcalc.io.fileio import FILE, STDOUT, output_target, same_path
     from handcalc.io.terminal import safe_text
+    from handcalc.text.messages import tr
 
     asked = "--format"
     if as_json:
@@ -131,12 +133,12 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                                grading=Parallel())
         name = safe_text(cg.source_name(submissions))
         for i in report.invalid[:STDERR_LIMIT]:
-            click.echo(f"{name}:{i.line}: {safe_text(i.reason)}", err=True)
+            click.echo(f"{name}:{i.line}: {safe_text(in_lang(i.reason, language))}", err=True)
         if report.invalid_count > STDERR_LIMIT:
-            listed = ("all are listed in the report" if not report.unlisted else
-                      f"the first {len(report.invalid)} are listed in the report")
-            click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
-                       f"could not be graded ({listed})", err=True)
+            listed = (tr("classtext.all_listed", language) if not report.unlisted else
+                      tr("classtext.first_listed", language, count=len(report.invalid)))
+            click.echo(tr("classtext.more_rows", language, name=name,
+                          count=report.invalid_count - STDERR_LIMIT, listed=listed), err=True)
         pdfs = [(o, name) for o, name, wanted in (("-o", output, fmt == "pdf"),
                                                    ("--feedback", feedback, feedback_fmt == "pdf"))
                 if wanted and name is not None]
@@ -148,14 +150,14 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                 failed = _pdf(files, output, "-o", language, failed,
                               lambda: render_pdf(report, language, font_dirs, unprintable))
             else:
-                files.append((output, cg.STREAMS[fmt or "md"](report)))
+                files.append((output, _stream(fmt or "md", report, language)))
         if gradebook is not None:
             files.append((gradebook, render_gradebook(report)))
         if feedback is not None and feedback_fmt is not None:
             failed = _pdf(files, feedback, "--feedback", language, failed,
                           lambda: render_feedback(report, grader, language, feedback_fmt,
                                                   font_dirs, unprintable))
-        text = cg.RENDERERS[fmt or "md"](report) if target is None else ""
+        text = "".join(_stream(fmt or "md", report, language)) if target is None else ""
         cg.write_reports(files)  # all of them land together, or none
         if failed is not None:  # the outputs that need no font are written all the same
             raise failed
@@ -165,10 +167,11 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             click.echo(text, nl=False)
         else:
             counted = [g for g in report.rows if g.counted]
-            click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
-                       f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
-                       f"correct, {report.invalid_count} rows not graded); report written to "
-                       f"{safe_text(output)}", err=target.kind == STDOUT)
+            click.echo(tr("classtext.graded", language, rows=len(report.rows),
+                          learners=len(report.learners),
+                          right=sum(g.correct for g in counted), counted=len(counted),
+                          invalid=report.invalid_count, name=safe_text(output)),
+                       err=target.kind == STDOUT)
         # everything is written and the workers have ended: the process ends without the
         # interpreter's teardown, which freed a large class's report object by object
         # (about 0.9 s at 100,000 rows) for no one (cli.ExitNow)
@@ -176,6 +179,17 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     finally:
         if collecting:
             gc.enable()
+
+
+def _stream(fmt: str, report: object, lang: str) -> Iterable[str]:
+    """A text report in chunks: Markdown in the teacher's language, CSV and JSON as they
+    are in every language."""
+    from handcalc import classgrade as cg
+    from handcalc.classgrade.report_md import iter_markdown
+
+    if fmt == "md":
+        return iter_markdown(report, lang=lang)  # type: ignore[arg-type]
+    return cg.STREAMS[fmt](report)  # type: ignore[no-any-return]
 
 
 def _unprintable(report: object, font_dirs: tuple[str, ...], lang: str) -> frozenset[str]:
