@@ -45,12 +45,14 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
         run,
         session_exercises,
     )
+    from handcalc.views.render import terminal_width, wrap
 
     names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or list(FAMILIES)
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10**6)
     lang, target = current_lang(), stream_target()
-    click.echo(tr("practice.start", lang, target, count=count, level=level, seed=seed))
+    click.echo(wrap(tr("practice.start", lang, target, count=count, level=level, seed=seed),
+                    terminal_width()))
     click.echo(help_text(lang, target))
 
     if sys.stdin is not None and hasattr(sys.stdin, "reconfigure"):
