@@ -156,3 +156,22 @@ def test_header_names_in_any_language_and_order(tmp_path):
     assert '"invalid": []' in result.stdout.replace("\n", "")
     sub.write_text("姓名,学生,代码,小题,答案\n", encoding="utf-8")  # two learner columns
     assert grade(sub).exit_code == 2
+
+
+def test_a_gbk_file_with_a_few_chinese_rows_is_not_clean(tmp_path):
+    """李雷's 2 rows in 31 do not decode as UTF-8: counted, exit 3, the hint names gb18030."""
+    rows = "".join(f'l{i},worked-4,1,"0.71, 2.12"\n' for i in range(29))
+    sub = tmp_path / "gbk.csv"
+    sub.write_bytes(b"learner,code,part,answer\n" + rows.encode() + (
+        '李雷,worked-4,1,"0.71, 2.12"\n李雷,worked-4,2,"0.20, 0.80"\n').encode("gb18030"))
+    report = tmp_path / "r.md"
+    result = grade(sub, "-o", report)
+    assert result.exit_code == 3
+    summary = "2 rows of 1 learners are not UTF-8 text"
+    assert summary in result.stderr and "--encoding gb18030" in result.stderr
+    assert summary in report.read_text(encoding="utf-8")
+    result = grade(sub, "--lang", "zh")
+    assert result.exit_code == 3 and "1 名学生的 2 行不是 UTF-8 文本" in result.stderr
+    assert "1 名学生的 2 行不是 UTF-8 文本" in result.stdout
+    fine = grade(sub, "--encoding", "gb18030", "--json")
+    assert fine.exit_code == 0 and '"invalid": []' in fine.stdout.replace("\n", "")

@@ -134,3 +134,22 @@ def in_lang(text: str, lang: str, target: str = "unicode") -> str:
     from handcalc.text.messages import render
 
     return render(text.msg, lang, target) if isinstance(text, Said) else text
+
+
+def undecodable(invalid: Any) -> Said | None:
+    """What the rows that are not text in the file's encoding cost, as one sentence (how
+    many rows, of how many learners, and the hint to give --encoding gb18030), or None
+    when every row decoded. `invalid`: the report's rows that could not be graded."""
+    rows, learners, first = 0, set(), None
+    for i in invalid:
+        reason = i.reason
+        if isinstance(reason, Said) and reason.msg.id == "classtext.reason.undecodable":
+            rows += 1
+            learners.add(i.learner or f"line {i.line}")
+            first = first or reason.msg
+    if first is None:
+        return None
+    why, hint = first.kwargs["why"], first.kwargs["hint"]
+    given = hint.id == "classtext.hint.given_encoding"
+    return said("classtext.undecodable_given" if given else "classtext.undecodable", rows=rows,
+                learners=len(learners), encoding=why.kwargs["encoding"])

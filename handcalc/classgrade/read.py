@@ -228,6 +228,16 @@ def _first(pattern: re.Pattern[str], lines: list[str]) -> tuple[int, int, str] |
     return None
 
 
+UNDECODABLE_ROW = "classtext.reason.undecodable"  # the id of a row that is not text
+ROW_HINT = "classtext.hint.row_encoding"
+ROW_HINT_GIVEN = "classtext.hint.given_encoding"
+
+
+def _byte(mark: re.Match[str]) -> str:
+    """A byte that did not decode, as an escape (a learner's name that is not text)."""
+    return f"\\x{ord(mark.group()) - 0xDC00:02x}"
+
+
 def _where(number: int, index: int) -> str:
     return msg.UNDECODABLE_WHERE.format(line=number + index) if index else ""
 
@@ -238,8 +248,10 @@ def _undecodable(number: int, lines: list[str], encoding: str) -> str | None:
     if found is None:
         return None
     index, column, mark = found
-    return msg.UNDECODABLE.format(encoding=_label(encoding), byte=ord(mark) - 0xDC00,
-                                  column=column + 1, where=_where(number, index))
+    return msg.said("classtext.reason.not_text", encoding=_label(encoding),
+                    byte=f"0x{ord(mark) - 0xDC00:02x}", column=column + 1,
+                    where=msg.said("classtext.reason.of_line", line=number + index)
+                    if index else "")
 
 
 def _nul(number: int, lines: list[str]) -> str | None:
@@ -369,7 +381,12 @@ def _rows(first: tuple[int, str], lines: Iterator[tuple[int, str]], header: Head
             if reason is not None:
                 bad += 1
                 first_bad = first_bad or number
-                yield Invalid(number, reason + msg.HINT_ROW_ENCODING)
+                known = dict(zip(order, fields, strict=False)) if isinstance(fields, list) \
+                    else {}
+                yield Invalid(number, msg.said(UNDECODABLE_ROW, why=reason,
+                                               hint=msg.said(ROW_HINT_GIVEN if given
+                                                             else ROW_HINT)),
+                              clip(_MARKED.sub(_byte, known.get("learner", ""))))
                 continue
             yield Invalid(number, _nul(number, record) or "")
             continue

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
-from handcalc.classgrade.messages import in_lang
+from handcalc.classgrade.messages import in_lang, undecodable
 from handcalc.exercises.grade import CARRIED, ROUNDED
 from handcalc.io.terminal import safe_text
 from handcalc.text.messages import render, tr
@@ -54,6 +54,9 @@ def _lines(report: ClassReport, lang: str = "en") -> Iterator[str]:
     yield _say("classtext.md.summary", lang, learners=len(report.learners),
                rows=len(report.rows), right=right, counted=counted,
                invalid=report.invalid_count)
+    lost = undecodable(report.invalid)
+    if lost is not None:
+        yield from ("", _md(in_lang(lost, lang)))
     for e in report.exercises:
         yield from ("", f"## {e.code}: {_own(_title(e, lang))}", "",
                     _say("classtext.md.parts_head", lang),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from handcalc.classgrade.output import Report
 
 STDERR_LIMIT = 50
+NOT_CLEAN = 3  # graded, but rows were not text in the file's encoding (learners lost rows)
 
 
 @click.command()
@@ -73,7 +74,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.assign import load_assignment
     from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
     from handcalc.classgrade.gradebook import render_gradebook
-    from handcalc.classgrade.messages import in_lang
+    from handcalc.classgrade.messages import in_lang, undecodable
     from handcalc.classgrade.parallel import Parallel
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
@@ -172,10 +173,13 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                           right=sum(g.correct for g in counted), counted=len(counted),
                           invalid=report.invalid_count, name=safe_text(output)),
                        err=target.kind == STDOUT)
+        lost = undecodable(report.invalid)
+        if lost is not None:  # learners lost rows to the encoding: the file was not clean
+            click.echo("handcalc: " + in_lang(lost, language), err=True)
         # everything is written and the workers have ended: the process ends without the
         # interpreter's teardown, which freed a large class's report object by object
         # (about 0.9 s at 100,000 rows) for no one (cli.ExitNow)
-        raise ExitNow(0)
+        raise ExitNow(0 if lost is None else NOT_CLEAN)
     finally:
         if collecting:
             gc.enable()
