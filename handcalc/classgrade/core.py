@@ -238,7 +238,7 @@ class ClassGrader:
         """The code and version of a row by version and exercise, or why there is none."""
         for column in VERSION_HEADER:
             if not f[column]:
-                return msg.said("classtext.reason.empty", column=column)
+                return msg.said("classtext.reason.empty", column=msg.column_name(column))
         version, exercise = f["version"].strip(), f["exercise"].strip()
         a = self.assignment
         if not (version.isascii() and version.isdigit() and len(version) < 6):
@@ -274,7 +274,7 @@ class ClassGrader:
 
         for column in HEADER:
             if column in f and not f[column]:
-                return bad(msg.said("classtext.reason.empty", column=column))
+                return bad(msg.said("classtext.reason.empty", column=msg.column_name(column)))
         try:
             ex = self.exercise(code)
         except HandcalcError as e:

@@ -153,3 +153,10 @@ def undecodable(invalid: Any) -> Said | None:
     given = hint.id == "classtext.hint.given_encoding"
     return said("classtext.undecodable_given" if given else "classtext.undecodable", rows=rows,
                 learners=len(learners), encoding=why.kwargs["encoding"])
+
+
+def column_name(column: str) -> Any:
+    """A column of the submissions file as the teacher's language names it."""
+    from handcalc.text.messages import msg
+
+    return msg(f"classtext.column.{column}")

@@ -232,8 +232,8 @@ def _escape(text: str, target: str) -> str:
     if target == "latex":
         return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 .replace("\\(", "\\ (").replace("$$", "$ $"))
-    if target == "ascii":
-        return text.encode("ascii", "replace").decode("ascii")
+    if target == "ascii":  # a shape's × reads as x where only ASCII can be shown
+        return text.replace("\u00d7", "x").encode("ascii", "replace").decode("ascii")
     return text
 
 
