@@ -74,3 +74,30 @@ def test_check_in_chinese_says_nothing_in_english():
         result = run(cli, ["check", "worked-4", "1", typed, "--lang", "zh"])
         for line in (result.stdout + result.stderr).splitlines():
             assert english_run(line) is None, line
+
+
+CLASS = """learner,code,part,answer
+李雷,worked-4,1,"0.71, 2.12"
+李雷,worked-4,2,"0.20, 0.80"
+韩梅梅,worked-4,1,"1, 3"
+韩梅梅,worked-4,2,abc
+王芳,worked-4,9,1
+王芳,worked-99,1,1
+赵强,worked-4,1,
+赵强,worked-5,1,"1 2 3"
+"""
+
+
+def test_grade_in_chinese_says_nothing_in_english(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # file names as typed: 班级.csv
+    Path("班级.csv").write_text(CLASS, encoding="utf-8")
+    run = CliRunner().invoke
+    for args in ([], ["-o", "r.md"]):
+        result = run(cli, ["grade", "班级.csv", "--lang", "zh", *args])
+        assert result.exit_code == 0, result.output
+        text = result.stdout + result.stderr
+        if args:
+            text += (tmp_path / "r.md").read_text(encoding="utf-8")
+        assert "班级报告" in text and "李雷" in text
+        for line in text.splitlines():
+            assert english_run(line) is None, line

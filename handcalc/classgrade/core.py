@@ -388,7 +388,7 @@ def outcome(grader: ClassGrader, ex: Exercise, sub: Submission,
     try:
         return grader.grade_row(ex, sub, final)
     except ShapeError as e:
-        return msg.WRONG_SHAPE.format(why=e)
+        return msg.said("classtext.reason.wrong_shape", why=msg.error_said(e))
     except Exception as e:  # a bug in grading must not lose the rest of the class
         return Failure(type(e).__name__, str(e))
 
