@@ -167,7 +167,7 @@ def test_a_gbk_file_with_a_few_chinese_rows_is_not_clean(tmp_path):
     report = tmp_path / "r.md"
     result = grade(sub, "-o", report)
     assert result.exit_code == 3
-    summary = "2 rows of 1 learners are not UTF-8 text"
+    summary = "not UTF-8 text, so not graded: 2 rows of 1 learner"
     assert summary in result.stderr and "--encoding gb18030" in result.stderr
     assert summary in report.read_text(encoding="utf-8")
     result = grade(sub, "--lang", "zh")

@@ -101,3 +101,23 @@ def test_grade_in_chinese_says_nothing_in_english(tmp_path, monkeypatch):
         assert "班级报告" in text and "李雷" in text
         for line in text.splitlines():
             assert english_run(line) is None, line
+
+
+def test_plural_forms_come_from_the_catalogue():
+    from handcalc.text.messages import read_po, tr
+
+    po = 'msgid "a"\nmsgid_plural "a"\nmsgstr[0] "{n} row"\nmsgstr[1] "{n} rows"\n'
+    assert read_po(po) == {"a": "{n} row\x1f{n} rows"}
+    with pytest.raises(ValueError):
+        read_po('msgid "a"\nmsgid_plural "a"\nmsgstr[1] "x"\n')
+    assert [tr("classtext.n.rows", "en", n=k) for k in (0, 1, 2)] == ["0 rows", "1 row",
+                                                                       "2 rows"]
+    assert tr("classtext.n.learners", "zh", n=1) == "1 名学生"
+
+
+def test_grade_says_1_row_and_2_rows(tmp_path):
+    sub = tmp_path / "c.csv"
+    sub.write_text('learner,code,part,answer\nann,worked-4,2,"0.20, 0.80"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["grade", str(sub), "--lang", "en"])
+    assert "1 learner, 1 row graded (1 of 1 counted answer correct), 0 rows could not" \
+        in result.stdout

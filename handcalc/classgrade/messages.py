@@ -151,8 +151,16 @@ def undecodable(invalid: Any) -> Said | None:
         return None
     why, hint = first.kwargs["why"], first.kwargs["hint"]
     given = hint.id == "classtext.hint.given_encoding"
-    return said("classtext.undecodable_given" if given else "classtext.undecodable", rows=rows,
-                learners=len(learners), encoding=why.kwargs["encoding"])
+    return said("classtext.undecodable_given" if given else "classtext.undecodable",
+                rows=count("rows", rows), learners=count("learners", len(learners)),
+                encoding=why.kwargs["encoding"])
+
+
+def count(what: str, n: int) -> Any:
+    """`n` learners, rows or counted answers, in the plural form of the language."""
+    from handcalc.text.messages import msg
+
+    return msg(f"classtext.n.{what}", n=n)
 
 
 def column_name(column: str) -> Any:

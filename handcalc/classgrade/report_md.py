@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from handcalc.classgrade.core import MAX_LISTED_INVALID, ClassReport, score_text
-from handcalc.classgrade.messages import in_lang, undecodable
+from handcalc.classgrade.messages import count, in_lang, undecodable
 from handcalc.exercises.grade import CARRIED, ROUNDED
 from handcalc.io.terminal import safe_text
 from handcalc.text.messages import render, tr
@@ -51,9 +51,9 @@ def _lines(report: ClassReport, lang: str = "en") -> Iterator[str]:
             counted += 1
             right += g.correct
     yield from (_say("classtext.md.title", lang, source=_md(report.source)), "")
-    yield _say("classtext.md.summary", lang, learners=len(report.learners),
-               rows=len(report.rows), right=right, counted=counted,
-               invalid=report.invalid_count)
+    yield _say("classtext.md.summary", lang, learners=count("learners", len(report.learners)),
+               rows=count("rows", len(report.rows)), right=right,
+               counted=count("answers", counted), invalid=count("rows", report.invalid_count))
     lost = undecodable(report.invalid)
     if lost is not None:
         yield from ("", _md(in_lang(lost, lang)))
@@ -81,7 +81,7 @@ def _lines(report: ClassReport, lang: str = "en") -> Iterator[str]:
         for i in report.invalid:
             yield f"| {i.line} | {_md(i.learner) or '-'} | {_md(in_lang(i.reason, lang))} |"
         if report.unlisted:
-            yield from ("", _say("classtext.not_listed", lang, count=report.unlisted,
+            yield from ("", _say("classtext.not_listed", lang, n=report.unlisted,
                                  listed=MAX_LISTED_INVALID))
     if report.warnings:
         yield from ("", _say("classtext.md.notes", lang), "")

@@ -74,7 +74,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.assign import load_assignment
     from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
     from handcalc.classgrade.gradebook import render_gradebook
-    from handcalc.classgrade.messages import in_lang, undecodable
+    from handcalc.classgrade.messages import count, in_lang, undecodable
     from handcalc.classgrade.parallel import Parallel
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
@@ -139,10 +139,10 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             listed = (tr("classtext.all_listed", language) if not report.unlisted else
                       tr("classtext.first_listed", language, count=len(report.invalid)))
             click.echo(tr("classtext.more_rows", language, name=name,
-                          count=report.invalid_count - STDERR_LIMIT, listed=listed), err=True)
-        pdfs = [(o, name) for o, name, wanted in (("-o", output, fmt == "pdf"),
+                          n=report.invalid_count - STDERR_LIMIT, listed=listed), err=True)
+        pdfs = [(o, path) for o, path, wanted in (("-o", output, fmt == "pdf"),
                                                    ("--feedback", feedback, feedback_fmt == "pdf"))
-                if wanted and name is not None]
+                if wanted and path is not None]
         unprintable = _unprintable(report, font_dirs, language) if pdfs else frozenset()
         files: list[tuple[str, Report]] = []
         failed: HandcalcError | None = None  # a PDF that could not be made (a font missing)
@@ -168,10 +168,11 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             click.echo(text, nl=False)
         else:
             counted = [g for g in report.rows if g.counted]
-            click.echo(tr("classtext.graded", language, rows=len(report.rows),
-                          learners=len(report.learners),
-                          right=sum(g.correct for g in counted), counted=len(counted),
-                          invalid=report.invalid_count, name=safe_text(output)),
+            click.echo(tr("classtext.graded", language, rows=count("rows", len(report.rows)),
+                          learners=count("learners", len(report.learners)),
+                          right=sum(g.correct for g in counted),
+                          counted=count("answers", len(counted)),
+                          invalid=count("rows", report.invalid_count), name=safe_text(output)),
                        err=target.kind == STDOUT)
         lost = undecodable(report.invalid)
         if lost is not None:  # learners lost rows to the encoding: the file was not clean
