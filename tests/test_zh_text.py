@@ -13,21 +13,23 @@ from click.testing import CliRunner
 from handcalc.cli import cli
 from handcalc.core.parse import parse_answer
 from handcalc.errors import ParseError
+from handcalc.families import FAMILIES
 from handcalc.text.messages import catalogue, error_message
 
 ROOT = Path(__file__).resolve().parent.parent
 # what may stand in Chinese text as it is: the answer syntax's names, math, codes
 ALLOWED = {"sqrt", "exp", "ln", "log", "pi", "inf", "softmax", "handcalc", "check", "worked",
            "code", "part", "answer", "learner", "version", "exercise", "csv", "gb18030",
-           "encoding", "utf"}
+           "encoding", "utf", "pad", "mask",  # 填充掩码 (Pad mask): the glossary term
+           "hugging", "face"}  # a name
 
 
 def english_run(text: str) -> str | None:
     """A run of two or more English words (3 letters or more, not names of the answer
     syntax) in `text` once quoted typing ('...'), code points with their Unicode names
     (U+3000 IDEOGRAPHIC SPACE) and placeholders are taken out; None when there is none."""
-    text = re.sub(r"'[^']*'|\{\w+\}|\$[^$]*\$|U\+[0-9A-F]{4,6}(?: [A-Z][A-Z -]*[A-Z])?", " ",
-                  text)
+    text = re.sub(r"'[^']*'|\{\w+\}|\$[^$]*\$|U\+[0-9A-F]{4,6}(?: [A-Z][A-Z -]*[A-Z])?"
+                  r"|\w+(?:[.-]\w+)+|\w*_\w*", " ", text)  # and code names: torch.nn.Linear
     words = re.findall(r"[A-Za-z]+(?:[ ,.:;-]+[A-Za-z]+)+", text)
     for run in words:
         real = [w for w in re.findall(r"[A-Za-z]+", run)
@@ -121,3 +123,13 @@ def test_grade_says_1_row_and_2_rows(tmp_path):
     result = CliRunner().invoke(cli, ["grade", str(sub), "--lang", "en"])
     assert "1 learner, 1 row graded (1 of 1 counted answer correct), 0 rows could not" \
         in result.stdout
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_practice_in_chinese_says_nothing_in_english(family):
+    typed = "帮助\n1 2\nabc\n0.71。2\n=1\n1, 3\n跳过\n显示\n跳过\n跳过\n跳过\n退出\n"
+    result = CliRunner().invoke(cli, ["practice", family, "--seed", "7", "--count", "1",
+                                      "--level", "2", "--lang", "zh"], input=typed)
+    assert result.exit_code == 0, result.output
+    for line in result.output.splitlines():
+        assert english_run(line) is None, line
