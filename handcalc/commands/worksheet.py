@@ -15,7 +15,7 @@ import click
 
 from handcalc.sheets.model import FORMATS, SUFFIXES
 from handcalc.sheets.spec import MAX_VERSIONS
-from handcalc.text.messages import LANGS, resolve_lang
+from handcalc.text.messages import LANGS, msg, resolve_lang, tr
 
 EXTENSIONS = {"pdf": ".pdf", "typ": ".typ", "md": ".md", "json": ".json", "moodle": ".xml"}
 
@@ -134,10 +134,10 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     for target, _, is_key in targets:
         if target.kind == STDOUT:
             continue
-        what = ("answers" if key_style == "answers" else "answer key") if is_key \
-            else "worksheet"
-        click.echo(f"wrote {safe_text(target.path)} ({what}, {n} version{'s' if n != 1 else ''})",
-                   err=to_stderr)
+        what = ("answers" if key_style == "answers" else "key") if is_key \
+            else sheet.sheet_kind
+        click.echo(tr("sheet.wrote", lang, path=safe_text(target.path),
+                      what=msg(f"sheet.wrote.{what}"), n=n), err=to_stderr)
     # every file is written and every worker has ended: the process, holding sympy and a
     # class set's exercises, ends without its teardown (cli.ExitNow)
     from handcalc.cli import ExitNow
@@ -169,5 +169,5 @@ def _moodle(sheet: Any, target: Any, versions: int | None, lang: str) -> None:
 
     write_outputs([(target, quiz_xml(sheet, versions, lang).encode("utf-8"))])
     n = versions or sheet.versions
-    click.echo(f"wrote {safe_text(target.path)} (Moodle quiz, {n} version"
-               f"{'s' if n != 1 else ''})", err=target.kind == STDOUT)
+    click.echo(tr("sheet.wrote", lang, path=safe_text(target.path),
+                  what=msg("sheet.wrote.moodle"), n=n), err=target.kind == STDOUT)
