@@ -25,6 +25,7 @@ from os import PathLike
 from handcalc.classgrade.core import ClassReport
 from handcalc.classgrade.glyphs import teacher_texts
 from handcalc.classgrade.marks import BLANK, CORRECT, decimal
+from handcalc.classgrade.messages import in_lang
 from handcalc.classgrade.typst_doc import compile_pdf, preamble
 from handcalc.classgrade.words import escape, say, show
 from handcalc.io.terminal import safe_text
@@ -162,7 +163,8 @@ def _invalid(report: ClassReport, lang: str) -> str:
     if not report.invalid_count:
         return ""
     lines = ["- " + say("classflow.report.line", lang, "typst", line=i.line,
-                        reason=safe_text(i.reason)) for i in report.invalid[:MAX_LISTED_ROWS]]
+                        reason=safe_text(in_lang(i.reason, lang)))
+             for i in report.invalid[:MAX_LISTED_ROWS]]
     more = report.invalid_count - len(lines)
     if more:
         lines.append(f"- {say('classflow.report.more', lang, 'typst', count=more)}")
