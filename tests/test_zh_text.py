@@ -133,3 +133,21 @@ def test_practice_in_chinese_says_nothing_in_english(family):
     assert result.exit_code == 0, result.output
     for line in result.output.splitlines():
         assert english_run(line) is None, line
+
+
+def test_the_csv_report_keeps_its_fields_and_says_its_sentences_in_chinese(tmp_path,
+                                                                            monkeypatch):
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    Path("班级.csv").write_text(CLASS, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["grade", "班级.csv", "--lang", "zh", "-o", "r.csv"])
+    assert result.exit_code == 0, result.output
+    with open("r.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[:6] == ["line", "learner", "code", "part", "answer", "status"]
+    assert {r["status"] for r in rows} == {"correct", "incorrect", "invalid"}
+    assert any("忘记" in r["diagnosis"] for r in rows)
+    for r in rows:
+        for column in ("diagnosis", "note"):
+            assert english_run(r[column]) is None, r[column]

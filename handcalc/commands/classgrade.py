@@ -187,13 +187,16 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
 
 
 def _stream(fmt: str, report: object, lang: str) -> Iterable[str]:
-    """A text report in chunks: Markdown in the teacher's language, CSV and JSON as they
-    are in every language."""
+    """A text report in chunks: Markdown, and the CSV report's sentences, in the teacher's
+    language; JSON as it is in every language (a program reads it)."""
     from handcalc import classgrade as cg
+    from handcalc.classgrade.report_csv import iter_csv
     from handcalc.classgrade.report_md import iter_markdown
 
     if fmt == "md":
         return iter_markdown(report, lang=lang)  # type: ignore[arg-type]
+    if fmt == "csv":
+        return iter_csv(report, lang=lang)  # type: ignore[arg-type]
     return cg.STREAMS[fmt](report)  # type: ignore[no-any-return]
 
 
