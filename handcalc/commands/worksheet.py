@@ -125,7 +125,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         if checks is not None:
             checks.close()
         if sys.stderr.isatty() and "pdf" in formats:
-            click.echo("typesetting the PDF ...", err=True)
+            click.echo(tr("sheet.progress.typesetting", lang), err=True)
         data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs,
                           key_style, pieces=True)
     write_outputs([(target, d) for (target, _, _), d in zip(targets, data, strict=True)])
@@ -154,7 +154,7 @@ def _build(sheet: Any, versions: int | None, formats: set[str], lang: str,
     if not sys.stderr.isatty():
         return build_worksheet(sheet, versions, formats=formats, lang=lang, checks=checks)
     jobs = {job for v in plan(sheet, versions) for section in v for job in section}
-    with click.progressbar(length=len(jobs), label="building exercises",
+    with click.progressbar(length=len(jobs), label=tr("sheet.progress.building", lang),
                            file=sys.stderr) as bar:
         return build_worksheet(sheet, versions, formats=formats, lang=lang, checks=checks,
                                progress=bar.update)
