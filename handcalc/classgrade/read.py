@@ -213,7 +213,7 @@ def _records(lines: Iterator[tuple[int, str]], delimiter: str
         try:
             (fields,) = _parse([text], delimiter)
         except csv.Error as e:
-            yield number, [text], (msg.QUOTE_NEVER_CLOSED.format(lines=MAX_RECORD_LINES)
+            yield number, [text], (msg.said("classtext.reason.quote", lines=MAX_RECORD_LINES)
                                    if text.count('"') % 2 else msg.MALFORMED.format(why=e))
             continue
         yield number, [text], fields
@@ -230,6 +230,8 @@ def _first(pattern: re.Pattern[str], lines: list[str]) -> tuple[int, int, str] |
 
 UNDECODABLE_ROW = "classtext.reason.undecodable"  # the id of a row that is not text
 ROW_HINT = "classtext.hint.row_encoding"
+QUOTE_HINTS = {",": "classtext.hint.quote_comma", ";": "classtext.hint.quote_semicolon",
+               "\t": "classtext.hint.quote_tab"}
 ROW_HINT_GIVEN = "classtext.hint.given_encoding"
 
 
@@ -260,7 +262,9 @@ def _nul(number: int, lines: list[str]) -> str | None:
     if found is None:
         return None
     index, column, _ = found
-    return msg.NUL.format(column=column + 1, where=_where(number, index))
+    return msg.said("classtext.reason.nul", column=column + 1,
+                    where=msg.said("classtext.reason.of_line", line=number + index)
+                    if index else "")
 
 
 # ---------------------------------------------------------------- the header
@@ -395,9 +399,11 @@ def _rows(first: tuple[int, str], lines: Iterator[tuple[int, str]], header: Head
             continue
         assert isinstance(fields, list)
         if len(fields) != len(order):
-            hint = msg.QUOTE_HINT[header.delimiter] if len(fields) > len(order) else ""
+            hint = msg.said(QUOTE_HINTS[header.delimiter]) if len(fields) > len(order) \
+                else ""
             known = dict(zip(order, fields, strict=False))
-            yield Invalid(number, msg.COLUMNS.format(n=len(order), names=",".join(order),
+            yield Invalid(number, msg.said("classtext.reason.columns", n=len(order),
+                                           names=",".join(c.removeprefix(EXTRA) for c in order),
                                                      got=len(fields), hint=hint),
                           clip(known.get("learner", "")), clip(known.get("code", "")),
                           clip(known.get("part", "")))

@@ -89,8 +89,9 @@ def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
     for g in graded:
         key = (g.row.learner, g.row.code, g.row.part)
         if key in seen:
-            warnings.append(Note(seen[key], msg.ANSWERED_AGAIN.format(
-                learner=g.row.learner, code=g.row.code, part=g.row.part, again=g.row.line)))
+            warnings.append(Note(seen[key], msg.said(
+                "classtext.note.again", learner=g.row.learner, code=g.row.code,
+                part=g.row.part, again=g.row.line)))
         seen[key] = g.row.line
     learners = _learners(graded, invalid)
     marks, columns = mark_learners([t.learner for t in learners], graded, grader, assignment)
