@@ -1,8 +1,12 @@
-"""The English words of class grading that a teacher reads: why a file is refused, why a
-row is not graded, and the notes of the reports. One place, for the message catalogue.
+"""The words of class grading that a teacher reads. Why a row is not graded and the notes
+of the reports are catalogue messages (``classtext.*`` in locale/<lang>/classtext.po) made
+with ``said``: a Said is its English text (what the CSV and JSON reports and the code read)
+and knows its message, so that the Markdown and PDF reports and stderr say it in the
+teacher's language (``in_lang``). The English templates still here (why a file is refused,
+the options) are ``str.format`` strings, not yet in the catalogue.
 
-Templates are ``str.format`` strings; text from the file is passed through
-``handcalc.io.terminal.safe_text`` (refusals) or escaped by each report (row reasons).
+Text from the file is passed through ``handcalc.io.terminal.safe_text`` (refusals) or
+escaped by each report (row reasons).
 """
 
 from __future__ import annotations
@@ -54,36 +58,17 @@ NO_PDF_FONT = ("{what}: this handcalc has no font for {char!r} (U+{code:04X}) in
                "a .md file instead")
 
 # ---------------------------------------------------------------- a row that is not graded
+# (in the catalogue: classtext.reason.*, said() below)
 
-UNDECODABLE = "not {encoding} text (byte 0x{byte:02x} at column {column}{where})"
-UNDECODABLE_WHERE = " of line {line}"
-HINT_ROW_ENCODING = "; save the file as UTF-8 or give --encoding"
-NUL = "contains a NUL character (U+0000) at column {column}{where}: not text"
 MALFORMED = "malformed CSV: {why}"
-QUOTE_NEVER_CLOSED = ("malformed CSV: a quote opened on this line is never closed (a quoted "
-                      "cell may span at most {lines} lines)")
-COLUMNS = "expected {n} columns ({names}), got {got}{hint}"
-QUOTE_HINT = {
-    ",": "; quote an answer that contains commas: \"0.20, 0.80\"",
-    ";": "; quote an answer that contains semicolons: \"1 2; 3 4\"",
-    "\t": "; quote an answer that contains tabs",
-}
-EMPTY_FIELD = "empty {column}"
-ANSWER = "answer: {why}"
 INTERNAL = "internal error while grading this row ({kind}: {why}); please report it"
-WRONG_SHAPE = "wrong shape: {why}"
 WORKER_LOST = ("a process grading a share of the rows ended before it was done ({why}); "
                "nothing was written")
 CANNOT_BUILD = "cannot build '{code}': {why}"
-NOT_ASSIGNED = "{code} is not an exercise of the assignment ({spec})"
-NOT_A_VERSION = "no version {version}: the assignment has versions 1 to {count}"
-NOT_AN_EXERCISE = "version {version} has no exercise {exercise}: it has exercises 1 to {count}"
 
 # ---------------------------------------------------------------- notes
 
 MISSING_HEADER = "missing header {header}: the columns were read in that order"
-ANSWERED_AGAIN = ("{learner} answered {code} part {part} again on line {again}; the last "
-                  "answer counts")
 NOT_LISTED = ("{count} more rows could not be graded; only the first {listed} are listed "
               "(all are counted)")
 

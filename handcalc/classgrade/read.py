@@ -240,10 +240,6 @@ def _byte(mark: re.Match[str]) -> str:
     return f"\\x{ord(mark.group()) - 0xDC00:02x}"
 
 
-def _where(number: int, index: int) -> str:
-    return msg.UNDECODABLE_WHERE.format(line=number + index) if index else ""
-
-
 def _undecodable(number: int, lines: list[str], encoding: str) -> str | None:
     """Why the record is not text in ``encoding`` (without a hint), or None."""
     found = _first(_MARKED, lines)
