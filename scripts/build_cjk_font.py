@@ -11,10 +11,13 @@ then, with fontTools installed (``pip install -c constraints.txt -e '.[font]'``)
 
     python scripts/build_cjk_font.py fonts-noto-cjk
 
-The script checks the source fonts' SHA-256, keeps the characters of GB2312 (its 6763
-hanzi and the symbols of rows 1 to 9), CJK punctuation, full-width forms and the general
-punctuation of Chinese text, drops hinting, vertical metrics and all OpenType features
-but those of horizontal text, renames the family to ``Noto Sans SC Handcalc`` (a subset
+The script checks the source fonts' SHA-256, keeps every character of GBK (GB2312's 6763
+hanzi and symbols, and GBK's 21,003 hanzi: GB18030's common characters) and of Big5 (the
+13,000-odd traditional characters of Taiwan and Hong Kong), the whole CJK Unified
+Ideographs block (U+4E00..U+9FFF), CJK punctuation, full-width forms and the general
+punctuation of Chinese text, so that learners' names print whatever their characters;
+drops hinting, vertical metrics and all OpenType features but those of horizontal text,
+renames the family to ``Noto Sans SC Handcalc`` (a subset
 should not pass for the whole font) and keeps the sources' own timestamps, so that two
 runs give the same bytes. Bold is there because the sheets set their title, headings and
 exercise heads in bold, and typst does not embolden a font that has no bold face: Chinese
@@ -66,11 +69,43 @@ def gb2312_characters() -> set[str]:
     return out
 
 
+def double_byte_characters(codec: str, leads: range, trails: list[int]) -> set[str]:
+    """Every character a double-byte codec decodes from a lead byte in `leads` and a trail
+    byte in `trails`, without its private-use mappings (no font draws those)."""
+    out = set()
+    for lead in leads:
+        for trail in trails:
+            try:
+                ch = bytes((lead, trail)).decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if not 0xE000 <= ord(ch) <= 0xF8FF:
+                out.add(ch)
+    return out
+
+
+def gbk_characters() -> set[str]:
+    """Every character of GBK (a superset of GB2312; GB18030's two-byte part)."""
+    return double_byte_characters("gbk", range(0x81, 0xFF),
+                                  [*range(0x40, 0x7F), *range(0x80, 0xFF)])
+
+
+def big5_characters() -> set[str]:
+    """Every character of Big5 (traditional Chinese)."""
+    return double_byte_characters("big5", range(0xA1, 0xFA),
+                                  [*range(0x40, 0x7F), *range(0xA1, 0xFF)])
+
+
+CJK_BASIC = range(0x4E00, 0xA000)  # CJK Unified Ideographs, the whole basic block
+
+
 def wanted_characters() -> set[int]:
-    """The code points the shipped font should cover: GB2312, CJK Symbols and Punctuation
-    (U+3000..U+303F), full-width forms (U+FF01..U+FF5E) and EXTRA."""
-    chars = gb2312_characters() | set(EXTRA)
-    return ({ord(c) for c in chars} | set(range(0x3000, 0x3040)) | set(range(0xFF01, 0xFF5F)))
+    """The code points the shipped font should cover: GB2312, GBK, Big5, the CJK Unified
+    Ideographs block, CJK Symbols and Punctuation (U+3000..U+303F), full-width forms
+    (U+FF01..U+FF5E) and EXTRA. (What the source font lacks of them is left out.)"""
+    chars = gb2312_characters() | gbk_characters() | big5_characters() | set(EXTRA)
+    return ({ord(c) for c in chars} | set(CJK_BASIC) | set(range(0x3000, 0x3040))
+            | set(range(0xFF01, 0xFF5F)))
 
 
 def licence_text(copyright_file: str, notice: str) -> str:

@@ -49,7 +49,6 @@ def test_full_width_values():
     ("１＃", ("'#'",), 1),                    # the twin's hint, at the typed character
     ("１，２，ｘ", ("unknown name 'x'",), 4),
     ("１ ～", ("U+FF5E",), 2),                 # the typed character is the one described
-    ("１\u3000２", ("U+3000",), 1),           # the ideographic space is not mapped
     ("１．２．３", ("decimal point",), 3),
     ("＂１＂", ("quotes",), 0),
     ("（１", ("never closed",), 0),
@@ -62,13 +61,19 @@ def test_errors_point_at_the_typed_character(typed, fragments, position):
     assert info.value.position == position
 
 
+def test_the_ideographic_space_is_a_space():
+    """U+3000 is what the space bar types in full-width mode: a space, as between entries."""
+    assert parse_answer("１\u3000２") == parse_answer("1 2")
+    assert parse_answer("\u30000.5\u3000") == ((R(1, 2),),)
+
+
 def test_messages_quote_tokens_as_typed():
     with pytest.raises(ParseError) as info:
         parse_answer("１ ＋")
     assert "'＋'" in str(info.value)
 
 
-@pytest.mark.parametrize("ch", [chr(0xFF00), chr(0xFF5F), chr(0xFF60), chr(0xFF61), chr(0x3000),
+@pytest.mark.parametrize("ch", [chr(0xFF00), chr(0xFF5F), chr(0xFF60), chr(0xFF61),
                                 chr(0x3002), chr(0xFFE3), chr(0xFFE5)])
 def test_neighbours_of_the_mapped_block_stay_refused(ch):
     with pytest.raises(ParseError):

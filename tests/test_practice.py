@@ -181,7 +181,7 @@ def test_prompts_say_the_shape_and_help_show_use_no_try():
                       input="help\n?\nshow\n" + typed(ex.parts[0].answer) + "\nquit\n")
     assert result.exit_code == 0, result.output
     rows, cols = len(ex.parts[0].answer), len(ex.parts[0].answer[0])
-    assert f"part 1, a {rows} x {cols} matrix with rows separated by ; (try 1 of 3)" \
+    assert f"part 1, a {rows} × {cols} matrix with rows separated by ; (try 1 of 3)" \
         in result.output
     assert result.output.count("'help' or '?' shows this") == 3  # the start, help and ?
     assert result.output.count(f"[code {ex.code}]") == 2  # shown, and shown again

@@ -123,7 +123,10 @@ def test_math_renderings():
     assert mathtext.to_target(src, "ascii") == "S = QK^T / sqrt(d_k)"
     assert mathtext.to_target(src, "latex") == r"S = \frac{Q K^{T}}{\sqrt{d_{k}}}"
     assert mathtext.to_target("-infinity", "unicode") == "−∞"
-    assert mathtext.to_target("W^O Z_1", "unicode") == "WᴼZ₁"
+    assert mathtext.to_target("W^O Z_1", "unicode") == "W^OZ₁"
+    # one way for every projection: no superscript Q exists, so none gets a superscript
+    assert [mathtext.to_target(f"W^{x}", "unicode") for x in "QKVO"] == [
+        "W^Q", "W^K", "W^V", "W^O"]
     assert mathtext.to_target("q dot k", "ascii") == "q . k"
     with pytest.raises(mathtext.MathSyntaxError):
         mathtext.parse("QK^T")  # two letters glued: Typst reads an unknown name

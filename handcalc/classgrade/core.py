@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -88,6 +88,7 @@ class MistakeCount:
     id: str
     title: str
     count: int
+    text: Any = field(default=None, compare=False)  # the title as a message, for any language
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class ExerciseSummary:
     code: str
     title: str
     parts: tuple[PartSummary, ...]
+    text: Any = field(default=None, compare=False)  # the title as a message, for any language
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class ClassReport:
     assignment: Any = None  # handcalc.classgrade.assign.Assignment, with --spec
     marks: tuple[Any, ...] = ()  # handcalc.classgrade.marks.LearnerMarks, one per learner
     columns: tuple[str, ...] = ()  # the gradebook's exercise columns
+    # learner -> their student number (a 学号 column), for the gradebook and the feedback
+    student_ids: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def invalid_count(self) -> int:
@@ -265,23 +269,24 @@ class ClassGrader:
         """The code and version of a row by version and exercise, or why there is none."""
         for column in VERSION_HEADER:
             if not f[column]:
-                return msg.EMPTY_FIELD.format(column=column)
+                return msg.said("classtext.reason.empty", column=msg.column_name(column))
         version, exercise = digits(f["version"]), digits(f["exercise"])
         a = self.assignment
         if not (version.isascii() and version.isdigit() and len(version) < 6):
-            return msg.NOT_A_VERSION.format(version=clip(version), count=len(a.versions))
+            return msg.said("classtext.reason.not_a_version", version=clip(version),
+                            count=len(a.versions))
         if not (exercise.isascii() and exercise.isdigit() and len(exercise) < 6):
-            return msg.NOT_AN_EXERCISE.format(exercise=clip(exercise), version=int(version),
-                                              count=a.slots_per_version)
+            return msg.said("classtext.reason.not_an_exercise", exercise=clip(exercise),
+                            version=int(version), count=a.slots_per_version)
         k = int(version)
         if not 1 <= k <= len(a.versions):
             self.unassigned += 1
-            return msg.NOT_A_VERSION.format(version=k, count=len(a.versions))
+            return msg.said("classtext.reason.not_a_version", version=k, count=len(a.versions))
         slot = a.slot(k, int(exercise))
         if slot is None:
             self.unassigned += 1
-            return msg.NOT_AN_EXERCISE.format(exercise=int(exercise), version=k,
-                                              count=len(a.versions[k - 1]))
+            return msg.said("classtext.reason.not_an_exercise", exercise=int(exercise),
+                            version=k, count=len(a.versions[k - 1]))
         return slot.code, k
 
     def learner(self, raw: str, line: int) -> str:
@@ -323,22 +328,23 @@ class ClassGrader:
 
         for column in HEADER:
             if column in f and not f[column]:
-                return bad(msg.EMPTY_FIELD.format(column=column))
+                return bad(msg.said("classtext.reason.empty", column=msg.column_name(column)))
         try:
             ex = self.exercise(code)
         except HandcalcError as e:
-            return bad(str(e))
+            return bad(msg.error_said(e))
         if self.assignment is not None and ex.code not in self.assignment.where:
             self.unassigned += 1
-            return bad(msg.NOT_ASSIGNED.format(code=ex.code, spec=self.assignment.name))
+            return bad(msg.said("classtext.reason.not_assigned", code=ex.code,
+                                spec=self.assignment.name))
         try:
             number = ex.part(part).number
         except HandcalcError as e:
-            return bad(str(e))
+            return bad(msg.error_said(e))
         try:
             answer = self.parse(text)
         except HandcalcError as e:
-            return bad(msg.ANSWER.format(why=e))
+            return bad(msg.said("classtext.reason.answer", why=msg.error_said(e)))
         return Submission(raw.line, learner, ex.code, number, text, answer, version)
 
     def answer_id(self, answer: Mat) -> int:
@@ -437,7 +443,7 @@ def outcome(grader: ClassGrader, ex: Exercise, sub: Submission,
     try:
         return grader.grade_row(ex, sub, final)
     except ShapeError as e:
-        return msg.WRONG_SHAPE.format(why=e)
+        return msg.said("classtext.reason.wrong_shape", why=msg.error_said(e))
     except Exception as e:  # a bug in grading must not lose the rest of the class
         return Failure(type(e).__name__, str(e))
 

@@ -14,10 +14,12 @@ names are shown as text (control characters escaped by ``handcalc.io.terminal``)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from os import PathLike
 from typing import Any
 
 from handcalc.classgrade.core import ClassGrader, ClassReport, Graded
+from handcalc.classgrade.glyphs import teacher_texts
 from handcalc.classgrade.marks import BLANK, CORRECT, LearnerMarks, PartMark, decimal
 from handcalc.classgrade.typst_doc import compile_pdf, preamble
 from handcalc.classgrade.words import escape, say, show
@@ -130,6 +132,9 @@ def feedback_markdown(report: ClassReport, grader: ClassGrader, lang: str) -> st
     memo: dict[Any, Any] = {}
     for m in report.marks:
         out += ["", "---", "", f"## {md_data(safe_text(m.learner))}", ""]
+        number = report.student_ids.get(m.learner)
+        if number:
+            out.append(say("classtext.student_id", lang, t, number=safe_text(number)) + "  ")
         if m.version is not None:
             out.append(say("classflow.version", lang, t, version=m.version) + "  ")
         out.append(_score(m, lang, t))
@@ -206,6 +211,9 @@ def feedback_typst(report: ClassReport, grader: ClassGrader, lang: str) -> str:
         line = [_score(m, lang, t)]
         if m.version is not None:
             line.insert(0, say("classflow.version", lang, t, version=m.version))
+        number = report.student_ids.get(m.learner)
+        if number:
+            line.insert(0, say("classtext.student_id", lang, t, number=safe_text(number)))
         out.append("#text(size: 11pt)[" + " #h(1.2em) ".join(line) + "]")
         out += [f"#text(size: 9pt, fill: luma(80))[{n}]" for n in _notes(m, lang, t)]
         for e in m.exercises:
@@ -251,10 +259,13 @@ def _t_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]) -
 MAX_PDF_LEARNERS = 4_000
 
 
-def render_feedback(report: ClassReport, grader: ClassGrader, lang: str, fmt: str
-                    ) -> str | bytes:
-    """The feedback file: Markdown text, or PDF bytes."""
+def render_feedback(report: ClassReport, grader: ClassGrader, lang: str, fmt: str,
+                    font_dirs: Sequence[str | PathLike[str]] = (),
+                    unprintable: Iterable[str] = ()) -> str | bytes:
+    """The feedback file: Markdown text, or PDF bytes (learners' characters in
+    `unprintable` printed as code points, handcalc.classgrade.glyphs)."""
     if fmt == "md":
         return feedback_markdown(report, grader, lang)
-    return compile_pdf(feedback_typst(report, grader, lang), "--feedback")
+    return compile_pdf(feedback_typst(report, grader, lang), "--feedback", font_dirs,
+                       unprintable, teacher_texts(report))
 

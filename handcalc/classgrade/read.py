@@ -13,7 +13,9 @@ their line numbers and reasons), and warnings out.
   A quote never closed within that many lines makes its own line malformed, and reading
   goes on with the next line.
 - The delimiter is ``,``, ``;`` or a tab, whichever makes the header line name the columns
-  ``learner,code,part,answer`` (in any order, any case). Blank lines are skipped.
+  ``learner,code,part,answer`` (in any order, any case, in English or Chinese: ALIASES).
+  Other columns (a student number, a timestamp) are kept: the student number is carried
+  into the gradebook and the feedback, the others are not used. Blank lines are skipped.
 
 Rows are produced lazily, so a file of many malformed rows costs little memory.
 """
@@ -36,6 +38,21 @@ from handcalc.io.terminal import safe_text
 
 HEADER = ("learner", "code", "part", "answer")
 VERSION_HEADER = ("learner", "version", "exercise", "part", "answer")  # with --spec
+STUDENT_ID = "student_id"  # an optional column, carried into the gradebook and feedback
+# What a header cell may say for each column (lower case, spaces and underscores alike):
+# the English names, and the Chinese ones a form or spreadsheet export uses. Other columns
+# (a timestamp, an e-mail address ...) are kept as read and not used.
+ALIASES = {
+    "learner": ("learner", "name", "student", "姓名", "学生", "学生姓名", "名字"),
+    "code": ("code", "代码", "题目代码"),
+    "part": ("part", "小题", "小题号"),
+    "answer": ("answer", "答案"),
+    "version": ("version", "版本", "版本号"),
+    "exercise": ("exercise", "题号", "题"),
+    STUDENT_ID: ("student_id", "student number", "student no", "学号"),
+}
+_ALIAS = {alias: column for column, names in ALIASES.items() for alias in names}
+EXTRA = "extra: "  # the key of a column handcalc does not use, before its name as read
 DELIMITERS = (",", ";", "\t")
 STDIN = "-"
 MAX_BYTES = 200_000_000  # 200 MB, as the README says (decimal megabytes)
@@ -209,7 +226,7 @@ def _records(lines: Iterator[tuple[int, str]], delimiter: str
         try:
             (fields,) = _parse([text], delimiter)
         except csv.Error as e:
-            yield number, [text], (msg.QUOTE_NEVER_CLOSED.format(lines=MAX_RECORD_LINES)
+            yield number, [text], (msg.said("classtext.reason.quote", lines=MAX_RECORD_LINES)
                                    if text.count('"') % 2 else msg.MALFORMED.format(why=e))
             continue
         yield number, [text], fields
@@ -224,8 +241,16 @@ def _first(pattern: re.Pattern[str], lines: list[str]) -> tuple[int, int, str] |
     return None
 
 
-def _where(number: int, index: int) -> str:
-    return msg.UNDECODABLE_WHERE.format(line=number + index) if index else ""
+UNDECODABLE_ROW = "classtext.reason.undecodable"  # the id of a row that is not text
+ROW_HINT = "classtext.hint.row_encoding"
+QUOTE_HINTS = {",": "classtext.hint.quote_comma", ";": "classtext.hint.quote_semicolon",
+               "\t": "classtext.hint.quote_tab"}
+ROW_HINT_GIVEN = "classtext.hint.given_encoding"
+
+
+def _byte(mark: re.Match[str]) -> str:
+    """A byte that did not decode, as an escape (a learner's name that is not text)."""
+    return f"\\x{ord(mark.group()) - 0xDC00:02x}"
 
 
 def _undecodable(number: int, lines: list[str], encoding: str) -> str | None:
@@ -234,8 +259,10 @@ def _undecodable(number: int, lines: list[str], encoding: str) -> str | None:
     if found is None:
         return None
     index, column, mark = found
-    return msg.UNDECODABLE.format(encoding=_label(encoding), byte=ord(mark) - 0xDC00,
-                                  column=column + 1, where=_where(number, index))
+    return msg.said("classtext.reason.not_text", encoding=_label(encoding),
+                    byte=f"0x{ord(mark) - 0xDC00:02x}", column=column + 1,
+                    where=msg.said("classtext.reason.of_line", line=number + index)
+                    if index else "")
 
 
 def _nul(number: int, lines: list[str]) -> str | None:
@@ -244,7 +271,9 @@ def _nul(number: int, lines: list[str]) -> str | None:
     if found is None:
         return None
     index, column, _ = found
-    return msg.NUL.format(column=column + 1, where=_where(number, index))
+    return msg.said("classtext.reason.nul", column=column + 1,
+                    where=msg.said("classtext.reason.of_line", line=number + index)
+                    if index else "")
 
 
 # ---------------------------------------------------------------- the header
@@ -268,6 +297,18 @@ class Header:
     warning: Note | None
 
 
+def _columns(cells: list[str]) -> tuple[str, ...] | None:
+    """The column each header cell names (ALIASES; EXTRA + the cell for any other), or
+    None when two cells name the same column."""
+    out = []
+    for cell in cells:
+        key = " ".join(cell.strip().lower().replace("_", " ").split())
+        column = _ALIAS.get(key) or _ALIAS.get(key.replace(" ", "_"))
+        out.append(column or EXTRA + cell.strip())
+    known = [c for c in out if not c.startswith(EXTRA)]
+    return tuple(out) if len(known) == len(set(known)) else None
+
+
 def _header(number: int, text: str, name: str, encoding: str, given: bool,
             by_version: bool = False) -> Header:
     """The column order and the delimiter, from the header line alone."""
@@ -286,10 +327,13 @@ def _header(number: int, text: str, name: str, encoding: str, given: bool,
             (parsed[delimiter],) = _parse([text], delimiter)
         except (csv.Error, ValueError):
             continue
-        names = tuple(f.lower() for f in parsed[delimiter])
-        if sorted(names) == sorted(HEADER):
-            return Header(names, delimiter, False, None)
-        if sorted(names) == sorted(VERSION_HEADER):
+        names = _columns(parsed[delimiter])
+        if names is None:
+            continue
+        if set(HEADER) <= set(names):
+            return Header(tuple(EXTRA + n if n in ("version", "exercise") else n
+                                for n in names), delimiter, False, None)
+        if set(VERSION_HEADER) <= set(names):
             if not by_version:
                 raise SpecError(msg.NEEDS_SPEC.format(name=name, line=number))
             return Header(names, delimiter, False, None)
@@ -350,7 +394,12 @@ def _rows(first: tuple[int, str], lines: Iterator[tuple[int, str]], header: Head
             if reason is not None:
                 bad += 1
                 first_bad = first_bad or number
-                yield Invalid(number, reason + msg.HINT_ROW_ENCODING)
+                known = dict(zip(order, fields, strict=False)) if isinstance(fields, list) \
+                    else {}
+                yield Invalid(number, msg.said(UNDECODABLE_ROW, why=reason,
+                                               hint=msg.said(ROW_HINT_GIVEN if given
+                                                             else ROW_HINT)),
+                              clip(_MARKED.sub(_byte, known.get("learner", ""))))
                 continue
             yield Invalid(number, _nul(number, record) or "")
             continue
@@ -359,9 +408,11 @@ def _rows(first: tuple[int, str], lines: Iterator[tuple[int, str]], header: Head
             continue
         assert isinstance(fields, list)
         if len(fields) != len(order):
-            hint = msg.QUOTE_HINT[header.delimiter] if len(fields) > len(order) else ""
+            hint = msg.said(QUOTE_HINTS[header.delimiter]) if len(fields) > len(order) \
+                else ""
             known = dict(zip(order, fields, strict=False))
-            yield Invalid(number, msg.COLUMNS.format(n=len(order), names=",".join(order),
+            yield Invalid(number, msg.said("classtext.reason.columns", n=len(order),
+                                           names=",".join(c.removeprefix(EXTRA) for c in order),
                                                      got=len(fields), hint=hint),
                           clip(known.get("learner", "")), clip(known.get("code", "")),
                           clip(known.get("part", "")))
@@ -371,7 +422,9 @@ def _rows(first: tuple[int, str], lines: Iterator[tuple[int, str]], header: Head
         if reason is not None:
             bad += 1
             first_bad = first_bad or number
-            yield Invalid(number, reason + msg.HINT_ROW_ENCODING, clip(row.get("learner", "")))
+            yield Invalid(number, msg.said(UNDECODABLE_ROW, why=reason,
+                                           hint=msg.said(ROW_HINT_GIVEN if given else ROW_HINT)),
+                          clip(row.get("learner", "")))
             continue
         yield RawRow(number, row)
     if too_many_undecodable(bad, rows):
@@ -390,19 +443,23 @@ _FOREIGN = re.compile("[\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff]")
 _GB = ("gb18030", "gbk", "gb2312", "hz")
 
 
+_NAMED = ("learner", "code", "part", "answer", "version", "exercise")  # columns with words
+
+
 def _mojibake(row: Mapping[str, str], encoding: str) -> str | None:
     """Why a row that decoded is still not text in ``encoding`` (without a hint), or None."""
     for column, value in row.items():
         found = _PRIVATE_USE.search(value)
         if found is not None:
-            return msg.MOJIBAKE.format(encoding=_label(encoding), column=column,
-                                       code=ord(found.group()))
+            return msg.said("classtext.reason.mojibake", encoding=_label(encoding),
+                            column=msg.column_name(column) if column in _NAMED else column,
+                            code=f"{ord(found.group()):04X}")
     name = row.get("learner", "")
     if encoding.replace("_", "").lower() in _GB and _HAN.search(name):
         found = _FOREIGN.search(name)
         if found is not None:
-            return msg.MOJIBAKE.format(encoding=_label(encoding), column="learner",
-                                       code=ord(found.group()))
+            return msg.said("classtext.reason.mojibake", encoding=_label(encoding),
+                            column=msg.column_name("learner"), code=f"{ord(found.group()):04X}")
     return None
 
 

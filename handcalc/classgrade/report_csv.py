@@ -1,4 +1,8 @@
-"""The CSV report: one line per row of the submissions file, safe to open in a spreadsheet."""
+"""The CSV report: one line per row of the submissions file, safe to open in a spreadsheet.
+
+Column names, statuses, scores, ``accepted_by`` and mistake ids are the same in every
+language (a program reads them); the sentences a teacher reads (the diagnosis, the note,
+why a row was not graded) follow the report's language."""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def _cell(value: object) -> str:
     return text
 
 
-def _graded_cells(report: ClassReport) -> Iterator[tuple[int, list[object]]]:
+def _graded_cells(report: ClassReport, lang: str = "en") -> Iterator[tuple[int, list[object]]]:
     """(line, cells) of each graded row, in the order of report.rows; the cells that come
     from a verdict are worked out once per verdict."""
     by_verdict: dict[int, tuple[object, list[object]]] = {}
@@ -38,37 +42,45 @@ def _graded_cells(report: ClassReport) -> Iterator[tuple[int, list[object]]]:
             d = None if v is None else v.diagnosis
             found = (v, ["correct" if g.correct else "incorrect", score_text(g.score),
                          g.accepted_by or "", d.mistake.id if d else "",
-                         str(d.text()) if d else ""])
+                         _text(d.text(), lang) if d else ""])
             if v is not None:
                 by_verdict[id(v)] = found
         yield r.line, [r.line, r.learner, r.code, r.part, r.text, *found[1],
-                       "yes" if g.counted else "no", g.note]
+                       "yes" if g.counted else "no", msg.in_lang(g.note, lang)]
 
 
-def _invalid_cells(report: ClassReport) -> Iterator[tuple[int, list[object]]]:
+def _text(text: object, lang: str) -> str:
+    """A diagnosis in `lang` (English as str() gives it)."""
+    from handcalc.text.messages import RENDERED, render
+
+    return render(text, lang, "unicode") if lang != "en" and isinstance(
+        text, RENDERED) else str(text)
+
+
+def _invalid_cells(report: ClassReport, lang: str = "en") -> Iterator[tuple[int, list[object]]]:
     for i in report.invalid:
         yield i.line, [i.line, i.learner, i.code, i.part, i.answer, "invalid", "", "", "", "",
-                       "no", i.reason]
+                       "no", msg.in_lang(i.reason, lang)]
 
 
-def _in_order(report: ClassReport) -> Iterable[tuple[int, list[object]]]:
+def _in_order(report: ClassReport, lang: str = "en") -> Iterable[tuple[int, list[object]]]:
     """Every line's cells by line number (graded rows before invalid ones on a tie, as a
     stable sort of the graded rows then the invalid ones gives them)."""
     def ordered(lines: Sequence[int]) -> bool:
         return all(a <= b for a, b in zip(lines, lines[1:], strict=False))
 
-    graded, invalid = _graded_cells(report), _invalid_cells(report)
+    graded, invalid = _graded_cells(report, lang), _invalid_cells(report, lang)
     if ordered([g.row.line for g in report.rows]) and ordered([i.line for i in report.invalid]):
         return heapq.merge(graded, invalid, key=lambda x: x[0])
     return sorted([*graded, *invalid], key=lambda x: x[0])
 
 
-def iter_csv(report: ClassReport, batch: int = 2000) -> Iterator[str]:
+def iter_csv(report: ClassReport, batch: int = 2000, lang: str = "en") -> Iterator[str]:
     """render_csv's text in chunks of `batch` lines, produced as they are written."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    for n, (_, cells) in enumerate(_in_order(report), 1):
+    for n, (_, cells) in enumerate(_in_order(report, lang), 1):
         w.writerow([_cell(c) for c in cells])
         if n % batch == 0:
             yield out.getvalue()
@@ -76,7 +88,8 @@ def iter_csv(report: ClassReport, batch: int = 2000) -> Iterator[str]:
             out.truncate()
     if report.unlisted:
         w.writerow(["", "", "", "", "", "invalid", "", "", "", "", "no",
-                    msg.NOT_LISTED.format(count=report.unlisted, listed=MAX_LISTED_INVALID)])
+                    msg.in_lang(msg.said("classtext.not_listed", n=report.unlisted,
+                                         listed=MAX_LISTED_INVALID), lang)])
     yield out.getvalue()
 
 

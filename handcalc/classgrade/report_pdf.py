@@ -17,11 +17,15 @@ the same bytes every time.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from os import PathLike
 
 from handcalc.classgrade.core import ClassReport
+from handcalc.classgrade.glyphs import teacher_texts
 from handcalc.classgrade.marks import BLANK, CORRECT, decimal
+from handcalc.classgrade.messages import in_lang
 from handcalc.classgrade.typst_doc import compile_pdf, preamble
 from handcalc.classgrade.words import escape, say, show
 from handcalc.exercises.datacode import short
@@ -164,7 +168,8 @@ def _invalid(report: ClassReport, lang: str) -> str:
     if not report.invalid_count:
         return ""
     lines = ["- " + say("classflow.report.line", lang, "typst", line=i.line,
-                        reason=safe_text(i.reason)) for i in report.invalid[:MAX_LISTED_ROWS]]
+                        reason=safe_text(in_lang(i.reason, lang)))
+             for i in report.invalid[:MAX_LISTED_ROWS]]
     more = report.invalid_count - len(lines)
     if more:
         lines.append(f"- {say('classflow.report.more', lang, 'typst', count=more)}")
@@ -197,5 +202,11 @@ def report_typst(report: ClassReport, lang: str) -> str:
     return "\n\n".join(x for x in out if x) + "\n"
 
 
-def render_pdf(report: ClassReport, lang: str = "en") -> bytes:
-    return compile_pdf(report_typst(report, lang), "-o")
+def render_pdf(report: ClassReport, lang: str = "en",
+               font_dirs: Sequence[str | PathLike[str]] = (),
+               unprintable: Iterable[str] = ()) -> bytes:
+    """The PDF report; learners' characters in `unprintable` printed as code points
+    (handcalc.classgrade.glyphs), the fonts of `font_dirs` added to the shipped ones."""
+    return compile_pdf(report_typst(report, lang), "-o", font_dirs, unprintable,
+                       teacher_texts(report))
+

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +23,7 @@ from handcalc.classgrade.core import (
     grade_rows,
 )
 from handcalc.classgrade.marks import fraction_sum, mark_learners
-from handcalc.classgrade.read import Invalid, Note, read_rows, source_name
+from handcalc.classgrade.read import STUDENT_ID, Invalid, Note, RawRow, read_rows, source_name
 from handcalc.errors import SpecError
 from handcalc.exercises.grade import CARRIED, EXACT, ROUNDED
 
@@ -66,10 +67,10 @@ def _exercises(graded: list[Graded], grader: ClassGrader) -> tuple[ExerciseSumma
             summaries.append(PartSummary(
                 number, str(ex.part(number).prompt), len(rows), sum(g.correct for g in rows),
                 {p: paths.get(p, 0) for p in (EXACT, CARRIED, ROUNDED)},
-                tuple(MistakeCount(m, str(CATALOGUE[m].title), n)
+                tuple(MistakeCount(m, str(CATALOGUE[m].title), n, CATALOGUE[m].title)
                       for m, n in sorted(mistakes.items(), key=lambda x: (-x[1], x[0]))),
                 sum(1 for g in wrong if not g.mistake)))
-        out.append(ExerciseSummary(code, str(ex.title), tuple(summaries)))
+        out.append(ExerciseSummary(code, str(ex.title), tuple(summaries), ex.title))
     return tuple(out)
 
 
@@ -103,7 +104,8 @@ def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
     if assignment is not None:
         grader.assignment = assignment
     rows, warnings = read_rows(path, encoding, by_version=assignment is not None)
-    graded, invalid, unlisted = grade_rows(rows, grader, grading)
+    student_ids: dict[str, str] = {}
+    graded, invalid, unlisted = grade_rows(_noting_ids(rows, student_ids), grader, grading)
     warnings.extend(grader.name_notes)
     if assignment is not None:
         _check_matches(path, len(graded), grader.unassigned, assignment)
@@ -111,8 +113,9 @@ def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
     for g in graded:
         key = (g.row.learner, g.row.code, g.row.part)
         if key in seen:
-            warnings.append(Note(seen[key], msg.ANSWERED_AGAIN.format(
-                learner=g.row.learner, code=g.row.code, part=g.row.part, again=g.row.line)))
+            warnings.append(Note(seen[key], msg.said(
+                "classtext.note.again", learner=g.row.learner, code=g.row.code,
+                part=g.row.part, again=g.row.line)))
         seen[key] = g.row.line
     learners = _learners(graded, invalid)
     marks, columns = mark_learners([t.learner for t in learners], graded, grader, assignment)
@@ -123,4 +126,15 @@ def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,
     return ClassReport(os.path.basename(source_name(path)), tuple(graded), tuple(invalid),
                        tuple(sorted(warnings, key=lambda w: w.line)),
                        learners, _exercises(graded, grader), unlisted,
-                       assignment, marks, columns)
+                       assignment, marks, columns, student_ids)
+
+
+def _noting_ids(rows: Iterable[RawRow | Invalid], ids: dict[str, str]
+                ) -> Iterator[RawRow | Invalid]:
+    """The rows as they are, noting each learner's first student number in `ids`."""
+    for row in rows:
+        if isinstance(row, RawRow):
+            number = row.fields.get(STUDENT_ID, "").strip()
+            if number:
+                ids.setdefault(row.fields.get("learner", ""), number)
+        yield row

@@ -6,6 +6,8 @@ never the system's, so one source gives the same bytes on every machine."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from os import PathLike
 
 from handcalc.classgrade import messages as msg
 from handcalc.errors import HandcalcError
@@ -42,10 +44,17 @@ def preamble(title: str, lang: str) -> str:
 _CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
 
 
-def compile_pdf(source: str, name: str) -> bytes:
-    """The PDF of a Typst source (``handcalc.sheets.compile.compile_pdf``), once every character of
-    it has a font: ``handcalc.sheets.fonts.check_coverage`` where handcalc ships fonts; else
-    Chinese, Japanese or Korean text is refused (Typst's own fonts have none)."""
+def compile_pdf(source: str, name: str, font_dirs: Sequence[str | PathLike[str]] = (),
+                unprintable: Iterable[str] = (),
+                teacher_texts: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The PDF of a Typst source (``handcalc.sheets.compile.compile_pdf``, with the fonts
+    in `font_dirs` too). The characters `unprintable` (learners' text that no font has,
+    ``handcalc.classgrade.glyphs``) are printed as their code points; then every character
+    has to have a font (``handcalc.sheets.fonts.check_coverage``): the teacher's own texts
+    (`teacher_texts`, (where, text) pairs) are named when they lack one. Where handcalc
+    ships no fonts, Chinese, Japanese or Korean text is refused (Typst's own fonts have
+    none)."""
+    from handcalc.classgrade.glyphs import replace
     from handcalc.sheets.compile import compile_pdf as compile_typst
 
     try:
@@ -56,5 +65,7 @@ def compile_pdf(source: str, name: str) -> bytes:
             raise HandcalcError(msg.NO_PDF_FONT.format(what=name, char=found.group(),
                                                        code=ord(found.group()))) from None
     else:
-        check_coverage([(name, source)])
-    return compile_typst(source)
+        check_coverage(teacher_texts, font_dirs)
+        source = replace(source, unprintable)
+        check_coverage([(name, source)], font_dirs)
+    return compile_typst(source, font_dirs)

@@ -10,12 +10,18 @@ when it cannot be read at all or the options disagree.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import click
 
 from handcalc.errors import HandcalcError
 
+if TYPE_CHECKING:
+    from handcalc.classgrade.output import Report
+
 STDERR_LIMIT = 50
+NOT_CLEAN = 3  # graded, but rows were not text in the file's encoding (learners lost rows)
 
 
 @click.command()
@@ -45,9 +51,13 @@ STDERR_LIMIT = 50
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
               help="Language of the feedback and the PDF report (default: the spec's, else "
                    "HANDCALC_LANG, else the locale).")
+@click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(),
+              help="A folder of more fonts (.ttf, .otf, .ttc) for the PDFs, for characters "
+                   "the built-in fonts lack; repeatable.")
 def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
           encoding: str | None, spec: str | None, versions: int | None,
-          feedback: str | None, gradebook: str | None, lang: str | None) -> None:
+          feedback: str | None, gradebook: str | None, lang: str | None,
+          font_dirs: tuple[str, ...]) -> None:
     """Grade a class's answers in SUBMISSIONS.csv (header learner,code,part,answer, or with
     --spec learner,version,exercise,part,answer; - reads standard input).
 
@@ -64,13 +74,14 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.assign import load_assignment
     from handcalc.classgrade.feedback import FEEDBACK_FORMATS, render_feedback
     from handcalc.classgrade.gradebook import render_gradebook
-    from handcalc.classgrade.output import Report
+    from handcalc.classgrade.messages import count, in_lang, undecodable
     from handcalc.classgrade.parallel import Parallel
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
     from handcalc.cli import ExitNow
     from handcalc.io.fileio import FILE, STDOUT, is_input, output_target
     from handcalc.io.terminal import can_encode, json_ascii, safe_text
+    from handcalc.text.messages import tr
 
     asked = "--format"
     if as_json:
@@ -104,6 +115,10 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             raise HandcalcError(cg.messages.GRADEBOOK_SUFFIX.format(
                 name=safe_text(gradebook)))
     _distinct(submissions, {"-o": output, "--feedback": feedback, "--gradebook": gradebook})
+    if font_dirs:
+        from handcalc.sheets.fonts import font_folders
+
+        font_folders(font_dirs)  # refuses a name that is not a folder
     # The cyclic garbage collector finds nothing to collect in a class's verdicts (they
     # hold no reference cycles; 5 objects in 11 full collections on 100,000 rows), but
     # each of its full passes walks every object of the class: a fifth of the time.
@@ -119,24 +134,36 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
                                grading=Parallel())
         name = safe_text(cg.source_name(submissions))
         for i in report.invalid[:STDERR_LIMIT]:
-            click.echo(f"{name}:{i.line}: {safe_text(i.reason)}", err=True)
+            click.echo(f"{name}:{i.line}: {safe_text(in_lang(i.reason, language))}", err=True)
         if report.invalid_count > STDERR_LIMIT:
-            listed = ("all are listed in the report" if not report.unlisted else
-                      f"the first {len(report.invalid)} are listed in the report")
-            click.echo(f"{name}: ... and {report.invalid_count - STDERR_LIMIT} more rows that "
-                       f"could not be graded ({listed})", err=True)
+            listed = (tr("classtext.all_listed", language) if not report.unlisted else
+                      tr("classtext.first_listed", language, count=len(report.invalid)))
+            click.echo(tr("classtext.more_rows", language, name=name,
+                          n=report.invalid_count - STDERR_LIMIT, listed=listed), err=True)
         _check_pdf_size(len(report.learners), output if fmt == "pdf" else None,
                         feedback if feedback_fmt == "pdf" else None)
+        pdfs = [(o, path) for o, path, wanted in (("-o", output, fmt == "pdf"),
+                                                   ("--feedback", feedback, feedback_fmt == "pdf"))
+                if wanted and path is not None]
+        unprintable = _unprintable(report, font_dirs, language) if pdfs else frozenset()
         files: list[tuple[str, Report]] = []
+        failed: HandcalcError | None = None  # a PDF that could not be made (a font missing)
         if output is not None:  # a text report is written as it is produced, never held whole
-            files.append((output, render_pdf(report, language) if fmt == "pdf"
-                          else cg.STREAMS[fmt or "md"](report)))
+            if fmt == "pdf":
+                failed = _pdf(files, output, "-o", language, failed,
+                              lambda: render_pdf(report, language, font_dirs, unprintable))
+            else:
+                files.append((output, _stream(fmt or "md", report, language)))
         if gradebook is not None:
             files.append((gradebook, render_gradebook(report)))
         if feedback is not None and feedback_fmt is not None:
-            files.append((feedback, render_feedback(report, grader, language, feedback_fmt)))
-        text = cg.RENDERERS[fmt or "md"](report) if target is None else ""
+            failed = _pdf(files, feedback, "--feedback", language, failed,
+                          lambda: render_feedback(report, grader, language, feedback_fmt,
+                                                  font_dirs, unprintable))
+        text = "".join(_stream(fmt or "md", report, language)) if target is None else ""
         cg.write_reports(files)  # all of them land together, or none
+        if failed is not None:  # the outputs that need no font are written all the same
+            raise failed
         if target is None:
             if sys.stdout.isatty():
                 text = "\n".join(safe_text(line) for line in text.split("\n"))
@@ -145,14 +172,19 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             click.echo(text, nl=False)
         else:
             counted = [g for g in report.rows if g.counted]
-            click.echo(f"graded {len(report.rows)} rows for {len(report.learners)} learners "
-                       f"({sum(g.correct for g in counted)} of {len(counted)} counted answers "
-                       f"correct, {report.invalid_count} rows not graded); report written to "
-                       f"{safe_text(output)}", err=target.kind == STDOUT)
+            click.echo(tr("classtext.graded", language, rows=count("rows", len(report.rows)),
+                          learners=count("learners", len(report.learners)),
+                          right=sum(g.correct for g in counted),
+                          counted=count("answers", len(counted)),
+                          invalid=count("rows", report.invalid_count), name=safe_text(output)),
+                       err=target.kind == STDOUT)
+        lost = undecodable(report.invalid)
+        if lost is not None:  # learners lost rows to the encoding: the file was not clean
+            click.echo("handcalc: " + in_lang(lost, language), err=True)
         # everything is written and the workers have ended: the process ends without the
         # interpreter's teardown, which freed a large class's report object by object
         # (about 0.9 s at 100,000 rows) for no one (cli.ExitNow)
-        raise ExitNow(0)
+        raise ExitNow(0 if lost is None else NOT_CLEAN)
     finally:
         if collecting:
             gc.enable()
@@ -173,6 +205,53 @@ def _check_pdf_size(learners: int, report_file: str | None, feedback_file: str |
             raise HandcalcError(msg.TOO_MANY_FOR_PDF.format(
                 option=option, name=safe_text(name), count=learners, cap=cap, what=what,
                 kb=kb, instead=instead))
+
+
+def _stream(fmt: str, report: object, lang: str) -> Iterable[str]:
+    """A text report in chunks: Markdown, and the CSV report's sentences, in the teacher's
+    language; JSON as it is in every language (a program reads it)."""
+    from handcalc import classgrade as cg
+    from handcalc.classgrade.report_csv import iter_csv
+    from handcalc.classgrade.report_md import iter_markdown
+
+    if fmt == "md":
+        return iter_markdown(report, lang=lang)  # type: ignore[arg-type]
+    if fmt == "csv":
+        return iter_csv(report, lang=lang)  # type: ignore[arg-type]
+    return cg.STREAMS[fmt](report)  # type: ignore[no-any-return]
+
+
+def _unprintable(report: object, font_dirs: tuple[str, ...], lang: str) -> frozenset[str]:
+    """The characters of learners' text that no font has (printed as code points in the
+    PDFs), with one warning line on stderr per row holding some."""
+    from handcalc.classgrade.glyphs import find_unprintable, shown
+    from handcalc.cli import stream_target
+    from handcalc.io.terminal import safe_text
+    from handcalc.text.messages import tr
+
+    found = find_unprintable(report, font_dirs)
+    for line, learner, chars in found.where:
+        click.echo("handcalc: " + tr("classtext.unprintable", lang, stream_target(err=True),
+                                     line=line, learner=safe_text(learner), chars=chars,
+                                     shown=" ".join(shown(c) for c in chars)), err=True)
+    return found.chars
+
+
+def _pdf(files: list[tuple[str, Report]], path: str, option: str, lang: str,
+         failed: HandcalcError | None, render: Callable[[], Report]) -> HandcalcError | None:
+    """Render a PDF output into `files`; when it cannot be made (a character of the
+    teacher's text that no font has), the error to raise once the other outputs are
+    written (the first such error is kept)."""
+    from handcalc.errors import MissingGlyphs
+    from handcalc.io.terminal import safe_text
+    from handcalc.text.messages import tr
+
+    try:
+        files.append((path, render()))
+    except MissingGlyphs as e:
+        return failed or HandcalcError(tr("classtext.pdf_not_written", lang,
+                                          what=f"{option} {safe_text(path)}", why=str(e)))
+    return failed
 
 
 def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:

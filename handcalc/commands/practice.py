@@ -49,6 +49,7 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
         run,
         session_exercises,
     )
+    from handcalc.views.render import terminal_width, wrap
 
     if codes and families:
         from handcalc.errors import GivenError
@@ -64,7 +65,8 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10**6)
     lang, target = text_lang(), stream_target()
-    click.echo(tr("practice.start", lang, target, count=count, level=level, seed=seed))
+    click.echo(wrap(tr("practice.start", lang, target, count=count, level=level, seed=seed),
+                    terminal_width()))
     click.echo(help_text(lang, target))
 
     if sys.stdin is not None and hasattr(sys.stdin, "reconfigure"):

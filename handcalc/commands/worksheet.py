@@ -16,7 +16,7 @@ import click
 from handcalc.cli import no_cache_option
 from handcalc.sheets.model import FORMATS, SUFFIXES
 from handcalc.sheets.spec import MAX_VERSIONS
-from handcalc.text.messages import LANGS, resolve_lang
+from handcalc.text.messages import LANGS, msg, resolve_lang, tr
 
 EXTENSIONS = {"pdf": ".pdf", "typ": ".typ", "md": ".md", "json": ".json", "moodle": ".xml"}
 
@@ -57,7 +57,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     Every version starts on a new page (an odd page when the spec has duplex, the
     default); the same spec, seed and version give the same bytes on every run. Exit
     status 2, with nothing written, when the spec is invalid or a character of a PDF is
-    in none of its fonts (Typst's own, the shipped Chinese font covering GB2312, and
+    in none of its fonts (Typst's own, the shipped Chinese font covering the CJK basic block, and
     those in --font-dir).
     """
     from handcalc.errors import HandcalcError
@@ -127,7 +127,7 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
         if checks is not None:
             checks.close()
         if sys.stderr.isatty() and "pdf" in formats:
-            click.echo("typesetting the PDF ...", err=True)
+            click.echo(tr("sheet.progress.typesetting", lang), err=True)
         data = render_all(ws, [(f, is_key) for _, f, is_key in targets], font_dirs,
                           key_style, pieces=True)
     write_outputs([(target, d) for (target, _, _), d in zip(targets, data, strict=True)])
@@ -136,10 +136,10 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     for target, _, is_key in targets:
         if target.kind == STDOUT:
             continue
-        what = ("answers" if key_style == "answers" else "answer key") if is_key \
-            else "worksheet"
-        click.echo(f"wrote {safe_text(target.path)} ({what}, {n} version{'s' if n != 1 else ''})",
-                   err=to_stderr)
+        what = ("answers" if key_style == "answers" else "key") if is_key \
+            else sheet.sheet_kind
+        click.echo(tr("sheet.wrote", lang, path=safe_text(target.path),
+                      what=msg(f"sheet.wrote.{what}"), n=n), err=to_stderr)
     # every file is written and every worker has ended: the process, holding sympy and a
     # class set's exercises, ends without its teardown (cli.ExitNow)
     from handcalc.cli import ExitNow
@@ -156,7 +156,7 @@ def _build(sheet: Any, versions: int | None, formats: set[str], lang: str,
     if not sys.stderr.isatty():
         return build_worksheet(sheet, versions, formats=formats, lang=lang, checks=checks)
     jobs = {job for v in plan(sheet, versions) for section in v for job in section}
-    with click.progressbar(length=len(jobs), label="building exercises",
+    with click.progressbar(length=len(jobs), label=tr("sheet.progress.building", lang),
                            file=sys.stderr) as bar:
         return build_worksheet(sheet, versions, formats=formats, lang=lang, checks=checks,
                                progress=bar.update)
@@ -171,5 +171,5 @@ def _moodle(sheet: Any, target: Any, versions: int | None, lang: str) -> None:
 
     write_outputs([(target, quiz_xml(sheet, versions, lang).encode("utf-8"))])
     n = versions or sheet.versions
-    click.echo(f"wrote {safe_text(target.path)} (Moodle quiz, {n} version"
-               f"{'s' if n != 1 else ''})", err=target.kind == STDOUT)
+    click.echo(tr("sheet.wrote", lang, path=safe_text(target.path),
+                  what=msg("sheet.wrote.moodle"), n=n), err=target.kind == STDOUT)

@@ -77,9 +77,9 @@ def _md_head(n: int, item: Item, lang: str, where: int | None = None,
 
 
 def _md_title(title: str, version: int, key: bool, many: bool, lang: str,
-              total: Fraction | None = None) -> list[str]:
+              total: Fraction | None = None, kind: str = "worksheet") -> list[str]:
     if not key:
-        head = _md("sheet.md.worksheet_head", lang, title=Inline(title), n=version)
+        head = _md(f"sheet.md.{kind}_head", lang, title=Inline(title), n=version)
     else:
         head = _md("sheet.md.key_head_version" if many else "sheet.md.key_head", lang,
                    title=Inline(title), n=version)
@@ -109,7 +109,8 @@ def student_markdown(ws: Worksheet) -> str:
         if version.number > 1:
             out += ["---", ""]
         total = version_points(ws, version) if spec.has_points else None
-        out += _md_title(spec.title, version.number, False, many, lang, total)
+        out += _md_title(spec.title, version.number, False, many, lang, total,
+                         spec.sheet_kind)
         out += [f"- {render_text(x, lang, 'markdown')}" for x in spec.instructions] + [""]
         n = 0
         for s, (section, items) in enumerate(version.sections):

@@ -14,6 +14,8 @@ A spec (``problems/*.toml``)::
     work = "none"                              # room to work under each part: none, small,
                                                # large (a section may say otherwise)
     points = 1                                 # per part, for every section that gives none
+    kind = "exam"                              # worksheet or exam: the sheet's label (default:
+                                               # exam when codes are hidden, else worksheet)
 
     [[sections]]                               # one or more
     title = "Causal masks"                     # optional heading
@@ -75,7 +77,8 @@ DEFAULT_INSTRUCTIONS: tuple[Text, ...] = (
     msg("sheet.instructions.boxes", command="handcalc check CODE PART ANSWER"),
 )
 TOP_KEYS = ("title", "instructions", "seed", "versions", "lang", "duplex", "codes", "work",
-            "points", "sections")
+            "points", "kind", "sections")
+KINDS = ("worksheet", "exam")  # what the sheet says it is: 练习卷 / Worksheet, 试卷 / Exam
 SECTION_KEYS = ("title", "family", "level", "count", "codes", "points", "work")
 SECTION_KEYS += ("given", "params", "parts", "exercises", "size")  # issue 20: sheets/given.py
 WORK = ("none", "small", "large")  # room to work under each part on the student sheet
@@ -117,6 +120,13 @@ class Spec:
     codes: str = "shown"  # "hidden": the student sheet prints no code
     work: str = "none"  # room to work under each part: none, small or large
     points: Fraction | None = None  # the points of a part of a section that gives none
+    kind: str = ""  # "worksheet" or "exam"; "" when the spec does not say (see sheet_kind)
+
+    @property
+    def sheet_kind(self) -> str:
+        """What the student sheet says it is: the spec's kind, else an exam when it hides
+        the codes, else a worksheet."""
+        return self.kind or ("exam" if self.codes == "hidden" else "worksheet")
 
     @property
     def has_points(self) -> bool:
@@ -275,6 +285,7 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         raise c.fail("points", "expected one number for every part; a list of points per "
                                "part belongs in a section")
     points = c.points(raw["points"], "points") if "points" in raw else None
+    kind = c.choice(raw["kind"], "kind", KINDS) if "kind" in raw else ""
     if codes_shown == "hidden" and "instructions" not in raw:  # no code to check with
         instructions = DEFAULT_INSTRUCTIONS[:-1] + (msg("sheets.instructions.boxes"),)
     sections_raw = raw["sections"]
@@ -334,7 +345,7 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
     if total > MAX_EXERCISES:
         raise c.fail("sections", f"{total} exercises per version; at most {MAX_EXERCISES}")
     spec = Spec(name, stem if stem is not None else Path(name).stem, title, instructions,
-                seed, versions, tuple(sections), lang, duplex, codes_shown, work, points)
+                seed, versions, tuple(sections), lang, duplex, codes_shown, work, points, kind)
     check_work(spec)
     return spec
 

@@ -38,7 +38,8 @@ def student_typst(ws: Worksheet) -> str:
     for version in ws.versions:
         out += new_version(version.number, spec.duplex)
         total = version_points(ws, version) if spec.has_points else None
-        out += title_block(spec.title, version.number, tmsg("sheet.worksheet", lang), lang,
+        label = tmsg(f"sheet.{spec.sheet_kind}", lang)  # 练习卷 / 试卷
+        out += title_block(spec.title, version.number, label, lang,
                             total, student=True)
         out += instructions_block(spec.instructions, lang)
         n = 0

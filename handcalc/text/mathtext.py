@@ -7,7 +7,7 @@ MathML (web pages and notebooks, which the browser typesets itself; every text e
 
     neutral                  unicode        ascii                 latex
     S = (Q K^T) / sqrt(d_k)  S = QKᵀ/√d_k   S = QK^T / sqrt(d_k)  S = \\frac{Q K^{T}}{\\sqrt{d_{k}}}
-    q dot k, W^O, Z_1        q · k, Wᴼ, Z₁  q . k, W^O, Z_1       q \\cdot k, W^{O}, Z_{1}
+    q dot k, W^O, Z_1        q · k, W^O, Z₁ q . k, W^O, Z_1       q \\cdot k, W^{O}, Z_{1}
     -infinity, x <= y        −∞, x ≤ y      -inf, x <= y          -\\infty, x \\le y
 
 Grammar (as Typst reads it): a formula is a sequence of units separated by spaces; a unit
@@ -83,7 +83,9 @@ _TOKEN = re.compile(r"""
   | (?P<punct>[()\[\]_^/])
 """, re.VERBOSE)
 
-_SUP = dict(zip("0123456789+-−()=nTOiKkd", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁽⁾⁼ⁿᵀᴼⁱᴷᵏᵈ", strict=True))
+# (no capital letters but T: Unicode has no superscript Q, so the projections are written
+# one way, W^Q, W^K, W^V, W^O, never W^Q beside Wᴷ)
+_SUP = dict(zip("0123456789+-−()=nTikd", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁽⁾⁼ⁿᵀⁱᵏᵈ", strict=True))
 _SUB = dict(zip("0123456789+-−()=", "₀₁₂₃₄₅₆₇₈₉₊₋₋₍₎₌", strict=True))
 _SPACED_SYMBOLS = {"dot", "times", "approx", "in", "sum"}  # symbols that read as operators
 

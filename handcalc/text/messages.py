@@ -122,6 +122,11 @@ def msg(id: str, **args: Any) -> Msg:
 # ---------------------------------------------------------------- catalogues
 
 _PO_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# A message with plural forms (gettext's msgid_plural, msgstr[0], msgstr[1] ...) is held as
+# its forms joined by PLURAL_SEP; render picks one by the message's `n` (PLURAL: the form
+# for a number, per language, as the catalogue's Plural-Forms header says).
+PLURAL_SEP = "\x1f"
+PLURAL = {"en": lambda n: 0 if n == 1 else 1, "zh": lambda n: 0}
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
 
 
@@ -151,6 +156,14 @@ def read_po(text: str, name: str = "<po>") -> dict[str, str]:
         if s.startswith("msgid "):
             flush()
             field, msgid, msgstr = "id", _unquote(s[6:], where), None
+        elif s.startswith("msgid_plural "):
+            field = "plural"  # the English plural id: the forms are in msgstr[n]
+        elif s.startswith("msgstr["):
+            index, _, rest = s[7:].partition("]")
+            form = _unquote(rest, where)
+            if index != str(0 if msgstr is None else msgstr.count(PLURAL_SEP) + 1):
+                raise ValueError(f"{where}: plural forms out of order")
+            field, msgstr = "str", form if msgstr is None else msgstr + PLURAL_SEP + form
         elif s.startswith("msgstr "):
             field, msgstr = "str", _unquote(s[7:], where)
         elif s.startswith('"'):
@@ -234,8 +247,8 @@ def _escape(text: str, target: str) -> str:
     if target == "latex":
         return _mathjax_inert(text.replace("&", "&amp;").replace("<", "&lt;")
                               .replace(">", "&gt;"))
-    if target == "ascii":
-        return text.encode("ascii", "replace").decode("ascii")
+    if target == "ascii":  # a shape's × reads as x where only ASCII can be shown
+        return text.replace("\u00d7", "x").encode("ascii", "replace").decode("ascii")
     if target == "html":
         return html.escape(text, quote=True)
     return text
@@ -297,7 +310,7 @@ def render(text: Text, lang: str, target: str) -> str:
         return _escape(str(text), target)
     args = text.kwargs
     out = []
-    for m in _PIECE.finditer(template(text.id, lang)):
+    for m in _PIECE.finditer(plural_form(template(text.id, lang), lang, args.get("n"))):
         src, name, words = m.groups()
         if src is not None:
             filled = re.sub(r"\{(\w+)\}", lambda p: _math_arg(args[p.group(1)]), src)
@@ -312,6 +325,15 @@ def render(text: Text, lang: str, target: str) -> str:
         else:
             out.append(_escape(words, target))
     return "".join(out)
+
+
+def plural_form(text: str, lang: str, n: Any) -> str:
+    """The form of a message with plural forms for the number `n` in `lang` (the text as
+    it is when it has one form)."""
+    if PLURAL_SEP not in text:
+        return text
+    forms = text.split(PLURAL_SEP)
+    return forms[min(PLURAL[lang](int(n)), len(forms) - 1)]
 
 
 def tr(id: str, lang: str, target: str = "unicode", **args: Any) -> str:

@@ -30,7 +30,8 @@ from handcalc.exercises.grade import Verdict, fit_shape, grade
 TRIES = 3
 MAX_LINE = 10_000  # characters of one typed line; the rest of a longer line is discarded
 FIRST, RETRY, MISSED = "first try", "after retries", "missed"
-SKIP, QUIT = ("skip",), ("quit", "exit")
+# the commands, in either language (a Chinese input method types 跳过 as easily as skip)
+SKIP, QUIT = ("skip", "跳过"), ("quit", "exit", "退出")
 SEED_RANGE = 100000
 
 
@@ -259,8 +260,8 @@ def shape_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
     return tr("practice.shape.matrix", lang, target, rows=rows, cols=cols)
 
 
-HELP_WORDS = ("help", "?", "？")
-SHOW_WORDS = ("show",)
+HELP_WORDS = ("help", "?", "？", "帮助")
+SHOW_WORDS = ("show", "显示")
 
 
 def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None],
@@ -271,10 +272,11 @@ def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None],
     try; after each exercise its score and a separating line."""
     from handcalc.errors import HandcalcError
     from handcalc.text.messages import error_message, tr
-    from handcalc.views.render import exercise_text, verdict_text
+    from handcalc.views.render import exercise_text, terminal_width, verdict_text, wrap
 
     def t(id: str, **args: object) -> str:
-        return tr(id, lang, target, **args)
+        """A message as prose: folded to the terminal's width, Chinese rules kept."""
+        return wrap(tr(id, lang, target, **args), terminal_width())
 
     shown = None
     try:
@@ -283,9 +285,10 @@ def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None],
             if ex is not shown:
                 say("\n" + exercise_text(ex, lang, target) + "\n")
                 shown = ex
-            text = ask(t("practice.prompt", part=part.number, try_=drill.tries_used + 1,
-                         tries=drill.tries, shape=shape_text(part, lang, target)))
-            word = text.strip().lower()
+            text = ask(tr("practice.prompt", lang, target, part=part.number,
+                          try_=drill.tries_used + 1, tries=drill.tries,
+                          shape=shape_text(part, lang, target)))
+            word = text.replace("\u3000", " ").strip().lower()
             if not word:
                 say(t("practice.empty"))
                 continue

@@ -126,25 +126,61 @@ def width_of(text: str) -> int:
                0 if unicodedata.combining(ch) else 1 for ch in text)
 
 
+# Chinese line breaking (kinsoku): no line starts with closing or middle punctuation, none
+# ends with opening punctuation
+NO_LINE_START = frozenset("，、。．：；！？）］｝〕〉》」』】〙〗～…‥”’%％·・")
+NO_LINE_END = frozenset("（［｛〔〈《「『【〘〖“‘")
+_WIDE = r"\u2e80-\u9fff\uff00-\uffef\u3000-\u303f"
+_PIECES = rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+"  # spaces, a wide character, a run of others
+
+
+def _full_width_punct(ch: str) -> bool:
+    """A punctuation mark of Chinese text (CJK or full-width block): no space beside it."""
+    import unicodedata
+
+    return ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef") and \
+        unicodedata.category(ch)[0] == "P"
+
+
 def wrap(text: str, width: int, indent: str = "") -> str:
     """Prose folded to `width` columns: at spaces, and between wide (CJK) characters, which
-    need none; a word longer than the width stands alone on its line."""
+    need none; a word longer than the width stands alone on its line. Chinese rules: no
+    line starts with closing punctuation (NO_LINE_START: the character before it moves
+    down with it, or, after a word as long as the line, the punctuation hangs past the
+    width) or ends with opening punctuation (NO_LINE_END), and a space beside a
+    full-width punctuation mark (between two Chinese sentences) is dropped."""
     import re
 
-    pieces = re.findall(r"\s+|[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff"
-                        r"\uff00-\uffef\u3000-\u303f]+", text)
-    lines, line = [], indent
-    for piece in pieces:
+    lines: list[list[str]] = []
+    line: list[str] = []
+    space = False
+    for piece in re.findall(_PIECES, text):
         if piece.isspace():
-            if line.strip():
-                line += " "
+            space = bool(line)
             continue
-        if width_of(line + piece) > width and line.strip():
-            lines.append(line.rstrip())
-            line = indent
-        line += piece
-    lines.append(line.rstrip())
-    return "\n".join(lines)
+        if space and (_full_width_punct(line[-1][-1]) or _full_width_punct(piece[0])):
+            space = False
+        candidate = [*line, " ", piece] if space else [*line, piece]
+        space = False
+        if width_of(indent + "".join(candidate)) <= width or not line:
+            line = candidate
+            continue
+        carry: list[str] = []
+        head = piece
+        while len(line) > 1 and (head[0] in NO_LINE_START or line[-1][-1] in NO_LINE_END):
+            moved = line.pop()
+            if moved != " ":
+                carry.insert(0, moved)
+                head = moved
+        if head[0] in NO_LINE_START:  # nothing can move down with it: it hangs past the width
+            line = [*line, *carry, piece]
+            continue
+        while line and line[-1] == " ":
+            line.pop()
+        lines.append(line)
+        line = [*carry, piece]
+    lines.append(line)
+    return "\n".join((indent + "".join(x)).rstrip() for x in lines)
 
 
 def terminal_width() -> int:
@@ -377,10 +413,12 @@ def verdict_text(v: Verdict, lang: str = DEFAULT_LANG, target: str = "unicode",
                 lines = [line.replace(mark, coloured) for line in lines]
         out += ["  " + line for line in lines]
     if v.diagnosis is not None:
-        out.append(tr("verdict.diagnosis", lang, target, text=v.diagnosis.text()))
+        out.append(wrap(tr("verdict.diagnosis", lang, target, text=v.diagnosis.text()),
+                        terminal_width()))
     elif v.cells and not v.correct and near_miss(v):
         counted = v.exercise.family.quantity(v.exercise.keys[v.part - 1]).count
-        out.append(tr("verdict.count_hint" if counted else "verdict.rounding_hint", lang, target))
+        out.append(wrap(tr("verdict.count_hint" if counted else "verdict.rounding_hint", lang,
+                           target), terminal_width()))
     return "\n".join(out)
 
 

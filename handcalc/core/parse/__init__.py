@@ -68,6 +68,7 @@ from handcalc.core.parse.limits import (
 )
 from handcalc.core.parse.tokens import check_length, tokenize
 from handcalc.errors import ParseError
+from handcalc.text.messages import msg
 
 __all__ = ["Mat", "parse_answer", "parse_value"]
 
@@ -138,16 +139,16 @@ def parse_value(text: str) -> sympy.Expr:
     parser = Parser(tokenize(text))
     first = parser.peek()
     if first.kind == "eof":
-        raise ParseError("empty answer", None)
+        raise ParseError(msg("error.empty_answer"), None)
     if first.kind == "[":
-        raise ParseError("expected a single value, not a list or matrix", first.pos)
+        raise ParseError(msg("parse.single_value"), first.pos)
     parser.ws_mode = True
     value = parser.parse_entry()
     tok = parser.peek()
     if tok.kind == "eof":
         return value
     if tok.kind in (",", ";", "[", "]") or (tok.space_before and tok.kind != ")"):
-        raise ParseError("expected a single value, not a list or matrix", tok.pos)
+        raise ParseError(msg("parse.single_value"), tok.pos)
     raise parser.unexpected_after_value(tok)
 
 

@@ -28,7 +28,7 @@ from handcalc.core.parse.limits import (
 )
 from handcalc.core.parse.tokens import ENDS, Token, quoted, show
 from handcalc.errors import ParseError
-from handcalc.text.messages import msg
+from handcalc.text.messages import Msg, msg
 
 
 class Parser:
@@ -54,11 +54,7 @@ class Parser:
     def enter(self, tok: Token) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ParseError(
-                f"nested too deeply: more than {MAX_DEPTH} levels of parentheses, "
-                "functions, signs or powers",
-                tok.pos,
-            )
+            raise ParseError(msg("parse.depth", limit=MAX_DEPTH), tok.pos)
 
     def leave(self) -> None:
         self.depth -= 1
@@ -107,23 +103,19 @@ class Parser:
         elif first.kind == "[":
             self.advance()
             if self.peek().kind == "]":
-                raise ParseError("empty list '[]'", first.pos)
+                raise ParseError(msg("parse.empty_list"), first.pos)
             rows = self.parse_rows(first)
             close = self.peek()
             if close.kind != "]":
-                raise ParseError("'[' is never closed", first.pos)
+                raise ParseError(msg("parse.bracket_open"), first.pos)
             self.advance()
         else:
             rows = self.parse_rows(None)
         tok = self.peek()
         if tok.kind == "]":
-            raise ParseError("unmatched ']'", tok.pos)
+            raise ParseError(msg("parse.bracket_unmatched"), tok.pos)
         if tok.kind != "eof":
-            raise ParseError(
-                f"unexpected {quoted(tok)} after the closing ']': write a matrix as "
-                "[[1, 2], [3, 4]] or 1 2; 3 4",
-                tok.pos,
-            )
+            raise ParseError(msg("parse.after_closing", token=quoted(tok)), tok.pos)
         return tuple(tuple(row) for row in rows)
 
     def parse_nested(self) -> list[list[sympy.Expr]]:
@@ -133,25 +125,19 @@ class Parser:
             tok = self.peek()
             if tok.kind != "[":
                 if tok.kind == "eof":
-                    raise ParseError("'[' is never closed", outer.pos)
-                raise ParseError(
-                    f"expected '[' to start row {len(rows) + 1}, found {quoted(tok)}: in "
-                    "the [[...], [...]] form every row is in brackets",
-                    tok.pos,
-                )
+                    raise ParseError(msg("parse.bracket_open"), outer.pos)
+                raise ParseError(msg("parse.row_bracket", row=len(rows) + 1, token=quoted(tok)),
+                                 tok.pos)
             opening = self.advance()
             if self.peek().kind == "]":
-                raise ParseError(f"row {len(rows) + 1} is empty", opening.pos)
+                raise ParseError(msg("parse.row_empty", row=len(rows) + 1), opening.pos)
             row_pos = self.peek().pos
             row = self.parse_row()
             tok = self.peek()
             if tok.kind == ";":
-                raise ParseError(
-                    "';' inside a bracketed row: write [[1, 2], [3, 4]] or [1 2; 3 4]",
-                    tok.pos,
-                )
+                raise ParseError(msg("parse.semicolon_in_row"), tok.pos)
             if tok.kind != "]":
-                raise ParseError("'[' is never closed", opening.pos)
+                raise ParseError(msg("parse.bracket_open"), opening.pos)
             self.advance()
             self.add_row(rows, row, row_pos)
             tok = self.peek()
@@ -159,7 +145,7 @@ class Parser:
                 sep = self.advance()
                 nxt = self.peek()
                 if nxt.kind == "]":
-                    raise ParseError(f"trailing '{sep.shown}' with no row after it", sep.pos)
+                    raise ParseError(msg("parse.trailing_row_sep", sep=sep.shown), sep.pos)
                 continue
             if tok.kind == "[":
                 continue
@@ -167,10 +153,8 @@ class Parser:
                 self.advance()
                 return rows
             if tok.kind == "eof":
-                raise ParseError("'[' is never closed", outer.pos)
-            raise ParseError(
-                f"expected ',' or ']' after row {len(rows)}, found {quoted(tok)}", tok.pos
-            )
+                raise ParseError(msg("parse.bracket_open"), outer.pos)
+            raise ParseError(msg("parse.after_row", row=len(rows), token=quoted(tok)), tok.pos)
 
     def parse_rows(self, opening: Token | None) -> list[list[sympy.Expr]]:
         rows: list[list[sympy.Expr]] = []
@@ -180,13 +164,13 @@ class Parser:
                 if rows:
                     prev = self.toks[self.i - 1]
                     if tok.kind == ";":
-                        raise ParseError("empty row between two ';'", tok.pos)
-                    raise ParseError("trailing ';' with no row after it", prev.pos)
+                        raise ParseError(msg("parse.empty_row_between"), tok.pos)
+                    raise ParseError(msg("parse.trailing_semicolon"), prev.pos)
                 if tok.kind == ";":
-                    raise ParseError("empty row before ';'", tok.pos)
+                    raise ParseError(msg("parse.empty_row_before"), tok.pos)
                 if tok.kind == "eof" and opening is not None:
-                    raise ParseError("'[' is never closed", opening.pos)
-                raise ParseError("unmatched ']'", tok.pos)
+                    raise ParseError(msg("parse.bracket_open"), opening.pos)
+                raise ParseError(msg("parse.bracket_unmatched"), tok.pos)
             row_pos = tok.pos
             row = self.parse_row()
             self.add_row(rows, row, row_pos)
@@ -197,11 +181,11 @@ class Parser:
 
     def add_row(self, rows: list[list[sympy.Expr]], row: list[sympy.Expr], pos: int) -> None:
         if len(rows) >= MAX_ROWS:
-            raise ParseError(f"too many rows: at most {MAX_ROWS} rows are accepted", pos)
+            raise ParseError(msg("parse.too_many_rows", limit=MAX_ROWS), pos)
         if rows and len(row) != len(rows[0]):
-            have = f"{len(row)} entr{'y' if len(row) == 1 else 'ies'}"
-            first = f"{len(rows[0])}"
-            raise ParseError(f"row {len(rows) + 1} has {have}, row 1 has {first}", pos)
+            which = "parse.row_length.one" if len(row) == 1 else "parse.row_length"
+            raise ParseError(msg(which, row=len(rows) + 1, have=len(row), first=len(rows[0])),
+                             pos)
         rows.append(row)
 
     def parse_row(self) -> list[sympy.Expr]:
@@ -210,24 +194,21 @@ class Parser:
         while True:
             tok = self.peek()
             if tok.kind == ",":
-                raise ParseError("empty entry before ','", tok.pos)
+                raise ParseError(msg("parse.empty_entry_before"), tok.pos)
             if len(entries) >= MAX_COLS:
-                raise ParseError(
-                    f"too many entries in one row: at most {MAX_COLS} columns are accepted",
-                    tok.pos,
-                )
+                raise ParseError(msg("parse.too_many_columns", limit=MAX_COLS), tok.pos)
             self.entries += 1
             if self.entries > MAX_ENTRIES:
-                raise ParseError(f"too many entries: at most {MAX_ENTRIES} are accepted", tok.pos)
+                raise ParseError(msg("parse.too_many_entries", limit=MAX_ENTRIES), tok.pos)
             entries.append(self.parse_entry())
             tok = self.peek()
             if tok.kind == ",":
                 comma = self.advance()
                 nxt = self.peek()
                 if nxt.kind in ("eof", ";", "]"):
-                    raise ParseError("trailing ',' with no entry after it", comma.pos)
+                    raise ParseError(msg("parse.trailing_comma"), comma.pos)
                 if nxt.kind == ",":
-                    raise ParseError("empty entry between two ','", nxt.pos)
+                    raise ParseError(msg("parse.empty_entry_between"), nxt.pos)
                 continue
             if tok.kind in ("eof", ";", "]"):
                 return entries
@@ -237,24 +218,16 @@ class Parser:
 
     def unexpected_after_value(self, tok: Token) -> ParseError:
         if tok.kind == ")":
-            return ParseError("unmatched ')'", tok.pos)
+            return ParseError(msg("parse.paren_unmatched"), tok.pos)
         if tok.kind == "[":
-            return ParseError(
-                "unexpected '[': brackets go around the whole answer or around each row",
-                tok.pos,
-            )
+            return ParseError(msg("parse.bracket_inside"), tok.pos)
         if tok.kind == ",":
-            return ParseError(
-                "',' inside parentheses: functions take one argument; lists use [ ]", tok.pos
-            )
+            return ParseError(msg("parse.comma_in_parens"), tok.pos)
         if tok.kind == "inf":
-            return ParseError("inf can only be a whole entry, like inf or -inf", tok.pos)
+            return ParseError(msg("parse.inf_entry"), tok.pos)
         prev = self.toks[self.i - 1]
-        return ParseError(
-            f"missing operator between '{prev.shown}' and '{tok.shown}'"
-            + ("" if self.ws_mode else " (or a missing ',')"),
-            tok.pos,
-        )
+        which = "parse.missing_operator" + ("" if self.ws_mode else ".comma")
+        return ParseError(msg(which, before=prev.shown, after=tok.shown), tok.pos)
 
     # -- entries and expressions --------------------------------------------
 
@@ -301,12 +274,9 @@ class Parser:
                 product.multiply(right, tok.pos)
             else:
                 if right_implicit:
-                    raise ParseError(
-                        "ambiguous implicit multiplication after '/': write 1/(2*pi) or (1/2)*pi",
-                        operand_pos,
-                    )
-                if self.sign(right, tok.pos, "the divisor") == 0:
-                    raise ParseError("division by zero", tok.pos)
+                    raise ParseError(msg("parse.implicit_divide"), operand_pos)
+                if self.sign(right, tok.pos, msg("parse.what.divisor")) == 0:
+                    raise ParseError(msg("parse.division_by_zero"), tok.pos)
                 product.divide(right, tok.pos)
             implicit = False
 
@@ -351,10 +321,7 @@ class Parser:
         exponent, implicit = self.parse_unary()
         self.leave()
         if implicit:
-            raise ParseError(
-                "ambiguous implicit multiplication in an exponent: write 2^(2*3) or 2^2*3",
-                exp_pos,
-            )
+            raise ParseError(msg("parse.implicit_exponent"), exp_pos)
         return self.power(base, exponent, base_pos, exp_pos)
 
     def parse_primary(self) -> sympy.Expr:
@@ -368,43 +335,36 @@ class Parser:
             self.advance()
             return sympy.E if tok.text == "e" else sympy.pi
         if kind == "inf":
-            raise ParseError(
-                "inf can only be a whole entry, like inf or -inf, not part of a calculation",
-                tok.pos,
-            )
+            raise ParseError(msg("parse.inf_in_calculation"), tok.pos)
         if kind == "func":
             self.advance()
             if self.peek().kind != "(":
-                raise ParseError(
-                    f"expected '(' after '{tok.text}', as in {tok.text}(2)", self.peek().pos
-                )
+                raise ParseError(msg("parse.call_paren", func=tok.text), self.peek().pos)
             self.enter(tok)
-            arg = self.parse_group(f"after '{tok.text}'")
+            arg = self.parse_group(tok.text)
             self.leave()
             return self.apply(tok.text, arg, tok.pos)
         if kind == "root":
             self.advance()
             nxt = self.peek()
             if nxt.kind not in ("num", "const", "(", "root", "func"):
-                raise ParseError(
-                    f"'√' must be followed by a number, a constant or '(', not {quoted(nxt)}",
-                    nxt.pos,
-                )
+                raise ParseError(msg("parse.root_follow", token=quoted(nxt)), nxt.pos)
             self.enter(tok)
             arg = self.parse_primary()
             self.leave()
             return self.apply("sqrt", arg, tok.pos)
         if kind == "(":
             self.enter(tok)
-            value = self.parse_group("")
+            value = self.parse_group(None)
             self.leave()
             return value
         raise self.expected_value(tok)
 
-    def parse_group(self, where: str) -> sympy.Expr:
+    def parse_group(self, func: str | None) -> sympy.Expr:
         opening = self.advance()
         if self.peek().kind == ")":
-            raise ParseError(f"empty parentheses {where}".rstrip(), opening.pos)
+            raise ParseError(msg("parse.empty_parens") if func is None else
+                             msg("parse.empty_call", func=func), opening.pos)
         self.group_depth += 1
         value = self.parse_sum()
         self.group_depth -= 1
@@ -413,38 +373,38 @@ class Parser:
             self.advance()
             return value
         if tok.kind in ("eof", ";", "]"):
-            raise ParseError("'(' is never closed", opening.pos)
+            raise ParseError(msg("parse.paren_open"), opening.pos)
         raise self.unexpected_after_value(tok)
 
     def expected_value(self, tok: Token) -> ParseError:
         prev = self.toks[self.i - 1] if self.i > 0 else None
         if tok.kind == "eof":
             if prev is not None and prev.kind == "op":
-                return ParseError(f"expected a number after '{prev.shown}'", tok.pos)
-            return ParseError("unexpected end of answer: expected a number", tok.pos)
+                return ParseError(msg("parse.number_after", token=prev.shown), tok.pos)
+            return ParseError(msg("parse.end_expected_number"), tok.pos)
         if tok.kind == "[":
             return self.unexpected_after_value(tok)
         if tok.kind == ")":
-            return ParseError("expected a number before ')'", tok.pos)
+            return ParseError(msg("parse.number_before_paren"), tok.pos)
         if tok.kind == "op":
-            return ParseError(f"unexpected '{tok.shown}': expected a number", tok.pos)
-        return ParseError(f"expected a number before '{tok.shown}'", tok.pos)
+            return ParseError(msg("parse.unexpected_op", token=tok.shown), tok.pos)
+        return ParseError(msg("parse.number_before", token=tok.shown), tok.pos)
 
     # -- checked arithmetic --------------------------------------------------
 
     @staticmethod
-    def numeric(value: sympy.Expr, pos: int, what: str) -> sympy.Float:
+    def numeric(value: sympy.Expr, pos: int, what: Msg) -> sympy.Float:
         if value.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
-            raise ParseError(f"{what} is not a finite number", pos)
+            raise ParseError(msg("parse.not_finite", what=what), pos)
         try:
             num = value.evalf(PREC)
         except (ArithmeticError, ValueError, TypeError, RecursionError):
-            raise ParseError(f"{what} cannot be evaluated", pos) from None
+            raise ParseError(msg("parse.cannot_evaluate", what=what), pos) from None
         if not (num.is_Number and num.is_extended_real is True and num.is_finite is True):
-            raise ParseError(f"{what} is not a real number", pos)
+            raise ParseError(msg("parse.not_real", what=what), pos)
         return num
 
-    def sign(self, value: sympy.Expr, pos: int, what: str) -> int:
+    def sign(self, value: sympy.Expr, pos: int, what: Msg) -> int:
         """-1, 0 or 1; 0 also for a value numerically indistinguishable from zero."""
         if value.is_Rational:
             return (value.p > 0) - (value.p < 0)
@@ -468,51 +428,42 @@ class Parser:
         self, base: sympy.Expr, exponent: sympy.Expr, base_pos: int, exp_pos: int
     ) -> sympy.Expr:
         if not exponent.is_Rational:
-            raise ParseError("exponent must be a number like 2 or 1/2", exp_pos)
+            raise ParseError(msg("parse.exponent_number"), exp_pos)
         p, q = int(exponent.p), int(exponent.q)
         if abs(p) > MAX_POWER_NUMERATOR or q > MAX_POWER_DENOMINATOR:
-            raise ParseError(
-                f"exponent {show(exponent)} is out of range: it must be a fraction p/q with "
-                f"|p| <= {MAX_POWER_NUMERATOR} and q <= {MAX_POWER_DENOMINATOR}",
-                exp_pos,
-            )
-        sign = self.sign(base, base_pos, "the base of the power")
+            raise ParseError(msg("parse.exponent_range", exponent=show(exponent),
+                                 p=MAX_POWER_NUMERATOR, q=MAX_POWER_DENOMINATOR), exp_pos)
+        sign = self.sign(base, base_pos, msg("parse.what.base"))
         if q > 1 and sign < 0:
-            raise ParseError("the base of a fractional power must be >= 0", base_pos)
+            raise ParseError(msg("parse.fractional_base"), base_pos)
         if sign == 0 and p < 0:
-            raise ParseError("division by zero (0 to a negative power)", base_pos)
+            raise ParseError(msg("parse.zero_negative_power"), base_pos)
         if sign == 0 and p == 0:
-            raise ParseError("0^0 is undefined", base_pos)
+            raise ParseError(msg("parse.zero_zero"), base_pos)
         if base.is_Rational and rational_bits(base) * abs(p) > MAX_RATIONAL_BITS * q:
-            raise ParseError("number too large: the power has too many digits", base_pos)
+            raise ParseError(msg("parse.power_digits"), base_pos)
         if q > 1:
             self.check_root_argument(base, base_pos)
         result = self.check_roots(base**exponent, base_pos)
         if result.is_Rational:
             if rational_bits(result) > MAX_RATIONAL_BITS:
-                raise ParseError("number too large: the power has too many digits", base_pos)
+                raise ParseError(msg("parse.power_digits"), base_pos)
         else:
-            num = self.numeric(result, base_pos, "the power")
+            num = self.numeric(result, base_pos, msg("parse.what.power"))
             if abs(num) > MAX_INTERMEDIATE or (num != 0 and abs(num) < 1 / MAX_INTERMEDIATE):
-                raise ParseError(
-                    "number out of range: the power is too large or too small", base_pos
-                )
+                raise ParseError(msg("parse.power_range"), base_pos)
         return result
 
     def apply(self, name: str, arg: sympy.Expr, pos: int) -> sympy.Expr:
         if name == "sqrt":
-            if self.sign(arg, pos, "the argument of the square root") < 0:
-                raise ParseError("square root of a negative number", pos)
+            if self.sign(arg, pos, msg("parse.what.sqrt")) < 0:
+                raise ParseError(msg("parse.sqrt_negative"), pos)
             self.check_root_argument(arg, pos)
             return self.check_roots(sympy.sqrt(arg), pos)
         if name == "exp":
-            num = self.numeric(arg, pos, "the argument of exp")
+            num = self.numeric(arg, pos, msg("parse.what.exp"))
             if abs(num) > MAX_EXP_ARGUMENT:
-                raise ParseError(
-                    f"exp argument out of range: it must be between -{MAX_EXP_ARGUMENT} "
-                    f"and {MAX_EXP_ARGUMENT}",
-                    pos,
-                )
+                raise ParseError(msg("parse.exp_range", limit=MAX_EXP_ARGUMENT), pos)
             self.check_root_argument(arg, pos)
             return self.check_roots(sympy.exp(arg), pos)
         if name in ("cos", "sin"):  # exact: cos(pi/4) is sqrt(2)/2, cos(1) stays cos(1)
@@ -526,19 +477,19 @@ class Parser:
             self.check_root_argument(arg, pos)
             return self.check_roots((sympy.cos if name == "cos" else sympy.sin)(arg), pos)
         # ln and log are both the natural logarithm
-        if self.sign(arg, pos, "the argument of the logarithm") <= 0:
-            raise ParseError("logarithm of a number <= 0", pos)
+        if self.sign(arg, pos, msg("parse.what.log")) <= 0:
+            raise ParseError(msg("parse.log_nonpositive"), pos)
         return sympy.log(arg)
 
     def finish(self, value: sympy.Expr, pos: int) -> sympy.Expr:
-        too_big = "value too large: entries must be at most 1e12 in absolute value"
+        too_big = msg("parse.value_too_large")
         if value.is_Rational:
             if abs(value) > MAX_ABS_VALUE:
                 raise ParseError(too_big, pos)
             return value
         if value.has(sympy.I):
-            raise ParseError("the entry is not a real number", pos)
-        num = self.numeric(value, pos, "the entry")
+            raise ParseError(msg("parse.not_real_entry"), pos)
+        num = self.numeric(value, pos, msg("parse.what.entry"))
         if abs(num) > MAX_ABS_VALUE:
             raise ParseError(too_big, pos)
         return value

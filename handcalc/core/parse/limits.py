@@ -6,6 +6,7 @@ from __future__ import annotations
 import sympy
 
 from handcalc.errors import ParseError
+from handcalc.text.messages import msg
 
 Mat = tuple[tuple[sympy.Expr, ...], ...]
 
@@ -31,9 +32,7 @@ TINY = 1e-25  # numerically indistinguishable from zero at 30 digits
 PREC = 30
 
 
-ROOT_TOO_BIG = (
-    f"number too large under a root or in exp: at most {MAX_ROOT_BITS * 3 // 10} digits"
-)
+ROOT_TOO_BIG = msg("parse.root_too_big", digits=MAX_ROOT_BITS * 3 // 10)
 
 
 def rational_bits(value: sympy.Rational) -> int:

@@ -12,8 +12,9 @@ import sympy
 
 from handcalc.core.parse.limits import MAX_DECIMAL_EXPONENT, MAX_DIGITS, MAX_LENGTH, rational_bits
 from handcalc.errors import ParseError
+from handcalc.text.messages import Msg, msg
 
-_WHITESPACE = frozenset(" \t\n\r\u00a0")
+_WHITESPACE = frozenset(" \t\n\r\u00a0\u3000")  # U+3000: the space bar in full-width mode
 _DIGITS = frozenset("0123456789")
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _IDENT_CHARS = _ASCII_LETTERS | _DIGITS | {"_"}
@@ -43,18 +44,18 @@ _ALLOWED_NAMES = "e, pi, inf, sqrt, exp, ln, log, cos, sin"
 _IMPLICIT_AFTER_NUMBER = frozenset({"pi", "sqrt", "exp", "ln", "log", "cos", "sin"})
 ENDS = frozenset({"eof", ",", ";", "]"})
 
-_CHAR_HINTS = {
-    "'": "quotes are not accepted: type the number itself",
-    '"': "quotes are not accepted: type the number itself",
-    "\\": "backslashes are not accepted",
-    "#": "'#' is not accepted (no comments)",
-    "=": "'=' is not accepted: type only the value",
-    ":": "':' is not accepted",
-    "{": "braces are not accepted: use [ ] for lists and matrices",
-    "}": "braces are not accepted: use [ ] for lists and matrices",
-    "!": "'!' (factorial) is not accepted",
-    "%": "'%' is not accepted: write 0.25, not 25%",
-    "\u3002": "'\u3002' (ideographic full stop) is not accepted: type . for a decimal point",
+_CHAR_HINTS = {  # message ids
+    "'": "parse.char.quotes",
+    '"': "parse.char.quotes",
+    "\\": "parse.char.backslash",
+    "#": "parse.char.hash",
+    "=": "parse.char.equals",
+    ":": "parse.char.colon",
+    "{": "parse.char.braces",
+    "}": "parse.char.braces",
+    "!": "parse.char.factorial",
+    "%": "parse.char.percent",
+    "\u3002": "parse.char.full_stop",
 }
 
 # What a Chinese input method types in full-width mode means its ASCII twin: U+FF01..U+FF5E
@@ -89,19 +90,18 @@ def _bad_char(ch: str, pos: int, before: str = "") -> ParseError:
     percent = re.search(r"(\d+(?:\.\d+)?)\s*$", before.translate(_ASCII_TWINS))
     if twin == "%" and percent and len(percent.group(1)) <= 12:
         value = _percent(percent.group(1))
-        return ParseError(f"'%' is not accepted: {percent.group(1)}% is {value}; "
-                          f"write {value}", pos)
+        return ParseError(msg("parse.percent_value", typed=percent.group(1), value=value), pos)
     if twin in _CHAR_HINTS:
-        return ParseError(_CHAR_HINTS[twin], pos)
+        return ParseError(msg(_CHAR_HINTS[twin]), pos)
     name = unicodedata.name(ch, "")
-    hint = ""
+    hint = "parse.char.unexpected"
     if "SUPERSCRIPT" in name or "SUBSCRIPT" in name:
-        hint = "; write powers with ^, e.g. 5^2"
+        hint = "parse.char.unexpected.power"
     elif "DIGIT" in name or unicodedata.category(ch) == "Nd":
-        hint = "; only the digits 0-9 are accepted"
+        hint = "parse.char.unexpected.digit"
     elif unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp", "Cc"):
-        hint = "; remove invisible or control characters"
-    return ParseError(f"unexpected character {_describe_char(ch)}{hint}", pos)
+        hint = "parse.char.unexpected.invisible"
+    return ParseError(msg(hint, char=_describe_char(ch)), pos)
 
 
 def _percent(number: str) -> str:
@@ -112,9 +112,9 @@ def _percent(number: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def show(value: sympy.Rational) -> str:
+def show(value: sympy.Rational) -> str | Msg:
     """A rational for a message; huge ones are not spelled out."""
-    return str(value) if rational_bits(value) <= 64 else "(a very large number)"
+    return str(value) if rational_bits(value) <= 64 else msg("parse.very_large")
 
 
 def _short(name: str) -> str:
@@ -123,18 +123,16 @@ def _short(name: str) -> str:
 
 def _unknown_name(name: str, pos: int, call: bool = False) -> ParseError:
     if name == "E":
-        return ParseError("unknown name 'E': names are lowercase; write e for Euler's number", pos)
+        return ParseError(msg("parse.name.euler"), pos)
     if name.lower() in _NAMES:
-        return ParseError(
-            f"unknown name '{_short(name)}': names are lowercase; write {name.lower()}", pos
-        )
-    hint = ""
+        return ParseError(msg("parse.name.lowercase", name=_short(name), lower=name.lower()),
+                          pos)
     for func in ("sqrt", "exp", "ln", "log", "cos", "sin"):
         rest = name[len(func) :]
         if name.startswith(func) and rest.isdigit() and not call:
-            hint = f" (write {func}({rest}))"
-            break
-    return ParseError(f"unknown name '{_short(name)}'{hint}; allowed: {_ALLOWED_NAMES}", pos)
+            return ParseError(msg("parse.name.call", name=_short(name), func=func, arg=rest,
+                                  allowed=_ALLOWED_NAMES), pos)
+    return ParseError(msg("parse.name.unknown", name=_short(name), allowed=_ALLOWED_NAMES), pos)
 
 
 def _scan_identifier(text: str, i: int) -> int:
@@ -163,10 +161,7 @@ def _number(text: str, start: int) -> tuple[sympy.Rational, int]:
         i = j
     digits = int_digits + frac_digits
     if len(digits) > MAX_DIGITS:
-        raise ParseError(
-            f"number has {len(digits)} digits; at most {MAX_DIGITS} digits are accepted",
-            start,
-        )
+        raise ParseError(msg("parse.digits", digits=len(digits), limit=MAX_DIGITS), start)
     exponent = 0
     if i < n and text[i] in "eE":
         j = i + 1
@@ -178,11 +173,8 @@ def _number(text: str, start: int) -> tuple[sympy.Rational, int]:
         if k > j:
             exp_digits = text[j:k]
             if len(exp_digits) > MAX_DIGITS or int(exp_digits) > MAX_DECIMAL_EXPONENT:
-                raise ParseError(
-                    f"exponent of {text[i]} notation is too large: at most "
-                    f"{MAX_DECIMAL_EXPONENT} in absolute value (1e-20 to 1e20)",
-                    i,
-                )
+                raise ParseError(msg("parse.e_exponent", e=text[i], limit=MAX_DECIMAL_EXPONENT),
+                                 i)
             exponent = -int(exp_digits) if negative else int(exp_digits)
             i = k
     _check_after_number(text, start, i)
@@ -201,9 +193,9 @@ def _check_after_number(text: str, start: int, i: int) -> None:
         return
     ch = text[i]
     if ch == ".":
-        raise ParseError("unexpected '.': a number has at most one decimal point", i)
+        raise ParseError(msg("parse.two_points"), i)
     if ch == "_":
-        raise ParseError("underscores are not accepted in numbers: write 1000, not 1_000", i)
+        raise ParseError(msg("parse.underscore"), i)
     if ch not in _ASCII_LETTERS:
         return
     end = _scan_identifier(text, i)
@@ -212,21 +204,13 @@ def _check_after_number(text: str, start: int, i: int) -> None:
         return
     literal = text[start:i]
     if name in ("e", "E"):
-        raise ParseError(
-            f"'{literal}{name}' is not accepted: write {literal}*e for {literal} times e, "
-            f"or an exponent like {literal}e3 for scientific notation",
-            i,
-        )
+        raise ParseError(msg("parse.number_e", number=literal, e=name), i)
     if name[0] in "xX":
-        raise ParseError(
-            f"unexpected '{name[0]}' after the number {_short(literal)}: hexadecimal is "
-            "not accepted, and multiplication is written *",
-            i,
-        )
+        raise ParseError(msg("parse.hex", x=name[0], number=_short(literal)), i)
     if name[0] in "jJ" and (name[1:] == "" or name[1:].isdigit()):
-        raise ParseError("complex numbers are not accepted ('j' after a number)", i)
+        raise ParseError(msg("parse.complex"), i)
     if name in _NAMES:
-        raise ParseError(f"write * between the number {_short(literal)} and '{name}'", i)
+        raise ParseError(msg("parse.times_name", number=_short(literal), name=name), i)
     raise _unknown_name(name, i)
 
 
@@ -285,11 +269,8 @@ def tokenize(typed: str) -> list[Token]:
             tok = Token(ch, ch, typed[start], start, space)
         elif ch == ".":
             if i + 1 < n and text[i + 1] in _ASCII_LETTERS:
-                raise ParseError("unexpected '.': attribute access is not accepted", i)
-            raise ParseError(
-                "unexpected '.': write decimals with digits after the point, like 0.5 or .5",
-                i,
-            )
+                raise ParseError(msg("parse.attribute"), i)
+            raise ParseError(msg("parse.lone_point"), i)
         else:
             raise _bad_char(typed[i], i, typed[:i])
         tokens.append(tok)
@@ -302,12 +283,10 @@ def check_length(text: str) -> None:
     if not isinstance(text, str):
         raise TypeError(f"answer text must be a str, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ParseError(
-            f"answer too long: {len(text)} characters, the limit is {MAX_LENGTH}", MAX_LENGTH
-        )
+        raise ParseError(msg("parse.too_long", length=len(text), limit=MAX_LENGTH), MAX_LENGTH)
 
 
-def quoted(tok: Token) -> str:
-    return "the end of the answer" if tok.kind == "eof" else f"'{tok.shown}'"
+def quoted(tok: Token) -> str | Msg:
+    return msg("parse.end") if tok.kind == "eof" else f"'{tok.shown}'"
 
 

@@ -4,7 +4,8 @@ Typst draws a character that no font has as an empty box and says nothing; handc
 first and refuses instead (``MissingGlyphs``, exit 2, nothing written). The fonts are
 those built into typst (their coverage is recorded in ``typst-fonts.txt``, written by
 scripts/typst_font_coverage.py), the CJK font shipped in this folder (Regular and Bold
-subsets of Noto Sans CJK SC covering GB2312, built by scripts/build_cjk_font.py; see
+subsets of Noto Sans CJK SC covering GBK, Big5 and
+the CJK Unified Ideographs block, built by scripts/build_cjk_font.py; see
 README.md here) and
 the fonts in any folder given with ``--font-dir``, whose cmaps are read with
 ``handcalc.sheets.fonts.sfnt`` (a character counts only when its glyph exists and has an
