@@ -74,8 +74,8 @@ DEFAULT_INSTRUCTIONS: tuple[Text, ...] = (
     msg("sheet.instructions.boxes", command="handcalc check CODE PART ANSWER"),
 )
 TOP_KEYS = ("title", "instructions", "seed", "versions", "lang", "duplex", "codes", "work",
-            "points", "sections")
-SECTION_KEYS = ("title", "family", "level", "count", "codes", "points", "work")
+            "points", "sections", "scoring")  # issue 22: "scoring" (spec_scoring)
+SECTION_KEYS = ("title", "family", "level", "count", "codes", "points", "work", "scoring")
 WORK = ("none", "small", "large")  # room to work under each part on the student sheet
 CODES = ("shown", "hidden")  # whether the student sheet prints the exercises' codes
 MAX_POINTS = 1000
@@ -115,6 +115,7 @@ class Spec:
     codes: str = "shown"  # "hidden": the student sheet prints no code
     work: str = "none"  # room to work under each part: none, small or large
     points: Fraction | None = None  # the points of a part of a section that gives none
+    scoring: tuple[str, ...] = ()  # issue 22: each section's policy (sheets.spec_scoring)
 
     @property
     def has_points(self) -> bool:
@@ -227,6 +228,7 @@ class _Checker:
 def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
     """A Spec from TOML text; ``name`` is how messages refer to the file."""
     from handcalc.families import FAMILIES
+    from handcalc.sheets.spec_scoring import read_scoring  # issue 22
 
     c = _Checker(name)
     try:
@@ -330,7 +332,8 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
     if total > MAX_EXERCISES:
         raise c.fail("sections", f"{total} exercises per version; at most {MAX_EXERCISES}")
     spec = Spec(name, stem if stem is not None else Path(name).stem, title, instructions,
-                seed, versions, tuple(sections), lang, duplex, codes_shown, work, points)
+                seed, versions, tuple(sections), lang, duplex, codes_shown, work, points,
+                read_scoring(c, raw))  # issue 22
     check_work(spec)
     return spec
 
