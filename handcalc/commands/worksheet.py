@@ -167,9 +167,10 @@ def _moodle(sheet: Any, target: Any, versions: int | None, lang: str) -> None:
     every output (devices and - written through, files replaced whole)."""
     from handcalc.io.fileio import STDOUT, write_outputs
     from handcalc.io.terminal import safe_text
-    from handcalc.sheets.moodle import quiz_xml
+    from handcalc.sheets.moodle import grading_note, quiz_xml
 
     write_outputs([(target, quiz_xml(sheet, versions, lang).encode("utf-8"))])
     n = versions or sheet.versions
     click.echo(f"wrote {safe_text(target.path)} (Moodle quiz, {n} version"
-               f"{'s' if n != 1 else ''})", err=target.kind == STDOUT)
+               f"{'s' if n != 1 else ''}). {grading_note(sheet, lang)}",
+               err=target.kind == STDOUT)
