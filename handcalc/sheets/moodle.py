@@ -139,9 +139,10 @@ def key_alternatives(x: sympy.Expr) -> list[str]:
     the widest tolerance inside |v - x| <= 0.005, then x itself with 0.005 when the key is
     not x (see the module docstring)."""
     key = fmt2(x)
-    if sympy.Rational(key) == x:
+    gap = abs(sympy.Rational(key) - x)
+    if gap == 0 or abs(sympy.N(gap, 50)) < sympy.Rational(1, 10**40):  # x is the key
         return [f"{key}:{TOLERANCE}"]
-    slack = sympy.Rational(1, 200) - abs(sympy.Rational(key) - x)
+    slack = sympy.Rational(1, 200) - gap
     return [f"{key}:{decimal_text(slack, 10, floor=True)}",
             f"{decimal_text(x)}:{TOLERANCE}"]
 
