@@ -315,7 +315,7 @@ def _t_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]) -
             memo[key] = steps and (
                 f"#text(size: 9.5pt)[{words}]\n"
                 f"#block(inset: (left: 1em), grid(columns: 2, column-gutter: 1.2em, "
-                f"row-gutter: 0.6em, align: horizon, {rows}))")
+                f"row-gutter: 1em, align: horizon, {rows}))")
         if memo[key]:
             body.append(memo[key])
     cells = " \\\n".join(body)

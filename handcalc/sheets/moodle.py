@@ -21,10 +21,10 @@ Moodle question bank:
   accepts, |v - x| <= 0.005 (Moodle's bounds are inclusive; both are compared in binary
   floats there, and x is written to 12 decimals: answers within 1e-12 of a bound are the
   only ones that can differ); then, when it differs at 2 decimals, the value from
-  intermediates rounded to 2 decimals (also full marks, as ``handcalc check`` accepts it),
-  then each catalogued mistake of the family whose value of that entry differs at 2
-  decimals, as a 0% alternative around its exact value. Moodle takes the first alternative
-  that matches, so the key comes first;
+  intermediates rounded to 2 decimals (also full marks: Moodle takes it entry by entry,
+  ``handcalc check`` for a whole part), then each catalogued mistake of the family whose
+  value of that entry differs at 2 decimals, as a 0% alternative around its exact value.
+  Moodle takes the first alternative that matches, so the key comes first;
 * feedback inside a blank is shown in a popover that Moodle's MathJax filter does not
   typeset: it is plain text with Unicode math (QKᵀ, √d_k) and speaks of that entry ("this
   entry matches the unscaled scores ...; key 0.71"), since Moodle grades each blank alone;
@@ -34,6 +34,9 @@ Moodle question bank:
   then the mistakes' values as text;
 * the question text says to type ASCII numbers (Moodle's NUMERICAL takes no full-width
   digits and no U+2212 minus), in the quiz's language;
+* Moodle grades each blank alone: no credit carried forward, and no scoring policy
+  (handcalc.exercises.scoring) but "entries" can hold for a part as a whole; the command's
+  summary line says so (``grading_note``), so that a teacher knows which grade to trust;
 * the worked solution (every step with 2-decimal values, each answer to 2 decimals and
   exact, the exercise's code) is the general feedback, shown after an attempt. The code
   is not in the question text: with it, ``handcalc solve`` would answer the quiz.
