@@ -21,7 +21,7 @@ from handcalc.core.exact import fmt2, is_finite, shape
 from handcalc.exercises.exercise import build, compute, mistaken, usable
 from handcalc.exercises.scoring import POLICIES
 from handcalc.sheets.moodle import quiz_xml
-from handcalc.sheets.worksheet import load_spec
+from handcalc.sheets.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAM = ROOT / "problems" / "exam.toml"

@@ -21,7 +21,7 @@ from handcalc.errors import SpecError
 from handcalc.exercises.exercise import build, mistaken
 from handcalc.exercises.grade import grade
 from handcalc.exercises.scoring import DEFAULT, POLICIES, part_score
-from handcalc.sheets.worksheet import parse_spec
+from handcalc.sheets.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAM = ROOT / "problems" / "exam.toml"

@@ -1,6 +1,6 @@
 """A spec's ``scoring`` key (handcalc.exercises.scoring): at the top, for every section that
 gives none, and in a section, for its exercises. Read here so that the spec parser
-(handcalc.sheets.worksheet.parse_spec) needs a single call."""
+(handcalc.sheets.spec.parse_spec) needs a single call."""
 
 from __future__ import annotations
 
