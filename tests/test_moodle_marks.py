@@ -16,7 +16,8 @@ import pytest
 from test_moodle import code_of, extract, questions, text_of
 
 from handcalc.classgrade.assign import load_assignment
-from handcalc.classgrade.core import ClassGrader, grade_file
+from handcalc.classgrade.core import ClassGrader
+from handcalc.classgrade.summary import grade_file
 from handcalc.core.exact import fmt2, is_finite, shape
 from handcalc.exercises.exercise import build, compute, mistaken, usable
 from handcalc.exercises.scoring import POLICIES
