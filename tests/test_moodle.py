@@ -312,3 +312,25 @@ def test_a_chinese_spec_gives_a_chinese_quiz_and_lang_overrides_it(tmp_path):
     assert "自注意力手算" in text and "缩放点积注意力" in text
     assert run(str(spec), "-o", str(out), "--lang", "en").exit_code == 0
     assert "Scaled dot-product attention" in out.read_text("utf-8")
+
+
+@pytest.mark.parametrize("scoring, said", [
+    ("entries", None),
+    ("diagnosed", 'scoring "diagnosed" gives 0 to a part that matches a catalogued mistake'),
+    ("part", 'scoring "part" gives 0 to every wrong part'),
+])
+def test_the_summary_line_says_which_grade_to_trust(tmp_path, scoring, said):
+    spec = tmp_path / "s.toml"
+    spec.write_text(spec_text("S", f'scoring = "{scoring}"\n[[sections]]\n'
+                                   'codes = ["worked-4"]\n'))
+    r = run(str(spec), "-o", str(tmp_path / "s.xml"))
+    assert r.exit_code == 0, r.output
+    line = r.output.strip()
+    assert "\n" not in line and "no credit carried forward from earlier parts" in line
+    assert "the marks to trust are those of handcalc grade" in line
+    if said is None:
+        assert "right entries" not in line
+    else:
+        assert "a wrong part keeps the points of its right entries" in line and said in line
+    r = run(str(spec), "-o", str(tmp_path / "s.xml"), "--lang", "zh")
+    assert "不按前面小题的答案顺延给分" in r.output and "handcalc grade" in r.output
