@@ -412,10 +412,15 @@ def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
               help="Your answer to an earlier part, for error-carried-forward grading. "
                    "Repeat for several parts.")
 @click.option("--strict", is_flag=True, help="Accept only the exact path.")
+@click.option("--scoring", type=click.Choice(["diagnosed", "entries", "part"]),
+              default="diagnosed", show_default=True,
+              help="How a wrong answer scores in --json: diagnosed (a catalogued mistake "
+                   "0, else the share of right entries), entries (the share of right "
+                   "entries) or part (0).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @lang_option
 def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
-          strict: bool, as_json: bool) -> None:
+          strict: bool, scoring: str, as_json: bool) -> None:
     """Grade ANSWER to PART of exercise CODE, to 2 decimal places.
 
     ANSWER may be a number (3.54, -1.5, 5/sqrt(2), e/(1+e), -inf), a vector
@@ -434,7 +439,7 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
                     prior=_parse_prior(prior),
                     strict=strict)
     if as_json:
-        emit_json(verdict_dict(verdict, current_lang()))
+        emit_json(verdict_dict(verdict, current_lang(), scoring))
     else:
         click.echo(verdict_text(verdict, text_lang(), stream_target(), use_color()))
     sys.exit(EXIT_CORRECT if verdict.correct else EXIT_INCORRECT)

@@ -130,10 +130,15 @@ def test_gradebook_totals_add_up_from_the_rows(thirty):
 def test_feedback_pdf_starts_a_page_per_learner(thirty):
     pages = [p.extract_text() for p in pypdf.PdfReader(thirty["dir"] / "feedback.pdf").pages]
     assert len(pages) >= CLASS
-    starts = [t.split("\n", 1)[0].strip() for t in pages]
+    # each learner's page starts with the exam's title, then the learner's name
+    heads = [[line.strip() for line in t.split("\n")[:2]] for t in pages]
+    starts = [h[1] for h in heads if h[0] == "Self-attention by hand: exam" and len(h) > 1]
     assert [s for s in starts if s.startswith("Learner ")] == \
         [learner(i) for i in range(1, CLASS + 1)]
     text = "\n".join(pages)
+    # the footer names the exam, never the spec's path on the teacher's machine
+    assert "Feedback: Self-attention by hand: exam" in text
+    assert "exam.toml" not in text and str(EXAM.parent) not in text
     for words in ("Version 1", "Total", "blank (not answered)", "Diagnosis:",
                   "The worked step"):
         assert words in text
@@ -338,7 +343,7 @@ def test_hidden_codes_stay_hidden_in_the_feedback(small):
     from handcalc.classgrade.assign import Assignment
 
     tmp, a, grader = small
-    hidden = Assignment(SimpleNamespace(name="exam.toml", codes="hidden",
+    hidden = Assignment(SimpleNamespace(name="exam.toml", title="Exam", codes="hidden",
                                         points_of=a.spec.points_of), a.versions)
     subs = write_csv(tmp / "hidden.csv", ["learner", "version", "exercise", "part", "answer"],
                      class_rows(a, grader, 2))
@@ -346,7 +351,8 @@ def test_hidden_codes_stay_hidden_in_the_feedback(small):
     md = feedback_markdown(report, grader, "en")
     assert "### Exercise 1: " in md
     assert not any(s.code in md for v in a.versions for s in v)
-    shown_spec = SimpleNamespace(name="exam.toml", codes="shown", points_of=a.spec.points_of)
+    shown_spec = SimpleNamespace(name="exam.toml", title="Exam", codes="shown",
+                                 points_of=a.spec.points_of)
     shown = feedback_markdown(cg.grade_file(subs, grader,
                                             assignment=Assignment(shown_spec, a.versions)),
                               grader, "en")

@@ -60,6 +60,16 @@ class Assignment:
     def slots_per_version(self) -> int:
         return max((len(v) for v in self.versions), default=0)
 
+    def scoring(self, code: str) -> str:
+        """The scoring policy (handcalc.exercises.scoring) of the section a code is drawn in
+        (its first place, should a fixed code be in two sections); the default for a code
+        that is not assigned."""
+        from handcalc.sheets.spec_scoring import scoring_of
+
+        places = self.where.get(code, ())
+        slot = self.slot(*places[0]) if places else None
+        return scoring_of(self.spec, None if slot is None else slot.section)
+
     def slot(self, version: int, exercise: int) -> Slot | None:
         if 1 <= version <= len(self.versions) and 1 <= exercise <= len(self.versions[version - 1]):
             return self.versions[version - 1][exercise - 1]

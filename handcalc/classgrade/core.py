@@ -27,6 +27,8 @@ from handcalc.core.parse import lines_as_rows, parse_answer
 from handcalc.errors import HandcalcError, ShapeError, SpecError
 from handcalc.exercises.exercise import Exercise, build
 from handcalc.exercises.grade import Verdict, fit_shape, grade
+from handcalc.exercises.scoring import DEFAULT as DEFAULT_SCORING
+from handcalc.exercises.scoring import part_score
 
 MAX_LISTED_INVALID = 10_000
 MAX_CACHED_ERRORS = 10_000  # per cache: the errors of distinct bad codes and answers
@@ -53,6 +55,7 @@ class Graded:
     verdict: Verdict | None
     counted: bool
     note: str = ""
+    scoring: str = DEFAULT_SCORING  # the policy of the part's section (exercises.scoring)
 
     @property
     def correct(self) -> bool:
@@ -60,7 +63,7 @@ class Graded:
 
     @property
     def score(self) -> Fraction:
-        return Fraction(0) if self.verdict is None else self.verdict.score
+        return part_score(self.verdict, self.scoring)
 
     @property
     def accepted_by(self) -> str | None:
@@ -252,6 +255,13 @@ class ClassGrader:
             found = self._jobs[job] = build_job(job)
             self._exercises.found.setdefault(found.code, found)
         return found
+
+    def scoring(self, code: str) -> str:
+        """The scoring policy of a code's part (exercises.scoring): its section's in the
+        assignment, else the default."""
+        if self.assignment is None:
+            return DEFAULT_SCORING
+        return str(self.assignment.scoring(code))
 
     def exercise(self, code: str) -> Exercise:
         exercise: Exercise | None = self._typed.get(code)
@@ -482,9 +492,9 @@ def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = No
             invalid.add(Invalid(sub.line, msg.INTERNAL.format(kind=out.kind, why=out.why),
                                 clip(sub.learner), sub.code, str(sub.part), clip(sub.text)))
         elif isinstance(out, str):
-            graded.append(Graded(sub, None, counted, out))
+            graded.append(Graded(sub, None, counted, out, grader.scoring(sub.code)))
         else:
-            graded.append(Graded(sub, out, counted))
+            graded.append(Graded(sub, out, counted, "", grader.scoring(sub.code)))
     invalid.listed.sort(key=lambda i: i.line)
     return graded, invalid.listed, invalid.unlisted
 

@@ -1,7 +1,10 @@
 """Feedback for each learner (``handcalc grade ... --feedback FILE.pdf|.md``): one section per
 learner (a new page each in the PDF) with their version, total, maximum and percentage,
 then per exercise and part their answer as typed, the verdict, the diagnosis in a sentence
-and, for a diagnosed wrong answer, the worked step where the work went wrong.
+and, for a diagnosed wrong answer, the worked step where the work went wrong; for a wrong
+answer with no diagnosis, the entries that are wrong with the key's values for them and the
+part's worked steps. The document, its page footer and each learner's page carry the exam's
+title (the spec's ``title``; without a spec, the submissions file's name).
 
 The step: a catalogued mistake names the kind of step it happens in (``Mistake.step``:
 scores, softmax, mask, ...). The first worked step of the diagnosed part whose label is of
@@ -26,6 +29,7 @@ from handcalc.classgrade.words import escape, say, show
 from handcalc.exercises.grade import CARRIED, ROUNDED
 from handcalc.io.terminal import safe_text
 from handcalc.text.markup import md_data
+from handcalc.text.messages import Raw
 
 FEEDBACK_FORMATS = {".pdf": "pdf", ".md": "md", ".markdown": "md"}
 
@@ -67,18 +71,73 @@ def _rounded(value: Any) -> list[list[str]]:
 
 
 def worked_steps(g: Graded, grader: ClassGrader) -> tuple[bool, Sequence[Any]]:
-    """(whether the step of the mistake was found, the steps to show) for a wrong answer
-    with a diagnosis; (False, ()) otherwise."""
+    """(whether the step of the mistake was found, the steps to show) for a wrong answer:
+    with a diagnosis, the step of the mistake's kind, else all the steps of the diagnosed
+    part; with none, all the steps of the part; (False, ()) for a right answer."""
     v = g.verdict
-    if v is None or v.correct or v.diagnosis is None:
+    if g.correct:
         return False, ()
     ex = grader.exercise(g.row.code)
+    if v is None or v.diagnosis is None:
+        return False, ex.part(g.row.part).steps
     steps = ex.part(v.diagnosis.part).steps
     words = STEP_WORDS.get(v.diagnosis.mistake.step, ())
     for s in steps:
         if any(w in _label_words(s.label) for w in words):
             return True, (s,)
     return False, steps
+
+
+Wrong = tuple[int, int, str, str]  # an entry's row and column (1-based), typed, key
+
+
+def wrong_entries(g: Graded) -> list[Wrong]:
+    """The entries of a wrong answer that are wrong, with the value typed and the key's value
+    (to 2 decimals, -inf as typed); [] for a right answer or one that did not fit the part's
+    shape (then there are no entries to compare)."""
+    v = g.verdict
+    if v is None or v.correct or not v.cells:
+        return []
+    key = v.expected
+    return [(i + 1, j + 1, _typed(v.answer[i][j]), _entry(key[i][j]))
+            for i, row in enumerate(v.cells) for j, ok in enumerate(row) if not ok]
+
+
+def _entry(x: Any) -> str:
+    from handcalc.core.exact import fmt2, is_finite
+
+    return fmt2(x) if is_finite(x) else "-inf"
+
+
+def _typed(x: Any) -> str:
+    """A typed entry: its decimal when it has at most 6 places (0.5, -1.25), else ≈ 2 places."""
+    import sympy
+
+    from handcalc.core.exact import is_finite
+
+    if not is_finite(x):
+        return "-inf"
+    if isinstance(x, sympy.Rational) and 10**6 % x.q == 0:
+        text = f"{float(x):.6f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    return "≈" + _entry(x)
+
+
+def _where(w: Wrong, shape: tuple[int, int], lang: str, target: str) -> str:
+    i, j, typed, key = w
+    if shape == (1, 1):
+        return say("classflow.wrong.one", lang, target, typed=typed, key=key)
+    if 1 in shape:
+        return say("classflow.wrong.entry", lang, target, n=max(i, j), typed=typed, key=key)
+    return say("classflow.wrong.cell", lang, target, row=i, col=j, typed=typed, key=key)
+
+
+def _wrong_lines(g: Graded, lang: str, target: str) -> list[str]:
+    """The wrong entries of an undiagnosed wrong answer, each as a line; [] otherwise."""
+    v = g.verdict
+    if v is None or v.diagnosis is not None:
+        return []
+    return [_where(w, v.expected_shape, lang, target) for w in wrong_entries(g)]
 
 
 def _label_words(label: Any) -> str:
@@ -95,6 +154,16 @@ def _title(report: ClassReport, lang: str, target: str, e: Any, grader: ClassGra
         return say("classflow.exercise", lang, target, exercise=e.exercise, title=ex.title)
     return say("classflow.exercise.code", lang, target, exercise=e.exercise, title=ex.title,
                code=e.code)
+
+
+def exam_title(report: ClassReport, lang: str, target: str) -> str:
+    """The exam's title as the feedback shows it: the spec's title with a spec, else the
+    name of the submissions file (never a path of the teacher's machine)."""
+    if report.assignment is not None:
+        from handcalc.text.messages import Inline
+
+        return show(Inline(str(report.assignment.spec.title)), lang, target)
+    return escape(safe_text(report.source), target)
 
 
 def _notes(m: LearnerMarks, lang: str, target: str) -> list[str]:
@@ -127,11 +196,11 @@ def _md_value(value: Any) -> str:
 
 def feedback_markdown(report: ClassReport, grader: ClassGrader, lang: str) -> str:
     t = "markdown"
-    title = report.assignment.name if report.assignment is not None else report.source
-    out = [f"# {say('classflow.feedback.title', lang, t, title=safe_text(title))}"]
+    title = exam_title(report, lang, t)
+    out = [f"# {say('classflow.feedback.title', lang, t, title=Raw(title))}"]
     memo: dict[Any, Any] = {}
     for m in report.marks:
-        out += ["", "---", "", f"## {md_data(safe_text(m.learner))}", ""]
+        out += ["", "---", "", f"## {md_data(safe_text(m.learner))}", "", f"*{title}*  "]
         number = report.student_ids.get(m.learner)
         if number:
             out.append(say("classtext.student_id", lang, t, number=safe_text(number)) + "  ")
@@ -162,6 +231,10 @@ def _md_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]
     if g.verdict is not None and g.verdict.diagnosis is not None and not g.correct:
         out.append("  " + say("classflow.diagnosis", lang, t,
                               text=_diagnosis(g, lang, t)))
+    wrong = _wrong_lines(g, lang, t)
+    if wrong:
+        out.append("  " + say("classflow.wrong.head", lang, t))
+        out += [f"  - {w}" for w in wrong]
     key = _step_key(g)
     if key not in memo:
         found, steps = worked_steps(g, grader)
@@ -173,8 +246,10 @@ def _md_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]
 
 def _step_key(g: Graded) -> Any:
     """What the worked steps shown for a graded answer depend on."""
-    d = None if g.verdict is None or g.correct else g.verdict.diagnosis
-    return None if d is None else (g.row.code, d.part, d.mistake.step)
+    if g.correct:
+        return None
+    d = None if g.verdict is None else g.verdict.diagnosis
+    return (g.row.code, g.row.part, None) if d is None else (g.row.code, d.part, d.mistake.step)
 
 
 def _diagnosis(g: Graded, lang: str, target: str) -> Any:
@@ -200,13 +275,13 @@ def _t_raw(text: str) -> str:
 
 def feedback_typst(report: ClassReport, grader: ClassGrader, lang: str) -> str:
     t = "typst"
-    title = report.assignment.name if report.assignment is not None else report.source
-    out = [preamble(say("classflow.feedback.title", lang, "unicode", title=safe_text(title)),
-                    lang)]
+    title = exam_title(report, lang, "unicode")
+    out = [preamble(say("classflow.feedback.title", lang, "unicode", title=title), lang)]
     memo: dict[Any, Any] = {}
     for i, m in enumerate(report.marks):
         if i:
             out.append("#pagebreak()")
+        out.append(f"#text(size: 9.5pt, fill: luma(80))[{exam_title(report, lang, t)}]")
         out.append(f"= {escape(safe_text(m.learner), t)}")
         line = [_score(m, lang, t)]
         if m.version is not None:
@@ -236,6 +311,10 @@ def _t_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]) -
         body.insert(0, f"{say('classflow.answer', lang, t, answer='')}{_t_raw(g.row.text)}")
         if g.verdict is not None and g.verdict.diagnosis is not None and not g.correct:
             body.append(say("classflow.diagnosis", lang, t, text=_diagnosis(g, lang, t)))
+        wrong = _wrong_lines(g, lang, t)
+        if wrong:
+            body.append(f"#text(size: 9.5pt)[{say('classflow.wrong.head', lang, t)}]")
+            body += [f"#h(1em) {w}" for w in wrong]
         key = _step_key(g)
         if key not in memo:
             found, steps = worked_steps(g, grader)
@@ -245,7 +324,7 @@ def _t_part(p: PartMark, grader: ClassGrader, lang: str, memo: dict[Any, Any]) -
             memo[key] = steps and (
                 f"#text(size: 9.5pt)[{words}]\n"
                 f"#block(inset: (left: 1em), grid(columns: 2, column-gutter: 1.2em, "
-                f"row-gutter: 0.6em, align: horizon, {rows}))")
+                f"row-gutter: 1em, align: horizon, {rows}))")
         if memo[key]:
             body.append(memo[key])
     cells = " \\\n".join(body)

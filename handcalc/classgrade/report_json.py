@@ -23,7 +23,12 @@ from handcalc.classgrade.core import ClassReport, Graded
 
 # the keys a row has before its verdict's (row_dict)
 _ROW_KEYS = ("line", "learner", "code", "part", "answer", "counted")
-_NO_VERDICT = {"correct": False, "score": 0.0, "accepted_by": None, "diagnosis": None}
+
+
+def _no_verdict(scoring: str) -> dict[str, Any]:
+    """What a row whose answer could not be graded says in verdict_dict's fields."""
+    return {"correct": False, "score": 0.0, "scoring": scoring, "accepted_by": None,
+            "diagnosis": None}
 
 
 def row_dict(g: Graded, place: Any = None) -> dict[str, Any]:
@@ -35,9 +40,9 @@ def row_dict(g: Graded, place: Any = None) -> dict[str, Any]:
     d: dict[str, Any] = {"line": r.line, "learner": r.learner, "code": r.code, "part": r.part,
                          "answer": r.text, "counted": g.counted}
     if g.verdict is None:
-        d.update(_NO_VERDICT)
+        d.update(_no_verdict(g.scoring))
     else:
-        d.update(verdict_dict(g.verdict))
+        d.update(verdict_dict(g.verdict, scoring=g.scoring))
         d.update({"code": r.code, "part": r.part})
     d["note"] = g.note or None
     points, version, exercise = place if place is not None else (0, None, None)
@@ -214,29 +219,31 @@ class _Rows:
     come from a verdict written once per verdict."""
 
     def __init__(self) -> None:
-        self._verdicts: dict[int, tuple[Any, str]] = {}
+        self._verdicts: dict[tuple[int, str], tuple[Any, str]] = {}
         self._texts: dict[tuple[Any, ...], str] = {}
-        self._none = _members(_NO_VERDICT, 2)
+        self._none: dict[str, str] = {}  # scoring policy -> the text of no verdict
 
-    def _verdict(self, v: Any) -> str:
+    def _verdict(self, v: Any, scoring: str) -> str:
         if v is None:
-            return self._none
-        found = self._verdicts.get(id(v))
+            if scoring not in self._none:
+                self._none[scoring] = _members(_no_verdict(scoring), 2)
+            return self._none[scoring]
+        found = self._verdicts.get((id(v), scoring))
         if found is None or found[0] is not v:
             # what verdict_dict writes of a verdict besides its code and part; verdicts
             # that differ only in their code, part or answer share the text
             d = v.diagnosis  # from the catalogue: one object per mistake, kept alive there
-            same = (v.correct, v.score.numerator, v.score.denominator, v.accepted_by,
+            same = (v.correct, scoring, v.accepted_by,
                     None if d is None else (id(d.mistake), d.part, tuple(map(id, d.also))),
                     v.cells, v.expected_shape)
             text = self._texts.get(same)
             if text is None:
                 from handcalc.views.render import verdict_dict
 
-                d = verdict_dict(v)
+                d = verdict_dict(v, scoring=scoring)
                 text = self._texts[same] = _escaped(_members(
                     {k: x for k, x in d.items() if k not in _ROW_KEYS}, 2))
-            found = self._verdicts[id(v)] = (v, text)
+            found = self._verdicts[(id(v), scoring)] = (v, text)
         return found[1]
 
     def text(self, g: Graded, place: Any) -> str:
@@ -256,7 +263,7 @@ class _Rows:
             ',\n      "answer": ', _escaped(_STR(answer) if type(answer) is str
                                         else _scalar(answer)),
             ',\n      "counted": ', "true" if g.counted is True else _scalar(g.counted), ",",
-            self._verdict(g.verdict),
+            self._verdict(g.verdict, g.scoring),
             ',\n      "note": ', "null" if note is None else _escaped(_scalar(note)),
             ',\n      "points": ', _scalar(points),
             ',\n      "version": ', "null" if version is None else _scalar(version),

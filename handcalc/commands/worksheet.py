@@ -167,9 +167,10 @@ def _moodle(sheet: Any, target: Any, versions: int | None, lang: str) -> None:
     every output (devices and - written through, files replaced whole)."""
     from handcalc.io.fileio import STDOUT, write_outputs
     from handcalc.io.terminal import safe_text
-    from handcalc.sheets.moodle import quiz_xml
+    from handcalc.sheets.moodle import grading_note, quiz_xml
 
     write_outputs([(target, quiz_xml(sheet, versions, lang).encode("utf-8"))])
     n = versions or sheet.versions
     click.echo(tr("sheet.wrote", lang, path=safe_text(target.path),
-                  what=msg("sheet.wrote.moodle"), n=n), err=target.kind == STDOUT)
+                  what=msg("sheet.wrote.moodle"), n=n) + " " + grading_note(sheet, lang),
+               err=target.kind == STDOUT)

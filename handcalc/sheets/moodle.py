@@ -11,17 +11,34 @@ Moodle question bank:
 * the question text (HTML) holds the statement, the given matrices as tables with LaTeX
   math between ``\\(`` and ``\\)`` (for Moodle's MathJax filter) and, per part, its prompt
   and a table of blanks shaped like the answer, one cloze subquestion per entry;
-* a finite entry is ``{1:NUMERICAL:=KEY:0.005#...}`` with the 2-decimal key (Moodle's
-  bounds are inclusive, as in the two-decimal rule), then, when it differs at 2 decimals,
-  the value from intermediates rounded to 2 decimals (also full marks, as ``handcalc
-  check`` accepts it), then each catalogued mistake of the family whose value of that
-  entry differs at 2 decimals, as a 0% alternative whose feedback is the diagnosis.
+* a blank's weight (the integer before ``:NUMERICAL:``) is its part's points shared among
+  the part's entries, all of one question's weights scaled to the smallest integers, so that
+  each part carries its points; the question's ``<defaultgrade>`` is the exercise's points;
+* a finite entry with exact value x is ``{W:NUMERICAL:=KEY:T~=X:0.005#...}``: the 2-decimal
+  key with the widest tolerance T that stays inside handcalc's interval (T = 0.005 -
+  |KEY - x|, rounded down), so that Moodle shows the key as the right answer, then x itself
+  (12 decimals) with 0.005, so that Moodle accepts exactly what the two-decimal rule
+  accepts, |v - x| <= 0.005 (Moodle's bounds are inclusive; both are compared in binary
+  floats there, and x is written to 12 decimals: answers within 1e-12 of a bound are the
+  only ones that can differ); then, when it differs at 2 decimals, the value from
+  intermediates rounded to 2 decimals (also full marks: Moodle takes it entry by entry,
+  ``handcalc check`` for a whole part), then each catalogued mistake of the family whose
+  value of that entry differs at 2 decimals, as a 0% alternative around its exact value.
   Moodle takes the first alternative that matches, so the key comes first;
+* feedback inside a blank is shown in a popover that Moodle's MathJax filter does not
+  typeset: it is plain text with Unicode math (QKᵀ, √d_k) and speaks of that entry ("this
+  entry matches the unscaled scores ...; key 0.71"), since Moodle grades each blank alone;
 * an entry that is ``-inf`` (a masked score) cannot be NUMERICAL (Moodle's numbers are
-  finite), so it is ``{1:SHORTANSWER:=-inf~=−inf~=-∞~=−∞~=–inf~...~%0%0.00#...}``: every
+  finite), so it is ``{W:SHORTANSWER_C:=-inf~=−inf~=-∞~=−∞~...~%0%0.00#...}``: every
   spelling of minus infinity that handcalc's answer grammar accepts (``neg_inf_answers``:
-  ASCII, U+2212, en dash or full-width minus; inf, ∞ or ｉｎｆ; SHORTANSWER ignores case),
+  ASCII, U+2212, en dash or full-width minus, a space or none, then inf, ∞ or ｉｎｆ;
+  case-sensitive, as handcalc is),
   then the mistakes' values as text;
+* the question text says to type ASCII numbers (Moodle's NUMERICAL takes no full-width
+  digits and no U+2212 minus), in the quiz's language;
+* Moodle grades each blank alone: no credit carried forward, and no scoring policy
+  (handcalc.exercises.scoring) but "entries" can hold for a part as a whole; the command's
+  summary line says so (``grading_note``), so that a teacher knows which grade to trust;
 * the worked solution (every step with 2-decimal values, each answer to 2 decimals and
   exact, the exercise's code) is the general feedback, shown after an attempt. The code
   is not in the question text: with it, ``handcalc solve`` would answer the quiz.
@@ -37,8 +54,11 @@ Every word comes from the message catalogue in ``lang`` (en or zh).
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 import sympy
@@ -48,17 +68,23 @@ from handcalc.exercises.datacode import short
 from handcalc.text.messages import Text, render
 
 TOLERANCE = "0.005"
+EXACT_PLACES = 12  # the decimals of an exact value written into a NUMERICAL alternative
 
 
 def neg_inf_answers() -> tuple[str, ...]:
     """Every spelling of minus infinity that handcalc's answer grammar accepts, for a
-    SHORTANSWER blank: a minus (ASCII, U+2212, the en dash, full-width) before ``inf``,
-    ``∞`` or full-width ``ｉｎｆ``; the four first spellings as before."""
+    SHORTANSWER_C blank: a minus (ASCII, U+2212, the en dash, full-width), a space or none,
+    then ``inf``, ``∞`` or full-width ``ｉｎｆ`` (each one checked with the parser); the four
+    first spellings as before."""
+    from handcalc.core.exact import NEG_INF
+    from handcalc.core.parse import parse_answer
+
     minuses = ("-", "\u2212", "\u2013", "\uff0d")
     infinities = ("inf", "\u221e", "\uff49\uff4e\uff46")
     first = ("-inf", "\u2212inf", "-\u221e", "\u2212\u221e")
-    every = [m + i for i in infinities for m in minuses]
-    return first + tuple(a for a in every if a not in first)
+    every = [m + space + i for space in ("", " ") for i in infinities for m in minuses]
+    return first + tuple(a for a in every
+                         if a not in first and parse_answer(a) == ((NEG_INF,),))
 
 
 NEG_INF_ANSWERS = neg_inf_answers()
@@ -74,6 +100,12 @@ def words(text: Text, lang: str) -> str:
     escaped (the browser unescapes them before MathJax reads the math)."""
     out = render(text, lang, "latex")
     return re.sub(r"\\\((.*?)\\\)", lambda m: math_html(m.group(1)), out, flags=re.S)
+
+
+def plain_words(text: Text, lang: str) -> str:
+    """A message as HTML text with its math in Unicode (QKᵀ, √d_k): for the feedback of a
+    blank, which Moodle shows in a popover that its MathJax filter does not typeset."""
+    return html.escape(render(text, lang, "unicode"), quote=False)
 
 
 def math_html(latex: str) -> str:
@@ -112,6 +144,44 @@ def latex_rounded(x: sympy.Expr) -> str:
     return r"-\infty" if x == -sympy.oo else fmt2(x)
 
 
+def decimal_text(x: sympy.Expr, places: int = EXACT_PLACES, floor: bool = False) -> str:
+    """A finite value as a decimal with at most `places` decimals (to nearest, or rounded
+    down), trailing zeros dropped: 3.464101615138, 0.5, -2."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        value = Decimal(str(sympy.N(x, 40)))
+        q = value.quantize(Decimal(1).scaleb(-places),
+                           rounding=ROUND_FLOOR if floor else ROUND_HALF_EVEN)
+    text = format(q, "f")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
+def key_alternatives(x: sympy.Expr) -> list[str]:
+    """The right alternatives of a finite entry with exact value x: the 2-decimal key with
+    the widest tolerance inside |v - x| <= 0.005, then x itself with 0.005 when the key is
+    not x (see the module docstring)."""
+    key = fmt2(x)
+    gap = abs(sympy.Rational(key) - x)
+    if gap == 0 or abs(sympy.N(gap, 50)) < sympy.Rational(1, 10**40):  # x is the key
+        return [f"{key}:{TOLERANCE}"]
+    slack = sympy.Rational(1, 200) - gap
+    return [f"{key}:{decimal_text(slack, 10, floor=True)}",
+            f"{decimal_text(x)}:{TOLERANCE}"]
+
+
+def blank_weights(points: Sequence[Fraction], sizes: Sequence[int]) -> list[int]:
+    """Per part, the weight of each of its blanks: the part's points shared among its
+    `sizes` entries, scaled to the smallest integers (all 1 when no part has points)."""
+    shares = [Fraction(p) / n for p, n in zip(points, sizes, strict=True)]
+    if not any(shares):
+        return [1] * len(shares)
+    scale = math.lcm(*(s.denominator for s in shares))
+    ints = [int(s * scale) for s in shares]
+    common = math.gcd(*ints)
+    return [w // common for w in ints]
+
+
 def bmatrix(cells: Sequence[Sequence[str]]) -> str:
     if len(cells) == 1 and len(cells[0]) == 1:
         return cells[0][0]
@@ -134,14 +204,17 @@ def same_cell(a: sympy.Expr, b: sympy.Expr) -> bool:
 
 # ---------------------------------------------------------------- blanks
 
-def diagnosis(mistake: Any, part: int, lang: str) -> str:
-    """The diagnosis of a mistake in a part, as `handcalc check` words it."""
-    from handcalc.exercises.grade import Diagnosis
-
-    return words(Diagnosis(mistake, part).text(), lang)
+Alternative = tuple[sympy.Expr, str, str]  # (exact value, "=" or "%0%", feedback HTML)
 
 
-Alternative = tuple[sympy.Expr, str, str]  # (value, "=" or "%0%", feedback HTML)
+def entry_feedback(mistake: Any, key: sympy.Expr, lang: str) -> str:
+    """What a blank says of a value that matches a catalogued mistake: that this entry
+    matches it (the other entries may not), and the entry's key to 2 decimals."""
+    from handcalc.text.messages import msg
+
+    shown = fmt2(key) if is_finite(key) else "-inf"
+    return plain_words(msg("moodle.entry.mistake", explanation=mistake.explanation,
+                           key=shown), lang)
 
 
 def alternatives(ex: Any, lang: str) -> list[list[list[list[Alternative]]]]:
@@ -151,26 +224,24 @@ def alternatives(ex: Any, lang: str) -> list[list[list[list[Alternative]]]]:
     from handcalc.exercises.exercise import compute, mistaken, usable
     from handcalc.text.messages import msg
 
-    paths: list[tuple[dict[str, Mat], str, Any]] = []  # (results, mark, part -> feedback)
+    rounded_text = plain_words(msg("moodle.entry.rounded"), lang)
+    paths: list[tuple[dict[str, Mat], str, Any]] = []  # (results, mark, mistake or None)
     try:
-        paths.append((compute(ex.instance, rounded=True).results, "=",
-                      lambda n: words(msg("verdict.accepted.rounded-intermediates"), lang)))
+        paths.append((compute(ex.instance, rounded=True).results, "=", None))
     except (ArithmeticError, ValueError, TypeError):
         pass
     for mistake in ex.family.mistakes:
         results = mistaken(ex.instance, mistake)
         if results is not None:
-            paths.append((results, "%0%",
-                          lambda n, m=CATALOGUE[mistake]: diagnosis(m, n, lang)))
+            paths.append((results, "%0%", CATALOGUE[mistake]))
     out = []
     for part in ex.parts:
         rows, cols = shape(part.answer)
         cells: list[list[list[Alternative]]] = [[[] for _ in range(cols)] for _ in range(rows)]
-        for results, mark, feedback in paths:
+        for results, mark, mistake in paths:
             value = results.get(part.key)
             if value is None or not usable(value) or shape(value) != (rows, cols):
                 continue  # not reached, or another shape (heads stacked along rows)
-            text = None
             for i in range(rows):
                 for j in range(cols):
                     key, v, cell = part.answer[i][j], value[i][j], cells[i][j]
@@ -178,21 +249,25 @@ def alternatives(ex: Any, lang: str) -> list[list[list[list[Alternative]]]]:
                         continue  # a NUMERICAL blank cannot hold -inf
                     if same_cell(v, key) or any(same_cell(v, w) for w, _, _ in cell):
                         continue
-                    text = text or feedback(part.number)
+                    text = rounded_text if mistake is None else entry_feedback(mistake, key,
+                                                                               lang)
                     cell.append((v, mark, text))
         out.append(cells)
     return out
 
 
-def blank(key: sympy.Expr, alts: Sequence[Alternative], tolerance: str = TOLERANCE) -> str:
+def blank(key: sympy.Expr, alts: Sequence[Alternative], weight: int = 1,
+          count: bool = False) -> str:
     """One cloze subquestion for an entry (see the module docstring); an exact count's
     entries have tolerance 0."""
     if is_finite(key):
-        head = f"1:NUMERICAL:={fmt2(key)}:{tolerance}"
-        tails = [f"{mark}{fmt2(v)}:{tolerance}#{cloze_feedback(text)}"
+        rights = [f"{sympy.Integer(key)}:0"] if count else key_alternatives(key)
+        tolerance = "0" if count else TOLERANCE
+        head = f"{weight}:NUMERICAL:" + "~".join(f"={a}" for a in rights)
+        tails = [f"{mark}{decimal_text(v)}:{tolerance}#{cloze_feedback(text)}"
                  for v, mark, text in alts]
     else:
-        head = "1:SHORTANSWER:" + "~".join(f"={a}" for a in NEG_INF_ANSWERS)
+        head = f"{weight}:SHORTANSWER_C:" + "~".join(f"={a}" for a in NEG_INF_ANSWERS)
         tails = [f"{mark}{form}#{cloze_feedback(text)}"
                  for v, mark, text in alts for form in short_forms(v)]
     return "{" + "~".join([head, *tails]) + "}"
@@ -214,22 +289,29 @@ def given_html(name: str, m: Mat) -> str:
     return f"<p>{label}</p>{table(cells)}"
 
 
-def question_html(ex: Any, lang: str) -> str:
+def question_html(ex: Any, lang: str, points: Sequence[Fraction] | None = None) -> str:
+    """The question text; `points`: each part's points (default 1 each), which weight its
+    blanks."""
     from handcalc.text.messages import msg
 
     out = [f"<p><strong>{words(ex.title, lang)}</strong></p>",
            f"<p>{words(ex.statement, lang)}</p>"]
     out += [given_html(name, m) for name, m in ex.given.items()]
-    for part, alts in zip(ex.parts, alternatives(ex, lang), strict=True):
-        tol = "0" if ex.family.quantity(part.key).count else TOLERANCE
-        cells = [[blank(key, a, tol) for key, a in zip(r, ra, strict=True)]
+    sizes = [len(entries(p.answer)) for p in ex.parts]
+    weights = blank_weights(points or [Fraction(1)] * len(sizes), sizes)
+    for part, alts, w in zip(ex.parts, alternatives(ex, lang), weights, strict=True):
+        count = ex.family.quantity(part.key).count
+        cells = [[blank(key, a, w, count) for key, a in zip(r, ra, strict=True)]
                  for r, ra in zip(part.answer, alts, strict=True)]
         out += [f"<p>({part.number}) {words(part.prompt, lang)}</p>", table(cells)]
+    values = [v for part in ex.parts for v in entries(part.answer)]
     notes = [words(msg("exercise.footer.round"), lang)]
     if ex.family.row_softmax:
         notes.append(words(msg("exercise.footer.softmax"), lang))
-    if any(not is_finite(v) for part in ex.parts for v in entries(part.answer)):
+    if any(not is_finite(v) for v in values):
         notes.append(words(msg("moodle.infinity"), lang))
+    if any(is_finite(v) for v in values):
+        notes.append(words(msg("moodle.ascii"), lang))
     return "\n".join(out + [f"<p><em>{' '.join(notes)}</em></p>"])
 
 
@@ -260,9 +342,10 @@ def solution_html(ex: Any, lang: str) -> str:
 
 # ---------------------------------------------------------------- the quiz
 
-def slots(spec: Any, versions: int | None = None) -> list[list[Any]]:
-    """For each version, its exercises in order (as build_worksheet draws them: a draw
-    that lands on a code already in the version moves on to the next seed)."""
+def slots(spec: Any, versions: int | None = None) -> list[list[tuple[Any, int]]]:
+    """For each version, its exercises in order, each with its section (0-based), as
+    build_worksheet draws them (a draw that lands on a code already in the version moves on
+    to the next seed)."""
     from handcalc.exercises.exercise import build, generate
     from handcalc.sheets.build import plan
 
@@ -277,16 +360,20 @@ def slots(spec: Any, versions: int | None = None) -> list[list[Any]]:
     for sections in plan(spec, versions):
         used = {run(j).code for sec in sections for j in sec if j[0] == "code"}
         exercises = []
-        for job in (j for sec in sections for j in sec):
+        for section, job in ((s, j) for s, sec in enumerate(sections) for j in sec):
             ex = run(job)
             if job[0] == "draw":
                 while ex.code in used:
                     job = ("draw", job[1], job[2], int(ex.instance.seed) + 1)
                     ex = run(job)
                 used.add(ex.code)
-            exercises.append(ex)
+            exercises.append((ex, section))
         out.append(exercises)
     return out
+
+
+def points_text(x: Fraction) -> str:
+    return str(x.numerator) if x.denominator == 1 else f"{float(x):g}"
 
 
 def quiz_xml(spec: Any, versions: int | None = None, lang: str = "en") -> str:
@@ -306,18 +393,38 @@ def quiz_xml(spec: Any, versions: int | None = None, lang: str = "en") -> str:
                 f'    <info format="html"><text>{cdata(info)}</text></info>',
                 "  </question>"]
         for k, exercises in enumerate(built, 1):
-            ex = exercises[e]
+            ex, section = exercises[e]
+            points = [Fraction(spec.points_of(section, p.number)) for p in ex.parts]
             name = render(msg("moodle.name", n=e + 1, version=k, code=short(ex.code)), lang,
                           "unicode")  # a long data code whole in the feedback, short here
+            text = question_html(ex, lang, points)
             out += ['  <question type="cloze">',
                     f"    <name><text>{xml_text(name)}</text></name>",
-                    f'    <questiontext format="html"><text>{cdata(question_html(ex, lang))}'
+                    f'    <questiontext format="html"><text>{cdata(text)}'
                     "</text></questiontext>",
                     f'    <generalfeedback format="html"><text>{cdata(solution_html(ex, lang))}'
                     "</text></generalfeedback>",
+                    f"    <defaultgrade>{points_text(sum(points, Fraction(0)))}</defaultgrade>",
                     f"    <penalty>{PENALTY}</penalty>",
                     "    <hidden>0</hidden>",
                     "  </question>"]
     out.append("</quiz>")
     return "\n".join(out) + "\n"
+
+
+def grading_note(spec: Any, lang: str = "en") -> str:
+    """What the export's summary line says of Moodle's grading next to handcalc's: a
+    cloze blank is graded alone, so no credit is carried forward, and a scoring policy other
+    than "entries" cannot be applied to a part as a whole."""
+    from handcalc.exercises.scoring import ENTRIES
+    from handcalc.sheets.spec_scoring import scoring_of
+    from handcalc.text.messages import msg
+
+    policies = [scoring_of(spec, i) for i in range(len(spec.sections))]
+    strict = [p for p in dict.fromkeys(policies) if p != ENTRIES]
+    policy: Any = ""
+    if strict:
+        policy = msg("moodle.summary.policy", scoring=" / ".join(strict),
+                     what=msg(f"moodle.summary.{strict[0]}"))
+    return render(msg("moodle.summary", policy=policy), lang, "unicode")
 

@@ -77,9 +77,9 @@ DEFAULT_INSTRUCTIONS: tuple[Text, ...] = (
     msg("sheet.instructions.boxes", command="handcalc check CODE PART ANSWER"),
 )
 TOP_KEYS = ("title", "instructions", "seed", "versions", "lang", "duplex", "codes", "work",
-            "points", "kind", "sections")
+            "points", "kind", "sections", "scoring")  # issue 22: "scoring" (spec_scoring)
 KINDS = ("worksheet", "exam")  # what the sheet says it is: 练习卷 / Worksheet, 试卷 / Exam
-SECTION_KEYS = ("title", "family", "level", "count", "codes", "points", "work")
+SECTION_KEYS = ("title", "family", "level", "count", "codes", "points", "work", "scoring")
 SECTION_KEYS += ("given", "params", "parts", "exercises", "size")  # issue 20: sheets/given.py
 WORK = ("none", "small", "large")  # room to work under each part on the student sheet
 CODES = ("shown", "hidden")  # whether the student sheet prints the exercises' codes
@@ -127,6 +127,7 @@ class Spec:
         """What the student sheet says it is: the spec's kind, else an exam when it hides
         the codes, else a worksheet."""
         return self.kind or ("exam" if self.codes == "hidden" else "worksheet")
+    scoring: tuple[str, ...] = ()  # issue 22: each section's policy (sheets.spec_scoring)
 
     @property
     def has_points(self) -> bool:
@@ -239,6 +240,7 @@ class _Checker:
 def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
     """A Spec from TOML text; ``name`` is how messages refer to the file."""
     from handcalc.families import FAMILIES
+    from handcalc.sheets.spec_scoring import read_scoring  # issue 22
 
     c = _Checker(name)
     try:
@@ -345,7 +347,8 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
     if total > MAX_EXERCISES:
         raise c.fail("sections", f"{total} exercises per version; at most {MAX_EXERCISES}")
     spec = Spec(name, stem if stem is not None else Path(name).stem, title, instructions,
-                seed, versions, tuple(sections), lang, duplex, codes_shown, work, points, kind)
+                seed, versions, tuple(sections), lang, duplex, codes_shown, work, points, kind,
+                read_scoring(c, raw))  # issue 22
     check_work(spec)
     return spec
 

@@ -17,6 +17,8 @@ import sympy
 from handcalc.core.exact import Mat, fmt2, fmt_exact, fmt_shown, shape, simplest_mat
 from handcalc.exercises.exercise import Exercise, Part, kind_of
 from handcalc.exercises.grade import Verdict
+from handcalc.exercises.scoring import DEFAULT as DEFAULT_SCORING
+from handcalc.exercises.scoring import part_score
 from handcalc.families import FAMILIES
 from handcalc.text.messages import DEFAULT_LANG, Text, render, tr
 
@@ -92,12 +94,16 @@ def exercise_dict(ex: Exercise, *, steps: bool = False,
     }
 
 
-def verdict_dict(v: Verdict, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+def verdict_dict(v: Verdict, lang: str = DEFAULT_LANG, scoring: str = DEFAULT_SCORING
+                 ) -> dict[str, Any]:
+    """A verdict as JSON; ``score`` under the scoring policy ``scoring``
+    (handcalc.exercises.scoring)."""
     # classgrade.report_json writes a class's verdicts that agree in everything used here
     # but code and part once: a new field of the verdict used here belongs in its key too
     d = v.diagnosis
     return {
-        "code": v.code, "part": v.part, "correct": v.correct, "score": float(v.score),
+        "code": v.code, "part": v.part, "correct": v.correct,
+        "score": float(part_score(v, scoring)), "scoring": scoring,
         "accepted_by": v.accepted_by,
         "diagnosis": None if d is None else {
             "mistake": d.mistake.id, "title": _t(d.mistake.title, lang), "part": d.part,
