@@ -92,7 +92,7 @@ def test_cli_correct_incorrect_invalid():
     wrong = "; ".join(" ".join(r) for r in rows)
     assert run("check", ex.code, "5", wrong, "--strict").exit_code == 1
     bad = run("check", ex.code, "5", "0.1, 0.2, 0.3")
-    assert bad.exit_code == 2 and "2 x 2" in bad.output
+    assert bad.exit_code == 2 and "2 × 2" in bad.output
     assert run("check", ex.code, "6", "1").exit_code == 2
 
 

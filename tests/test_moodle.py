@@ -138,7 +138,9 @@ def test_every_subquestion_is_read_by_moodles_parser_as_written(exam):
                 for a in sub["alts"]:
                     m = NUMERICAL.match(a["answer"])
                     assert m and m.group("tolerance"), a["answer"]
-                    assert 0 < float(m.group("tolerance")) <= 0.005
+                    tolerance = float(m.group("tolerance"))  # 0: an exact count
+                    assert 0 < tolerance <= 0.005 or (
+                        tolerance == 0 and float(m.group("value")).is_integer())
 
 
 def test_the_key_is_the_first_alternative_of_every_blank(exam):
@@ -155,6 +157,9 @@ def test_the_key_is_the_first_alternative_of_every_blank(exam):
             if is_finite(key):
                 assert sub["type"] == "NUMERICAL"
                 value, tolerance = first["answer"].split(":")
+                if tolerance == "0":  # an exact count: the whole number itself
+                    assert sympy.Integer(value) == key
+                    continue
                 assert value == fmt2(key)  # Moodle shows it as the right answer
                 # inside the two-decimal rule's interval around the exact value
                 reach = sympy.N(abs(sympy.Rational(value) - key) + sympy.Rational(tolerance), 50)

@@ -432,9 +432,7 @@ def near_miss(v: Verdict) -> bool:
     """Every wrong entry within NEAR_MISS of the key (floats suffice for a hint)."""
     from handcalc.core.exact import approx, entries
 
-    key = v.exercise.keys[v.part - 1]
-    if v.exercise.family.quantity(key).count:  # whole numbers: rounding is not the slip
-        return False
+    key = v.exercise.keys[v.part - 1]  # (a count's near miss gets the count hint)
     values = entries(v.exercise.approx[key])
     typed = entries(v.answer)
     wrong = [(approx(t), k) for t, k, ok in zip(typed, values, (x for r in v.cells for x in r),
