@@ -51,6 +51,10 @@ EXAMPLES: dict[str, str] = {
     "online-softmax": '--given s="0 2 1 3" --given V="1; 2; 3; 4" --param block=2',
     "rope": '--given q="1 2" --given k="2 1" --param theta=pi/6 --param p_q=1 --param p_k=3',
     "temperature": '--given z="0 1 3" --given T="0.5 2"',
+    "window": '--given Q="1; 2; 0; 1; 2" --given K="1; 0; 2; 1; 1" '
+              '--given V="1; 3; 0; 2; 1" --param w=2',
+    "linear": '--given Q="1 0; 0 1" --given K="1 1; 0 2" --given V="1 2; 3 0"',
+    "cost": "--param model=MiniMind --param n=1024 --param batch=1 --param dtype=bf16",
 }
 
 
