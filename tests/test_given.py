@@ -206,6 +206,14 @@ def test_bad_attention_data_gets_one_line(given, params, word):
     assert word in text and "\n" not in text
 
 
+WINDOW = {"Q": "1; 2; 0; 1; 2", "K": "1; 0; 2; 1; 1", "V": "1; 3; 0; 2; 1"}
+LINEAR = {"Q": "1 0; 0 1", "K": "1 1; 0 2", "V": "1 2; 3 0"}
+COST = {"model": "MiniMind", "n": 1024, "batch": 1, "dtype": "bf16"}
+MQA = ({"Q": "1 0; 0 1; 1 1", "K0": "1 1; 0 1; 1 0", "V0": "1 2; 3 4; 0 1"},
+       {"H": 8, "head": 5, "layers": 16, "head_dim": 64, "tokens": 4096, "batch": 2,
+        "dtype": "bf16"})
+
+
 @pytest.mark.parametrize("family,given,params", [
     ("layernorm", {"X": "1 2", "Z": "0 0"}, {"eps": 0}),
     ("temperature", {"z": "1 2", "T": "1 0"}, {}),
@@ -218,6 +226,16 @@ def test_bad_attention_data_gets_one_line(given, params, word):
     ("online-softmax", {"s": "1 2", "V": "1; 2"}, {"block": 3}),
     ("keys", TEXTBOOK, {"query": 1}),
     ("temperature", {"z": "-7 8", "T": "0.001 1"}, {}),  # exp(8000): too large
+    ("window", WINDOW, {"w": 6}),  # a window wider than the tokens
+    ("window", WINDOW, {"w": 2, "N": 100}),  # N without W
+    ("window", WINDOW, {"w": 2, "N": 100, "W": 200}),  # a window longer than N
+    ("linear", LINEAR, {"i": 3}),  # 2 tokens
+    ("linear", LINEAR, {"i": 2, "N": 1024}),  # N without d
+    ("cost", {}, {**COST, "heads": 4}),  # the statement names MiniMind: its 8 heads
+    ("cost", {}, {**COST, "model": "gpt2"}),
+    ("gqa", {"Q": "1", "K0": "1", "V0": "1"},
+     {"H": 8, "head": 0, "layers": 1, "head_dim": 1, "tokens": 1, "batch": 1, "dtype": "bf16",
+      "G2": 3}),  # G2 must divide H
 ])
 def test_rules_beyond_shapes(family, given, params):
     with pytest.raises(GivenError) as e:
@@ -250,3 +268,51 @@ def test_parts_can_be_chosen():
     assert build(ex.code).keys == ("S", "Z")
     with pytest.raises(GivenError):
         pose("attention", TEXTBOOK, {}, ("nope",))
+
+
+def test_parts_that_a_parameter_brings_in_or_rules_out():
+    """window's counts come with N and W, gqa's comparison with G2 (MQA, level 4), linear's
+    causal parts with i (and its u and Z are not asked then); asked without, one line."""
+    assert pose("window", WINDOW, {"w": 2}).keys == ("M", "S", "a", "z")
+    assert pose("window", WINDOW, {"w": 2, "N": 10240, "W": 4096}).keys[-2:] == (
+        "count", "saved")
+    assert pose("linear", LINEAR, {}).keys == ("phiQ", "phiK", "KV", "u", "Z")
+    causal = pose("linear", LINEAR, {"i": 2})
+    assert causal.keys == ("phiQ", "phiK", "KV", "S_i", "Zc") and causal.parts[-1].answer
+    assert pose("gqa", *MQA).keys == ("map", "Z", "cache", "ratio")
+    mqa = pose("gqa", MQA[0], {**MQA[1], "G2": 4})
+    assert mqa.keys[-1] == "compare" and build(mqa.code).keys == mqa.keys
+    for family, given, params, parts, word in (
+            ("window", WINDOW, {"w": 2}, ("count",), "N, W"),
+            ("gqa", MQA[0], MQA[1], ("compare",), "G2"),
+            ("linear", LINEAR, {"i": 2}, ("u",), "i"),
+            ("linear", LINEAR, {"i": 2}, ("mults",), "N, d"),
+            ("linear", LINEAR, {}, ("Zc",), "i")):
+        with pytest.raises(GivenError) as e:
+            pose(family, given, params, parts)
+        assert word in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_parameter_added_later_leaves_the_codes_of_data_without_it():
+    """gqa's G2 came with MQA; a code posed before it is the code posed now."""
+    import shlex
+
+    from handcalc.views.given_text import EXAMPLES
+
+    args = shlex.split(EXAMPLES["gqa"])
+    pairs = [(flag, *value.split("=", 1)) for flag, value in zip(args[::2], args[1::2],
+                                                                  strict=True)]
+    given = {k: v for flag, k, v in pairs if flag == "--given"}
+    params = {k: v for flag, k, v in pairs if flag == "--param"}
+    code = pose("gqa", given, params).code
+    assert code == ("gqa~1~2x2_1_0_0_1~2x2_1_1_0_1~2x2_0_1_1_0~2x2_1_2_3_4~2x2_0_1_1_0~"
+                    "4_2_3_2_8_64_1024_1_bf16~1234~8e6j")
+
+
+def test_a_models_name_in_any_case():
+    ex = pose("cost", {}, {**COST, "model": "qwen2.5-0.5B", "n": 4096})
+    assert ex.instance.params["model"] == "Qwen2.5-0.5B"
+    assert ex.instance.params["heads"] == 14 and ex.code == ex.code.lower()
+    assert build(ex.code.upper()).instance.params == ex.instance.params
+    ratio = pose("cost", {}, {**COST, "n": 4096}, ("ratio",))  # a part asked alone
+    assert ratio.keys == ("ratio",) and ratio.parts[0].answer[0][0] == 4096 * 2 // 8

@@ -25,6 +25,8 @@ SIZES = {
     "softmax-grad": ({"rows": 3}, ("s", 3, None)), "attention-grad": ({"n": 4}, ("Q", 4, None)),
     "online-softmax": ({"n": 8, "block": 3}, ("K", 8, None)), "rope": ({"d": 6}, ("q", 1, 6)),
     "temperature": ({"n": 6, "m": 4}, ("T", 1, 4)),
+    "window": ({"n": 8}, ("Q", 8, None)), "linear": ({"n": 5, "d_k": 3}, ("K", 5, 3)),
+    "cost": ({}, None),
 }
 
 

@@ -13,7 +13,9 @@ file name; case does not matter, as for every code)::
 * MATRIX: one section per given matrix, in the order of the family's description
   (handcalc.families.givens): ``RxC`` then the R*C entries by rows, each after ``_``.
 * PARAMS: the parameters in the description's order, separated by ``_``; an empty field
-  is a parameter left out. A bool is ``t`` or ``f``; a list of ints is joined by ``.``.
+  is a parameter left out, and trailing empty fields are not written (so that a parameter
+  added at the end leaves the codes of data without it as they were). A bool is ``t`` or
+  ``f``; a list of ints is joined by ``.``.
 * PARTS: the parts asked, as 1-based positions in the description's list of parts, one
   base-36 digit each (``123``; a family with ten or more parts goes on with ``a``).
 * CHECK: 4 base-36 digits of SHA-256 over everything before it: a typo or a changed
@@ -128,7 +130,7 @@ def _param_text(p: Param, v: Any) -> str:
     if p.kind == "ints":
         return ".".join(str(int(x)) for x in v)
     if p.kind == "choice":
-        return str(v)
+        return str(v).lower()  # read back in lower case (cost's model: MiniMind)
     if p.kind == "int":
         return str(int(v))
     return num_text(sympy.sympify(v))
@@ -148,8 +150,11 @@ def encode(family: str, r: Resolved) -> str:
             g = r.given[name]
             sections.append("_".join([f"{len(g)}x{len(g[0])}"]
                                      + [num_text(v) for row in g for v in row]))
-    sections.append("_".join("" if p.name not in r.params else _param_text(p, r.params[p.name])
-                             for p in form.params))
+    fields = ["" if p.name not in r.params else _param_text(p, r.params[p.name])
+              for p in form.params]
+    while fields and fields[-1] == "":  # a parameter added later, left out: as before it
+        fields.pop()
+    sections.append("_".join(fields))
     sections.append("".join(_DIGITS[form.ask.index(k) + 1] for k in r.ask))
     body = SEP.join(sections)
     code = f"{body}{SEP}{checksum(body)}"

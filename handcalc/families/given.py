@@ -96,7 +96,10 @@ class Form:
     ask: tuple[str, ...]  # the quantities it can ask, in order
     default_ask: tuple[str, ...] = ()  # when no parts are named (else every one of ask)
     check: Check | None = None
-    needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # part -> optional mats
+    # part -> the optional matrices or parameters it needs (gqa's compare: G2)
+    needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # part -> parameters that rule it out (linear's u and Z: not with i, the causal form)
+    without: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def fixed_names(self) -> list[str]:
         return [m.name for m in self.mats if m.each is None]
@@ -326,7 +329,7 @@ def resolve(desc: Description, given: Mapping[str, Any], params: Mapping[str, An
     _check_shapes(fam, form, mats, out)
     if form.check is not None:
         form.check(mats, out)
-    ask = _ask(fam, form, parts, mats)
+    ask = _ask(fam, form, parts, mats, out)
     order = [n for m in form.mats for n in m.names(out) if n in mats]
     if desc.order is not None:
         order = desc.order(out)
@@ -362,22 +365,32 @@ def _check_shapes(fam: str, form: Form, mats: Mapping[str, Mat], params: dict[st
                                want=m.shape_text, why=f"{why} = {want}" if why else str(want))
 
 
-def _ask(fam: str, form: Form, parts: tuple[str, ...] | None, mats: Mapping[str, Mat]
-         ) -> tuple[str, ...]:
+def _ask(fam: str, form: Form, parts: tuple[str, ...] | None, mats: Mapping[str, Mat],
+         params: Mapping[str, Any]) -> tuple[str, ...]:
     """The parts asked, in the family's order: those named, else the form's default less
-    those that need an optional matrix not given."""
-    def can(key: str) -> bool:
-        return all(n in mats for n in form.needs.get(key, ()))
+    those that need an optional matrix or parameter not given, or that a given parameter
+    rules out."""
+    def missing(key: str) -> list[str]:
+        return [n for n in form.needs.get(key, ()) if n not in mats and n not in params]
+
+    def ruled_out(key: str) -> list[str]:
+        return [n for n in form.without.get(key, ()) if n in params]
 
     if not parts:
-        return tuple(k for k in form.default_ask or form.ask if can(k))
+        return tuple(k for k in form.default_ask or form.ask
+                     if not missing(k) and not ruled_out(k))
     out: list[str] = []
     for key in parts:
         if key not in form.ask:
             raise fail(fam, "unknown_part", key=str(key)[:24], keys=", ".join(form.ask))
-        if not can(key):
-            raise fail(fam, "missing_matrix", name=", ".join(form.needs[key]),
+        lacking = missing(key)
+        if lacking and lacking[0] in {p.name for p in form.params}:
+            raise fail(fam, "part_param", key=key, name=", ".join(lacking))
+        if lacking:
+            raise fail(fam, "missing_matrix", name=", ".join(lacking),
                        names=", ".join(m.name for m in form.mats))
+        if ruled_out(key):
+            raise fail(fam, "part_without", key=key, name=", ".join(ruled_out(key)))
         if key not in out:
             out.append(key)
     return tuple(sorted(out, key=form.ask.index))

@@ -14,6 +14,7 @@ from typing import Any
 from sympy import Integer, pi
 
 from handcalc.core.exact import Mat
+from handcalc.families.cost import MODELS
 from handcalc.families.given import (
     MAX_DIM,
     OMIT,
@@ -114,6 +115,8 @@ def _gqa_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
     rule(p["H"] % p["G"] == 0, "gqa", "divides", a="G", x=p["G"], b="H", y=p["H"])
     rule(0 <= p["head"] < p["H"], "gqa", "index", name="head", value=p["head"],
          range=f"0 .. {p['H'] - 1}")
+    if "G2" in p:  # the GQA of the comparison (MHA, GQA with G2, MQA)
+        rule(p["H"] % p["G2"] == 0, "gqa", "divides", a="G2", x=p["G2"], b="H", y=p["H"])
 
 
 def _padding_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
@@ -159,6 +162,54 @@ def _temperature_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
 def _decode_order(params: Mapping[str, Any]) -> list[str]:
     pos = range(params["t"] + 1, params["t"] + params["new"] + 1)
     return ["K", "V"] + [f"{x}{p}" for p in pos for x in "qkv"]
+
+
+def _together(fam: str, p: dict[str, Any], *names: str) -> None:
+    """Parameters that come together or not at all (window's N and W)."""
+    given = [n for n in names if n in p]
+    rule(len(given) in (0, len(names)), fam, "together", names=", ".join(names))
+
+
+def _window_query(mats: Mapping[str, Mat], given: Mapping[str, Any], params: dict) -> int:
+    """The row asked for, as drawn: w + 1 (the first whose window drops a key)."""
+    return min(params["w"] + 1, len(mats["Q"]))
+
+
+def _window_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
+    n = len(mats["Q"])
+    rule(p["w"] <= n, "window", "index", name="w", value=p["w"], range=f"1 .. {n}")
+    rule(p["query"] <= n, "window", "index", name="query", value=p["query"],
+         range=f"1 .. {n}")
+    _together("window", p, "N", "W")
+    if "N" in p:
+        rule(p["W"] <= p["N"], "window", "index", name="W", value=p["W"],
+             range=f"1 .. {p['N']}")
+
+
+def _linear_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
+    n = len(mats["Q"])
+    if "i" in p:
+        rule(p["i"] <= n, "linear", "index", name="i", value=p["i"], range=f"1 .. {n}")
+    _together("linear", p, "N", "d")
+
+
+def _model(field: int) -> Any:
+    """A default: the named model's d_model, heads, KV heads or layers (cost.MODELS)."""
+    def value(mats: Mapping[str, Mat], given: Mapping[str, Any], params: dict) -> int:
+        return MODELS[_MODEL_NAMES[params["model"]]][field]
+    return value
+
+
+_MODEL_NAMES = {m.lower(): m for m in MODELS}
+
+
+def _cost_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
+    """The model as spelled in cost.MODELS (choices are read in lower case), and its shape:
+    the statement names the model, so its numbers are that model's."""
+    p["model"] = _MODEL_NAMES[p["model"]]
+    for i, name in enumerate(("d_model", "heads", "kv_heads", "layers")):
+        want = MODELS[p["model"]][i]
+        rule(p[name] == want, "cost", "equal", name=name, value=p[name], want=want)
 
 
 POSITION = 10000
@@ -216,8 +267,10 @@ DESCRIPTIONS: dict[str, Description] = {d.family: d for d in (
          Param("head_dim", "int", REQUIRED, 1, 65536),
          Param("tokens", "int", REQUIRED, 1, 10**7),
          Param("batch", "int", REQUIRED, 1, 10**4),
-         Param("dtype", "choice", REQUIRED, choices=("fp32", "fp16", "bf16"))),
-        ("map", "Z", "cache", "ratio"), check=_gqa_check),)),
+         Param("dtype", "choice", REQUIRED, choices=("fp32", "fp16", "bf16")),
+         Param("G2", "int", OMIT, 1, 64)),  # added with MQA (level 4): at the end
+        ("map", "Z", "cache", "ratio", "compare"), check=_gqa_check,
+        needs={"compare": ("G2",)}),)),
     Description("decode", (Form(
         (M("K", "t", "d_k"), M("V", "t", "d_v"),
          M("q{i}", 1, "d_k", each=("t+1", "new")), M("k{i}", 1, "d_k", each=("t+1", "new")),
@@ -277,6 +330,33 @@ DESCRIPTIONS: dict[str, Description] = {d.family: d for d in (
          Param("p_q", "int", REQUIRED, 0, POSITION), Param("p_k", "int", REQUIRED, 0, POSITION),
          Param("shift", "int", 1, 0, POSITION)),
         ("q_rot", "k_rot", "dot", "dot_shift"), check=_rope_check),)),
+    Description("window", (Form(
+        (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
+        (Param("w", "int", REQUIRED, **D),
+         Param("d_k", "int", cols("K"), **D, note="cols:K"),
+         Param("query", "int", _window_query, **D, note="window_query"),
+         Param("N", "int", OMIT, 1, 10**6), Param("W", "int", OMIT, 1, 10**6)),
+        ("M", "S", "a", "z", "count", "saved"), check=_window_check,
+        needs={"count": ("N", "W"), "saved": ("N", "W")}),)),
+    Description("linear", (Form(
+        (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
+        (Param("i", "int", OMIT, **D), Param("N", "int", OMIT, 1, 10**6),
+         Param("d", "int", OMIT, 1, 4096)),
+        ("phiQ", "phiK", "KV", "u", "Z", "S_i", "Zc", "mults"), check=_linear_check,
+        needs={"S_i": ("i",), "Zc": ("i",), "mults": ("i", "N", "d")},
+        without={"u": ("i",), "Z": ("i",)}),)),
+    Description("cost", (Form(
+        (),
+        (Param("model", "choice", REQUIRED, choices=tuple(_MODEL_NAMES)),
+         Param("n", "int", REQUIRED, 1, 10**5),
+         Param("d_model", "int", _model(0), 1, 65536, note="model"),
+         Param("heads", "int", _model(1), 1, 1024, note="model"),
+         Param("kv_heads", "int", _model(2), 1, 1024, note="model"),
+         Param("layers", "int", _model(3), 1, 1000, note="model"),
+         Param("batch", "int", REQUIRED, 1, 10**4),
+         Param("dtype", "choice", REQUIRED, choices=("fp32", "fp16", "bf16"))),
+        ("qk", "total", "scores", "scores_2n", "kv", "stats", "ratio"),
+        check=_cost_check),)),
     Description("temperature", (Form(
         (M("z", 1, "n"), M("T", 1, "m")),
         (Param("n", "int", cols("z"), **D, note="cols:z"),

@@ -116,6 +116,8 @@ class Linear(Family):
         vis = None if upto else tuple(tuple(j <= t for j in range(n)) for t in range(n))
         w.result("Zc", self._outputs(w, pQ, pK, V, Ss, us, vis, True),
                  label=msg("linear.step.divide"))  # (n x d_v)
+        if "N" not in p:  # given data may leave the counts out
+            return
         N, d = p["N"], p["d"]
         w.result("mults", row((w.num(2 * N * N * d), w.num(2 * N * d * d))),
                  label=f"(2 times {N}^2 times {d}, 2 times {N} times {d}^2)")

@@ -13,6 +13,7 @@ from handcalc.families.given import (
     OMIT,
     REQUIRED,
     Description,
+    Form,
     Param,
     range_text,
 )
@@ -51,11 +52,26 @@ EXAMPLES: dict[str, str] = {
     "online-softmax": '--given s="0 2 1 3" --given V="1; 2; 3; 4" --param block=2',
     "rope": '--given q="1 2" --given k="2 1" --param theta=pi/6 --param p_q=1 --param p_k=3',
     "temperature": '--given z="0 1 3" --given T="0.5 2"',
+    "window": '--given Q="1; 2; 0; 1; 2" --given K="1; 0; 2; 1; 1" '
+              '--given V="1; 3; 0; 2; 1" --param w=2',
+    "linear": '--given Q="1 0; 0 1" --given K="1 1; 0 2" --given V="1 2; 3 0"',
+    "cost": "--param model=MiniMind --param n=1024 --param batch=1 --param dtype=bf16",
 }
 
 
 def _kind(p: Param) -> Msg:
     return msg(f"given.kind.{p.kind}", choices=", ".join(p.choices))
+
+
+def _part_text(form: Form, key: str, lang: str, target: str) -> str:
+    """A part as the listing names it: with what brings it in or rules it out."""
+    if key in form.needs:
+        return tr("given.list.part_needs", lang, target, key=key,
+                  names=", ".join(form.needs[key]))
+    if key in form.without:
+        return tr("given.list.part_without", lang, target, key=key,
+                  names=", ".join(form.without[key]))
+    return key
 
 
 def description_text(name: str, lang: str = DEFAULT_LANG, target: str = "unicode") -> str:
@@ -84,7 +100,8 @@ def description_text(name: str, lang: str = DEFAULT_LANG, target: str = "unicode
                 lines.append(tr("given.list.default", lang, target, name=p.name,
                                 kind=_kind(p), range=rng, default=p.default_text()))
         lines.append(tr("given.list.parts", lang, target, keys=", ".join(form.ask),
-                        default=", ".join(form.default_ask or form.ask)))
+                        default=", ".join(_part_text(form, k, lang, target)
+                                          for k in form.default_ask or form.ask)))
     lines.append(tr("given.list.caps", lang, target, dim=MAX_DIM, entry=MAX_ENTRY,
                     den=MAX_DENOMINATOR))
     from handcalc.exercises.sized import size_names
