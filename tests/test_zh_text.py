@@ -18,7 +18,8 @@ from handcalc.text.messages import catalogue, error_message
 
 ROOT = Path(__file__).resolve().parent.parent
 # what may stand in Chinese text as it is: the answer syntax's names, math, codes
-ALLOWED = {"sqrt", "exp", "ln", "log", "cos", "sin", "pi", "inf", "softmax", "handcalc", "check", "worked",
+ALLOWED = {"sqrt", "exp", "ln", "log", "cos", "sin", "pi", "inf", "softmax", "handcalc",
+           "check", "worked",
            "code", "part", "answer", "learner", "version", "exercise", "csv", "gb18030",
            "encoding", "utf", "pad", "mask",  # 填充掩码 (Pad mask): the glossary term
            "hugging", "face"}  # a name
