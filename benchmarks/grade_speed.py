@@ -50,7 +50,8 @@ from pathlib import Path
 import sympy
 
 from handcalc import classgrade
-from handcalc.core.exact import Mat, fmt2
+from handcalc.core.exact import Mat
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import Exercise, build, compute, generate, mistaken
 
 BIN = Path(sys.executable).parent

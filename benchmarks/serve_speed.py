@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from handcalc.core.exact import fmt2
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import build
 
 BIN = Path(sys.executable).parent

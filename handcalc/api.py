@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from handcalc.core.exact import fmt2, fmt_exact, shape
+from handcalc.core.exact import shape
 from handcalc.core.parse import parse_answer
+from handcalc.core.rounding import fmt2, fmt_exact
 from handcalc.errors import UnknownCode
 from handcalc.exercises import exercise as engine
 from handcalc.exercises import grade as grading

@@ -3,7 +3,7 @@
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.core.exact import fmt2
+from handcalc.core.rounding import fmt2
 
 
 def run(*args):

@@ -7,7 +7,8 @@ import json
 from cli_helpers import run, typed
 from sympy import Rational
 
-from handcalc.core.exact import elementwise, round2
+from handcalc.core.exact import elementwise
+from handcalc.core.rounding import round2
 from handcalc.exercises.exercise import generate, mistaken
 
 

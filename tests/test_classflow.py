@@ -19,7 +19,7 @@ from handcalc.classgrade.feedback import feedback_markdown
 from handcalc.classgrade.gradebook import render_gradebook
 from handcalc.classgrade.report_pdf import render_pdf
 from handcalc.cli import cli
-from handcalc.core.exact import fmt2
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import mistaken
 from handcalc.sheets.build import build_worksheet, worksheet_codes
 from handcalc.sheets.spec import load_spec

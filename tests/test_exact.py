@@ -3,23 +3,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import Rational, exp, sqrt
 
-from handcalc.core.exact import (
-    NEG_INF,
-    col,
-    fmt2,
-    fmt_exact,
-    hconcat,
-    mat,
-    matmul,
-    near_boundary,
-    round2,
-    row,
-    same2,
-    shape,
-    transpose,
-    vconcat,
-    within,
-)
+from handcalc.core.exact import NEG_INF, col, hconcat, mat, matmul, row, shape, transpose, vconcat
+from handcalc.core.rounding import fmt2, fmt_exact, near_boundary, round2, same2, within
 
 
 def test_round2_half_away_from_zero_exact():

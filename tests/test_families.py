@@ -5,7 +5,8 @@ import sys
 import pytest
 from sympy import Rational
 
-from handcalc.core.exact import elementwise, entries, near_boundary, round2
+from handcalc.core.exact import elementwise, entries
+from handcalc.core.rounding import near_boundary, round2
 from handcalc.exercises.exercise import build, cross_check, generate, parse_code
 from handcalc.exercises.grade import grade
 from handcalc.families import FAMILIES

@@ -8,7 +8,8 @@ from cli_helpers import run, typed
 from sympy import E, Rational
 
 from handcalc.core import kernel
-from handcalc.core.exact import elementwise, mat, round2
+from handcalc.core.exact import elementwise, mat
+from handcalc.core.rounding import round2
 from handcalc.exercises.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 

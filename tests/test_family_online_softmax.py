@@ -9,7 +9,8 @@ from cli_helpers import typed as _text
 from sympy import E, Rational
 
 from handcalc.core import kernel
-from handcalc.core.exact import elementwise, fmt2, mat, round2
+from handcalc.core.exact import elementwise, mat
+from handcalc.core.rounding import fmt2, round2
 from handcalc.exercises.exercise import compute, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 from handcalc.families.online_softmax import blocks

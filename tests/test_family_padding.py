@@ -6,7 +6,8 @@ import pytest
 from cli_helpers import run
 from sympy import E, exp, simplify
 
-from handcalc.core.exact import NEG_INF, elementwise, fmt2, mat, round2
+from handcalc.core.exact import NEG_INF, elementwise, mat
+from handcalc.core.rounding import fmt2, round2
 from handcalc.exercises.exercise import build, cross_check, generate, mistaken
 from handcalc.families.padding import real_tokens
 

@@ -11,7 +11,8 @@ from sympy import Rational, cos, pi, sin, sqrt
 
 from handcalc.cli import cli
 from handcalc.core import kernel
-from handcalc.core.exact import elementwise, fmt2, mat, round2
+from handcalc.core.exact import elementwise, mat
+from handcalc.core.rounding import fmt2, round2
 from handcalc.exercises.exercise import compute, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 from handcalc.families.rope import ASK, pairs, thetas

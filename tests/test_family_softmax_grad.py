@@ -8,7 +8,8 @@ from cli_helpers import run
 from sympy import E
 
 from handcalc.core import kernel
-from handcalc.core.exact import fmt2, mat, to_floats
+from handcalc.core.exact import mat, to_floats
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import Exercise, cross_check, generate, mistaken
 from handcalc.families import FAMILIES, Instance
 

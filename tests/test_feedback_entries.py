@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from handcalc.classgrade.assign import load_assignment
 from handcalc.cli import cli
-from handcalc.core.exact import fmt2
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import build
 
 ROOT = Path(__file__).resolve().parent.parent

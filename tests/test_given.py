@@ -7,7 +7,8 @@ import json
 import pytest
 from sympy import Rational
 
-from handcalc.core.exact import entries, fmt2
+from handcalc.core.exact import entries
+from handcalc.core.rounding import fmt2
 from handcalc.errors import GivenError, HandcalcError
 from handcalc.exercises import datacode
 from handcalc.exercises.exercise import build, generate, parse_code

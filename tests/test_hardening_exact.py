@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sympy import E, Rational, exp, log, pi, sqrt
 
 from handcalc.cli import cli
-from handcalc.core.exact import _floor, near_boundary, round2, sign, within
+from handcalc.core.rounding import _floor, near_boundary, round2, sign, within
 
 TOL = Rational(1, 200)
 TINY = Rational(1, 10**80)

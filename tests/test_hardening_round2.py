@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from handcalc import classgrade as cg
 from handcalc.classgrade.assign import load_assignment
 from handcalc.cli import cli
-from handcalc.core.exact import fmt2
+from handcalc.core.rounding import fmt2
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAM = ROOT / "problems" / "exam.toml"

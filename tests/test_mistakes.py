@@ -17,8 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.core.exact import elementwise, mat, round2, same2
+from handcalc.core.exact import elementwise, mat
 from handcalc.core.mistakes import CATALOGUE
+from handcalc.core.rounding import round2, same2
 from handcalc.exercises.exercise import build, differs, generate, mistaken, usable
 from handcalc.exercises.grade import grade
 from handcalc.families import FAMILIES

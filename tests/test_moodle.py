@@ -14,7 +14,8 @@ import sympy
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.core.exact import entries, fmt2, is_finite
+from handcalc.core.exact import entries, is_finite
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import build
 from handcalc.sheets.build import build_worksheet, worksheet_codes
 from handcalc.sheets.moodle import NEG_INF_ANSWERS, blank, cdata, quiz_xml, words

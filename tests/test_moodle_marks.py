@@ -18,7 +18,8 @@ from test_moodle import code_of, extract, questions, text_of
 from handcalc.classgrade.assign import load_assignment
 from handcalc.classgrade.core import ClassGrader
 from handcalc.classgrade.summary import grade_file
-from handcalc.core.exact import fmt2, is_finite, shape
+from handcalc.core.exact import is_finite, shape
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import build, compute, mistaken, usable
 from handcalc.exercises.scoring import POLICIES
 from handcalc.sheets.moodle import quiz_xml

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from sympy import Rational, sqrt
 
 from handcalc.cli import cli
-from handcalc.core.exact import fmt2
 from handcalc.core.parse import parse_answer, parse_value
+from handcalc.core.rounding import fmt2
 from handcalc.errors import ParseError
 from handcalc.views.practice import session_exercises
 

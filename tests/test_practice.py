@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.core.exact import fmt2
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import build
 from handcalc.families import FAMILIES
 from handcalc.views.practice import FIRST, MISSED, RETRY, Drill, run, session_exercises

@@ -32,8 +32,9 @@ from sympy import Rational
 from handcalc.cli import cli
 from handcalc.core import attention as att
 from handcalc.core import kernel
-from handcalc.core.exact import NEG_INF, Mat, elementwise, entries, fmt2, mat, matmul, shape
+from handcalc.core.exact import NEG_INF, Mat, elementwise, entries, mat, matmul, shape
 from handcalc.core.parse import parse_answer
+from handcalc.core.rounding import fmt2
 from handcalc.core.work import Work
 from handcalc.errors import ParseError
 from handcalc.exercises.exercise import (

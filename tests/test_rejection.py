@@ -5,7 +5,8 @@ import pytest
 import sympy
 
 import handcalc.exercises.exercise as exercise
-from handcalc.core.exact import entries, mat, near_boundary, same2, shape
+from handcalc.core.exact import entries, mat, shape
+from handcalc.core.rounding import near_boundary, same2
 from handcalc.exercises.exercise import (
     Exercise,
     differs,

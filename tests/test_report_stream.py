@@ -20,7 +20,7 @@ from handcalc import classgrade as cg
 from handcalc.classgrade import report_json
 from handcalc.classgrade.assign import load_assignment
 from handcalc.classgrade.report_csv import _cell
-from handcalc.core.exact import fmt2
+from handcalc.core.rounding import fmt2
 from handcalc.io import fileio
 
 ROOT = Path(__file__).resolve().parent.parent

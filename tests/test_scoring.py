@@ -15,8 +15,9 @@ from click.testing import CliRunner
 
 from handcalc.classgrade.marks import decimal
 from handcalc.cli import cli
-from handcalc.core.exact import fmt2, is_finite
+from handcalc.core.exact import is_finite
 from handcalc.core.parse import parse_answer
+from handcalc.core.rounding import fmt2
 from handcalc.errors import SpecError
 from handcalc.exercises.exercise import build, mistaken
 from handcalc.exercises.grade import grade

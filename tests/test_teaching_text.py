@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.core.exact import elementwise, entries, fmt2, round2, same2, whole
+from handcalc.core.exact import elementwise, entries
 from handcalc.core.parse import lines_as_rows, parse_answer
+from handcalc.core.rounding import fmt2, round2, same2, whole
 from handcalc.exercises.exercise import build, generate, mistaken, usable
 from handcalc.exercises.grade import grade
 from handcalc.families import FAMILIES

@@ -13,7 +13,8 @@ import shutil
 
 import pytest
 
-from handcalc.core.exact import entries, fmt2
+from handcalc.core.exact import entries
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import build
 from handcalc.web.server import start
 from handcalc.web.session import Sessions

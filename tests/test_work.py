@@ -6,7 +6,8 @@ import pytest
 from sympy import Rational, exp
 
 from handcalc.core import attention as att
-from handcalc.core.exact import Undecided, mat, round2_f, to_floats
+from handcalc.core.exact import mat, to_floats
+from handcalc.core.rounding import Undecided, round2_f
 from handcalc.core.work import NotApplicable, Work
 from handcalc.text.messages import Math, msg
 

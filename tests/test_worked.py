@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from handcalc.core.exact import fmt2
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.exercise import build, cross_check
 
 

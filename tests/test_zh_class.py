@@ -114,7 +114,7 @@ def test_the_ideographic_space_separates_entries(tmp_path):
 def test_a_form_export_with_chinese_headers_and_extra_columns(tmp_path):
     """时间戳, 学号, 姓名, 版本, 题号, 小题, 答案: graded against the spec, 学号 carried."""
     from handcalc.classgrade.core import ClassGrader
-    from handcalc.core.exact import fmt2
+    from handcalc.core.rounding import fmt2
     from handcalc.sheets.build import build_worksheet
     from handcalc.sheets.spec import load_spec
 

@@ -65,7 +65,7 @@ def _verdict(p: PartMark, lang: str, target: str) -> str:
 
 
 def _rounded(value: Any) -> list[list[str]]:
-    from handcalc.core.exact import fmt2
+    from handcalc.core.rounding import fmt2
 
     return [[fmt2(v) for v in row] for row in value]
 
@@ -104,7 +104,8 @@ def wrong_entries(g: Graded) -> list[Wrong]:
 
 
 def _entry(x: Any) -> str:
-    from handcalc.core.exact import fmt2, is_finite
+    from handcalc.core.exact import is_finite
+    from handcalc.core.rounding import fmt2
 
     return fmt2(x) if is_finite(x) else "-inf"
 

@@ -32,7 +32,8 @@ from typing import Any
 
 import sympy
 
-from handcalc.core.exact import NEG_INF, Mat, elementwise, round2, round2_f, to_exact, to_floats
+from handcalc.core.exact import NEG_INF, Mat, elementwise, to_exact, to_floats
+from handcalc.core.rounding import round2, round2_f
 from handcalc.text.messages import Math, Msg
 
 

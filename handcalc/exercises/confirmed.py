@@ -54,7 +54,7 @@ def cache_path() -> Path:
 
 def answers_digest(ex: Any) -> str:
     """A digest of an exercise's code, given data, parameters and exact answers."""
-    from handcalc.core.exact import fmt_exact
+    from handcalc.core.rounding import fmt_exact
 
     inst = ex.instance
     doc = [inst.code, sorted((name, [[fmt_exact(v) for v in row] for row in m])

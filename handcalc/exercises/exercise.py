@@ -34,19 +34,14 @@ from types import ModuleType
 
 import sympy
 
-from handcalc.core.exact import (
-    NEG_INF,
-    Mat,
+from handcalc.core.exact import NEG_INF, Mat, approx_err, entries, is_finite, shape
+from handcalc.core.rounding import (
     Undecided,
-    approx_err,
     cents_f,
     differs_f,
-    entries,
-    is_finite,
     near_boundary,
     near_boundary_f,
     same2,
-    shape,
 )
 from handcalc.core.work import NotApplicable, Step, Work
 from handcalc.errors import KernelMismatch, UnknownCode, UnknownPart

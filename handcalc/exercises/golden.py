@@ -19,7 +19,8 @@ from typing import Any
 
 import sympy
 
-from handcalc.core.exact import Mat, fmt2, fmt_exact
+from handcalc.core.exact import Mat
+from handcalc.core.rounding import fmt2, fmt_exact
 from handcalc.exercises.exercise import (
     Exercise,
     build,

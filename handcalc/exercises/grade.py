@@ -33,19 +33,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from handcalc.core.exact import (
-    TOL,
-    Mat,
-    Undecided,
-    differs_f,
-    entries,
-    fmt_shape,
-    shape,
-    transpose,
-    within,
-    within_f,
-)
+from handcalc.core.exact import TOL, Mat, entries, fmt_shape, shape, transpose
 from handcalc.core.mistakes import CATALOGUE, Mistake
+from handcalc.core.rounding import Undecided, differs_f, within, within_f
 from handcalc.core.work import NotApplicable, Work, float_mat
 from handcalc.errors import ShapeError
 from handcalc.exercises.exercise import SCREEN_ERRORS, Exercise, compute, differs, usable

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from handcalc.core.exact import Mat, entries, near_boundary, same2
+from handcalc.core.exact import Mat, entries
 from handcalc.core.mistakes import CATALOGUE
+from handcalc.core.rounding import near_boundary, same2
 from handcalc.errors import GivenError
 from handcalc.exercises import datacode
 from handcalc.exercises.exercise import Exercise, differs, identical, mistaken, usable

@@ -18,7 +18,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from handcalc.core.exact import Mat, Undecided, cents_f, differs_f, entries, near_boundary_f
+from handcalc.core.exact import Mat, entries
+from handcalc.core.rounding import Undecided, cents_f, differs_f, near_boundary_f
 from handcalc.core.work import NotApplicable, Work
 from handcalc.families.base import Draw, Family, Instance
 

@@ -35,7 +35,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc.core.exact import entries, mat, matmul, row, same2, scalar, total, transpose
+from handcalc.core.exact import entries, mat, matmul, row, scalar, total, transpose
+from handcalc.core.rounding import same2
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.text.messages import Msg, msg

@@ -69,7 +69,8 @@ def markup(ex: Any, lang: str, target: str) -> Markup:
 def _heat(part: Any) -> Heat | None:
     """The weights a part shows: its answer when it asks for A (or a), else the last
     step named A (or a) with more than one weight, e.g. the weights on the way to Z."""
-    from handcalc.core.exact import approx, fmt2
+    from handcalc.core.exact import approx
+    from handcalc.core.rounding import fmt2
 
     def make(m: Any, after: int) -> Heat:
         return Heat(tuple(tuple(approx(v) for v in r) for r in m),
@@ -88,7 +89,7 @@ def _light_dict(ex: Any) -> dict[str, Any]:
     """What the Typst and Markdown renderers read besides the words (which are in
     Item.text): exercise_dict's fields without the exact strings (printing every exact
     step is the slow part of exercise_dict)."""
-    from handcalc.core.exact import fmt2
+    from handcalc.core.rounding import fmt2
     from handcalc.views.render import nested, params_dict
 
     inst = ex.instance
@@ -110,7 +111,7 @@ TEXT_TARGETS = {"typst": "typst", "latex": "markdown"}  # a need -> the markup o
 def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Item:
     """An Item from a handcalc.exercises.exercise.Exercise, holding what `needs` ("typst", "latex",
     "json") asks for, its words in `lang`."""
-    from handcalc.core.exact import simplest_mat
+    from handcalc.core.rounding import simplest_mat
     from handcalc.text.exactmath import (
         exact_brief,
         latex_math,
@@ -149,7 +150,7 @@ def prepare(ex: Any, needs: frozenset[str] = ALL_NEEDS, lang: str = "en") -> Ite
 
 def _shown(part: Any) -> tuple[Any, tuple[Any, ...]]:
     """A part's answer and steps as a key prints them (whole numbers as integers)."""
-    from handcalc.core.exact import fmt_shown
+    from handcalc.core.rounding import fmt_shown
 
     def grid(m: Any) -> Any:
         return tuple(tuple(r) for r in fmt_shown(m))

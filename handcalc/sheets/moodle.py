@@ -63,7 +63,8 @@ from typing import Any
 
 import sympy
 
-from handcalc.core.exact import Mat, entries, fmt2, is_finite, shape
+from handcalc.core.exact import Mat, entries, is_finite, shape
+from handcalc.core.rounding import fmt2
 from handcalc.exercises.datacode import short
 from handcalc.text.messages import Text, render
 

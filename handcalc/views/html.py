@@ -14,7 +14,8 @@ import html
 
 import sympy
 
-from handcalc.core.exact import NEG_INF, Mat, fmt2, fmt_exact, shape
+from handcalc.core.exact import NEG_INF, Mat, shape
+from handcalc.core.rounding import fmt2, fmt_exact
 from handcalc.exercises.exercise import Exercise, Part
 from handcalc.exercises.grade import Verdict
 from handcalc.text import mathtext

@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from handcalc.core.exact import Mat, shape, simplest_mat
+from handcalc.core.exact import Mat, shape
 from handcalc.core.parse import parse_answer
+from handcalc.core.rounding import simplest_mat
 from handcalc.exercises.exercise import Exercise, Part, generate
 from handcalc.exercises.grade import Verdict, fit_shape, grade
 

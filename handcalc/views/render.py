@@ -14,7 +14,8 @@ from typing import Any
 
 import sympy
 
-from handcalc.core.exact import Mat, fmt2, fmt_exact, fmt_shown, shape, simplest_mat
+from handcalc.core.exact import Mat, shape
+from handcalc.core.rounding import fmt2, fmt_exact, fmt_shown, simplest_mat
 from handcalc.exercises.exercise import Exercise, Part, kind_of
 from handcalc.exercises.grade import Verdict
 from handcalc.exercises.scoring import DEFAULT as DEFAULT_SCORING
