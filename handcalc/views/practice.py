@@ -187,9 +187,10 @@ def read_line(stream: TextIO | None, limit: int = MAX_LINE) -> tuple[str, bool]:
 def part_solution_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
     """The worked solution of one part: its steps, exact answer and 2-decimal answer."""
     from handcalc.text.messages import render, tr
-    from handcalc.views.render import labelled, pretty_lines, rounded_lines
+    from handcalc.views.render import labelled, pretty_lines, rounded_lines, terminal_width, wrap
 
-    out = [tr("practice.solution", lang, target, part=part.number, prompt=part.prompt)]
+    out = [wrap(tr("practice.solution", lang, target, part=part.number, prompt=part.prompt),
+                terminal_width())]
     out += [labelled(render(step.label, lang, target), rounded_lines(step.value, target))
             for step in part.steps]
     out.append(labelled(tr("solution.exact", lang, target),

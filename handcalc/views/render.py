@@ -370,7 +370,8 @@ def solution_text(ex: Exercise, checked: float | None = None, lang: str = DEFAUL
     head = tr("solution.head", lang, target)
     out = [exercise_text(ex, lang, target, width), "", head, "=" * width_of(head)]
     for part in ex.parts:
-        out += ["", f"({part.number}) {_t(part.prompt, lang, target)}"]
+        out += ["", wrap(f"({part.number}) {_t(part.prompt, lang, target)}", width,
+                         "    ").lstrip()]
         for step in part.steps:
             out.append(labelled(_t(step.label, lang, target), rounded_lines(step.value, target)))
         label = tr("solution.exact", lang, target)
