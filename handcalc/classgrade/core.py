@@ -311,8 +311,9 @@ class ClassGrader:
         if first[0] != raw and (key, raw) not in self._noted:
             self._noted.add((key, raw))
             if len(self.name_notes) < MAX_CACHED_ERRORS:
-                self.name_notes.append(Note(line, msg.NAMES_FOLDED.format(
-                    raw=shown_name(raw), first=shown_name(first[0]), line=first[1])))
+                self.name_notes.append(Note(line, msg.said(
+                    "classtext.note.names_folded", raw=shown_name(raw),
+                    first=shown_name(first[0]), line=first[1])))
         if len(self._spelled) < MAX_CACHED_ERRORS * 100:
             self._spelled[raw] = first[0]
         return first[0]

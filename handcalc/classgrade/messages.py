@@ -76,8 +76,6 @@ NOT_LISTED = ("{count} more rows could not be graded; only the first {listed} ar
 NOT_THE_ASSIGNMENT = ("{name}: {bad} of {rows} rows name no exercise of the assignment "
                       "({spec}): check the spec, --versions, and whether the spec changed "
                       "(another seed) since the sheets were printed; nothing was written")
-NAMES_FOLDED = ("learner '{raw}' is read as '{first}' (line {line}): the names differ only "
-                "in full-width forms or invisible characters")
 CANNOT_DECODE = "cannot read the file as {encoding}: {why}; check --encoding"
 NOT_A_CHARSET = ("--encoding {encoding}: not the encoding of a text file; give a name such as "
                  "utf-8, gb18030 (covers GBK), big5, shift_jis, latin-1")
