@@ -61,6 +61,10 @@ class MissingGlyphs(HandcalcError):
         super().__init__(message)
         self.missing = dict(missing)
 
+    def __reduce__(self) -> tuple[type[MissingGlyphs], tuple[str, dict[str, str]]]:
+        # raised in a compile worker (the typeset source's check), it reaches the parent
+        return type(self), (str(self), self.missing)
+
 
 class Undecidable(HandcalcError):
     """A comparison that exact arithmetic could not settle (a value indistinguishable

@@ -119,3 +119,26 @@ def test_chunked_class_set_is_the_whole_one(monkeypatch, duplex):
         # the same text (pypdf's spacing differs with each chunk's font subsets)
         text = ["".join(p.extract_text().split()) for p in ra.pages]
         assert text == ["".join(p.extract_text().split()) for p in rb.pages]
+
+
+def test_chunk_jobs_render_in_the_worker_and_check_the_fonts(monkeypatch):
+    """A chunk's source is rendered where it is compiled: its job pickles (to a forked
+    worker) and renders the chunk's source there; a character no font covers is refused
+    there, with an error that reaches the parent whole."""
+    import pickle
+
+    from handcalc.errors import MissingGlyphs
+
+    ws = build_worksheet(parse_spec(SPEC, "c"), 3, formats=("pdf",))
+    monkeypatch.setattr(typeset, "CHUNK_VERSIONS", 2)
+    jobs = typeset.chunk_jobs(ws, key=True)
+    assert [pickle.loads(pickle.dumps(j))() for j in jobs] == \
+        typeset.chunk_sources(ws, key=True)
+    assert [j.pad for j in jobs] == [True, False]
+    assert jobs[0].weight > typeset.chunk_jobs(ws, key=False)[0].weight  # keys go first
+    monkeypatch.setattr(typeset, "source", lambda *a, **k: "#\"\U0001F600\"")
+    with pytest.raises(MissingGlyphs) as err:
+        jobs[1]()
+    back = pickle.loads(pickle.dumps(err.value))
+    assert (str(back), back.missing) == (str(err.value), err.value.missing)
+    assert "the typeset answer key" in back.missing.values()

@@ -5,7 +5,7 @@ the CJK font shipped in handcalc/sheets/fonts and the folders given with --font-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from handcalc.text.messages import render as render_text
@@ -78,15 +78,29 @@ def compile_pdf(source: str, font_dirs: Sequence[str | PathLike[str]] = ()) -> b
     return pdf
 
 
-def _compile_job(job: tuple[str, tuple[str, ...]]) -> bytes:
-    return compile_pdf(job[0], job[1])
+Source = str | Callable[[], str]  # Typst source, or what renders it (in the worker)
 
 
-def compile_pdfs(sources: Sequence[str],
+def _text(source: Source) -> str:
+    return source if isinstance(source, str) else source()
+
+
+def _weight(source: Source) -> int:
+    """How long a source takes to compile, roughly: its length, or a renderer's `weight`."""
+    return len(source) if isinstance(source, str) else int(getattr(source, "weight", 0))
+
+
+def _compile_job(job: tuple[Source, tuple[str, ...]]) -> bytes:
+    return compile_pdf(_text(job[0]), job[1])
+
+
+def compile_pdfs(sources: Sequence[Source],
                  font_dirs: Sequence[str | PathLike[str]] = ()) -> list[bytes]:
     """Several Typst sources to PDF, each in a forked worker process of its own (typst-py
     runs one compilation at a time per process, even in threads, and its caches grow with
-    every compilation), up to two at a time, the largest first. The main process only
+    every compilation), up to two at a time, the largest first. A source may be a picklable
+    callable that renders it: then the worker renders it too (the parent neither renders
+    nor sends the text; handcalc.sheets.typeset.ChunkJob). The main process only
     waits, so Ctrl-C or SIGTERM ends the workers and the command at once
     (handcalc.io.procs.map_fresh). A process that has already run typst is not forked for it
     (its runtime's state could deadlock a child): it compiles them one by one; so does one
@@ -96,18 +110,18 @@ def compile_pdfs(sources: Sequence[str],
     if not sources:
         return []
     if _COMPILED_HERE or not hasattr(os, "fork"):
-        return [compile_pdf(s, font_dirs) for s in sources]
+        return [compile_pdf(_text(s), font_dirs) for s in sources]
     from concurrent.futures.process import BrokenProcessPool
 
     from handcalc.io.procs import map_fresh
 
     workers = max(1, min(2, len(sources), os.cpu_count() or 1))
-    order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))  # largest first
+    order = sorted(range(len(sources)), key=lambda i: -_weight(sources[i]))  # largest first
     folders = tuple(str(f) for f in font_dirs)
     try:
         pdfs = map_fresh(_compile_job, [(sources[i], folders) for i in order], workers)
     except BrokenProcessPool:  # a worker died: compile them here instead
-        return [compile_pdf(s, font_dirs) for s in sources]
+        return [compile_pdf(_text(s), font_dirs) for s in sources]
     out = dict(zip(order, pdfs, strict=True))
     return [out[i] for i in range(len(sources))]
 

@@ -29,6 +29,7 @@ those fonts (``handcalc.sheets.fonts.check_coverage``): a missing glyph is an er
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handcalc.sheets.compile import check_fonts, compile_pdfs
@@ -67,20 +68,21 @@ def render_all(ws: Worksheet, targets: Sequence[tuple[str, bool]],
                key_style: str = "full", pieces: bool = False) -> list[Any]:
     """The bytes of each (format, key) target, the keys in `key_style`; the PDFs compiled
     in chunks, in parallel, after check_fonts (with the extra font folders `font_dirs`)
-    found every character covered. With `pieces`, a PDF is the list of the pieces that
-    make it up (pdfjoin.join_pieces: never held whole in memory), to be written in turn."""
+    found every character of the worksheet's texts covered. Each chunk's Typst source is
+    rendered, and checked the same way (the safety net), in the worker that compiles it.
+    With `pieces`, a PDF is the list of the pieces that make it up (pdfjoin.join_pieces:
+    never held whole in memory), to be written in turn."""
     from handcalc.sheets.pdfjoin import join, join_pieces
 
     pdf_at = [i for i, (fmt, _) in enumerate(targets) if fmt == "pdf"]
     texts = {i: source(ws, fmt, key=key, key_style=key_style)
              for i, (fmt, key) in enumerate(targets) if i not in pdf_at}
-    chunks = {i: chunk_sources(ws, key=targets[i][1], key_style=key_style) for i in pdf_at}
+    folders = tuple(str(f) for f in font_dirs)
+    chunks = {i: chunk_jobs(ws, key=targets[i][1], key_style=key_style, font_dirs=folders)
+              for i in pdf_at}
     if pdf_at:
-        check_fonts(ws, [(f"the typeset {'answer key' if targets[i][1] else 'worksheet'}", s)
-                         for i in pdf_at for s in chunks[i]], font_dirs)
-    flat = [s for i in pdf_at for s in chunks[i]]
-    compiled = iter(compile_pdfs(flat, font_dirs))
-    del flat
+        check_fonts(ws, [], font_dirs)
+    compiled = iter(compile_pdfs([s for i in pdf_at for s in chunks[i]], font_dirs))
     glue = join_pieces if pieces else join
     pdfs = {i: glue([next(compiled) for _ in chunks[i]]) for i in pdf_at}
     return [pdfs[i] if i in pdfs else texts[i].encode("utf-8") for i in range(len(targets))]
@@ -95,19 +97,54 @@ CHUNK_VERSIONS = 10  # versions compiled together: a class set is typeset in chu
 PAD_TO_EVEN = '#pagebreak(to: "odd", weak: true)\n#metadata(none)'
 
 
-def chunk_sources(ws: Worksheet, *, key: bool, key_style: str = "full",
-                  size: int | None = None) -> list[str]:
-    """The Typst source of the sheet or key in chunks of `size` versions (default
-    CHUNK_VERSIONS), each a whole document, to compile apart and join."""
+@dataclass(frozen=True)
+class ChunkJob:
+    """A chunk's Typst source, rendered when called (in the worker that compiles it:
+    handcalc.sheets.compile.compile_pdfs) and checked against the fonts there."""
+
+    ws: Worksheet  # the chunk's versions only
+    key: bool
+    key_style: str
+    pad: bool  # ends padded to an even page count (PAD_TO_EVEN)
+    font_dirs: tuple[str, ...] = ()
+
+    @property
+    def weight(self) -> int:
+        """Roughly how long it takes to compile (a full key about twice a sheet)."""
+        return len(self.ws.versions) * (2 if self.key and self.key_style == "full" else 1)
+
+    def render(self) -> str:
+        out = source(self.ws, "pdf", key=self.key, key_style=self.key_style)
+        return out + PAD_TO_EVEN + "\n" if self.pad else out
+
+    def __call__(self) -> str:
+        from handcalc.sheets.fonts import check_coverage
+
+        out = self.render()
+        what = "answer key" if self.key else "worksheet"
+        check_coverage([(f"the typeset {what}", out)], self.font_dirs)
+        return out
+
+
+def chunk_jobs(ws: Worksheet, *, key: bool, key_style: str = "full", size: int | None = None,
+               font_dirs: tuple[str, ...] = ()) -> list[ChunkJob]:
+    """The sheet or key in chunks of `size` versions (default CHUNK_VERSIONS), each to be
+    rendered as a whole document, compiled apart and joined."""
     from dataclasses import replace
 
     size = size or CHUNK_VERSIONS
     parts = [replace(ws, versions=ws.versions[i:i + size])
              for i in range(0, len(ws.versions), size)] or [ws]
-    out = [source(p, "pdf", key=key, key_style=key_style) for p in parts]
-    if ws.spec.duplex and (not key or key_style == "full"):
-        out[:-1] = [s + PAD_TO_EVEN + "\n" for s in out[:-1]]
-    return out
+    pad = ws.spec.duplex and (not key or key_style == "full")
+    return [ChunkJob(p, key, key_style, pad and n < len(parts) - 1, font_dirs)
+            for n, p in enumerate(parts)]
+
+
+def chunk_sources(ws: Worksheet, *, key: bool, key_style: str = "full",
+                  size: int | None = None) -> list[str]:
+    """The Typst source of the sheet or key in chunks of `size` versions (default
+    CHUNK_VERSIONS), each a whole document, to compile apart and join."""
+    return [job.render() for job in chunk_jobs(ws, key=key, key_style=key_style, size=size)]
 
 
 def render(ws: Worksheet, fmt: str, *, key: bool,
