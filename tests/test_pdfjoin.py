@@ -101,8 +101,10 @@ def test_chunked_class_set_is_the_whole_one(monkeypatch, duplex):
     spec = parse_spec(SPEC if duplex else SPEC.replace("seed = 3", "seed = 3\nduplex = false"),
                       "c")
     ws = build_worksheet(spec, 5, formats=("pdf",))
-    # this process has run typst (_doc): forking it for typst could deadlock the child
-    monkeypatch.setattr(compile, "_COMPILED_HERE", True)
+    # this process compiles here (a fork after typst has run could deadlock the child):
+    # set for good, not patched, since the process then has run typst, which stays true
+    # for the tests after this one (a patch undone would let them fork: they hung)
+    compile._COMPILED_HERE = True
     targets = [("pdf", False), ("pdf", True)]
     monkeypatch.setattr(typeset, "CHUNK_VERSIONS", 2)
     assert len(typeset.chunk_sources(ws, key=False)) == 3
