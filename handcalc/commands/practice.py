@@ -39,11 +39,11 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
     """
     import random
 
-    from handcalc.families import FAMILIES, get_family
     from handcalc.text.messages import tr
     from handcalc.views.practice import (
         MAX_LINE,
         Drill,
+        drill_families,
         help_text,
         read_line,
         run,
@@ -60,8 +60,7 @@ def practice(families: tuple[str, ...], level: int, count: int, seed: int | None
 
     chosen = [build(c) for c in codes]  # a bad code: its one line before the drill starts
     count = len(chosen) or count
-    names = list(dict.fromkeys(get_family(f.lower()).name for f in families)) or [
-        name for name, f in FAMILIES.items() if level in f.levels]
+    names = drill_families(families, level)
     if seed is None:
         seed = random.SystemRandom().randrange(1, 10**6)
     lang, target = text_lang(), stream_target()

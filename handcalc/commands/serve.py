@@ -16,8 +16,8 @@ DEFAULT_PORT = 8765
 
 @click.command()
 @click.argument("families", nargs=-1, metavar="[FAMILY ...]")
-@click.option("--level", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="1 gentle (2 tokens, small integers) to 3.")
+@click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
+              help="1 gentle (2 tokens, small integers) to 3; gqa has a level 4 (MQA).")
 @click.option("--count", type=click.IntRange(1, 100), default=3, show_default=True,
               help="Number of exercises drawn from the families.")
 @click.option("--spec", default=None, metavar="SPEC", help="Drill the exercises of a worksheet "

@@ -145,6 +145,20 @@ class Drill:
         return Summary(tuple(self._outcomes), unfinished)
 
 
+def drill_families(families: Sequence[str], level: int) -> list[str]:
+    """The families a drill draws from: those named (UnknownCode for an unknown one, or
+    one without `level`, before the drill starts), else every family that has `level`."""
+    from handcalc.errors import UnknownCode
+    from handcalc.families import FAMILIES, get_family
+
+    names = list(dict.fromkeys(get_family(f.lower()).name for f in families))
+    for name in names:
+        levels = FAMILIES[name].levels
+        if level not in levels:
+            raise UnknownCode(f"{name} has levels {', '.join(map(str, levels))}, not {level}")
+    return names or [name for name, f in FAMILIES.items() if level in f.levels]
+
+
 def session_exercises(families: Sequence[str], level: int, count: int,
                       seed: int) -> Iterator[Exercise]:
     """`count` exercises drawn from `families` (each once before any repeats), made one

@@ -7,8 +7,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 
 from handcalc.exercises.exercise import Exercise, build, generate, parse_code
-from handcalc.families import FAMILIES, get_family
-from handcalc.views.practice import session_exercises
+from handcalc.views.practice import drill_families, session_exercises
 
 Source = Callable[[], Iterator[Exercise]]
 
@@ -28,9 +27,7 @@ def exercise_source(families: Sequence[str], level: int, count: int, spec: str |
     for code in codes:
         parse_code(code)
         jobs.append(("code", code))
-    names = list(dict.fromkeys(get_family(f.lower()).name for f in families))
-    if not names and not jobs:
-        names = list(FAMILIES)
+    names = drill_families(families, level) if families or not jobs else []
 
     def exercises() -> Iterator[Exercise]:
         for job in jobs:
