@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 import sympy
+from bounded import bounded_cpu
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import E, Integer, Rational, exp, log, oo, pi, sqrt
@@ -571,11 +571,9 @@ def test_20x20_matrix_of_decimals_is_fast() -> None:
     row = " ".join(f".{(i * 7) % 10}" if i % 2 else f"{i % 10}." for i in range(20))
     text = "; ".join([row] * 20)
     assert len(text) <= 2000
-    start = time.perf_counter()
-    mat = parse_answer(text)
-    elapsed = time.perf_counter() - start
+    with bounded_cpu():
+        mat = parse_answer(text)
     assert len(mat) == 20 and all(len(r) == 20 for r in mat)
-    assert elapsed < 0.2
 
 
 def test_module_source_has_no_code_execution() -> None:
@@ -590,9 +588,9 @@ def test_module_source_has_no_code_execution() -> None:
 
 
 def check_any_text(text: str) -> None:
-    start = time.perf_counter()
     try:
-        mat = parse_answer(text)
+        with bounded_cpu():
+            mat = parse_answer(text)
     except ParseError as err:
         assert isinstance(err.message, str) and err.message
         assert "\n" not in str(err)
@@ -606,7 +604,6 @@ def check_any_text(text: str) -> None:
                 assert isinstance(entry, sympy.Expr)
                 assert not entry.has(sympy.zoo, sympy.nan, sympy.I)
                 assert not isinstance(entry, sympy.Float)
-    assert time.perf_counter() - start < 1.0
 
 
 @settings(max_examples=200, deadline=None)

@@ -10,11 +10,11 @@ as JSON escapes so that the file stays plain ASCII.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from bounded import bounded_cpu
 
 from handcalc.core.parse import parse_answer
 from handcalc.errors import ParseError
@@ -64,12 +64,9 @@ def test_corpus_is_well_formed() -> None:
 )
 def test_hostile_answer_is_rejected(entry: dict[str, object]) -> None:
     text = build_text(entry["text"])  # type: ignore[arg-type]
-    start = time.perf_counter()
-    with pytest.raises(ParseError) as info:
+    with bounded_cpu(), pytest.raises(ParseError) as info:
         parse_answer(text)
-    elapsed = time.perf_counter() - start
     err = info.value
-    assert elapsed < 1.0, f"took {elapsed:.3f} s"
     assert isinstance(err.message, str) and err.message.strip()
     assert "\n" not in str(err) and "\r" not in str(err)
     assert len(err.message) < 300

@@ -19,11 +19,11 @@ HYPOTHESIS_PROFILE=deep for a long run).
 """
 
 import math
-import time
 
 import sympy
 import torch
 import torch.nn.functional as F
+from bounded import bounded_cpu
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -394,16 +394,15 @@ any_text = st.one_of(st.text(), st.text(alphabet=GRAMMAR), st.text(alphabet=GRAM
 @settings(max_examples=4 * SCALE)
 @given(any_text)
 def test_parser_returns_a_value_or_raises_parse_error_quickly(text):
-    start = time.perf_counter()
     try:
-        value = parse_answer(text)
+        with bounded_cpu():
+            value = parse_answer(text)
     except ParseError as e:
         assert str(e) and "\n" not in str(e)
     else:
         assert value and all(len(r) == len(value[0]) for r in value)
         for v in entries(value):
             assert v == NEG_INF or v == sympy.oo or v.is_real, v
-    assert time.perf_counter() - start < 1.0
 
 
 @settings(max_examples=2 * SCALE)
