@@ -175,12 +175,12 @@ def interrupted(e: KeyboardInterrupt) -> int:
     """Say how the command was interrupted, in one line; its exit status (128 + signal)."""
     import signal
 
-    from handcalc.io.procs import after_interrupt
+    from handcalc.io.procs import after_interrupt, interruption_text, said_interrupted
 
     after_interrupt()
     signum = getattr(e, "signum", signal.SIGINT)
-    say_error("interrupted" if signum == signal.SIGINT else
-              f"terminated by {signal.Signals(signum).name}")
+    say_error(interruption_text(signum))
+    said_interrupted()
     return 128 + int(signum)
 
 

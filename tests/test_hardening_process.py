@@ -242,3 +242,81 @@ def test_a_signal_during_verify_ends_its_workers(sig, status, line):
     assert p.returncode == status, err.decode()[-2000:]
     assert one_line(err) == line and out == b""
     assert wait_for(lambda: not any(alive(w) for w in workers), 5), "a worker outlived it"
+
+
+
+LOST = """
+import os, signal, time
+from handcalc.io.procs import check_interrupted, install_signal_handlers
+install_signal_handlers()
+
+class Finalized:
+    def __del__(self):  # the signal's exception comes while Python runs a finalizer
+        os.kill(os.getpid(), signal.{sig})
+        for _ in range(10000):
+            pass
+
+Finalized()
+time.sleep(0.2)
+for item in range(3):  # a command's loop over its work
+    check_interrupted()
+    print("went on with item", item)
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_signal_whose_exception_was_lost_ends_the_next_item(sig):
+    """Python only prints an exception raised in a __del__ (or a weakref callback, or the
+    garbage collector), and C code such as torch's loading may clear it: the signal was
+    lost and verify ran on (CI saw it time out). The command's loops ask for it again."""
+    r = subprocess.run([sys.executable, "-c", LOST.replace("{sig}", sig)],
+                       capture_output=True, timeout=WAIT, stdin=subprocess.DEVNULL)
+    assert b"went on" not in r.stdout, r.stderr.decode()[-2000:]
+    last = r.stderr.decode().strip().splitlines()[-1]
+    assert last == f"handcalc.errors.Interrupted: {int(getattr(signal, sig))}", last
+
+
+def test_a_signal_while_torch_loads_waits_for_the_import():
+    """A signal halfway through importing torch left it half loaded: the cleanup that
+    imported it again failed with a traceback. Held back, it is raised after the import."""
+    code = ("import os, signal\n"
+            "from handcalc.io.procs import install_signal_handlers, signals_held\n"
+            "install_signal_handlers()\n"
+            "try:\n"
+            "    with signals_held():\n"
+            "        os.kill(os.getpid(), signal.SIGTERM)\n"
+            "        import torch\n"
+            "        print('imported', flush=True)\n"
+            "except KeyboardInterrupt as e:\n"
+            "    print('then interrupted by', e.signum, 'torch' in dir())\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=WAIT,
+                       stdin=subprocess.DEVNULL)
+    assert r.stdout.decode().split("\n")[:2] == [
+        "imported", f"then interrupted by {int(signal.SIGTERM)} True"], r.stderr.decode()
+
+
+STUCK = """
+import os, signal, time
+from handcalc.io import procs
+procs.install_signal_handlers()
+procs.FORCE_EXIT_SECONDS = 0.5
+try:
+    os.kill(os.getpid(), signal.{sig})
+    time.sleep(60)
+except KeyboardInterrupt:
+    time.sleep(60)  # a cleanup that never ends (a lock the signal left taken)
+print("ended by itself")
+"""
+
+
+@pytest.mark.parametrize("sig, status, line", [
+    ("SIGINT", 130, "handcalc: interrupted"),
+    ("SIGTERM", 143, "handcalc: terminated by SIGTERM"),
+])
+def test_an_interrupted_command_whose_cleanup_is_stuck_still_ends(sig, status, line):
+    start = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", STUCK.replace("{sig}", sig)],
+                       capture_output=True, timeout=WAIT, stdin=subprocess.DEVNULL)
+    assert r.returncode == status and r.stdout == b"", r.stderr.decode()[-2000:]
+    assert one_line(r.stderr) == line
+    assert time.monotonic() - start < 50  # not the minute of the sleep

@@ -29,6 +29,7 @@ from handcalc.exercises.exercise import Exercise, build
 from handcalc.exercises.grade import Verdict, fit_shape, grade
 from handcalc.exercises.scoring import DEFAULT as DEFAULT_SCORING
 from handcalc.exercises.scoring import part_score
+from handcalc.io.procs import check_interrupted
 
 MAX_LISTED_INVALID = 10_000
 MAX_CACHED_ERRORS = 10_000  # per cache: the errors of distinct bad codes and answers
@@ -408,6 +409,7 @@ class ClassGrader:
         """The verdict of a row, given the learner's final answers to the parts of its code
         (the earlier ones that fit their parts' shapes are its prior): grade(ex, sub,
         prior), with the prior gathered only for an answer that is not exactly right."""
+        check_interrupted()
         skey, exact = self._strictly(ex, sub)
         if exact is not None and exact.correct:
             return exact

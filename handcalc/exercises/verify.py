@@ -47,6 +47,7 @@ from handcalc.exercises.exercise import (
     rejection,
 )
 from handcalc.families import FAMILIES, Instance, get_family
+from handcalc.io.procs import check_interrupted
 
 DEFAULT_COUNT = 100
 PARALLEL_FROM = 60  # fewer exercises are verified in this process (a pool costs more)
@@ -162,6 +163,7 @@ class Prepared:
 
 def prepare(task: Task) -> Prepared:
     """Everything verify checks of one exercise but torch; every error becomes a Failure."""
+    check_interrupted()
     code, parts = task.code, 0
     try:
         ex = generate(task.family, task.level, task.seed)
@@ -191,6 +193,7 @@ def prepare_all(tasks: Sequence[Task]) -> list[Prepared]:
 def finish(prep: Prepared, kernel: ModuleType) -> Outcome:
     """The torch check of a prepared exercise (``kernel`` is handcalc.core.kernel), and its
     outcome; every error becomes a Failure."""
+    check_interrupted()
     if prep.failure is not None or prep.instance is None:
         return Outcome(prep.task, prep.code, prep.parts, 0.0, prep.failure)
     try:
@@ -204,7 +207,10 @@ def finish(prep: Prepared, kernel: ModuleType) -> Outcome:
 
 def verify_one(task: Task) -> Outcome:
     """Generate one exercise and check it, in this process; every error becomes a Failure."""
-    from handcalc.core import kernel  # torch
+    from handcalc.io.procs import signals_held
+
+    with signals_held():
+        from handcalc.core import kernel  # torch
 
     return finish(prepare(task), kernel)
 
@@ -228,14 +234,17 @@ def load_kernel(families: Iterable[str] = ()) -> ModuleType:
     imports (they make millions of objects and no garbage to speak of: its passes cost a
     tenth of their time), and their objects are set aside until verify ends
     (``_gc_frozen``)."""
+    from handcalc.io.procs import signals_held
+
     enabled = gc.isenabled()
     gc.disable()
     try:
-        import torch
+        with signals_held():  # a signal halfway through leaves torch unloadable
+            import torch
 
-        from handcalc.core import kernel
+            from handcalc.core import kernel
 
-        kernel.preload(families)
+            kernel.preload(families)
     finally:
         if enabled:
             gc.enable()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from handcalc.errors import SpecError
+from handcalc.io.procs import check_interrupted
 from handcalc.sheets.keychecks import KeyChecks, check_here, key_checks
 from handcalc.sheets.model import (
     ALL_NEEDS,
@@ -162,6 +163,7 @@ def run_job(job: Job, needs: frozenset[str] = ALL_NEEDS, lang: str = "en",
             checks: KeyChecks | None = None) -> Item:
     """Build and prepare the exercise of one job; with "check" in `needs`, its key is
     cross-checked with torch, here, or by `checks` when given."""
+    check_interrupted()
     item, check = _run_job_apart(job, needs, lang)
     _take_check(check, checks)
     return item

@@ -62,7 +62,10 @@ def compile_pdf(source: str, font_dirs: Sequence[str | PathLike[str]] = ()) -> b
     font and the fonts in `font_dirs`, never the system's. Characters no font covers are
     drawn as boxes: check_fonts first."""
     global _COMPILED_HERE
-    import typst
+    from handcalc.io.procs import signals_held
+
+    with signals_held():  # a signal halfway through leaves typst unloadable
+        import typst
 
     from handcalc.errors import HandcalcError
     from handcalc.sheets.fonts import font_folders
