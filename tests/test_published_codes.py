@@ -22,3 +22,30 @@ def test_a_code_drawn_now_rebuilds_itself():
     for seed in range(1, 40):
         code = generate("gqa", 1, seed).code
         assert build(code).code == code
+
+
+# A spec whose fourth version draws layernorm-1 from seed 30158: a fresh draw from that seed
+# now passes over it to 30159, but the sheets printed from this spec carry 30158.
+SPEC = 'title = "T"\nseed = 5\nversions = 4\n[[sections]]\nfamily = "layernorm"\nlevel = 1\n'
+
+
+def test_a_specs_draws_keep_the_exercises_first_printed(tmp_path):
+    from handcalc.classgrade.assign import load_assignment
+    from handcalc.sheets.build import job_exercise, plan
+    from handcalc.sheets.moodle import slots
+    from handcalc.sheets.spec import load_spec
+    from handcalc.web.sources import exercise_source
+
+    path = tmp_path / "s.toml"
+    path.write_text(SPEC, encoding="utf-8")
+    spec = load_spec(path)
+    jobs = [job for version in plan(spec) for section in version for job in section]
+    assert ("draw", "layernorm", 1, 30158) in jobs
+    assert generate("layernorm", 1, 30158).code == "layernorm-1-30159"  # a new draw moves on
+    printed = [job_exercise(job).code for job in jobs]
+    assert "layernorm-1-30158" in printed
+    # the sheet, the grader, the Moodle export and the browser drill agree on them
+    assert [s.code for v in load_assignment(path).versions for s in v] == printed
+    assert [ex.code for v in slots(spec) for ex, _ in v] == printed
+    first = exercise_source([], 1, 0, str(path), [], 1)
+    assert [ex.code for ex in first()] == printed[:1]

@@ -97,9 +97,9 @@ def load_assignment(path: str | os.PathLike[str], versions: int | None = None,
 
 
 def build_job(job: Job) -> Any:
-    from handcalc.exercises.exercise import build, generate
+    from handcalc.sheets.build import job_exercise
 
-    return build(job[1]) if job[0] == "code" else generate(*job[1:])
+    return job_exercise(job)
 
 
 def assignment_of(spec: Any, versions: int | None, build: Callable[[Job], Any]) -> Assignment:

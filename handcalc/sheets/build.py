@@ -180,14 +180,24 @@ def _take_check(check: Any, checks: KeyChecks | None) -> None:
         checks.add(check)
 
 
+def job_exercise(job: Job) -> Any:
+    """The exercise of a job: its code built, or its draw from a spec's seed. A spec's
+    draws are published like codes (a sheet printed from them is graded later by drawing
+    them again), so they are drawn under the rules of the first release where those apply
+    (exercise.FIRST_RULES): rules added since shape only new draws (``new``, ``practice``)
+    and must never change an exam already handed out."""
+    from handcalc.exercises.exercise import build, generate
+
+    return build(job[1]) if job[0] == "code" else generate(*job[1:], published=True)
+
+
 def _run_job_apart(job: Job, needs: frozenset[str], lang: str) -> tuple[Item, Any]:
     """Build and prepare the exercise of one job (also in a worker process), its torch
     check left to do: the item and, with "check" in `needs`, the exercise's
     exercise.KernelCheck."""
     from handcalc.exercises.confirmed import kernel_check
-    from handcalc.exercises.exercise import build, generate
 
-    ex = build(job[1]) if job[0] == "code" else generate(*job[1:])
+    ex = job_exercise(job)
     return prepare(ex, needs, lang), kernel_check(ex) if "check" in needs else None
 
 

@@ -347,14 +347,13 @@ def slots(spec: Any, versions: int | None = None) -> list[list[tuple[Any, int]]]
     """For each version, its exercises in order, each with its section (0-based), as
     build_worksheet draws them (a draw that lands on a code already in the version moves on
     to the next seed)."""
-    from handcalc.exercises.exercise import build, generate
-    from handcalc.sheets.build import plan
+    from handcalc.sheets.build import job_exercise, plan
 
     done: dict[tuple, Any] = {}
 
     def run(job: tuple) -> Any:
         if job not in done:
-            done[job] = build(job[1]) if job[0] == "code" else generate(*job[1:])
+            done[job] = job_exercise(job)
         return done[job]
 
     out = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 
-from handcalc.exercises.exercise import Exercise, build, generate, parse_code
+from handcalc.exercises.exercise import Exercise, parse_code
 from handcalc.views.practice import drill_families, session_exercises
 
 Source = Callable[[], Iterator[Exercise]]
@@ -30,8 +30,10 @@ def exercise_source(families: Sequence[str], level: int, count: int, spec: str |
     names = drill_families(families, level) if families or not jobs else []
 
     def exercises() -> Iterator[Exercise]:
+        from handcalc.sheets.build import job_exercise
+
         for job in jobs:
-            yield build(job[1]) if job[0] == "code" else generate(*job[1:])
+            yield job_exercise(job)
         if names:
             drawn = seed if seed is not None else random.SystemRandom().randrange(1, 10**6)
             yield from session_exercises(names, level, count, drawn)
