@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from handcalc.cli import cli
-from handcalc.core.exact import elementwise, entries
+from handcalc.core.exact import approx, elementwise, entries
 from handcalc.core.parse import lines_as_rows, parse_answer
 from handcalc.core.rounding import fmt2, round2, same2, whole
 from handcalc.exercises.exercise import build, generate, mistaken, usable
@@ -52,6 +52,32 @@ def test_the_issue_s_zero_answers_are_no_longer_drawn():
         name, level, seed = code.rsplit("-", 2)
         assert generate(name, int(level), int(seed)).code != code
         assert build(code).code == code
+
+
+VISIBLE = [(name, level) for name, level in CASES if FAMILIES[name].visible]
+
+
+@pytest.mark.parametrize(("name", "level"), VISIBLE, ids=[f"{n}-{lv}" for n, lv in VISIBLE])
+def test_no_drawn_probability_or_gradient_hides_as_0_00(name, level):
+    """temperature's probabilities and attention-grad's dV show the shape of what they are
+    at 2 decimals: no entry that is not 0 prints as 0.00 in a new draw."""
+    for seed in SEEDS:
+        ex = exercise(name, level, seed)
+        for part in ex.parts:
+            if part.key in FAMILIES[name].visible:
+                # an exact 0 may be a sum of exponentials that cancels: its value decides
+                shown = [fmt2(x) for x in entries(part.answer) if abs(approx(x)) > 1e-9]
+                assert not any(t in ("0.00", "-0.00") for t in shown), \
+                    f"{ex.code} part {part.number}: {shown}"
+
+
+def test_the_issue_s_hidden_probabilities_are_no_longer_drawn():
+    """temperature-3-7 at T = 1/2 printed 0.00, 0.00, 0.02, 0.98, 0.00; its code still
+    rebuilds it, and a spec drawing from seed 6 still draws it (published)."""
+    assert generate("temperature", 3, 6).code != "temperature-3-7"
+    assert generate("temperature", 3, 6, published=True).code == "temperature-3-7"
+    ex = build("temperature-3-7")
+    assert "0.00" in [fmt2(x) for x in entries(ex.by_key("P").answer)]
 
 
 def test_online_softmax_refuses_values_with_one_repeated_row():

@@ -280,7 +280,8 @@ def rejection(item: Exercise | Instance) -> str | None:
 
 
 # The rules a code of the first release was drawn under. Rules and catalogued mistakes added
-# since (no part whose whole answer is 0, a family's own refusal, the mistakes below) shape
+# since (no part whose whole answer is 0, a family's own refusal, no entry of a quantity a
+# family keeps visible that prints as 0.00, the mistakes below) shape
 # new draws only: ``build`` rebuilds a code of these families and levels under the first
 # rules, so that a code once printed never changes; a code drawn now passes both.
 FIRST_RULES = {name: (1, 2, 3) for name in (
@@ -319,6 +320,10 @@ def _rejection(ex: Exercise, first_rules: bool = False) -> str | None:
     why = None if first_rules else family.refusal(inst)
     if why is not None:
         return why
+    for number, key in enumerate(inst.ask, 1):
+        if not first_rules and key in family.visible and \
+                any(1e-9 < abs(f) < 0.005 for f in entries(screen[key])):
+            return f"part {number} has an entry that is not 0 but prints as 0.00"
     for mistake in mistakes:
         try:
             wrong = compute(inst, mistake=mistake, numeric=True)

@@ -68,7 +68,8 @@ def golden_entry(ex: Exercise) -> dict[str, Any]:
 def golden_codes(per_level: int = GOLDEN_PER_LEVEL) -> list[dict[str, Any]]:
     """The worked set, then ``per_level`` distinct codes per family and level.
 
-    The codes are those ``generate`` returns for seeds 1, 2, 3, ... (a seed whose draw is
+    The codes are those ``generate`` returns for seeds 1, 2, 3, ... as a spec draws them
+    (``published``: under the first release's rules where they apply; a seed whose draw is
     refused leads to a later seed's code; duplicates are skipped). Each entry records the
     seed it was generated from (``from_seed``).
     """
@@ -80,7 +81,7 @@ def golden_codes(per_level: int = GOLDEN_PER_LEVEL) -> list[dict[str, Any]]:
             seen: set[str] = set()
             seed = 1
             while len(seen) < per_level:
-                ex = generate(name, level, seed)
+                ex = generate(name, level, seed, published=True)  # as a spec draws
                 if ex.code not in seen:
                     seen.add(ex.code)
                     out.append({**golden_entry(ex), "from_seed": seed})
@@ -140,8 +141,9 @@ def golden_differences(recorded: dict[str, Any]) -> list[str]:
             if entry.get(field) != value:
                 problems.append(f"{code}: {field} differs: recorded {entry.get(field)!r}, "
                                 f"now {value!r}")
-        if entry.get("from_seed") is not None:
-            got = generate(entry["family"], entry["level"], entry["from_seed"]).code
+        if entry.get("from_seed") is not None:  # as a spec's draw (published) from it
+            got = generate(entry["family"], entry["level"], entry["from_seed"],
+                           published=True).code
             if got != code:
                 problems.append(f"{code}: seed {entry['from_seed']} now generates {got}")
     return problems

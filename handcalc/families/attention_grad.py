@@ -84,6 +84,7 @@ class AttentionGrad(Family):
         Quantity("dS", "attention-grad.q.dS"),
         Quantity("dQ", "attention-grad.q.dQ"),
     )
+    visible = ("dV",)  # how each value row's gradient follows the weights
     mistakes = ("dv-not-transposed", "da-transposed", "softmax-backward-skipped",
                 "dq-no-scale")
 

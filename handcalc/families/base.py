@@ -89,6 +89,9 @@ class Family:
     quantities: ClassVar[tuple[Quantity, ...]]
     mistakes: ClassVar[tuple[str, ...]] = ()
     row_softmax: ClassVar[bool] = False  # whether its exercises take a softmax by rows
+    # quantities whose entries a drawn exercise shows at 2 decimals: none may be nonzero
+    # yet print as 0.00 (the shape of a distribution, a gradient, would be hidden)
+    visible: ClassVar[tuple[str, ...]] = ()
 
     @property
     def title(self) -> Msg:

@@ -56,6 +56,7 @@ class Temperature(Family):
         Quantity("pmax", "temperature.q.pmax"),
     )
     mistakes = ("temperature-multiplied", "temperature-after-softmax")
+    visible = ("P",)  # how T reshapes the distribution: no probability shown as 0.00
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n, m = {1: (3, 2), 2: (4, 3), 3: (5, 3)}[level]
