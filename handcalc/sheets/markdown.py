@@ -184,7 +184,7 @@ def key_markdown(ws: Worksheet, style: str = "full") -> str:
                         if heat is not None and heat.after == i:
                             out += [""] + _md_heat(heat, item.data["params"], lang)
                     rounded = lmat([[lnum(v) for v in r] for r in item.answer_rows(p)])
-                    out += [f"- **{_md('sheet.answer_2dp', lang)}** $= {rounded}$", "",
+                    out += [f"- **{_md(item.answer_label(p), lang)}** $= {rounded}$", "",
                             f"{_md('sheet.exact', lang)}:", ""]
                     if p >= len(item.brief) or item.brief[p]:
                         out += _md_exact(item.answer_math[p][1]) + [""]

@@ -75,6 +75,12 @@ class Item:
             return [list(r) for r in self.shown[p][0]]
         return part_rows(self.data["parts"][p])
 
+    def answer_label(self, p: int) -> str:
+        """The message id of part p's answer label: "answer (2 dp)", or "answer" where the
+        key prints whole numbers (counts, bytes, indices), which have no decimals."""
+        whole = all("." not in v for r in self.answer_rows(p) for v in r)
+        return "sheet.answer_whole" if whole else "sheet.answer_2dp"
+
     def step_rows(self, p: int, i: int) -> list[list[str]]:
         """Step i of part p (0-based) in rows, as the key prints it."""
         if p < len(self.shown):

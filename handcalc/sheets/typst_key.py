@@ -129,7 +129,7 @@ def _key_part(item: Item, p: int, lang: str, points: str = "") -> tuple[str, flo
         if heat is not None and heat.after == i:
             rows.append(heatmap)
             heights.append(heat_h)
-    answer_label = f"*{tmsg('sheet.answer_2dp', lang)}*"
+    answer_label = f"*{tmsg(item.answer_label(p), lang)}*"
     rows.append(f"([{answer_label}], [#box(fill: rgb(255, 243, 205), "
                 f"inset: 3pt, radius: 2pt)[{tm(_rounded_mat(item.answer_rows(p)))}]])")
     heights.append(pagefit.key_row(answer_label, pagefit.matrix(item.answer_rows(p)) + 6))
