@@ -80,6 +80,19 @@ def test_the_issue_s_hidden_probabilities_are_no_longer_drawn():
     assert "0.00" in [fmt2(x) for x in entries(ex.by_key("P").answer)]
 
 
+@pytest.mark.parametrize("level", [1, 2])
+def test_gqa_caches_at_levels_1_and_2_hold_a_power_of_two_tokens(level):
+    """So that their MiB are round (3,000 tokens' bytes / 2^20 is a calculator's job);
+    gqa-2-100, printed with 3,000 tokens, keeps them."""
+    for seed in SEEDS:
+        ex = exercise("gqa", level, seed)
+        tokens = ex.instance.params["tokens"]
+        assert tokens & (tokens - 1) == 0, ex.code
+        mib = ex.by_key("cache").answer
+        assert all((x * 100).is_integer for x in entries(mib)), (ex.code, mib)
+    assert build("gqa-2-100").instance.params["tokens"] == 3000
+
+
 def test_online_softmax_refuses_values_with_one_repeated_row():
     for level in FAMILIES["online-softmax"].levels:
         for seed in SEEDS:
