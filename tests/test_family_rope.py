@@ -168,3 +168,32 @@ def test_show_and_solve_in_both_languages(ex):
     data = json.loads(_run("show", ex.code, "--json").output)
     assert [p["key"] for p in data["parts"]] == list(ASK)
     assert data["params"]["pairing"] in ("interleaved", "half-split")
+
+
+@pytest.mark.parametrize("level", [2, 3])
+def test_the_given_6_decimal_cos_and_sin_give_the_key_at_2_decimals(level):
+    """Levels 2 and 3 turn by whole radians: the statement gives cos and sin to 6 decimals,
+    and a learner who works with them, as printed, gets every 2-decimal answer of the key."""
+    import re
+
+    from handcalc.core.exact import entries
+    from handcalc.text.messages import render
+
+    for seed in range(1, 25):
+        ex = generate("rope", level, seed)
+        text = render(ex.statement, "en", "unicode").replace("−", "-")
+        given = {m[1]: (float(m[2]), float(m[4])) for m in re.finditer(
+            r"cos\(([0-9/]+)\) = (-?[0-9]\.[0-9]{6}), sin\((\1)\) = (-?[0-9]\.[0-9]{6})", text)}
+        p = ex.instance.params
+
+        def turn(x, pos, p=p, given=given):
+            out = [float(v) for v in x]
+            for (i, j), t in zip(pairs(p["d"], p.get("pairing")), thetas(p), strict=True):
+                c, s = given[sympy.sstr(pos * t)] if pos else (1.0, 0.0)
+                out[i], out[j] = x[i] * c - x[j] * s, x[i] * s + x[j] * c
+            return out
+
+        q, k = turn(ex.given["q"][0], p["p_q"]), turn(ex.given["k"][0], p["p_k"])
+        mine = [q, k, [sum(a * b for a, b in zip(q, k, strict=True))]]
+        for part, values in zip(ex.parts[:3], mine, strict=True):
+            assert [fmt2(v) for v in values] == [fmt2(v) for v in entries(part.answer)], ex.code

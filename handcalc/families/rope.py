@@ -47,6 +47,20 @@ def thetas(params: dict[str, Any]) -> tuple[sympy.Expr, ...]:
     return tuple(base ** Rational(-2 * i, d) for i in range(d // 2))
 
 
+def _values(params: dict[str, Any]) -> Math:
+    """cos and sin, to 6 decimals, of the angles that turn q and k (p_q theta_i and
+    p_k theta_i, but 0): angles of whole radians (1, 2, 4, 3/10) are no lesson to look up
+    with a calculator. A learner who works with them is off by far less than the 0.0005
+    that every drawn answer keeps from a rounding boundary."""
+    shown = []
+    for pos in sorted({params["p_q"], params["p_k"]} - {0}):
+        for t in thetas(params):
+            a = pos * t
+            shown.append(f"cos({sympy.sstr(a)}) = {float(sympy.cos(a)):.6f}, "
+                         f"sin({sympy.sstr(a)}) = {float(sympy.sin(a)):.6f}")
+    return Math(", ".join(shown))
+
+
 def pairs(d: int, pairing: str | None) -> tuple[tuple[int, int], ...]:
     """The 0-based components of each pair."""
     if pairing == "half-split":
@@ -118,6 +132,8 @@ class Rope(Family):
         else:
             out["theta_1"] = Math(sympy.sstr(thetas(p)[1]))
             angles = msg(f"rope.angles.{p['pairing']}", **out)
+        if "theta" not in p:  # angles of whole radians: their cos and sin are given
+            angles = msg("rope.with_values", angles=angles, values=_values(p))
         out["angles"] = angles
         return out
 
