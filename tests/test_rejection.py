@@ -30,7 +30,20 @@ def exact_rejection(inst):
             return f"part {number} lies within 0.0005 of a rounding boundary"
     if inst.level is None:
         return None
-    for mistake in FAMILIES[inst.family].mistakes:
+    family = FAMILIES[inst.family]
+    for number, part in enumerate(ex.parts, 1):
+        if all(v == 0 for v in entries(part.answer)) and \
+                not family.zero_allowed(inst, part.key):
+            return f"part {number}'s whole answer is 0"
+    why = family.refusal(inst)
+    if why is not None:
+        return why
+    for number, part in enumerate(ex.parts, 1):
+        if part.key in family.visible and any(
+                abs(v) < sympy.Rational(1, 200) and differs(((v,),), ((sympy.Integer(0),),))
+                for v in entries(part.answer)):
+            return f"part {number} has an entry that is not 0 but prints as 0.00"
+    for mistake in family.mistakes:
         results = mistaken(inst, mistake)
         if results is None:
             continue

@@ -284,7 +284,8 @@ def test_every_family_key_has_heatmaps_and_sheet_has_answer_boxes(every_family):
 
 def test_md_sheet_has_no_answers(every_family):
     sheet = every_family["md"][0].decode()
-    assert "answer (2 dp)" not in sheet and not re.findall(r"\d\.\d\d", sheet)
+    # no 2-decimal number (RoPE's statement gives cos and sin to 6 decimals: data, not keys)
+    assert "answer (2 dp)" not in sheet and not re.findall(r"\d\.\d\d(?!\d)", sheet)
 
 
 # ---------------------------------------------------------------- escaping
