@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from handcalc.cli import Command
 from handcalc.errors import HandcalcError
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ STDERR_LIMIT = 50
 NOT_CLEAN = 3  # graded, but rows were not text in the file's encoding (learners lost rows)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("submissions", metavar="SUBMISSIONS.csv")
 @click.option("-o", "--output", "output",
               type=click.Path(dir_okay=False, allow_dash=True, path_type=str),

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from handcalc.cli import no_cache_option
+from handcalc.cli import Command, no_cache_option
 from handcalc.sheets.model import FORMATS, SUFFIXES
 from handcalc.sheets.spec import MAX_VERSIONS
 from handcalc.text.messages import LANGS, msg, resolve_lang, tr
@@ -25,7 +25,7 @@ def _format_of(path: str | None) -> str | None:
     return SUFFIXES.get(Path(path).suffix.lower()) if path else None
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, allow_dash=True),
               default=None,
