@@ -32,7 +32,10 @@ _LANG_KEY = cli_lang.LANG_KEY
 
 
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    ctx.find_root().meta[_LANG_KEY] = resolve_lang(value)
+    meta = ctx.find_root().meta
+    meta[_LANG_KEY] = resolve_lang(value)
+    if value:
+        meta[cli_lang.CHOSEN_KEY] = True
 
 
 def lang_option(f: Any) -> Any:
@@ -111,11 +114,15 @@ def use_color() -> bool:
 
 
 def error_text(e: HandcalcError) -> str:
-    """An error's one-line message in the chosen language."""
+    """An error's one-line message in the chosen language: the option's (or the output's,
+    see use_lang), else the language of what the error is about (a spec's ``lang``), else
+    the environment's."""
     from handcalc.text.messages import error_message
 
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx is not None and ctx.find_root().meta.get(cli_lang.CHOSEN_KEY)
     try:
-        lang = current_lang()
+        lang = current_lang() if chosen or e.lang is None else e.lang
     except HandcalcError:
         lang = "en"
     return error_message(e, lang, stream_target(err=True))
@@ -138,7 +145,8 @@ def use_lang(lang: str) -> None:
     output it builds: a worksheet's, once its spec is read)."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
-        ctx.find_root().meta[_LANG_KEY] = lang
+        meta = ctx.find_root().meta
+        meta[_LANG_KEY], meta[cli_lang.CHOSEN_KEY] = lang, True
 
 
 class Command(click.Command):

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
 from typing import IO, Any
 
 import click
 from click.exceptions import NoArgsIsHelpError
 
-from handcalc.text.messages import DEFAULT_LANG, LANGS, catalogue, tr
+from handcalc.text.messages import DEFAULT_LANG, LANGS, recognised, render, tr
 
 LANG_KEY = "handcalc.lang"
+CHOSEN_KEY = "handcalc.lang.chosen"  # True once an option (or the output built) chose it
 
 
 def context_lang(ctx: click.Context | None) -> str:
@@ -54,37 +54,19 @@ def peek_lang(ctx: click.Context, args: Sequence[str]) -> None:
         elif arg.startswith("--lang="):
             value = arg.partition("=")[2]
         if value is not None and value.strip().lower() in LANGS:
-            ctx.find_root().meta[LANG_KEY] = value.strip().lower()
+            meta = ctx.find_root().meta
+            meta[LANG_KEY], meta[CHOSEN_KEY] = value.strip().lower(), True
 
 
 # ---------------------------------------------------------------- click's own sentences
 
-@cache
-def _templates() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """(the English of a ``click.said.*`` message as a pattern, its id), the most
-    specific first (most literal characters)."""
-    out = []
-    for key, text in catalogue(DEFAULT_LANG).items():
-        if not key.startswith("click.said."):
-            continue
-        pattern = "".join(f"(?P<{m.group(1)}>.+?)" if m.group(1) else re.escape(m.group(2))
-                          for m in re.finditer(r"\{(\w+)\}|([^{]+|\{)", text))
-        literal = len(re.sub(r"\{\w+\}", "", text))
-        out.append((literal, re.compile(pattern, re.S), key))
-    out.sort(key=lambda t: -t[0])
-    return tuple((p, k) for _, p, k in out)
-
-
 def click_words(text: str, lang: str) -> str:
     """A sentence click wrote in English, said in `lang` when the catalogue knows it
-    (as it is otherwise)."""
+    (``click.said.*``; as it is otherwise)."""
     if lang == DEFAULT_LANG:
         return text
-    for pattern, key in _templates():
-        m = pattern.fullmatch(text)
-        if m:
-            return tr(key, lang, **m.groupdict())
-    return text
+    found = recognised(text, "click.said.")
+    return text if found is None else render(found, lang, "unicode")
 
 
 def _hint(e: click.BadParameter) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from handcalc.cli import Command, no_cache_option
+from handcalc.cli import Command, no_cache_option, use_lang
 from handcalc.sheets.model import FORMATS, SUFFIXES
 from handcalc.sheets.spec import MAX_VERSIONS
 from handcalc.text.messages import LANGS, msg, resolve_lang, tr
@@ -87,8 +87,9 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
                             "feedback; write it alone with -o")
     font_folders(font_dirs)  # refuses a name that is not a folder
 
-    sheet = load_spec(spec)
+    sheet = load_spec(spec, lang)
     lang = lang or sheet.lang or resolve_lang()
+    use_lang(lang)  # what goes wrong from now on is said in the sheet's language
     check_work(sheet, versions)
     if out_target is None:
         out = sheet.stem + EXTENSIONS[out_fmt]
