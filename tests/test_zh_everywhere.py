@@ -315,3 +315,27 @@ def test_a_row_that_is_not_csv_is_listed_in_the_teachers_language(tmp_path):
     assert f"{subs}:3: malformed CSV: " in en.stderr
     (line,) = [x for x in zh.stderr.splitlines() if x.startswith(f"{subs}:3: ")]
     assert line.startswith(f"{subs}:3: CSV 格式错误：")
+
+
+def test_the_worksheets_option_errors_follow_the_language(tmp_path):
+    spec = spec_file(tmp_path, "w.toml", 'title = "W"\n[[sections]]\ncodes = ["worked-1"]\n')
+    a, k = str(tmp_path / "a.md"), str(tmp_path / "k.xml")
+    cases = [
+        (["-o", a, "--format", "pdf"], f"-o {a}: the suffix says md but --format is pdf",
+         f"-o {a}：后缀表示 md，但 --format 是 pdf"),
+        (["-o", a, "--key-style", "answers"], "--key-style answers: there is no key to "
+         "write; give --key", "--key-style answers：没有要写的参考答案；请加 --key"),
+        (["-o", str(tmp_path / "a.xml"), "--key", k], f"--key {k}: a Moodle quiz holds its "
+         "answer key as feedback; write it alone with -o",
+         f"--key {k}：Moodle 题库把参考答案放在反馈里；请只用 -o 写出"),
+        (["-o", a, "--key", a], f"--key {a}: the same file as the sheet; choose another "
+         "name", f"--key {a}：和练习卷是同一个文件；请换一个文件名"),
+        (["-o", spec, "--format", "md"], f"cannot write {spec}: that is the spec itself",
+         f"无法写入 {spec}：这就是规格文件本身"),
+    ]
+    for args, english, said in cases:
+        assert one_error(run("worksheet", spec, *args, "--lang", "en")) == \
+            f"handcalc: {english}"
+        line = one_error(run("worksheet", spec, *args, env={"HANDCALC_LANG": "zh"}))
+        assert line == f"handcalc: {said}"
+        chinese(line)

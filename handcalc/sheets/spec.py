@@ -335,7 +335,7 @@ def _parse_spec(c: _Checker, text: str, name: str, stem: str | None,
     if not isinstance(sections_raw, list) or not sections_raw:
         raise c.fail("sections", "expected one or more [[sections]] tables, got "
                                  + ("an empty list" if sections_raw == [] else
-                                    _kind(sections_raw)))
+                                    str(_kind(sections_raw))))
     if len(sections_raw) > MAX_SECTIONS:
         raise c.fail("sections", f"{len(sections_raw)} sections; at most {MAX_SECTIONS}")
     sections = []
