@@ -23,15 +23,19 @@ from typing import Any
 
 import click
 
+from handcalc import cli_lang
 from handcalc.errors import HandcalcError
 from handcalc.text.messages import LANGS, render, resolve_lang
 
 EXIT_CORRECT, EXIT_INCORRECT, EXIT_INVALID = 0, 1, 2
-_LANG_KEY = "handcalc.lang"
+_LANG_KEY = cli_lang.LANG_KEY
 
 
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    ctx.find_root().meta[_LANG_KEY] = resolve_lang(value)
+    meta = ctx.find_root().meta
+    meta[_LANG_KEY] = resolve_lang(value)
+    if value:
+        meta[cli_lang.CHOSEN_KEY] = True
 
 
 def lang_option(f: Any) -> Any:
@@ -110,11 +114,15 @@ def use_color() -> bool:
 
 
 def error_text(e: HandcalcError) -> str:
-    """An error's one-line message in the chosen language."""
+    """An error's one-line message in the chosen language: the option's (or the output's,
+    see use_lang), else the language of what the error is about (a spec's ``lang``), else
+    the environment's."""
     from handcalc.text.messages import error_message
 
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx is not None and ctx.find_root().meta.get(cli_lang.CHOSEN_KEY)
     try:
-        lang = current_lang()
+        lang = current_lang() if chosen or e.lang is None else e.lang
     except HandcalcError:
         lang = "en"
     return error_message(e, lang, stream_target(err=True))
@@ -132,9 +140,50 @@ LAZY_COMMANDS: dict[str, str] = {
 }
 
 
+def use_lang(lang: str) -> None:
+    """Say this command's errors and notices in `lang` from now on (the language of the
+    output it builds: a worksheet's, once its spec is read)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        meta = ctx.find_root().meta
+        meta[_LANG_KEY], meta[cli_lang.CHOSEN_KEY] = lang, True
+
+
+class Command(click.Command):
+    """A click command whose usage errors and help are in the chosen language
+    (handcalc.cli_lang)."""
+
+    context_class = cli_lang.Context
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return cli_lang.usage_pieces(super().collect_usage_pieces(ctx), self,
+                                     cli_lang.context_lang(ctx))
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            raise cli_lang.said(e, ctx) from None
+
+
 class Group(click.Group):
     """A click group that reports HandcalcError as `handcalc: message` and its exit code,
-    and loads the commands of LAZY_COMMANDS on demand."""
+    says click's usage errors and help in the chosen language, and loads the commands of
+    LAZY_COMMANDS on demand."""
+
+    context_class = cli_lang.Context
+    command_class = Command
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return cli_lang.usage_pieces(super().collect_usage_pieces(ctx), self,
+                                     cli_lang.context_lang(ctx))
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        cli_lang.peek_lang(ctx, args)  # the whole command line, the command's options too
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            raise cli_lang.said(e, ctx) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
@@ -156,6 +205,8 @@ class Group(click.Group):
         except HandcalcError as e:
             say_error(error_text(e))
             ctx.exit(e.exit_code)
+        except click.UsageError as e:  # an unknown command, or a command's own arguments
+            raise cli_lang.said(e, ctx) from None
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (handcalc.io.procs)
             ctx.exit(interrupted(e))
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 
 class HandcalcError(Exception):
-    """Base of every error the library raises on bad input."""
+    """Base of every error the library raises on bad input. ``lang``: the language of the
+    output the error is about, when it is known (a spec's ``lang``): the CLI says the
+    error in it unless an option chose another."""
 
     exit_code = 2
+    lang: str | None = None
 
 
 class ParseError(HandcalcError):

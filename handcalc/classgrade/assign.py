@@ -83,16 +83,18 @@ def part_points(spec: Any, section: int, part: int) -> Fraction:
 
 
 def load_assignment(path: str | os.PathLike[str], versions: int | None = None,
-                    build: Callable[[Job], Any] | None = None) -> Assignment:
+                    build: Callable[[Job], Any] | None = None,
+                    lang: str | None = None) -> Assignment:
     """The assignment of spec file `path` in `versions` versions (default: the spec's);
     SpecError when the spec cannot be read or built. ``build(job)`` makes the exercise of
     one of ``handcalc.sheets.build.plan``'s jobs (default: ``build_job``; the class grader
-    passes its own, so that each exercise is built once)."""
+    passes its own, so that each exercise is built once). ``lang``: the teacher's language
+    when an option chose it (what the spec's given data cannot promise is said in it)."""
     from handcalc.sheets.spec import MAX_VERSIONS, load_spec
 
-    spec = load_spec(path)
+    spec = load_spec(path, lang)
     if versions is not None and not 1 <= versions <= MAX_VERSIONS:
-        raise SpecError(msg.VERSIONS_RANGE.format(versions=versions, limit=MAX_VERSIONS))
+        raise SpecError(msg.refusal("versions_range", versions=versions, limit=MAX_VERSIONS))
     return assignment_of(spec, versions, build or build_job)
 
 
@@ -124,5 +126,5 @@ def assignment_of(spec: Any, versions: int | None, build: Callable[[Job], Any]) 
                     slots.append(Slot(len(slots) + 1, ex.code, s))
             out.append(tuple(slots))
     except RuntimeError as e:  # no acceptable instance near a seed
-        raise SpecError(msg.CANNOT_ASSIGN.format(spec=spec.name, why=e)) from None
+        raise SpecError(msg.refusal("cannot_assign", spec=spec.name, why=str(e))) from None
     return Assignment(spec, tuple(out))

@@ -244,7 +244,7 @@ class ClassGrader:
         try:
             return build(code)
         except RuntimeError as e:  # no acceptable instance near that seed
-            raise SpecError(msg.CANNOT_BUILD.format(code=code, why=e)) from None
+            raise SpecError(msg.refusal("cannot_build", code=code, why=str(e))) from None
 
     def job(self, job: tuple[Any, ...]) -> Exercise:
         """The exercise of one of handcalc.sheets.build.plan's jobs, built once (and then
@@ -492,7 +492,8 @@ def grade_rows(rows: Iterable[RawRow | Invalid], grader: ClassGrader | None = No
     for sub, out in zip(subs, outcomes, strict=True):
         counted = final[(sub.learner, sub.code)][sub.part] is sub
         if isinstance(out, Failure):
-            invalid.add(Invalid(sub.line, msg.INTERNAL.format(kind=out.kind, why=out.why),
+            invalid.add(Invalid(sub.line, msg.said("classerror.internal", kind=out.kind,
+                                                   why=out.why),
                                 clip(sub.learner), sub.code, str(sub.part), clip(sub.text)))
         elif isinstance(out, str):
             graded.append(Graded(sub, None, counted, out, grader.scoring(sub.code)))

@@ -28,9 +28,9 @@ def format_for(path: str | os.PathLike[str], given: str | None, asked: str = "--
     implied = SUFFIXES.get(Path(path).suffix.lower())
     if given:
         if implied is not None and implied != given:
-            raise SpecError(msg.FORMAT_MISMATCH.format(name=name, implied=implied, asked=asked,
-                                                       given=given))
+            raise SpecError(msg.refusal("format_mismatch", name=name, implied=implied,
+                                        asked=asked, given=given))
         return given
     if implied is None:
-        raise SpecError(msg.FORMAT_UNKNOWN.format(name=name))
+        raise SpecError(msg.refusal("format_unknown", name=name))
     return implied

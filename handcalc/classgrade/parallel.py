@@ -187,7 +187,7 @@ def grade_in_parallel(grader: ClassGrader, subs: Sequence[Submission],
                 for i, got in zip(indices, results, strict=True):
                     out[i] = verdicts.verdict(got, subs[i]) if isinstance(got, int) else got
     except BrokenProcessPool as e:
-        raise WorkerLost(msg.WORKER_LOST.format(why=e)) from None
+        raise WorkerLost(msg.refusal("worker_lost", why=str(e))) from None
     return out
 
 

@@ -149,9 +149,9 @@ def check_encoding(encoding: str) -> str:
     except (LookupError, ValueError, TypeError, UnicodeError):
         name = ""
     if not name:
-        raise SpecError(msg.UNKNOWN_ENCODING.format(encoding=safe_text(encoding)))
+        raise SpecError(msg.refusal("unknown_encoding", encoding=safe_text(encoding)))
     if name in NOT_CHARSETS:
-        raise SpecError(msg.NOT_A_CHARSET.format(encoding=safe_text(encoding)))
+        raise SpecError(msg.refusal("not_a_charset", encoding=safe_text(encoding)))
     return name
 
 
@@ -163,7 +163,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     try:
         text = data.decode(used, _MARK)
     except (UnicodeError, LookupError, ValueError, TypeError) as e:  # a codec's own failure
-        raise SpecError(msg.CANNOT_DECODE.format(encoding=_label(used), why=safe_text(e))
+        raise SpecError(msg.refusal("cannot_decode", encoding=_label(used), why=safe_text(e))
                         ) from None
     return text.removeprefix("\ufeff"), used
 
@@ -227,7 +227,8 @@ def _records(lines: Iterator[tuple[int, str]], delimiter: str
             (fields,) = _parse([text], delimiter)
         except csv.Error as e:
             yield number, [text], (msg.said("classtext.reason.quote", lines=MAX_RECORD_LINES)
-                                   if text.count('"') % 2 else msg.MALFORMED.format(why=e))
+                                   if text.count('"') % 2 else
+                                   msg.said("classerror.malformed", why=str(e)))
             continue
         yield number, [text], fields
 
@@ -314,13 +315,13 @@ def _header(number: int, text: str, name: str, encoding: str, given: bool,
     """The column order and the delimiter, from the header line alone."""
     reason = _undecodable(number, [text], encoding)
     if reason is not None:
-        hint = msg.HINT_GIVEN_ENCODING if given else msg.HINT_ENCODING
-        raise SpecError(msg.HEADER_UNDECODABLE.format(name=name, line=number,
-                                                      reason=reason + hint))
+        hint = msg.said(ROW_HINT_GIVEN if given else ROW_HINT)
+        raise SpecError(msg.refusal("header_undecodable", name=name, line=number,
+                                    reason=reason, hint=hint))
     if "\x00" in text:
         utf16 = text.count("\x00") * 3 > len(text) and not given
-        raise SpecError(msg.HEADER_NUL.format(name=name, line=number,
-                                              hint=msg.HEADER_NUL_UTF16 if utf16 else ""))
+        raise SpecError(msg.refusal("header_nul", name=name, line=number,
+                                    hint=msg.refusal("hint.nul_utf16") if utf16 else ""))
     parsed: dict[str, list[str]] = {}
     for delimiter in DELIMITERS:
         try:
@@ -335,23 +336,26 @@ def _header(number: int, text: str, name: str, encoding: str, given: bool,
                                 for n in names), delimiter, False, None)
         if set(VERSION_HEADER) <= set(names):
             if not by_version:
-                raise SpecError(msg.NEEDS_SPEC.format(name=name, line=number))
+                raise SpecError(msg.refusal("needs_spec", name=name, line=number))
             return Header(names, delimiter, False, None)
     for delimiter, fields in parsed.items():
         if _looks_like_data(fields):
             return Header(HEADER, delimiter, True,
-                          Note(number, msg.MISSING_HEADER.format(header=",".join(HEADER))))
+                          Note(number, msg.said("classerror.missing_header",
+                                                header=",".join(HEADER))))
     if "," not in parsed:
         try:
             _parse([text], ",")
         except csv.Error as e:
-            raise SpecError(msg.HEADER_NOT_CSV.format(name=name, line=number, why=e)) from None
+            raise SpecError(msg.refusal("header_not_csv", name=name, line=number,
+                                        why=str(e))) from None
     line = text.rstrip("\r\n")
     shown = line if len(line) <= 80 else line[:77] + "..."
-    raise SpecError(msg.HEADER_WRONG.format(name=name, line=number, header=",".join(HEADER),
-                                            shown=safe_text(shown)) +
-                    (msg.OR_VERSION_HEADER.format(header=",".join(VERSION_HEADER))
-                     if by_version else ""))
+    raise SpecError(msg.refusal("header_wrong", name=name, line=number,
+                                header=",".join(HEADER), shown=safe_text(shown),
+                                more=msg.refusal("or_version_header",
+                                                 header=",".join(VERSION_HEADER))
+                                if by_version else ""))
 
 
 # ---------------------------------------------------------------- rows
@@ -374,7 +378,7 @@ def read_rows(path: str | os.PathLike[str], encoding: str | None = None,
     lines = _lines(text)
     first = next(((n, t) for n, t in lines if t.strip()), None)
     if first is None:
-        raise SpecError(msg.EMPTY.format(name=name, header=",".join(HEADER)))
+        raise SpecError(msg.refusal("empty", name=name, header=",".join(HEADER)))
     header = _header(*first, name, used, encoding is not None, by_version)
     return _rows(first, lines, header, name, used, encoding is not None), \
         [header.warning] if header.warning else []
@@ -428,9 +432,9 @@ def _rows(first: tuple[int, str], lines: Iterator[tuple[int, str]], header: Head
             continue
         yield RawRow(number, row)
     if too_many_undecodable(bad, rows):
-        raise SpecError(msg.MOSTLY_UNDECODABLE.format(
-            name=name, bad=bad, rows=rows, encoding=_label(encoding), line=first_bad,
-            hint=msg.HINT_GIVEN_ENCODING if given else msg.HINT_ENCODING))
+        raise SpecError(msg.refusal(
+            "mostly_undecodable", name=name, bad=bad, rows=rows, encoding=_label(encoding),
+            line=first_bad, hint=msg.said(ROW_HINT_GIVEN if given else ROW_HINT)))
 
 
 # Signs that a row was decoded in the wrong encoding although every byte decoded: a

@@ -88,9 +88,9 @@ def _check_matches(path: str | os.PathLike[str], matched: int, unmatched: int,
                                       unmatched > MISMATCH_SHARE * rows)):
         from handcalc.io.terminal import safe_text
 
-        raise SpecError(msg.NOT_THE_ASSIGNMENT.format(
-            name=safe_text(source_name(path)), bad=unmatched, rows=rows,
-            spec=safe_text(assignment.name)))
+        raise SpecError(msg.refusal("not_the_assignment", name=safe_text(source_name(path)),
+                                    bad=unmatched, rows=rows,
+                                    spec=safe_text(assignment.name)))
 
 
 def grade_file(path: str | os.PathLike[str], grader: ClassGrader | None = None,

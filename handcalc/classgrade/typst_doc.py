@@ -62,8 +62,8 @@ def compile_pdf(source: str, name: str, font_dirs: Sequence[str | PathLike[str]]
     except ImportError:
         found = _CJK.search(source)
         if found:
-            raise HandcalcError(msg.NO_PDF_FONT.format(what=name, char=found.group(),
-                                                       code=ord(found.group()))) from None
+            raise HandcalcError(msg.refusal("no_pdf_font", what=name, char=repr(found.group()),
+                                            code=f"{ord(found.group()):04X}")) from None
     else:
         check_coverage(teacher_texts, font_dirs)
         source = replace(source, unprintable)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from handcalc.cli import Command
 from handcalc.errors import HandcalcError
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ STDERR_LIMIT = 50
 NOT_CLEAN = 3  # graded, but rows were not text in the file's encoding (learners lost rows)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("submissions", metavar="SUBMISSIONS.csv")
 @click.option("-o", "--output", "output",
               type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
@@ -78,7 +79,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     from handcalc.classgrade.parallel import Parallel
     from handcalc.classgrade.report_pdf import render_pdf
     from handcalc.classgrade.words import resolve_lang
-    from handcalc.cli import ExitNow
+    from handcalc.cli import ExitNow, use_lang
     from handcalc.io.fileio import FILE, STDOUT, is_input, output_target
     from handcalc.io.terminal import can_encode, json_ascii, safe_text
     from handcalc.text.messages import tr
@@ -86,7 +87,7 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     asked = "--format"
     if as_json:
         if fmt not in (None, "json"):
-            raise HandcalcError(f"--json and --format {fmt} disagree")
+            raise HandcalcError(cg.messages.refusal("json_and_format", fmt=fmt))
         fmt, asked = "json", "--json"
     if encoding is not None:
         cg.check_encoding(encoding)
@@ -98,22 +99,23 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
             fmt = "md"  # standard output, a device or a FIFO: Markdown unless told
         fmt = cg.format_for(output, fmt, asked)
         if target.kind == FILE and is_input(target.real, submissions):
-            raise HandcalcError("the report would overwrite the submissions file")
+            raise HandcalcError(cg.messages.refusal(
+                "overwrites", what=cg.messages.refusal("what.report")))
     elif fmt == "pdf":
-        raise HandcalcError(cg.messages.PDF_NEEDS_FILE)
+        raise HandcalcError(cg.messages.refusal("pdf_needs_file"))
     if versions is not None and spec is None:
-        raise HandcalcError(cg.messages.VERSIONS_NEED_SPEC)
+        raise HandcalcError(cg.messages.refusal("versions_need_spec"))
     feedback_fmt = None
     if feedback is not None:
         output_target(feedback, "--feedback")  # an empty name: exit 2, nothing written
         feedback_fmt = FEEDBACK_FORMATS.get(os.path.splitext(feedback)[1].lower())
         if feedback_fmt is None:
-            raise HandcalcError(cg.messages.FEEDBACK_SUFFIX.format(name=safe_text(feedback)))
+            raise HandcalcError(cg.messages.refusal("feedback_suffix", name=safe_text(feedback)))
     if gradebook is not None:
         output_target(gradebook, "--gradebook")
         if not gradebook.lower().endswith(".csv"):
-            raise HandcalcError(cg.messages.GRADEBOOK_SUFFIX.format(
-                name=safe_text(gradebook)))
+            raise HandcalcError(cg.messages.refusal("gradebook_suffix",
+                                                    name=safe_text(gradebook)))
     _distinct(submissions, {"-o": output, "--feedback": feedback, "--gradebook": gradebook})
     if font_dirs:
         from handcalc.sheets.fonts import font_folders
@@ -127,8 +129,9 @@ def grade(submissions: str, output: str | None, fmt: str | None, as_json: bool,
     gc.disable()
     try:
         grader = cg.ClassGrader()
-        assignment = None if spec is None else load_assignment(spec, versions, grader.job)
+        assignment = None if spec is None else load_assignment(spec, versions, grader.job, lang)
         language = resolve_lang(lang or (assignment.lang if assignment is not None else None))
+        use_lang(language)  # what goes wrong from now on is said in the teacher's language
         # a large class is graded on every core (at most MAX_PROCESSES), a small one here
         report = cg.grade_file(submissions, grader, encoding=encoding, assignment=assignment,
                                grading=Parallel())
@@ -197,14 +200,14 @@ def _check_pdf_size(learners: int, report_file: str | None, feedback_file: str |
     from handcalc.classgrade import messages as msg
     from handcalc.io.terminal import safe_text
 
-    for option, name, cap, what, kb, instead in (
-            ("-o", report_file, report_pdf.MAX_PDF_LEARNERS, "report", 130,
-             ".csv, .md or .json"),
-            ("--feedback", feedback_file, feedback.MAX_PDF_LEARNERS, "feedback", 280, ".md")):
+    for option, name, cap, what, kb in (
+            ("-o", report_file, report_pdf.MAX_PDF_LEARNERS, "report", 130),
+            ("--feedback", feedback_file, feedback.MAX_PDF_LEARNERS, "feedback", 280)):
         if name is not None and learners > cap:
-            raise HandcalcError(msg.TOO_MANY_FOR_PDF.format(
-                option=option, name=safe_text(name), count=learners, cap=cap, what=what,
-                kb=kb, instead=instead))
+            raise HandcalcError(msg.refusal(
+                "too_many_for_pdf", option=option, name=safe_text(name), count=f"{learners:,}",
+                cap=f"{cap:,}", what=msg.refusal(f"what.{what}"), kb=kb,
+                instead=msg.refusal(f"instead.{what}")))
 
 
 def _stream(fmt: str, report: object, lang: str) -> Iterable[str]:
@@ -268,9 +271,9 @@ def _distinct(submissions: str, outputs: dict[str, str | None]) -> None:
             continue
         if is_input(path, submissions):
             what = "report" if option == "-o" else option.lstrip("-")
-            raise HandcalcError(msg.OVERWRITES_SUBMISSIONS.format(what=what))
+            raise HandcalcError(msg.refusal("overwrites", what=msg.refusal(f"what.{what}")))
         key = os.path.realpath(path)
         if key in seen:
-            raise HandcalcError(msg.SAME_FILE.format(first=seen[key], second=option,
-                                                        name=safe_text(path)))
+            raise HandcalcError(msg.refusal("same_file", first=seen[key], second=option,
+                                            name=safe_text(path)))
         seen[key] = option

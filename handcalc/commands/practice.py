@@ -12,10 +12,10 @@ import sys
 
 import click
 
-from handcalc.cli import lang_option, stream_target, text_lang
+from handcalc.cli import Command, lang_option, stream_target, text_lang
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("families", nargs=-1, metavar="[FAMILY ...]")
 @click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
               help="1 gentle (2 tokens, small integers) to 3; gqa has a level 4 (MQA).")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import click
 
-from handcalc.cli import current_lang, lang_option, say_error, stream_target
+from handcalc.cli import Command, current_lang, lang_option, say_error, stream_target
 
 DEFAULT_PORT = 8765
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("families", nargs=-1, metavar="[FAMILY ...]")
 @click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
               help="1 gentle (2 tokens, small integers) to 3; gqa has a level 4 (MQA).")

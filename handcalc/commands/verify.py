@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import click
 
-from handcalc.cli import ExitNow, lang_option, stream_target, text_lang
+from handcalc.cli import Command, ExitNow, lang_option, stream_target, text_lang
 
 # sympy keeps 1000 results per cached function by default; verify builds the same
 # products and sums again for each catalogued mistake, and 20000 (a few MB) saves about a
@@ -38,7 +38,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--count", type=click.IntRange(1, 1_000_000), default=100, show_default=True,
               help="Exercises to draw in all, spread evenly over families and levels.")
 @click.option("--seed", type=click.IntRange(0, 10**9 - 1), default=0, show_default=True,

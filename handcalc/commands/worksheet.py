@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from handcalc.cli import no_cache_option
+from handcalc.cli import Command, no_cache_option, use_lang
 from handcalc.sheets.model import FORMATS, SUFFIXES
 from handcalc.sheets.spec import MAX_VERSIONS
 from handcalc.text.messages import LANGS, msg, resolve_lang, tr
@@ -25,7 +25,7 @@ def _format_of(path: str | None) -> str | None:
     return SUFFIXES.get(Path(path).suffix.lower()) if path else None
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, allow_dash=True),
               default=None,
@@ -75,20 +75,20 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     if fmt is not None:
         for option, path, implied in (("-o", out, out_fmt), ("--key", key, key_fmt)):
             if implied is not None and implied != fmt:
-                raise HandcalcError(f"{option} {safe_text(path)}: the suffix says {implied} "
-                                    f"but --format is {fmt}")
+                raise HandcalcError(msg("sheet.error.suffix", option=option,
+                                        name=safe_text(path), implied=implied, fmt=fmt))
         out_fmt = key_fmt = fmt
     out_fmt = out_fmt or key_fmt or "pdf"
     key_fmt = key_fmt or out_fmt
     if key_style != "full" and not key:
-        raise HandcalcError(f"--key-style {key_style}: there is no key to write; give --key")
+        raise HandcalcError(msg("sheet.error.no_key", style=key_style))
     if key and "moodle" in (out_fmt, key_fmt):
-        raise HandcalcError(f"--key {safe_text(key)}: a Moodle quiz holds its answer key as "
-                            "feedback; write it alone with -o")
+        raise HandcalcError(msg("sheet.error.moodle_key", name=safe_text(key)))
     font_folders(font_dirs)  # refuses a name that is not a folder
 
-    sheet = load_spec(spec)
+    sheet = load_spec(spec, lang)
     lang = lang or sheet.lang or resolve_lang()
+    use_lang(lang)  # what goes wrong from now on is said in the sheet's language
     check_work(sheet, versions)
     if out_target is None:
         out = sheet.stem + EXTENSIONS[out_fmt]
@@ -97,19 +97,17 @@ def worksheet(spec: str, out: str | None, key: str | None, versions: int | None,
     if key_target is not None:
         targets.append((key_target, key_fmt, True))
         if same_file(out_target, key_target) or (out_target.kind == key_target.kind == STDOUT):
-            raise HandcalcError(f"--key {safe_text(key)}: the same file as the sheet; "
-                                "choose another name")
+            raise HandcalcError(msg("sheet.error.key_is_sheet", name=safe_text(key)))
     for target, _, _ in targets:
         if target.kind != FILE:
             continue
         folder = Path(target.real).parent
         if not folder.is_dir():
-            raise HandcalcError(f"cannot write {safe_text(target.path)}: no folder "
-                                f"'{safe_text(folder)}'")
+            raise HandcalcError(msg("sheet.error.no_folder", name=safe_text(target.path),
+                                    folder=safe_text(folder)))
         if (spec != "-" and target.real == os.path.realpath(spec)) or \
                 is_input(target.real, spec):
-            raise HandcalcError(f"cannot write {safe_text(target.path)}: that is the spec "
-                                "itself")
+            raise HandcalcError(msg("sheet.error.is_spec", name=safe_text(target.path)))
 
     if out_fmt == "moodle":
         _moodle(sheet, out_target, versions, lang)

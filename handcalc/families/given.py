@@ -340,7 +340,10 @@ def resolve(desc: Description, given: Mapping[str, Any], params: Mapping[str, An
 
 def _check_shapes(fam: str, form: Form, mats: Mapping[str, Mat], params: dict[str, Any]
                   ) -> None:
+    from handcalc.text.messages import msg
+
     bound: dict[str, tuple[int, str]] = {}
+    why: Any
     for m in form.mats:
         for name in m.names(params):
             if name not in mats:
@@ -356,13 +359,16 @@ def _check_shapes(fam: str, form: Form, mats: Mapping[str, Mat], params: dict[st
                 elif dim in params:
                     want, why = int(params[dim]), dim
                 elif dim in bound:
-                    want, why = bound[dim][0], f"{dim}, from {bound[dim][1]}"
+                    want, why = bound[dim][0], msg("given.why.from", dim=dim,
+                                                   name=bound[dim][1])
                 else:
                     bound[dim] = (n, name)
                     continue
                 if n != want:
                     raise fail(fam, "shape", name=name, got=f"{got[0]} x {got[1]}",
-                               want=m.shape_text, why=f"{why} = {want}" if why else str(want))
+                               want=m.shape_text,
+                               why=msg("given.why.equals", why=why, want=want) if why
+                               else str(want))
 
 
 def _ask(fam: str, form: Form, parts: tuple[str, ...] | None, mats: Mapping[str, Mat],

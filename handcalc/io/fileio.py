@@ -45,6 +45,7 @@ from pathlib import Path
 
 from handcalc.errors import OutputError, PathError, SpecError
 from handcalc.io.terminal import FALLBACK_ERRORS, safe_text
+from handcalc.text.messages import Msg, Text, catalogue, msg
 
 STDIN = "-"
 STDOUT_NAMES = ("-", "/dev/stdout")
@@ -55,13 +56,24 @@ CHUNK = 1 << 20
 Data = bytes | Iterable[bytes]
 
 
-def _size(n: int, digits: int = 3) -> str:
+def os_reason(e: OSError) -> Text:
+    """Why the operating system refused: its own words (strerror), as a message of the
+    catalogue (``oserror.*``, said in the reader's language) when they are the English
+    the catalogue knows for that error number, else as they are."""
+    name = errno.errorcode.get(e.errno) if isinstance(e.errno, int) else None
+    if name and e.strerror and catalogue("en").get(f"oserror.{name}") == e.strerror:
+        return msg(f"oserror.{name}")
+    return e.strerror or str(e)
+
+
+def _size(n: int, digits: int = 3) -> Msg:
     """A size for a message, in decimal units: 1.4 MB, 200 MB, 900 bytes (rounded: the cap
     check itself compares bytes)."""
-    return f"{n / 1_000_000:.{digits}g} MB" if n >= 1_000_000 else f"{n:,} bytes"
+    return msg("file.size.mb", size=f"{n / 1_000_000:.{digits}g}") if n >= 1_000_000 else \
+        msg("file.size.bytes", size=f"{n:,}")
 
 
-def _over(n: int, cap: int) -> str:
+def _over(n: int, cap: int) -> Msg:
     """The size of a file over `cap`, with as many digits as it takes to differ from the
     cap's (200.4 MB over 200 MB, never "200 MB, more than the 200 MB allowed")."""
     digits = 3
@@ -70,49 +82,44 @@ def _over(n: int, cap: int) -> str:
     return _size(n, digits)
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+def _kind(mode: int) -> Msg:
+    for test, kind in ((stat.S_ISDIR, "folder"), (stat.S_ISCHR, "char_device"),
+                       (stat.S_ISBLK, "block_device"), (stat.S_ISFIFO, "fifo"),
+                       (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return msg(f"file.kind.{kind}")
+    return msg("file.kind.other")
 
 
 # ---------------------------------------------------------------- inputs
 
-def read_input(path: str | os.PathLike[str], cap: int, *, name: str | None = None) -> bytes:
+def read_input(path: str | os.PathLike[str], cap: int, *, name: Text | None = None) -> bytes:
     """The bytes of a regular file (or of standard input for ``-``), at most `cap` of them.
 
     SpecError, naming the file (``name``, else the path), when it is empty-named,
     missing, unreadable, not a regular file or larger than `cap`."""
     text = os.fspath(path)
-    shown = safe_text(name if name is not None else
-                      ("standard input" if text == STDIN else text))
+    shown: Text = name if isinstance(name, Msg) else safe_text(name) if name is not None \
+        else msg("file.stdin") if text == STDIN else safe_text(text)
     if text == "":
-        raise SpecError("an empty file name; name a file, or - for standard input")
+        raise SpecError(msg("file.empty_name"))
     if text == STDIN:
         if sys.stdin is None:
-            raise SpecError(f"{shown}: cannot read: standard input is closed")
+            raise SpecError(msg("file.stdin_closed", name=shown))
         return _read_capped(sys.stdin.buffer, cap, shown)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
         | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(text, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
     except OSError as e:
-        raise SpecError(f"{shown}: cannot read: {e.strerror or e}") from None
+        raise SpecError(msg("file.cannot_read", name=shown, why=os_reason(e))) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise SpecError(f"{shown}: cannot read {_kind(st.st_mode)}; give a regular file")
+            raise SpecError(msg("file.not_regular", name=shown, kind=_kind(st.st_mode)))
         if st.st_size > cap:
-            raise SpecError(f"{shown}: too large: {_over(st.st_size, cap)}, more than the "
-                            f"{_size(cap)} allowed")
+            raise SpecError(msg("file.too_large", name=shown, size=_over(st.st_size, cap),
+                                cap=_size(cap)))
     except BaseException:
         os.close(fd)
         raise
@@ -120,7 +127,7 @@ def read_input(path: str | os.PathLike[str], cap: int, *, name: str | None = Non
         return _read_capped(f, cap, shown)
 
 
-def _read_capped(stream: io.RawIOBase | io.BufferedIOBase, cap: int, shown: str) -> bytes:
+def _read_capped(stream: io.RawIOBase | io.BufferedIOBase, cap: int, shown: Text) -> bytes:
     chunks: list[bytes] = []
     total = 0
     try:
@@ -131,9 +138,9 @@ def _read_capped(stream: io.RawIOBase | io.BufferedIOBase, cap: int, shown: str)
             chunks.append(chunk)
             total += len(chunk)
     except OSError as e:
-        raise SpecError(f"{shown}: cannot read: {e.strerror or e}") from None
+        raise SpecError(msg("file.cannot_read", name=shown, why=os_reason(e))) from None
     if total > cap:
-        raise SpecError(f"{shown}: too large: more than the {_size(cap)} allowed")
+        raise SpecError(msg("file.too_large_read", name=shown, cap=_size(cap)))
     return b"".join(chunks)
 
 
@@ -158,8 +165,7 @@ def output_target(path: str | os.PathLike[str], option: str = "-o") -> Target:
     a block device or a socket."""
     text = os.fspath(path)
     if text == "":
-        raise PathError(f"{option}: an empty file name; name a file, or - for standard "
-                        "output")
+        raise PathError(msg("path.empty_name", option=option))
     if text in STDOUT_NAMES:
         return Target(text, STDOUT)
     real = os.path.realpath(text)
@@ -168,12 +174,14 @@ def output_target(path: str | os.PathLike[str], option: str = "-o") -> Target:
     except FileNotFoundError:
         return Target(text, FILE, real)
     except OSError as e:
-        raise PathError(f"{option} {safe_text(text)}: {e.strerror or e}") from None
+        raise PathError(msg("path.error", option=option, name=safe_text(text),
+                            why=os_reason(e))) from None
     if stat.S_ISREG(mode):
         return Target(text, FILE, real)
     if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
         return Target(text, STREAM, real)
-    raise PathError(f"{option} {safe_text(text)}: cannot write to {_kind(mode)}")
+    raise PathError(msg("path.cannot_write_to", option=option, name=safe_text(text),
+                        kind=_kind(mode)))
 
 
 def same_file(a: Target, b: Target) -> bool:
@@ -188,7 +196,8 @@ def _umask() -> int:
 
 
 def _fail(target: Target, e: OSError) -> OutputError:
-    return OutputError(f"cannot write {safe_text(target.path)}: {e.strerror or e}")
+    return OutputError(msg("output.cannot_write", name=safe_text(target.path),
+                           why=os_reason(e)))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -398,8 +407,7 @@ class _GuardedRaw(io.RawIOBase):
         if self.reported:
             return len(b)
         self.reported = True
-        raise OutputError(f"cannot write to standard output: "
-                          f"{self.broken.strerror or self.broken}")
+        raise OutputError(msg("output.stdout", why=os_reason(self.broken)))
 
 
 def guard_stdout() -> None:
@@ -449,7 +457,7 @@ def write_stdout(data: bytes | str) -> None:
     """Write text or bytes to standard output and flush; OutputError when it fails."""
     out = sys.stdout
     if out is None:
-        raise OutputError("cannot write to standard output: it is closed")
+        raise OutputError(msg("output.stdout_closed"))
     try:
         if isinstance(data, str):
             out.write(data)
@@ -458,7 +466,7 @@ def write_stdout(data: bytes | str) -> None:
             out.buffer.write(data)
         out.flush()
     except OSError as e:
-        raise OutputError(f"cannot write to standard output: {e.strerror or e}") from None
+        raise OutputError(msg("output.stdout", why=os_reason(e))) from None
 
 
 def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:

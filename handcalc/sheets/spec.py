@@ -61,7 +61,7 @@ from typing import Any
 from handcalc.errors import HandcalcError, SpecError
 from handcalc.io.terminal import safe_text
 from handcalc.sheets.given import given_section  # issue 20
-from handcalc.text.messages import LANGS, Inline, Text, msg, render
+from handcalc.text.messages import LANGS, Inline, Msg, Text, msg, recognised, render
 
 MAX_VERSIONS = 500
 MAX_COUNT = 50
@@ -144,9 +144,9 @@ class Spec:
         sec = self.sections[section_index]
         if isinstance(sec.points, tuple):
             if not 1 <= part_number <= len(sec.points):
-                raise SpecError(f"{safe_text(self.name)}: section {section_index + 1}, "
-                                f"points: {len(sec.points)} numbers, but an exercise of the "
-                                f"section has a part {part_number}; give one number per part")
+                raise SpecError(msg("spec.error.points_per_part", name=safe_text(self.name),
+                                    section=section_index + 1, count=len(sec.points),
+                                    part=part_number))
             return sec.points[part_number - 1]
         if sec.points is not None:
             return sec.points
@@ -158,38 +158,48 @@ def points_of(spec: Spec, section_index: int, part_number: int) -> Fraction:
     return spec.points_of(section_index, part_number)
 
 
-def _kind(value: object) -> str:
+def _kind(value: object) -> Text:
+    """What a TOML value is, as a message ("a boolean", "a table"); English in f-strings."""
     if isinstance(value, bool):
-        return "a boolean"
-    return {int: "an integer", float: "a number with a fraction", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+        return msg("spec.kind.boolean")
+    kind = {int: "integer", float: "fraction", str: "string", list: "list",
+            dict: "table"}.get(type(value))
+    return msg(f"spec.kind.{kind}") if kind else type(value).__name__
 
 
 class _Checker:
-    """Builds one-line SpecError messages: '<file>: <where>: <what>'."""
+    """Builds one-line SpecError messages: '<file>: <where>: <what>'. ``where`` and
+    ``what`` are English text, or messages (said in the reader's language); ``shown`` is
+    the file as messages name it; ``lang`` the spec's own language once it is read."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, shown: Text | None = None) -> None:
         self.name = name
+        self.shown: Text = shown if shown is not None else safe_text(name)
+        self.lang: str | None = None
 
-    def fail(self, where: str, what: str) -> SpecError:
+    def fail(self, where: Text, what: Text) -> SpecError:
+        if isinstance(where, Msg) or isinstance(what, Msg):
+            where, what = (x if isinstance(x, Msg) else safe_text(x) for x in (where, what))
+            return SpecError(msg("spec.error.at", name=self.shown, where=where, what=what)
+                             if where else msg("spec.error", name=self.shown, what=what))
         return SpecError(safe_text(f"{self.name}: {where}: {what}" if where else
                                    f"{self.name}: {what}"))
 
-    def keys(self, table: dict[str, Any], valid: Sequence[str], where: str) -> None:
+    def keys(self, table: dict[str, Any], valid: Sequence[str], where: Text) -> None:
         for key in table:
             if key not in valid:
                 close = difflib.get_close_matches(key, valid, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise self.fail(where, f"unknown key '{key}'{hint}; valid keys: "
-                                       f"{', '.join(valid)}")
+                raise self.fail(where, msg("spec.error.unknown_key", key=safe_text(key),
+                                           hint=msg("spec.error.did_you_mean", key=close[0])
+                                           if close else "", valid=", ".join(valid)))
 
-    def string(self, value: object, where: str) -> str:
+    def string(self, value: object, where: Text) -> str:
         if not isinstance(value, str):
-            raise self.fail(where, f"expected a string, got {_kind(value)}")
+            raise self.fail(where, msg("spec.error.not_string", kind=_kind(value)))
         if not value.strip():
-            raise self.fail(where, "must not be empty")
+            raise self.fail(where, msg("spec.error.empty"))
         if len(value) > 2000:
-            raise self.fail(where, "longer than 2000 characters")
+            raise self.fail(where, msg("spec.error.too_long", cap=2000))
         return value.strip()
 
     def text(self, value: object, where: str) -> str:
@@ -237,18 +247,48 @@ class _Checker:
         return value
 
 
-def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
-    """A Spec from TOML text; ``name`` is how messages refer to the file."""
+def parse_spec(text: str, name: str, stem: str | None = None, lang: str | None = None,
+               shown: Text | None = None) -> Spec:
+    """A Spec from TOML text; ``name`` is how messages refer to the file (``shown``, when
+    given, is how they show it). ``lang``: the language of the output built from it (an
+    option's), else the spec's own, else the environment's: what the spec's given data
+    cannot promise is said in it. A SpecError met once the spec's ``lang`` is read carries
+    it (``SpecError.lang``)."""
+    c = _Checker(name, shown)
+    try:
+        return _parse_spec(c, text, name, stem, lang)
+    except HandcalcError as e:
+        if e.lang is None:
+            e.lang = c.lang
+        raise
+
+
+def _toml_error(e: tomllib.TOMLDecodeError) -> Msg:
+    """tomllib's error (English: what, then where) as a message: its place and, when the
+    catalogue knows the sentence (``spec.toml.*``), what is wrong."""
+    import re
+
+    text = str(e)
+    m = re.fullmatch(r"(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", text, re.S)
+    if m is None:
+        return msg("spec.error.toml", why=text)
+    what: Text = recognised(m.group(1), "spec.toml.") or m.group(1)
+    if m.group(2) is None:
+        return msg("spec.error.toml_at_end", what=what)
+    return msg("spec.error.toml_at", what=what, line=m.group(2), column=m.group(3))
+
+
+def _parse_spec(c: _Checker, text: str, name: str, stem: str | None,
+                lang_asked: str | None) -> Spec:
     from handcalc.families import FAMILIES
     from handcalc.sheets.spec_scoring import read_scoring  # issue 22
 
-    c = _Checker(name)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise c.fail("", f"not valid TOML: {e}") from None
+        raise c.fail("", _toml_error(e)) from None
     except RecursionError:  # tomllib recurses once per level of nested arrays or tables
-        raise c.fail("", "not valid TOML here: arrays or tables nested too deeply") from None
+        raise c.fail("", msg("spec.error.too_deep")) from None
     c.keys(raw, TOP_KEYS, "")
     for key in ("title", "sections"):
         if key not in raw:
@@ -276,6 +316,7 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
         if lang not in LANGS:
             raise c.fail("lang", f"unknown language '{lang[:20]}'; choose one of: "
                                  f"{', '.join(LANGS)}")
+        c.lang = lang
     versions = c.integer(raw.get("versions", 1), "versions", 1, MAX_VERSIONS)
     duplex = c.boolean(raw["duplex"], "duplex") if "duplex" in raw else True
     if isinstance(raw.get("codes"), list):
@@ -294,19 +335,19 @@ def parse_spec(text: str, name: str, stem: str | None = None) -> Spec:
     if not isinstance(sections_raw, list) or not sections_raw:
         raise c.fail("sections", "expected one or more [[sections]] tables, got "
                                  + ("an empty list" if sections_raw == [] else
-                                    _kind(sections_raw)))
+                                    str(_kind(sections_raw))))
     if len(sections_raw) > MAX_SECTIONS:
         raise c.fail("sections", f"{len(sections_raw)} sections; at most {MAX_SECTIONS}")
     sections = []
     for i, sec in enumerate(sections_raw, 1):
-        where = f"section {i}"
+        where = msg("spec.where.section", n=i)  # English in f-strings: "section 2"
         if not isinstance(sec, dict):
             raise c.fail(where, f"expected a [[sections]] table, got {_kind(sec)}")
         c.keys(sec, SECTION_KEYS, where)
         sec_title = c.text(sec["title"], f"{where}, title") if "title" in sec else None
         sec_work = c.choice(sec["work"], f"{where}, work", WORK) if "work" in sec else None
         if any(k in sec for k in ("given", "exercises", "size")):  # issue 20: data codes
-            sec = given_section(c, sec, where, seed)
+            sec = given_section(c, sec, where, seed, lang_asked or lang)
         if "codes" in sec:
             extra = [k for k in ("family", "level", "count") if k in sec]
             if extra:
@@ -359,9 +400,8 @@ def check_work(spec: Spec, versions: int | None = None) -> None:
     n = spec.versions if versions is None else versions
     per_version = sum(s.size for s in spec.sections)
     if n * per_version > MAX_WORK:
-        raise SpecError(f"{safe_text(spec.name)}: {n} versions x {per_version} exercises = "
-                        f"{n * per_version} exercises in one run; the cap (MAX_WORK) is "
-                        f"{MAX_WORK}: ask for fewer versions or exercises")
+        raise SpecError(msg("spec.error.too_much_work", name=safe_text(spec.name), n=n,
+                            per_version=per_version, total=n * per_version, cap=MAX_WORK))
 
 
 def _parts_of_code(code: str) -> int:
@@ -439,20 +479,23 @@ def _shown_title(c: _Checker, title: str) -> str:
     return title
 
 
-def load_spec(path: str | os.PathLike[str]) -> Spec:
+def load_spec(path: str | os.PathLike[str], lang: str | None = None) -> Spec:
     """Read and validate a spec file, or standard input for ``-`` (SpecError on any
-    problem: a file that is not regular or is over MAX_SPEC_BYTES is refused unread)."""
+    problem: a file that is not regular or is over MAX_SPEC_BYTES is refused unread).
+    ``lang``: the language of the output built from it, when an option chose it (see
+    parse_spec)."""
     from handcalc.io.fileio import MAX_SPEC_BYTES, STDIN, read_input
 
     name = os.fspath(path)
     stdin = name == STDIN
+    shown: Text = msg("file.stdin") if stdin else safe_text(name)
     if stdin:
         name = "standard input"
-    data = read_input(path, MAX_SPEC_BYTES, name=name)
+    data = read_input(path, MAX_SPEC_BYTES, name=shown)
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark, as some editors save, is fine
     except UnicodeDecodeError as e:
-        raise SpecError(f"{safe_text(name)}: not UTF-8 text (byte {e.start + 1})") from None
-    return parse_spec(text, name, "worksheet" if stdin else None)
+        raise SpecError(msg("spec.error.not_utf8", name=shown, byte=e.start + 1)) from None
+    return parse_spec(text, name, "worksheet" if stdin else None, lang, shown)
 
 

@@ -345,6 +345,44 @@ def all_ids(langs: Iterable[str] = LANGS) -> set[str]:
     return set().union(*(catalogue(lang) for lang in langs))
 
 
+def error_text(e: BaseException) -> Text:
+    """An error's message as text to render later: its Msg (a parse error's position
+    after it), else its English text."""
+    position = getattr(e, "position", None)
+    what = getattr(e, "text", None) if hasattr(e, "position") else (e.args[0] if e.args
+                                                                     else None)
+    if not isinstance(what, Msg):
+        return str(e)
+    if position is None:
+        return what
+    return msg("error.with_position", text=what, at=msg("error.at_char", n=position + 1))
+
+
+@cache
+def _sentences(prefix: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(the English of each message whose id starts with `prefix`, as a pattern whose
+    groups are its placeholders; its id), the most specific (most literal text) first."""
+    out = []
+    for key, text in catalogue(DEFAULT_LANG).items():
+        if key.startswith(prefix):
+            pattern = "".join(f"(?P<{m.group(1)}>.+?)" if m.group(1) else re.escape(m.group(2))
+                              for m in re.finditer(r"\{(\w+)\}|([^{]+|\{)", text))
+            out.append((len(re.sub(r"\{\w+\}", "", text)), re.compile(pattern, re.S), key))
+    out.sort(key=lambda t: -t[0])
+    return tuple((p, k) for _, p, k in out)
+
+
+def recognised(text: str, prefix: str) -> Msg | None:
+    """A sentence another library wrote in English (click, tomllib) as the message of the
+    catalogue whose English it is (ids starting with `prefix`), its placeholders filled
+    with what the sentence holds; None when no message is that sentence."""
+    for pattern, key in _sentences(prefix):
+        m = pattern.fullmatch(text)
+        if m:
+            return msg(key, **m.groupdict())
+    return None
+
+
 def error_message(e: BaseException, lang: str, target: str = "unicode") -> str:
     """An error's one-line message in `lang`: its Msg rendered, else its text; a parse
     error's position (``position``, 0-based, beside its ``message``) follows in `lang`."""
