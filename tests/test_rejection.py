@@ -23,14 +23,27 @@ PAIRS = [(name, level) for name, f in FAMILIES.items() for level in f.levels]
 
 
 def exact_rejection(inst):
-    """The rules decided on exact values only: no float screen, no shortcut."""
+    """The rules of a new draw decided on exact values only: no float screen, no shortcut
+    (in the order rejection applies them)."""
     ex = Exercise(inst)
     for number, part in enumerate(ex.parts, 1):
         if any(near_boundary(v) for v in entries(part.answer)):
             return f"part {number} lies within 0.0005 of a rounding boundary"
     if inst.level is None:
         return None
-    for mistake in FAMILIES[inst.family].mistakes:
+    family = FAMILIES[inst.family]
+    for number, part in enumerate(ex.parts, 1):
+        zeros = tuple(tuple(sympy.Integer(0) for _ in r) for r in part.answer)
+        if not differs(part.answer, zeros) and not family.zero_allowed(inst, part.key):
+            return f"part {number}'s whole answer is 0"
+    why = family.refusal(inst) or family.later_refusal(inst)
+    if why is not None:
+        return why
+    for number, part in enumerate(ex.parts, 1):
+        if part.key in family.visible and any(
+                0 < abs(sympy.N(x, 30)) < sympy.Rational(1, 200) for x in entries(part.answer)):
+            return f"part {number} has an entry that is not 0 but prints as 0.00"
+    for mistake in family.mistakes:
         results = mistaken(inst, mistake)
         if results is None:
             continue
