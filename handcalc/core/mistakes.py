@@ -109,6 +109,14 @@ _ALL = (
     Mistake("wrong-head", "split"),
     Mistake("rms-no-mean", "mean"),
     Mistake("cache-mb", "cache"),
+    # issue 23, the sweep: the first slips of each family
+    Mistake("var-scale-not-squared", "variance"),
+    Mistake("online-block-max", "running max"),
+    Mistake("online-no-divide", "normalise"),
+    Mistake("window-causal", "mask"),
+    Mistake("window-count-full-rows", "count"),
+    Mistake("cost-2n-doubled", "size"),
+    Mistake("cost-kv-query-heads", "cache"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
@@ -119,8 +127,12 @@ CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
 # FIRST_RULES says how). A mistake added to a family whose codes are published is listed
 # here, whatever the family.
 LATER_MISTAKES: dict[str, tuple[str, ...]] = {
-    "mha": ("wrong-head",), "gqa": ("cache-mb",), "decode": ("no-mask",),
-    "rmsnorm": ("rms-no-mean",),
+    "mha": ("wrong-head", "no-scale"), "gqa": ("cache-mb", "no-scale"), "decode": ("no-mask",),
+    "rmsnorm": ("rms-no-mean",), "padding": ("no-scale",), "attention-grad": ("no-scale",),
+    "variance": ("var-scale-not-squared",),
+    "online-softmax": ("online-block-max", "online-no-divide"),
+    "window": ("window-causal", "no-scale", "window-count-full-rows"),
+    "cost": ("cost-2n-doubled", "cost-kv-query-heads"),
 }
 
 
