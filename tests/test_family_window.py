@@ -10,9 +10,12 @@ from handcalc.core import kernel
 from handcalc.core.exact import NEG_INF, mat
 from handcalc.exercises.exercise import (
     Exercise,
+    build,
     cross_check,
+    differs,
     generate,
     mistaken,
+    rejection,
 )
 from handcalc.families import FAMILIES, Instance
 from handcalc.families.window import window_count, window_visible
@@ -136,3 +139,41 @@ def test_every_row_counted_with_w_keys_is_named():
     assert diagnosis_of(ex.code, 6, mat([[N * N - N * W]]))["mistake"] == \
         "window-count-full-rows"
     assert mistaken(generate("window", 2, 1).instance, "window-count-full-rows") is None
+
+
+# The probe of issue 23: two answers with the causal part forgotten were graded correct.
+# window-1-1 (K = (1, 3, 2, 2, 3), V = (2, 5, 4, 4, 5), row 3 sees keys 2 and 3): without the
+# causal limit the row also sees keys 4 and 5, whose scores and values mirror keys 3 and 2,
+# so z_3 is the same number. window-1-3 (keys 1 to 4 all 0, V = (3, 2, 4, 2, 1)): the
+# causal mask alone (or w + 1 keys) adds key 1, whose value 3 is the average z_3 already
+# is. The forgetful z is z's right value: graded correct, as it must be; the weights a
+# are diagnosed. The draw was at fault: nothing made the part depend on the mask.
+PROBES = [("window-1-1", "window-acausal"), ("window-1-3", "window-causal"),
+          ("window-1-3", "window-wide")]
+
+
+@pytest.mark.parametrize(("code", "mistake"), PROBES)
+def test_the_probe_a_mask_that_leaves_z_as_it_is(code, mistake):
+    ex = build(code)
+    wrong = mistaken(ex.instance, mistake)
+    assert not differs(wrong["z"], ex.by_key("z").answer)  # the same number
+    assert run("check", code, 4, typed(wrong["z"])).exit_code == 0
+    assert diagnosis_of(code, 3, wrong["a"]) is not None  # the weights tell
+    # the code, once printed, keeps its exercise; a new draw from its seed passes it over
+    assert build(code).code == code
+    name, level, seed = code.rsplit("-", 2)
+    assert generate(name, int(level), int(seed), published=True).code == code
+    assert generate(name, int(level), int(seed)).code != code
+    assert rejection(ex).endswith("changes a but leaves z as it is")
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_new_draws_make_z_depend_on_the_mask(level):
+    for seed in range(1, 16):
+        ex = generate("window", level, seed)
+        right = ex.by_key("z").answer
+        for mistake in ex.family.mistakes:
+            wrong = mistaken(ex.instance, mistake)
+            if wrong is None or not differs(wrong["a"], ex.by_key("a").answer):
+                continue
+            assert differs(wrong["z"], right), (ex.code, mistake)

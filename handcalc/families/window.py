@@ -26,6 +26,13 @@ the window forgotten (the plain causal mask j <= i, which in the row asked for s
 same keys as w + 1 keys: the diagnosis names both), the scale sqrt(d_k) forgotten (levels
 2 and 3), and every row counted with w keys (N w, level 3: the first w - 1 queries have
 fewer keys before them).
+
+The output z of the row is a weighted average of V's rows, so a mistaken mask can leave it
+unchanged: at level 1 (one column of V) keys on both sides of the query with the same
+score and value (window-1-1, where the causal part forgotten adds keys 4 and 5 that mirror
+keys 3 and 2), or a key added whose value is that of every key seen (window-1-3). The
+forgetful answer is then z's right value and is graded correct; new draws refuse such
+instances (``later_refusal``), the codes printed keep theirs.
 """
 
 from __future__ import annotations
@@ -33,15 +40,22 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import sympy
+
 from handcalc.core import attention as att
-from handcalc.core.exact import matmul, scalar, total
-from handcalc.core.work import Work
+from handcalc.core.exact import Mat, entries, matmul, scalar, total
+from handcalc.core.work import NotApplicable, Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.text.messages import Msg, msg
 
 # (N, w) for the count at level 3: Mistral's window 4096, the seeds' seq_len 10240
 LONG = ((10240, 4096), (8192, 4096), (32768, 4096), (10240, 2048), (16384, 1024),
         (4096, 1024))
+
+
+def _gap(a: Mat, b: Mat) -> float:
+    """The largest difference of two matrices of floats."""
+    return max(abs(x - y) for x, y in zip(entries(a), entries(b), strict=True))
 
 
 def window_visible(n: int, w: int, kind: str = "trailing") -> tuple[tuple[bool, ...], ...]:
@@ -150,6 +164,31 @@ class Window(Family):
                  label=f"{N} times {W} - ({W} times {W - 1}) / 2" if kind == "trailing"
                  else None)
         w.result("saved", scalar(w.num(N * N - count)), label=f"{N}^2 - {count}")
+
+    def later_refusal(self, inst: Instance) -> str | None:
+        """A mistake that changes the row's weights a must change its output z: else a
+        learner who forgot the causal limit (or the window, or -inf) types z's right value
+        and is graded correct, and the part tests nothing of the mask. Added after codes
+        were published (window-1-1 and window-1-3 are such): new draws only."""
+        right = Work(numeric=True, record=False)
+        self.compute(inst, right)
+        for mistake in self.mistakes:
+            wrong = Work(mistake=mistake, numeric=True, record=False)
+            try:
+                self.compute(inst, wrong)
+            except NotApplicable:
+                continue
+            if _gap(wrong.results["z"], right.results["z"]) > 1e-9 or \
+                    _gap(wrong.results["a"], right.results["a"]) <= 1e-9:
+                continue  # z told apart, or a mistake that leaves the row alone
+            exact_right, exact_wrong = Work(record=False), Work(mistake=mistake, record=False)
+            self.compute(inst, exact_right)
+            self.compute(inst, exact_wrong)
+            if all(abs(sympy.N(x - y, 30)) < 1e-20 for x, y in zip(
+                    entries(exact_right.results["z"]), entries(exact_wrong.results["z"]),
+                    strict=True)):
+                return f"mistake '{mistake}' changes a but leaves z as it is"
+        return None
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params
