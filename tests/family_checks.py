@@ -43,3 +43,12 @@ def check_mistake_named(name: str, level: int, mistake: str, seeds=range(1, 60))
             if data["diagnosis"] and data["diagnosis"]["mistake"] == mistake:
                 return
     raise AssertionError(f"{mistake} never diagnosed in {name} level {level}")
+
+
+def diagnosis_of(code: str, part: int, value, *args: str) -> dict | None:
+    """`check --json` on `value` typed at 2 decimals: the diagnosis (None when there is
+    none); the answer must be graded incorrect."""
+    result = run("check", code, part, typed(value), "--json", *args)
+    data = json.loads(result.output)
+    assert result.exit_code == 1 and data["correct"] is False, (code, part, result.output)
+    return data["diagnosis"]

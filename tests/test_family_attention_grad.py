@@ -122,3 +122,17 @@ def test_text_in_both_languages():
         out = run("show", ex.code, "--lang", lang)
         assert out.exit_code == 0 and "∂L/∂Z" in out.output
         assert run("solve", ex.code, "--lang", lang).exit_code == 0
+
+
+def test_forward_scale_forgotten_is_named():
+    """Issue 23's sweep: S = Q K^T without the 1 / sqrt(d): A and every gradient through
+    it follow, but dA = dZ V^T does not depend on it."""
+    from family_checks import diagnosis_of
+
+    ex = generate("attention-grad", 2, 1)
+    wrong = mistaken(ex.instance, "no-scale")
+    assert wrong["dA"] == ex.by_key("dA").answer
+    assert run("check", ex.code, "3", text(wrong["dA"])).exit_code == 0
+    for key in ("A", "dS"):
+        found = diagnosis_of(ex.code, ex.keys.index(key) + 1, wrong[key])
+        assert found["mistake"] == "no-scale", key

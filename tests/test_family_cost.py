@@ -6,7 +6,7 @@ import re
 
 import pytest
 from cli_helpers import run
-from family_checks import check_key_and_moved_entry, check_mistake_named
+from family_checks import check_key_and_moved_entry, check_mistake_named, diagnosis_of
 from sympy import Rational
 
 from handcalc.core import kernel
@@ -111,3 +111,35 @@ def test_a_near_miss_on_a_count_hints_at_exactness_not_rounding():
     assert result.exit_code == 1 and "count" in result.output
     zh = run("check", ex.code, "1", f"{qk}.004", "--lang", "zh")
     assert "计数" in zh.output
+
+
+# ---------------------------------------------------------------- issue 23: the sweep
+
+
+def test_hand_checked_later_mistakes():
+    # twice the tokens taken as twice the bytes: 2 * 16 MiB = 1/32 GiB, not 64 MiB = 1/16
+    assert mistaken(HAND, "cost-2n-doubled")["scores_2n"] == mat([[Rational(1, 32)]])
+    assert mistaken(HAND, "cost-2n-doubled")["scores"] == mat([[16]])
+    # the cache with the 8 attention heads: 2 * 8 * 8 * 64 * 1024 * 1 * 2 bytes = 16 MiB
+    assert mistaken(HAND, "cost-kv-query-heads")["kv"] == mat([[16]])
+    level_1 = Instance("cost-hand", "cost", 1, None, {}, PARAMS, ("qk", "scores", "scores_2n"))
+    assert mistaken(level_1, "cost-kv-query-heads") is None  # no cache asked
+
+
+def test_memory_doubled_and_cache_with_every_head_are_named():
+    ex = generate("cost", 2, 1)  # Llama-3-8B: 32 heads, 8 KV heads
+    wrong = mistaken(ex.instance, "cost-2n-doubled")
+    assert diagnosis_of(ex.code, 4, wrong["scores_2n"])["mistake"] == "cost-2n-doubled"
+    wrong = mistaken(ex.instance, "cost-kv-query-heads")
+    assert diagnosis_of(ex.code, 5, wrong["kv"])["mistake"] == "cost-kv-query-heads"
+    zh = "".join(run("check", ex.code, 5, str(float(wrong["kv"][0][0])), "--lang",
+                     "zh").output.split())
+    assert "只有KV头需要缓存" in zh, zh
+
+
+def test_a_model_without_grouped_heads_caches_every_head():
+    ex = generate("cost", 2, 2)
+    assert ex.instance.params["model"] == "Llama-2-7B"  # 32 heads, 32 KV heads
+    wrong = mistaken(ex.instance, "cost-kv-query-heads")
+    assert wrong["kv"] == ex.by_key("kv").answer
+    assert run("check", ex.code, 5, str(float(wrong["kv"][0][0]))).exit_code == 0

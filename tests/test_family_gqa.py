@@ -156,3 +156,18 @@ def test_level_4_on_the_command_line():
     session = CliRunner().invoke(cli, ["practice", "--level", "4", "--count", "2", "--seed", "3"],
                                  input="quit\n")
     assert session.exit_code == 0 and "gqa-4-" in session.output
+
+
+def test_scale_forgotten_is_named_where_d_k_is_2():
+    """Issue 23's sweep: softmax(Q K_g^T) V_g without the sqrt(d_k) (levels 2 to 4); the
+    map and the cache do not depend on it; level 1 has d_k = 1."""
+    from family_checks import diagnosis_of
+
+    for level in (2, 4):
+        ex = generate("gqa", level, 1)
+        wrong = mistaken(ex.instance, "no-scale")
+        assert wrong["map"] == ex.by_key("map").answer
+        assert wrong["cache"] == ex.by_key("cache").answer
+        assert diagnosis_of(ex.code, 2, wrong["Z"])["mistake"] == "no-scale"
+    assert mistaken(HAND, "no-scale") is None
+    assert mistaken(generate("gqa", 1, 1).instance, "no-scale") is None

@@ -90,3 +90,21 @@ def test_mistaken_answer_is_diagnosed(mistake, key):
     assert result.exit_code == 1, result.output
     data = json.loads(result.output)
     assert data["correct"] is False and data["diagnosis"]["mistake"] == mistake
+
+
+def test_scale_forgotten_is_named_at_level_3():
+    """Issue 23's sweep: the named head's Q_i K_i^T not divided by sqrt(d_k) = sqrt(2)
+    (level 3); at levels 1 and 2 d_k = 1 and there is no scale to forget."""
+    from family_checks import diagnosis_of
+
+    ex = generate("mha", 3, 1)
+    wrong = mistaken(ex.instance, "no-scale")
+    assert wrong["Q"] == ex.by_key("Q").answer  # the projections come first
+    root = sympy.sqrt(2)
+    assert all(sympy.simplify(w - r * root) == 0 for wr, rr in
+               zip(wrong["S"], ex.by_key("S").answer, strict=True)
+               for w, r in zip(wr, rr, strict=True))
+    assert diagnosis_of(ex.code, 2, wrong["S"])["mistake"] == "no-scale"
+    assert diagnosis_of(ex.code, 3, wrong["A"])["mistake"] == "no-scale"
+    assert mistaken(HAND, "no-scale") is None
+    assert mistaken(generate("mha", 2, 1).instance, "no-scale") is None

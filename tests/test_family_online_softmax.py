@@ -6,6 +6,7 @@ import pytest
 import sympy
 from cli_helpers import run as _run
 from cli_helpers import typed as _text
+from family_checks import diagnosis_of
 from sympy import E, Rational
 
 from handcalc.core import kernel
@@ -167,3 +168,57 @@ def test_show_and_solve_in_both_languages(ex):
     assert "FlashAttention" in zh and "分块" in zh
     data = json.loads(_run("show", ex.code, "--json").output)
     assert [p["key"] for p in data["parts"]] == ["m", "l", "O_tilde", "O"]
+
+
+# ---------------------------------------------------------------- issue 23: the sweep
+
+# By hand: s = (1, 0 | 2, 0 | 1, 0), blocks of 2, V = (1, 2, 3, 0, 1, 2). The running
+# maximum is m = (1, 2, 2); each block's own maximum is (1, 2, 1). With its own rescale
+# factors the slip still ends at softmax(s) V, but block 3 is rescaled by
+# exp(m_2 - 1) = e: l_3 = e l_2 + 1 + e^-1 = e (l_2 + e^-1 + e^-2), e times the right l_3.
+THREE = _instance([1, 0, 2, 0, 1, 0], [[1], [2], [3], [0], [1], [2]], 2, level=2)
+
+
+def test_hand_checked_block_max():
+    right = compute(THREE).results
+    wrong = mistaken(THREE, "online-block-max")
+    assert right["m"] == mat([[1, 2, 2]]) and wrong["m"] == mat([[1, 2, 1]])
+    _same(((wrong["l"][0][2],),), ((E * right["l"][0][2],),))
+    _same(wrong["l"][:1], ((right["l"][0][0], right["l"][0][1], wrong["l"][0][2]),))
+    _same(wrong["O"], right["O"])  # the final output comes out right
+    # two blocks whose maximum rises: the block's maximum is the running one
+    assert mistaken(HAND, "online-block-max")["m"] == compute(HAND).results["m"]
+
+
+def test_hand_checked_final_division_forgotten():
+    wrong = mistaken(HAND, "online-no-divide")
+    _same(wrong["O"], ((3 + 1 / E + 2 * E ** -2,),))  # O~_2 itself, not / l_2 = 1.87
+    right = compute(HAND).results
+    assert all(wrong[k] == right[k] for k in ("m", "l", "O_tilde"))
+
+
+def test_block_max_and_no_division_are_named():
+    ex = generate("online-softmax", 3, 1)
+    wrong = mistaken(ex.instance, "online-block-max")
+    assert wrong["m"] != ex.by_key("m").answer
+    for key in ("m", "l", "O_tilde"):
+        found = diagnosis_of(ex.code, ex.keys.index(key) + 1, wrong[key])
+        assert found["mistake"] == "online-block-max", key
+    # the right O is right whatever maximum was carried
+    assert _run("check", ex.code, len(ex.keys), _text(wrong["O"])).exit_code == 0
+    undivided = mistaken(ex.instance, "online-no-divide")["O"]
+    assert diagnosis_of(ex.code, len(ex.keys), undivided)["mistake"] == "online-no-divide"
+    zh = "".join(_run("check", ex.code, len(ex.keys), _text(undivided), "--lang",
+                      "zh").output.split())
+    assert "诊断：第5小题与最后的运行输出" in zh, zh
+
+
+def test_a_seed_draws_what_it_drew_before_the_later_mistakes():
+    """draw_apart screens a draw's mistakes inside ``draw``, so it screens only those the
+    family had when its codes were published (core.mistakes.LATER_MISTAKES): with the
+    block maximum screened too, seed 150 of level 1 would draw s = (2, 2, 0, 3) and
+    V = (3, 0, 3, 3) instead of the data below, which it drew before."""
+    from handcalc.exercises.exercise import draw
+
+    got = draw("online-softmax", 1, 150).given
+    assert got == {"s": mat([[1, 2, 2, 3]]), "V": mat([[3], [1], [0], [0]])}

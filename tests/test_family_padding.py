@@ -82,3 +82,18 @@ def test_statement_states_the_mask_convention_in_both_languages():
     zh = run("show", CODE, "--lang", "zh").stdout.replace("\n", "")
     assert "1 for a real token" in en and "key_padding_mask" in en and "True = ignore" in en
     assert "真实 token 为 1" in zh and "key_padding_mask" in zh
+
+
+def test_scale_forgotten_is_named_from_level_2():
+    """Issue 23's sweep: Q K^T not divided by sqrt(d_k), then masked (levels 2 and 3 scale;
+    level 1 has d = 1 and nothing to forget)."""
+    from family_checks import diagnosis_of
+
+    ex = generate("padding", 2, 1)
+    wrong = mistaken(ex.instance, "no-scale")
+    real = real_tokens(ex.instance)
+    S = wrong["S"]
+    assert all((x == NEG_INF) != real[j] for r in S for j, x in enumerate(r))  # masked
+    assert diagnosis_of(ex.code, 1, S)["mistake"] == "no-scale"
+    assert diagnosis_of(ex.code, 2, wrong["A"])["mistake"] == "no-scale"
+    assert mistaken(build(CODE).instance, "no-scale") is None  # level 1: d = 1

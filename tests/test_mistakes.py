@@ -30,10 +30,12 @@ MORE_SEEDS = range(4, 40)  # for mistakes that need a rare shape (k-not-transpos
 CASES = 6  # (instance, part) pairs enough when searching MORE_SEEDS
 
 # (family, mistake made, mistake named): pairs seen to coincide on some part. At d = 2
-# (RMSNorm level 1) dividing the sum of squares by d - 1 = 1 is not averaging at all: the
-# diagnosis names the one and discloses the other (Diagnosis.also).
-KNOWN_COINCIDENCES: set[tuple[str, str, str]] = {("rmsnorm", "rms-div-d-minus-1",
-                                                  "rms-no-mean")}
+# (RMSNorm level 1) dividing the sum of squares by d - 1 = 1 is not averaging at all; in the
+# row a window exercise asks (r = w + 1) the plain causal mask sees the w + 1 keys of a
+# window one too wide: the diagnosis names the one and discloses the other (Diagnosis.also).
+KNOWN_COINCIDENCES: set[tuple[str, str, str]] = {
+    ("rmsnorm", "rms-div-d-minus-1", "rms-no-mean"),
+    ("window", "window-causal", "window-wide")}
 _seen_coincidences: set[tuple[str, str, str]] = set()
 
 # (family, mistake) pairs that no typed answer can be diagnosed as, with the reason.

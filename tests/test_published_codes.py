@@ -3,7 +3,7 @@
 
 import pytest
 
-from handcalc.exercises.exercise import build, generate, rejection
+from handcalc.exercises.exercise import FIRST_RULES, build, generate, rejection
 
 # Codes that `new` printed before the rules of issue 23 (no all-zero part, a family's own
 # refusal, newly catalogued mistakes) and that a fresh draw now passes over.
@@ -49,3 +49,25 @@ def test_a_specs_draws_keep_the_exercises_first_printed(tmp_path):
     assert [ex.code for v in slots(spec) for ex, _ in v] == printed
     first = exercise_source([], 1, 0, str(path), [], 1)
     assert [ex.code for ex in first()] == printed[:1]
+
+
+# A mistake catalogued since codes were published (core.mistakes.LATER_MISTAKES, for every
+# family, not only those of FIRST_RULES) is left out of the acceptance of published draws:
+# window-2-23, whose weights the scale forgotten gives at 2 decimals, stays what a spec
+# drawing from seed 23 prints, while a new draw passes over it.
+def test_a_later_mistake_leaves_published_draws_of_every_family_alone(monkeypatch):
+    from handcalc.core.mistakes import LATER_MISTAKES
+    from handcalc.families import FAMILIES
+
+    assert "window" not in FIRST_RULES and "no-scale" in LATER_MISTAKES["window"]
+    ex = build("window-2-23")
+    assert ex.code == "window-2-23" and ex.rejected_when_published is None
+    assert rejection(ex) == "mistake 'no-scale' gives part 3's 2-decimal answer"
+    assert generate("window", 2, 23, published=True).code == "window-2-23"
+    assert generate("window", 2, 23).code != "window-2-23"
+    # the mechanism itself: were no-scale not listed, the published draw would move on too
+    monkeypatch.setitem(LATER_MISTAKES, "window", tuple(
+        m for m in LATER_MISTAKES["window"] if m != "no-scale"))
+    assert generate("window", 2, 23, published=True).code != "window-2-23"
+    for name, later in LATER_MISTAKES.items():
+        assert set(later) <= set(FAMILIES[name].mistakes), name

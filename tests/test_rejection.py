@@ -23,7 +23,8 @@ PAIRS = [(name, level) for name, f in FAMILIES.items() for level in f.levels]
 
 
 def exact_rejection(inst):
-    """The rules decided on exact values only: no float screen, no shortcut."""
+    """The rules of a new draw decided on exact values only: no float screen, no shortcut
+    (in the order rejection applies them)."""
     ex = Exercise(inst)
     for number, part in enumerate(ex.parts, 1):
         if any(near_boundary(v) for v in entries(part.answer)):
@@ -32,16 +33,15 @@ def exact_rejection(inst):
         return None
     family = FAMILIES[inst.family]
     for number, part in enumerate(ex.parts, 1):
-        if all(v == 0 for v in entries(part.answer)) and \
-                not family.zero_allowed(inst, part.key):
+        zeros = tuple(tuple(sympy.Integer(0) for _ in r) for r in part.answer)
+        if not differs(part.answer, zeros) and not family.zero_allowed(inst, part.key):
             return f"part {number}'s whole answer is 0"
-    why = family.refusal(inst)
+    why = family.refusal(inst) or family.later_refusal(inst)
     if why is not None:
         return why
     for number, part in enumerate(ex.parts, 1):
         if part.key in family.visible and any(
-                abs(v) < sympy.Rational(1, 200) and differs(((v,),), ((sympy.Integer(0),),))
-                for v in entries(part.answer)):
+                0 < abs(sympy.N(x, 30)) < sympy.Rational(1, 200) for x in entries(part.answer)):
             return f"part {number} has an entry that is not 0 but prints as 0.00"
     for mistake in family.mistakes:
         results = mistaken(inst, mistake)

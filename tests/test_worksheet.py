@@ -284,8 +284,11 @@ def test_every_family_key_has_heatmaps_and_sheet_has_answer_boxes(every_family):
 
 def test_md_sheet_has_no_answers(every_family):
     sheet = every_family["md"][0].decode()
-    # no 2-decimal number (RoPE's statement gives cos and sin to 6 decimals: data, not keys)
-    assert "answer (2 dp)" not in sheet and not re.findall(r"\d\.\d\d(?!\d)", sheet)
+    assert "answer (2 dp)" not in sheet
+    # numbers of exactly 2 decimals, as answers print: RoPE's statement gives the cos and
+    # sin it needs to 6 decimals (cos(3) = -0.989992), which are data, not answers
+    assert not re.findall(r"(?<![\d.])\d\.\d\d(?!\d)", sheet)
+    assert re.findall(r"\d\.\d{6}", sheet)  # those given values are there
 
 
 # ---------------------------------------------------------------- escaping

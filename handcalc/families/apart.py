@@ -10,6 +10,10 @@ For each part: every mistake that changes the part's value must change its 2-dec
 form, to one that no other mistake gives and that the rounded-intermediates path (which
 the grader accepts) does not give either; the right answer must stay at least 0.0005
 from a rounding boundary. Values too close to a tie for floats count as failures.
+
+The mistakes screened are those the family had when its codes were first published:
+the screen shapes the data a seed draws, so a mistake catalogued since
+(handcalc.core.mistakes.LATER_MISTAKES) must not take part in it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from handcalc.core.exact import Mat, entries
+from handcalc.core.mistakes import published_mistakes
 from handcalc.core.rounding import Undecided, cents_f, differs_f, near_boundary_f
 from handcalc.core.work import NotApplicable, Work
 from handcalc.families.base import Draw, Family, Instance
@@ -54,7 +59,8 @@ def mistakes_apart(family: Family, level: int, given: dict[str, Mat],
         if cents is None or cents_rounded is None:
             return False
         seen[key] = {cents, cents_rounded}
-    for mistake in family.mistakes:
+    # the mistakes of the family's first draws: a seed's data never changes
+    for mistake in published_mistakes(family.name, family.mistakes):
         w = Work(mistake=mistake, numeric=True)
         try:
             family.compute(inst, w)

@@ -19,7 +19,8 @@ appendix B). Level 1: 2 tokens, Q and K of 0/1 entries (so Q K^T is 0, 1 or 2), 
 0..2, dZ of -1..1. Level 2: 2 tokens, Q, K and V of -1..2, dZ of -1..1. Level 3:
 3 tokens, entries -2..2, dZ in halves. Mistakes: dV = A dZ (A not transposed),
 dA = V dZ^T (the orientation of dA transposed), the softmax backward skipped (dS = dA),
-the 1/sqrt(d) forgotten in dQ.
+the 1/sqrt(d) forgotten in dQ, and (added after codes were published) the forward
+scores left unscaled (S = Q K^T: A and every gradient after it follow).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class AttentionGrad(Family):
     )
     visible = ("dV",)  # how each value row's gradient follows the weights
     mistakes = ("dv-not-transposed", "da-transposed", "softmax-backward-skipped",
-                "dq-no-scale")
+                "dq-no-scale", "no-scale")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n = 2 if level < 3 else 3

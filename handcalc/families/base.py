@@ -138,6 +138,12 @@ class Family:
         must keep every published code (tests/test_golden.py)."""
         return None
 
+    def later_refusal(self, inst: Instance) -> str | None:
+        """A reason to refuse a new draw, from a rule added after the family's codes were
+        published (as LATER_MISTAKES, see handcalc.exercises.exercise.FIRST_RULES): it shapes
+        new draws only, never a printed code or a spec's draw."""
+        return None
+
 
 def rand_mat(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> Mat:
     """A rows x cols matrix of integers drawn uniformly from lo..hi."""

@@ -22,6 +22,12 @@ Level 1: MiniMind (d_model 512, 8 heads, batch 1, bf16), n = 512 to 2048: QK^T's
 multiply-adds and the score matrix at n and 2n. Level 2: a larger model, n up to 10240,
 batch 3, 4 or 6, any dtype: both products in G and the KV cache too. Level 3: also
 FlashAttention's statistics and how much smaller they are than the score matrix.
+
+Mistakes: FLOPs for multiply-adds, the heads or the batch forgotten, 4 bytes for a 16-bit
+type, MB for MiB, n x d_head entries for n x n; added after codes were published: the score
+matrix at 2n taken as twice, not 4 times, that at n (cost-2n-doubled), and the KV cache
+counted with the attention heads instead of the KV heads (cost-kv-query-heads; nothing
+changes for a model whose heads all have their own K and V, Llama-2-7B).
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ class Cost(Family):
         Quantity("ratio", "cost.q.ratio"),
     )
     mistakes = ("cost-flops", "cost-no-heads", "cost-no-batch", "cost-4-bytes", "cost-mb",
-                "cost-n-by-d")
+                "cost-n-by-d", "cost-2n-doubled", "cost-kv-query-heads")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 1:
@@ -96,6 +102,8 @@ class Cost(Family):
             w.not_applicable()
         if a["dtype"] == "fp32" and w.has("cost-4-bytes"):
             w.not_applicable()
+        if "kv" not in inst.ask and w.has("cost-kv-query-heads"):
+            w.not_applicable()  # no KV cache is asked
         B = 1 if w.has("cost-no-batch") else a["batch"]
         h = 1 if w.has("cost-no-heads") else a["heads"]
         kv_heads = 1 if w.has("cost-no-heads") else a["kv_heads"]
@@ -119,11 +127,16 @@ class Cost(Family):
         scores = size(n)
         w.show(msg("cost.step.bytes", product=label(n)), scalar(w.num(scores)))
         w.result("scores", scalar(w.num(scores) / w.num(mib)), label=f"{scores} / 2^20")
-        big = size(2 * n)
-        w.show(msg("cost.step.bytes", product=label(2 * n)), scalar(w.num(big)))
+        if w.has("cost-2n-doubled"):  # twice the tokens taken as twice the bytes
+            big = 2 * scores
+        else:
+            big = size(2 * n)
+            w.show(msg("cost.step.bytes", product=label(2 * n)), scalar(w.num(big)))
         w.result("scores_2n", scalar(w.num(big) / w.num(gib)), label=f"{big} / 2^30")
         asked = set(inst.ask)  # given data may ask any of these parts alone
         if "kv" in asked:
+            if w.has("cost-kv-query-heads"):  # every attention head cached
+                kv_heads = h
             kv = 2 * a["layers"] * kv_heads * d * n * B * b
             w.show(msg("cost.step.bytes",
                        product=f"2 times {a['layers']} times {kv_heads} times {d} times {n} "

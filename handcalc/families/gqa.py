@@ -28,6 +28,10 @@ Level 2: H up to 16, G in {2, 4}, toy n = 2, d_k = 2. Level 3: H up to 16, G up 
 toy n = 3, d_k = 2, larger caches. Level 4: MQA, H from 8 to 16, G = 1, toy n = 3,
 d_k = 2, a 16-bit cache. The named head always uses another KV head under the `h mod G`
 mistake (levels 1 to 3), so that the mistake shows in its output.
+
+Mistakes: KV head h mod G, the cache counted with the H query heads, without the factor 2
+for K and V, without the layers, with 4 bytes for a 16-bit type; added after codes were
+published: MB (10^6 bytes) for MiB, and (d_k = 2, levels 2 to 4) the scores left unscaled.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ class GQA(Family):
     )
     levels = (1, 2, 3, 4)
     mistakes = ("kv-head-mod", "cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
-                "cache-4-bytes", "cache-mb")
+                "cache-4-bytes", "cache-mb", "no-scale")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 4:
@@ -138,6 +142,8 @@ class GQA(Family):
         per = H // G
         if p["dtype"] == "fp32" and w.has("cache-4-bytes"):
             w.not_applicable()
+        if p["d_k"] == 1 and w.has("no-scale"):
+            w.not_applicable()  # sqrt(1) = 1: there is no scale to forget
         if G == 1 and w.has("kv-head-mod"):
             w.not_applicable()  # h mod 1 = floor(h / H) = 0: nothing to get wrong
         # which KV head each query head uses
@@ -151,7 +157,7 @@ class GQA(Family):
         # the named head's output from its group's K and V
         K, V = g[f"K{j}"], g[f"V{j}"]  # (n x d_k) each
         raw = matmul(g["Q"], transpose(K))  # (n x d_k) @ (d_k x n)
-        if p["d_k"] == 1:
+        if p["d_k"] == 1 or w.has("no-scale"):
             S = w.show(f"S = Q K_{j}^T", raw)
         else:
             raw = w.show(f"Q K_{j}^T", raw)

@@ -15,6 +15,11 @@ weights 0/1. Level 2: 3 tokens, d_model = 2, X entries -1..2, weights -1..1. Lev
 3 tokens, d_model = 4 (d_k = 2), X and weights -1..1. Every head's scores are
 kept within |S| <= 4 so that exponentials stay calculator-sized.
 
+Mistakes: tokens split across heads (the reshape without the transpose), the scale
+sqrt(d_model) for sqrt(d_k), the heads concatenated in reverse order, W^O forgotten,
+another head's slice (added after codes were published), and (level 3, where d_k = 2, also
+added since) the scale forgotten.
+
 Heads are numbered from 0 in every family and language, as in the code a learner reads
 (``view(n, h, d_k)``, ``repeat_kv``). The named head is stored in ``params["head"]``
 numbered from 1, as the first published codes drew it (a code must rebuild the same
@@ -102,7 +107,8 @@ class MHA(Family):
         Quantity("C", "mha.q.C"),
         Quantity("Y", "mha.q.Y"),
     )
-    mistakes = ("split-tokens", "dk-is-dmodel", "concat-order", "no-wo", "wrong-head")
+    mistakes = ("split-tokens", "dk-is-dmodel", "concat-order", "no-wo", "wrong-head",
+                "no-scale")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n, d_model = {1: (2, 2), 2: (3, 2), 3: (3, 4)}[level]
@@ -141,6 +147,8 @@ class MHA(Family):
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params
         h, named, d_k, d_model = p["h"], p["head"], p["d_k"], p["d_model"]
+        if d_k == 1 and w.has("no-scale"):
+            w.not_applicable()  # sqrt(1) = 1: there is no scale to forget
         Q = w.result("Q", matmul(g["X"], g["W^Q"]), label="Q = X W^Q")  # (n x d_model)
         K = w.show("K = X W^K", matmul(g["X"], g["W^K"]))  # (n x d_model)
         V = w.show("V = X W^V", matmul(g["X"], g["W^V"]))  # (n x d_model)
@@ -148,6 +156,8 @@ class MHA(Family):
         split = split_tokens if tokens else split_heads
         Qs, Ks, Vs = split(Q, h), split(K, h), split(V, h)  # h of (n x d_k)
         scale_dim = d_model if w.has("dk-is-dmodel") else d_k
+        if w.has("no-scale"):  # the scores left unscaled
+            scale_dim = 1
         root = w.sqrt(scale_dim)
         Z: dict[int, Mat] = {}
         for i in [named] + [j for j in range(1, h + 1) if j != named]:

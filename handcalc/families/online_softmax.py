@@ -19,6 +19,13 @@ Level 1: 4 scores (integers 0..3) in 2 blocks of 2, one value per key (d_v = 1).
 Level 2: 5 or 6 scores in halves from -2 to 3, blocks of 2 or 3, d_v = 2. Level 3: q and
 K of d = 2 or 4 with entries -2..2 (|s| <= 3), 5 or 6 keys, blocks of 2 or 3, d_v = 2.
 The running maximum always rises after the first block, so the rescaling matters.
+
+Mistakes: l or O~ not rescaled, each block normalised on its own and the blocks' outputs
+averaged, the scale forgotten (level 3); added after codes were published: the block's own
+maximum taken for m_b instead of the running one (online-block-max: with its own rescale
+factors O comes out right, but m, l and O~ differ wherever a block's maximum is below an
+earlier one, so only from three blocks on), and O~_T given as O, the final division by l_T
+forgotten (online-no-divide).
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ class OnlineSoftmax(Family):
         Quantity("O", "online-softmax.q.O"),
     )
     mistakes = ("online-l-not-rescaled", "online-o-not-rescaled", "online-blocks-averaged",
-                "no-scale")
+                "no-scale", "online-block-max", "online-no-divide")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         return draw_apart(self, rng, level, self._draw_once)
@@ -133,7 +140,10 @@ class OnlineSoftmax(Family):
         m_prev, ms = w.neg_inf, []
         for b, J in enumerate(bs, 1):
             names = ", ".join(f"s_{j + 1}" for j in J)
-            m_b = max(m_prev, *(s[0][j] for j in J))
+            if b > 1 and w.has("online-block-max"):  # the block's own maximum
+                m_b = max(s[0][j] for j in J)
+            else:
+                m_b = max(m_prev, *(s[0][j] for j in J))
             label = f"m_1 = max({names})" if b == 1 else f"m_{b} = max(m_{b - 1}, {names})"
             m_prev = w.show(label, scalar(m_b))[0][0]
             ms.append(m_prev)
@@ -192,6 +202,8 @@ class OnlineSoftmax(Family):
                        for c in range(d_v)]
                 outs.append(w.show(f'"softmax"(s_(J_{b})) V_(J_{b})', row(o_b))[0])
             out = row(total(o[c] for o in outs) / T for c in range(d_v))
+        elif w.has("online-no-divide"):  # the running output as it stands
+            out = Ot[T - 1:]
         else:
             out = row(o / sums[T - 1] for o in Ot[T - 1])
         w.result("O", out, label=f"O = tilde(O)_{T} / l_{T}")  # (1 x d_v)

@@ -19,7 +19,8 @@ Level 1: L = 3, one pad, d = 1 (no scaling), entries 1..3. Level 2: L = 4, one o
 pads, d_k = 2, entries -1..2. Level 3: L = 4 or 5, one or two pads, d_k in {2, 3},
 entries -2..2. Mistakes: padded query rows masked instead of padded key columns (its S
 only: a fully masked row has no softmax), the mask polarity flipped (1 read as padding),
-masking with 0 instead of -inf, no mask.
+masking with 0 instead of -inf, no mask, and (levels 2 and 3, added after codes were
+published) the scale sqrt(d_k) forgotten.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Padding(Family):
         Quantity("A", "q.A_rows"),
         Quantity("Z", "padding.q.Z"),
     )
-    mistakes = ("pad-query-rows", "pad-mask-flipped", "mask-zero", "no-mask")
+    mistakes = ("pad-query-rows", "pad-mask-flipped", "mask-zero", "no-mask", "no-scale")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 1:

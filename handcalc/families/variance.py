@@ -10,6 +10,12 @@ Level 1: unit variances, two d_k that are perfect squares. Level 2: integer vari
 two d_k. Level 3: three d_k and variances that may be fractions. At level 1 the scaled
 variance (1) equals its square root, so 'var-std-swapped' leaves part 3 unchanged (it is
 told apart on parts 1 and 2); every mistake that changes an answer is told apart.
+
+Mistakes: variance and standard deviation swapped, the scaling forgotten (no-scale: part 3
+is Var(q . k)), the dot product divided by d_k (its variance by d_k^2), and, added after
+codes were published, Var(q . k) divided by sqrt(d_k) (var-scale-not-squared: dividing a
+quantity by c divides its variance by c^2, so by d_k here, not by sqrt(d_k)); at d_k = 1 it
+changes nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ class Variance(Family):
         Quantity("std", "variance.q.std"),
         Quantity("scaled_var", "variance.q.scaled_var"),
     )
-    mistakes = ("var-std-swapped", "no-scale", "div-dk")
+    mistakes = ("var-std-swapped", "no-scale", "div-dk", "var-scale-not-squared")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 1:
@@ -68,6 +74,8 @@ class Variance(Family):
             scaled = row(v / w.num(d) ** 2 for v, d in zip(var[0], p["d_ks"], strict=True))
         elif w.has("var-std-swapped"):
             scaled = row(w.sqrt(prod) for _ in p["d_ks"])
+        elif w.has("var-scale-not-squared"):  # Var(x / c) taken as Var(x) / c
+            scaled = row(v / w.sqrt(d) for v, d in zip(var[0], p["d_ks"], strict=True))
         else:
             scaled = row(prod for _ in p["d_ks"])
         w.result("scaled_var", scaled,

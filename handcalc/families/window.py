@@ -18,8 +18,21 @@ Level 1: 5 tokens, d = 1 (scores not scaled), w = 2, entries 0..3. Level 2: 5 to
 d_k = 2, w = 2, entries -1..2. Level 3: 7 tokens, d_k = 2, w = 3, entries -2..2, and the
 count and the entries saved for a long sequence (N = 10240, w = 4096 and the like). The
 row asked for, r = w + 1, has a key just outside the window's edge, and keys after it
-beyond the reach of a centred window (n > 2w), so every mistake changes it, and each
-differently.
+beyond the reach of a centred window (n > 2w), so every mistaken mask changes its weights.
+
+Mistakes: a window of w + 1 keys, the window centred on the query, the causal part
+forgotten (j > i - w only), masking with 0 for -inf; added after codes were published:
+the window forgotten (the plain causal mask j <= i, which in the row asked for sees the
+same keys as w + 1 keys: the diagnosis names both), the scale sqrt(d_k) forgotten (levels
+2 and 3), and every row counted with w keys (N w, level 3: the first w - 1 queries have
+fewer keys before them).
+
+The output z of the row is a weighted average of V's rows, so a mistaken mask can leave it
+unchanged: at level 1 (one column of V) keys on both sides of the query with the same
+score and value (window-1-1, where the causal part forgotten adds keys 4 and 5 that mirror
+keys 3 and 2), or a key added whose value is that of every key seen (window-1-3). The
+forgetful answer is then z's right value and is graded correct; new draws refuse such
+instances (``later_refusal``), the codes printed keep theirs.
 """
 
 from __future__ import annotations
@@ -27,9 +40,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import sympy
+
 from handcalc.core import attention as att
-from handcalc.core.exact import matmul, scalar, total
-from handcalc.core.work import Work
+from handcalc.core.exact import Mat, entries, matmul, scalar, total
+from handcalc.core.work import NotApplicable, Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.text.messages import Msg, msg
 
@@ -38,13 +53,20 @@ LONG = ((10240, 4096), (8192, 4096), (32768, 4096), (10240, 2048), (16384, 1024)
         (4096, 1024))
 
 
+def _gap(a: Mat, b: Mat) -> float:
+    """The largest difference of two matrices of floats."""
+    return max(abs(x - y) for x, y in zip(entries(a), entries(b), strict=True))
+
+
 def window_visible(n: int, w: int, kind: str = "trailing") -> tuple[tuple[bool, ...], ...]:
     """Which keys each query sees (0-based i, j): the trailing window i - w < j <= i;
     `kind` names the mistaken windows ("wide": w + 1 keys, "centred": |i - j| < w,
-    "acausal": j > i - w with no upper bound)."""
+    "acausal": j > i - w with no upper bound, "causal": j <= i with no lower bound)."""
     def sees(i: int, j: int) -> bool:
         if kind == "wide":
             return i - w - 1 < j <= i
+        if kind == "causal":
+            return j <= i
         if kind == "centred":
             return abs(i - j) < w
         if kind == "acausal":
@@ -62,6 +84,8 @@ def window_count(n: int, w: int, kind: str = "trailing") -> int:
         return n * (2 * w - 1) - w * (w - 1)
     if kind == "acausal":
         return n * n - (n - w) * (n - w + 1) // 2
+    if kind == "causal":
+        return n * (n + 1) // 2
     return n * w - w * (w - 1) // 2
 
 
@@ -76,7 +100,8 @@ class Window(Family):
         Quantity("count", "window.q.count", count=True),
         Quantity("saved", "window.q.saved", count=True),
     )
-    mistakes = ("window-wide", "window-centred", "window-acausal", "mask-zero")
+    mistakes = ("window-wide", "window-centred", "window-acausal", "mask-zero", "window-causal",
+                "no-scale", "window-count-full-rows")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n = {1: 5, 2: 5, 3: 7}[level]  # n > 2w: the centred window ends before the last key
@@ -109,8 +134,13 @@ class Window(Family):
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params
         n, win, r = len(g["Q"]), p["w"], p["query"] - 1
+        if "N" not in p and w.has("window-count-full-rows"):
+            w.not_applicable()  # no count is asked
+        if p["d_k"] == 1 and w.has("no-scale"):
+            w.not_applicable()  # unscaled scores: no scale to forget
         kind = ("wide" if w.has("window-wide") else "centred" if w.has("window-centred")
-                else "acausal" if w.has("window-acausal") else "trailing")
+                else "acausal" if w.has("window-acausal") else "causal"
+                if w.has("window-causal") else "trailing")
         visible = window_visible(n, win, kind)
         M = tuple(tuple(w.num(1 if v else 0) for v in r_) for r_ in visible)
         w.result("M", M, label=f"M_(i j) = 1 \"if\" i - {win} < j <= i")
@@ -126,11 +156,39 @@ class Window(Family):
         if "N" not in p:
             return
         N, W = p["N"], p["W"]
-        count = window_count(N, W, kind)
+        if w.has("window-count-full-rows"):  # w keys for every query, the first ones too
+            count = N * W
+        else:
+            count = window_count(N, W, kind)
         w.result("count", scalar(w.num(count)),
                  label=f"{N} times {W} - ({W} times {W - 1}) / 2" if kind == "trailing"
                  else None)
         w.result("saved", scalar(w.num(N * N - count)), label=f"{N}^2 - {count}")
+
+    def later_refusal(self, inst: Instance) -> str | None:
+        """A mistake that changes the row's weights a must change its output z: else a
+        learner who forgot the causal limit (or the window, or -inf) types z's right value
+        and is graded correct, and the part tests nothing of the mask. Added after codes
+        were published (window-1-1 and window-1-3 are such): new draws only."""
+        right = Work(numeric=True, record=False)
+        self.compute(inst, right)
+        for mistake in self.mistakes:
+            wrong = Work(mistake=mistake, numeric=True, record=False)
+            try:
+                self.compute(inst, wrong)
+            except NotApplicable:
+                continue
+            if _gap(wrong.results["z"], right.results["z"]) > 1e-9 or \
+                    _gap(wrong.results["a"], right.results["a"]) <= 1e-9:
+                continue  # z told apart, or a mistake that leaves the row alone
+            exact_right, exact_wrong = Work(record=False), Work(mistake=mistake, record=False)
+            self.compute(inst, exact_right)
+            self.compute(inst, exact_wrong)
+            if all(abs(sympy.N(x - y, 30)) < 1e-20 for x, y in zip(
+                    entries(exact_right.results["z"]), entries(exact_wrong.results["z"]),
+                    strict=True)):
+                return f"mistake '{mistake}' changes a but leaves z as it is"
+        return None
 
     def kernel(self, inst: Instance, k: Any) -> dict[str, list[list[float]]]:
         g, p = inst.given, inst.params
