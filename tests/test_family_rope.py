@@ -182,8 +182,9 @@ def test_the_given_6_decimal_cos_and_sin_give_the_key_at_2_decimals(level):
     for seed in range(1, 25):
         ex = generate("rope", level, seed)
         text = render(ex.statement, "en", "unicode").replace("−", "-")
-        given = {m[1]: (float(m[2]), float(m[4])) for m in re.finditer(
-            r"cos\(([0-9/]+)\) = (-?[0-9]\.[0-9]{6}), sin\((\1)\) = (-?[0-9]\.[0-9]{6})", text)}
+        told = {(m[1], m[2]): float(m[3]) for m in re.finditer(
+            r"(cos|sin)\(([0-9/]+)\) = (-?[0-9]\.[0-9]{6})", text)}
+        given = {a: (told["cos", a], told["sin", a]) for f, a in told}
         p = ex.instance.params
 
         def turn(x, pos, p=p, given=given):

@@ -34,7 +34,7 @@ from handcalc.core.exact import mat, row, scalar, total
 from handcalc.core.work import Work
 from handcalc.families.apart import draw_apart
 from handcalc.families.base import Draw, Family, Instance, Quantity
-from handcalc.text.messages import Math, Msg, msg
+from handcalc.text.messages import ListOf, Math, Msg, msg
 
 ASK = ("q_rot", "k_rot", "dot", "dot_shift")
 
@@ -47,18 +47,18 @@ def thetas(params: dict[str, Any]) -> tuple[sympy.Expr, ...]:
     return tuple(base ** Rational(-2 * i, d) for i in range(d // 2))
 
 
-def _values(params: dict[str, Any]) -> Math:
+def _values(params: dict[str, Any]) -> ListOf:
     """cos and sin, to 6 decimals, of the angles that turn q and k (p_q theta_i and
     p_k theta_i, but 0): angles of whole radians (1, 2, 4, 3/10) are no lesson to look up
     with a calculator. A learner who works with them is off by far less than the 0.0005
     that every drawn answer keeps from a rounding boundary."""
-    shown = []
+    shown = []  # one formula each, so that lines break between them
     for pos in sorted({params["p_q"], params["p_k"]} - {0}):
         for t in thetas(params):
             a = pos * t
-            shown.append(f"cos({sympy.sstr(a)}) = {float(sympy.cos(a)):.6f}, "
-                         f"sin({sympy.sstr(a)}) = {float(sympy.sin(a)):.6f}")
-    return Math(", ".join(shown))
+            shown += [Math(f"cos({sympy.sstr(a)}) = {float(sympy.cos(a)):.6f}"),
+                      Math(f"sin({sympy.sstr(a)}) = {float(sympy.sin(a)):.6f}")]
+    return ListOf(tuple(shown))
 
 
 def pairs(d: int, pairing: str | None) -> tuple[tuple[int, int], ...]:
