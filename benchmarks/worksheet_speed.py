@@ -7,9 +7,9 @@ Prints the command's wall time and its tree's CPU, Python start-up included: the
 with a scratch cache of confirmed keys (every key checked with torch), and the median and
 least of the later ones (the keys remembered, as in class use) and, in process, the split
 into generate (drawing and solving the exercises, cross-checking their keys with torch,
-and preparing their values for print), render (Typst source, in chunks of versions), compile (Typst to PDF,
-the chunks two at a time) and join (the chunks' PDFs into one), with one worker for
-generating and with the default workers.
+and preparing their values for print), render (Typst source, in chunks of versions),
+compile (Typst to PDF, the chunks two at a time) and join (the chunks' PDFs into one),
+with one worker for generating and with the default workers.
 
 Run: .venv/bin/python benchmarks/worksheet_speed.py [--runs N] [--versions N]
 """
