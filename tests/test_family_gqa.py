@@ -171,3 +171,28 @@ def test_scale_forgotten_is_named_where_d_k_is_2():
         assert diagnosis_of(ex.code, 2, wrong["Z"])["mistake"] == "no-scale"
     assert mistaken(HAND, "no-scale") is None
     assert mistaken(generate("gqa", 1, 1).instance, "no-scale") is None
+
+
+def test_a_forgotten_batch_is_named_and_disclosed_beside_the_kv_factor():
+    """gqa-1-2 caches a batch of 2: the batch forgotten halves the cache as the K/V factor
+    forgotten does; the diagnosis names both (it named only the factor before)."""
+    from handcalc.exercises.exercise import build
+    from handcalc.exercises.grade import grade
+
+    ex = build("gqa-1-2")
+    assert ex.instance.params["batch"] == 2
+    part = next(p for p in ex.parts if p.key == "cache")
+    typed = elementwise(round2, mistaken(ex.instance, "cache-no-batch")["cache"])
+    v = grade(ex, part.number, typed)
+    named = {v.diagnosis.mistake.id, *(m.id for m in v.diagnosis.also)}
+    assert {"cache-no-batch", "cache-no-kv-factor"} <= named
+
+
+def test_bits_for_bytes_is_named():
+    from handcalc.exercises.exercise import build
+    from handcalc.exercises.grade import grade
+
+    ex = build("gqa-2-100")
+    part = next(p for p in ex.parts if p.key == "cache")
+    typed = elementwise(round2, mistaken(ex.instance, "cache-bits")["cache"])
+    assert grade(ex, part.number, typed).diagnosis.mistake.id == "cache-bits"

@@ -117,6 +117,10 @@ _ALL = (
     Mistake("window-count-full-rows", "count"),
     Mistake("cost-2n-doubled", "size"),
     Mistake("cost-kv-query-heads", "cache"),
+    # slips that a named mistake answered for when their values coincided
+    Mistake("cache-no-batch", "cache"),
+    Mistake("cache-bits", "cache"),
+    Mistake("cost-no-layers", "cache"),
 )
 
 CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
@@ -127,12 +131,13 @@ CATALOGUE: dict[str, Mistake] = {m.id: m for m in _ALL}
 # FIRST_RULES says how). A mistake added to a family whose codes are published is listed
 # here, whatever the family.
 LATER_MISTAKES: dict[str, tuple[str, ...]] = {
-    "mha": ("wrong-head", "no-scale"), "gqa": ("cache-mb", "no-scale"), "decode": ("no-mask",),
+    "mha": ("wrong-head", "no-scale"),
+    "gqa": ("cache-mb", "no-scale", "cache-no-batch", "cache-bits"), "decode": ("no-mask",),
     "rmsnorm": ("rms-no-mean",), "padding": ("no-scale",), "attention-grad": ("no-scale",),
     "variance": ("var-scale-not-squared",),
     "online-softmax": ("online-block-max", "online-no-divide"),
     "window": ("window-causal", "no-scale", "window-count-full-rows"),
-    "cost": ("cost-2n-doubled", "cost-kv-query-heads"),
+    "cost": ("cost-2n-doubled", "cost-kv-query-heads", "cost-no-layers"),
 }
 
 

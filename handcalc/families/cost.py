@@ -27,7 +27,9 @@ Mistakes: FLOPs for multiply-adds, the heads or the batch forgotten, 4 bytes for
 type, MB for MiB, n x d_head entries for n x n; added after codes were published: the score
 matrix at 2n taken as twice, not 4 times, that at n (cost-2n-doubled), and the KV cache
 counted with the attention heads instead of the KV heads (cost-kv-query-heads; nothing
-changes for a model whose heads all have their own K and V, Llama-2-7B).
+changes for a model whose heads all have their own K and V, Llama-2-7B), and the KV cache
+of one layer (cost-no-layers; for Llama-2-7B, 32 layers and 32 heads, it coincides with
+the heads forgotten, and the diagnosis names both).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class Cost(Family):
         Quantity("ratio", "cost.q.ratio"),
     )
     mistakes = ("cost-flops", "cost-no-heads", "cost-no-batch", "cost-4-bytes", "cost-mb",
-                "cost-n-by-d", "cost-2n-doubled", "cost-kv-query-heads")
+                "cost-n-by-d", "cost-2n-doubled", "cost-kv-query-heads", "cost-no-layers")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 1:
@@ -102,7 +104,7 @@ class Cost(Family):
             w.not_applicable()
         if a["dtype"] == "fp32" and w.has("cost-4-bytes"):
             w.not_applicable()
-        if "kv" not in inst.ask and w.has("cost-kv-query-heads"):
+        if "kv" not in inst.ask and (w.has("cost-kv-query-heads") or w.has("cost-no-layers")):
             w.not_applicable()  # no KV cache is asked
         B = 1 if w.has("cost-no-batch") else a["batch"]
         h = 1 if w.has("cost-no-heads") else a["heads"]
@@ -137,9 +139,10 @@ class Cost(Family):
         if "kv" in asked:
             if w.has("cost-kv-query-heads"):  # every attention head cached
                 kv_heads = h
-            kv = 2 * a["layers"] * kv_heads * d * n * B * b
+            layers = 1 if w.has("cost-no-layers") else a["layers"]  # every layer caches
+            kv = 2 * layers * kv_heads * d * n * B * b
             w.show(msg("cost.step.bytes",
-                       product=f"2 times {a['layers']} times {kv_heads} times {d} times {n} "
+                       product=f"2 times {layers} times {kv_heads} times {d} times {n} "
                                f"times {B} times {b}"), scalar(w.num(kv)))
             w.result("kv", scalar(w.num(kv) / w.num(mib)), label=f"{kv} / 2^20")
         if not asked & {"stats", "ratio"}:

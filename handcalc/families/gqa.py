@@ -31,7 +31,8 @@ mistake (levels 1 to 3), so that the mistake shows in its output.
 
 Mistakes: KV head h mod G, the cache counted with the H query heads, without the factor 2
 for K and V, without the layers, with 4 bytes for a 16-bit type; added after codes were
-published: MB (10^6 bytes) for MiB, and (d_k = 2, levels 2 to 4) the scores left unscaled.
+published: MB (10^6 bytes) for MiB, (d_k = 2, levels 2 to 4) the scores left unscaled, the
+batch forgotten (B > 1), and bits for bytes (16 or 32 per element: 8 times the bytes).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class GQA(Family):
     )
     levels = (1, 2, 3, 4)
     mistakes = ("kv-head-mod", "cache-query-heads", "cache-no-kv-factor", "cache-no-layers",
-                "cache-4-bytes", "cache-mb", "no-scale")
+                "cache-4-bytes", "cache-mb", "no-scale", "cache-no-batch", "cache-bits")
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 4:
@@ -178,10 +179,15 @@ class GQA(Family):
         kv_heads = H if w.has("cache-query-heads") else G
         w.result("ratio", scalar(w.num(H) / w.num(kv_heads)), label=f"{H} / {kv_heads}")
         # the KV cache in MiB
+        if p["batch"] == 1 and w.has("cache-no-batch"):
+            w.not_applicable()
         factor = 1 if w.has("cache-no-kv-factor") else 2
         layers = 1 if w.has("cache-no-layers") else p["layers"]
+        batch = 1 if w.has("cache-no-batch") else p["batch"]
         size = 4 if p["dtype"] != "fp32" and w.has("cache-4-bytes") else BYTES[p["dtype"]]
-        terms = (factor, layers, kv_heads, p["head_dim"], p["tokens"], p["batch"], size)
+        if w.has("cache-bits"):  # 16 bits for bf16's 2 bytes
+            size *= 8
+        terms = (factor, layers, kv_heads, p["head_dim"], p["tokens"], batch, size)
         total_bytes = 1
         for t in terms:
             total_bytes *= t
