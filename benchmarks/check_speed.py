@@ -4,7 +4,8 @@ fractions, click"` and `python -c "import sympy, click"`.
 
 Targets (issue 27): `check` of a clear right or wrong answer, `new`, `show` and `practice`'s
 first exercise at most 2.4 times the fractions floor (about 150 ms here), which needs sympy
-left unimported where floats decide (not done: the figures are printed beside the target);
+left unimported where floats decide: done only for `check` of a right answer to a code whose
+key `new`, `show` or `check` remembered (handcalc.exercises.quickkeys; the last lines);
 the ratio to the sympy floor is printed too (the previous round's target was 1.3).
 Run: .venv/bin/python benchmarks/check_speed.py [--runs N]
 
@@ -17,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,12 +30,12 @@ BIN = Path(sys.executable).parent
 TARGET = 2.4  # times the fractions floor
 
 
-def median_time(cmd: list[str], runs: int) -> float:
+def median_time(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> float:
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       stdin=subprocess.DEVNULL, check=False)
+                       stdin=subprocess.DEVNULL, check=False, env=env)
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -61,10 +64,22 @@ def main() -> None:
         ("show gqa-2-100", [hc, "show", "gqa-2-100"]),
         ("practice, first exercise (stdin closed)", [hc, "practice", "--count", "1"]),
     ]
-    for name, cmd in cases:
-        t = median_time(cmd, args.runs)
-        print(f"{name:48s} median {t * 1000:7.1f} ms  {t / light:4.2f} x fractions floor"
-              f" (target <= {TARGET})  {t / floor:4.2f} x sympy floor")
+    with tempfile.TemporaryDirectory() as cache:
+        full = {**os.environ, "HANDCALC_NO_CACHE": "1"}  # every case the full way
+        for name, cmd in cases:
+            report(name, median_time(cmd, args.runs, full), light, floor)
+        # check's quick path: a code whose key `show` remembered, answered right
+        quick = {k: v for k, v in os.environ.items() if k != "HANDCALC_NO_CACHE"}
+        quick["HANDCALC_CACHE_DIR"] = cache
+        for name, cmd in cases[:3]:
+            subprocess.run([hc, "show", cmd[2]], stdout=subprocess.DEVNULL, env=quick,
+                           check=True)
+            report(f"{name} (remembered)", median_time(cmd, args.runs, quick), light, floor)
+
+
+def report(name: str, t: float, light: float, floor: float) -> None:
+    print(f"{name:52s} median {t * 1000:7.1f} ms  {t / light:4.2f} x fractions floor"
+          f" (target <= {TARGET})  {t / floor:4.2f} x sympy floor")
 
 if __name__ == "__main__":
     main()

@@ -25,7 +25,7 @@ import click
 
 from handcalc import cli_lang
 from handcalc.errors import HandcalcError
-from handcalc.text.messages import LANGS, render, resolve_lang
+from handcalc.text.messages import LANGS, render, resolve_lang, tr
 
 EXIT_CORRECT, EXIT_INCORRECT, EXIT_INVALID = 0, 1, 2
 _LANG_KEY = cli_lang.LANG_KEY
@@ -76,8 +76,7 @@ def stream_target(err: bool = False) -> str:
     """'unicode', or 'ascii' when the stream's encoding cannot carry our characters. A
     stream that carries Chinese (GBK, Big5) gets 'unicode': the few symbols it lacks are
     written one by one as ASCII (handcalc.io.terminal.FALLBACK), the words stay."""
-    from handcalc.io.terminal import can_encode
-    from handcalc.views.render import terminal_target
+    from handcalc.io.terminal import can_encode, terminal_target
 
     encoding = getattr(sys.stderr if err else sys.stdout, "encoding", None)
     target = terminal_target(encoding)
@@ -246,7 +245,10 @@ def emit_json(obj: Any) -> None:
 
 
 def print_exercise(ex: Any, as_json: bool) -> None:
+    from handcalc.exercises import quickkeys
     from handcalc.views.render import exercise_dict, exercise_text
+
+    quickkeys.remember(ex)  # for a quick check of its answers
 
     if as_json:
         emit_json(exercise_dict(ex, lang=current_lang()))
@@ -478,6 +480,16 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     (0.20, 0.80) or a matrix ([[2.19, 0.54], [0.81, 1.46]] or 2.19 0.54; 0.81 1.46).
     Quote it in the shell. Exit status: 0 correct, 1 incorrect, 2 invalid input.
     """
+    from handcalc.exercises import quickkeys
+
+    if not (prior or strict or as_json):  # a clearly right answer to a key known here
+        record = quickkeys.lookup(code)
+        number = None if record is None else quickkeys.decide(record, part, " ".join(answer))
+        if number is not None:
+            lang, target = text_lang(), stream_target()
+            click.echo(tr("verdict.head", lang, target, code=code, part=number,
+                          what=tr("verdict.accepted.exact", lang, target)))
+            sys.exit(EXIT_CORRECT)
     from handcalc.core.parse import lines_as_rows, parse_answer
     from handcalc.exercises.exercise import build
     from handcalc.exercises.grade import grade
@@ -486,6 +498,7 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     ex = build(code)
     notice_moved(code, ex)
     ex.number(part)
+    quickkeys.remember(ex)
     verdict = grade(ex, part, parse_answer(lines_as_rows(" ".join(answer))),
                     prior=_parse_prior(prior),
                     strict=strict)

@@ -158,9 +158,14 @@ def test_english_session_keyboard_only(page):
 def test_carried_forward_and_a_pasted_matrix(page):
     d = page("worked-4", "worked-5")
     current(d, 1)
-    for _ in range(3):
+    for i in range(3):
+        before = part_text(d, 1)
         type_answer(d, ["1", "3"])
-        until(d, lambda d: "forgot to divide" in part_text(d, 1))
+        # each try re-renders the part: wait for this one's, and for the boxes again
+        until(d, lambda d, before=before: part_text(d, 1) != before
+              and "forgot to divide" in part_text(d, 1))
+        if i < 2:
+            current(d, 1)
     current(d, 2)
     assert "Worked solution of part 1" in part_text(d, 1)
     type_answer(d, ["0.12", "0.88"])  # softmax of the learner's own (1, 3)

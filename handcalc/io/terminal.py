@@ -91,3 +91,15 @@ def json_ascii(text: str) -> str:
     beyond U+FFFF): the same JSON for a stream that cannot carry Unicode. Outside its
     strings JSON is ASCII, so every such character is inside a string."""
     return _NON_ASCII.sub(_json_escape, text)
+
+
+_UNICODE_PROBE = "√ᵀ⎡⎢⎣⎤⎥⎦✓✗−∞·×≤‖"  # what terminal text prints beyond ASCII
+
+
+def terminal_target(encoding: str | None) -> str:
+    """'unicode' when text in `encoding` can carry the characters we print, else 'ascii'."""
+    try:
+        _UNICODE_PROBE.encode(encoding or "ascii")
+    except (LookupError, UnicodeEncodeError):
+        return "ascii"
+    return "unicode"

@@ -3,9 +3,9 @@
 Knows no family by name: everything comes from the Exercise and Verdict data. Words come
 from the message catalogue (handcalc.text.messages) in the language asked for; terminal text is
 written for the ``unicode`` target, or ``ascii`` where the output cannot carry Unicode
-(``terminal_target``). JSON text fields are Unicode text in the language asked for; its
-keys and ids are the same in every language. Exact values print with sympy's pretty
-printer; 2-decimal values as aligned grids.
+(``handcalc.io.terminal.terminal_target``). JSON text fields are Unicode text in the
+language asked for; its keys and ids are the same in every language. Exact values print
+with sympy's pretty printer; 2-decimal values as aligned grids.
 """
 
 from __future__ import annotations
@@ -24,16 +24,6 @@ from handcalc.families import FAMILIES
 from handcalc.text.messages import DEFAULT_LANG, Text, render, tr
 
 PRETTY_WIDTH = 100
-_UNICODE_PROBE = "√ᵀ⎡⎢⎣⎤⎥⎦✓✗−∞·×≤‖"
-
-
-def terminal_target(encoding: str | None) -> str:
-    """'unicode' when text in `encoding` can carry the characters we print, else 'ascii'."""
-    try:
-        _UNICODE_PROBE.encode(encoding or "ascii")
-    except (LookupError, UnicodeEncodeError):
-        return "ascii"
-    return "unicode"
 
 
 def _t(text: Text, lang: str, target: str = "unicode") -> str:

@@ -1,0 +1,189 @@
+"""check's quick path: a clearly right answer to a part whose key this machine has worked
+out before, decided without sympy (whose import is most of ``check``'s time).
+
+When ``check``, ``new`` or ``show`` builds an exercise, it remembers the key's values as
+floats (a count as its exact whole number, a masked score as -inf) with a digest of the
+sources that computed them (handcalc's version and every module of ``core``,
+``families`` and ``exercises``). A later ``check`` of that code decides here, before
+sympy is imported, only this: every entry typed as a plain decimal lies within 0.005 of
+the key by more than the float's error (a count: equals it). Then the part is right
+exactly as ``grade`` would say (its first path, the exact key). Anything else (a wrong
+entry, an entry near the 0.005 edge, a typed exact form such as 5/sqrt(2), another shape,
+``--prior``, ``--strict``, ``--json``, a changed source) goes the full way, unchanged:
+this path can say "correct", never "incorrect" (tests/test_quickkeys.py compares the two
+over more than 10,000 answers).
+
+The record is ``quick-keys.json`` beside the confirmed keys (handcalc.exercises.confirmed:
+the same folder, ``HANDCALC_CACHE_DIR`` and ``HANDCALC_NO_CACHE``), at most ``MAX_CODES``
+codes, the latest kept; a file that is not this record is ignored and never written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from handcalc.exercises import confirmed
+
+FORMAT = "handcalc-quick-keys/1"
+FILE_NAME = "quick-keys.json"
+MAX_CODES = 500
+MAX_FILE_BYTES = 2**20
+MAX_CODE = 120  # longer codes (data codes) are not remembered
+TOL = 0.005
+
+Record = list[dict[str, Any]]  # per part: shape and entries (float, "-inf" or a count's str)
+
+_NUMBER = re.compile(r"-?(?:[0-9]{1,15}(?:\.[0-9]{1,15})?|\.[0-9]{1,15})", re.ASCII)
+_PART = re.compile(r"[1-9][0-9]?", re.ASCII)
+
+
+@cache
+def solver_digest() -> str:
+    """handcalc's version and a digest of the sources that compute a key."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256(confirmed._version("handcalc").encode())
+    for folder in ("core", "families", "exercises"):
+        for path in sorted((root / folder).rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def record_of(ex: Any) -> Record | None:
+    """An exercise's key as this path compares it, or None when it holds an entry the path
+    cannot decide (not a finite number, a count that is not whole)."""
+    from handcalc.core.exact import NEG_INF, approx, entries, shape
+    from handcalc.exercises.grade import is_count
+
+    parts = []
+    for part in ex.parts:
+        values: list[Any] = []
+        count = is_count(ex, part.key)
+        for v in entries(part.answer):
+            if v == NEG_INF:
+                values.append("-inf")
+            elif count:
+                if not getattr(v, "is_Integer", False):
+                    return None
+                values.append(str(int(v)))
+            else:
+                f = approx(v)
+                if not math.isfinite(f) or abs(f) > 1e9:
+                    return None
+                values.append(f)
+        parts.append({"shape": list(shape(part.answer)), "values": values})
+    return parts
+
+
+def _cells(text: str) -> list[list[str]] | None:
+    """Plain decimals in rows (';' or a new line between rows; ',' or spaces between
+    entries, not both), or None."""
+    rows = [r.strip() for r in re.split(r"[;\n]", text)]
+    if not rows or any(not r for r in rows):
+        return None
+    out = []
+    for r in rows:
+        cells = [c.strip() for c in r.split(",")] if "," in r else r.split()
+        if not cells or any(not (_NUMBER.fullmatch(c) or c == "-inf") for c in cells):
+            return None
+        out.append(cells)
+    return out
+
+
+def decide(record: Record, part: str, text: str) -> int | None:
+    """The part's number when `text` is clearly right for it (see the module docstring),
+    else None."""
+    if not _PART.fullmatch(part) or not 1 <= int(part) <= len(record):
+        return None
+    want = record[int(part) - 1]
+    cells = _cells(text)
+    if cells is None or any(len(r) != len(cells[0]) for r in cells):
+        return None
+    if [len(cells[0]), len(cells)] == want["shape"] != [len(cells), len(cells[0])] and \
+            1 in want["shape"]:  # a vector typed the other way round, as grade fits it
+        cells = [list(c) for c in zip(*cells, strict=True)]
+    if [len(cells), len(cells[0])] != want["shape"]:
+        return None
+    for typed, key in zip((c for r in cells for c in r), want["values"], strict=True):
+        if key == "-inf" or typed == "-inf":
+            if typed != key:
+                return None
+        elif isinstance(key, str):  # a count: the whole number itself
+            if "." in typed or typed.startswith("-.") or int(typed) != int(key):
+                return None
+        elif abs(float(typed) - key) > TOL - 1e-9 - 1e-15 * abs(key):
+            return None
+    return int(part)
+
+
+def _path() -> Path:
+    return confirmed.cache_path().with_name(FILE_NAME)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    """The entries; {} for none yet or a broken file; None for a file that is not ours."""
+    try:
+        if path.is_symlink():
+            return None
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return None if path.exists() else {}
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    except ValueError:
+        return {}
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        return None
+    found = doc.get("codes")
+    return found if isinstance(found, dict) else {}
+
+
+def lookup(code: str) -> Record | None:
+    """The remembered key of `code`, when this installation computed it; else None."""
+    if not confirmed.enabled() or len(code) > MAX_CODE:
+        return None
+    try:
+        got = (_read(_path()) or {}).get(code)
+        if isinstance(got, list) and len(got) == 2 and got[0] == solver_digest() and \
+                isinstance(got[1], list):
+            return got[1]
+    except Exception:  # noqa: BLE001 - a cache never stops a command
+        return None
+    return None
+
+
+def remember(ex: Any) -> None:
+    """Keep an exercise's key for later checks (quietly nothing when the cache is off, the
+    folder cannot be written, or the file is another program's)."""
+    if not confirmed.enabled() or len(ex.code) > MAX_CODE:
+        return
+    try:
+        record = record_of(ex)
+        path = _path()
+        codes = _read(path)
+        if record is None or codes is None or codes.get(ex.code) == [solver_digest(), record]:
+            return
+        codes.pop(ex.code, None)
+        codes[ex.code] = [solver_digest(), record]
+        while len(codes) > MAX_CODES:
+            codes.pop(next(iter(codes)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".quick-keys.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"format": FORMAT, "codes": codes}, f)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    except Exception:  # noqa: BLE001 - a cache never stops a command
+        return
