@@ -28,7 +28,6 @@ import os
 import tempfile
 from collections.abc import Iterable
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +77,8 @@ def _source_digest(module: str) -> str:
 
 @cache
 def _version(dist: str) -> str:
+    from importlib import metadata  # on first use: its import costs a quick check 25 ms
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

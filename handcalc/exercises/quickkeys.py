@@ -3,15 +3,14 @@ out before, decided without sympy (whose import is most of ``check``'s time).
 
 When ``check``, ``new`` or ``show`` builds an exercise, it remembers the key's values as
 floats (a count as its exact whole number, a masked score as -inf) with a digest of the
-sources that computed them (handcalc's version and every module of ``core``,
-``families`` and ``exercises``). A later ``check`` of that code decides here, before
-sympy is imported, only this: every entry typed as a plain decimal lies within 0.005 of
-the key by more than the float's error (a count: equals it). Then the part is right
-exactly as ``grade`` would say (its first path, the exact key). Anything else (a wrong
-entry, an entry near the 0.005 edge, a typed exact form such as 5/sqrt(2), another shape,
-``--prior``, ``--strict``, ``--json``, a changed source) goes the full way, unchanged:
-this path can say "correct", never "incorrect" (tests/test_quickkeys.py compares the two
-over more than 10,000 answers).
+sources that computed them (every module of ``core``, ``families`` and ``exercises``). A
+later ``check`` of that code decides here, before sympy is imported, only this: every
+entry typed as a plain decimal lies within 0.005 of the key by more than the float's error
+(a count: equals it). Then the part is right exactly as ``grade`` would say (its first
+path, the exact key). Anything else (a wrong entry, an entry near the 0.005 edge, a typed
+exact form such as 5/sqrt(2), another shape, ``--prior``, ``--strict``, ``--json``, a
+changed source) goes the full way, unchanged: this path can say "correct", never
+"incorrect" (tests/test_quickkeys.py compares the two over more than 10,000 answers).
 
 The record is ``quick-keys.json`` beside the confirmed keys (handcalc.exercises.confirmed:
 the same folder, ``HANDCALC_CACHE_DIR`` and ``HANDCALC_NO_CACHE``), at most ``MAX_CODES``
@@ -48,9 +47,9 @@ _PART = re.compile(r"[1-9][0-9]?", re.ASCII)
 
 @cache
 def solver_digest() -> str:
-    """handcalc's version and a digest of the sources that compute a key."""
+    """A digest of the sources that compute a key (what a new version changes)."""
     root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256(confirmed._version("handcalc").encode())
+    h = hashlib.sha256(FORMAT.encode())
     for folder in ("core", "families", "exercises"):
         for path in sorted((root / folder).rglob("*.py")):
             h.update(path.relative_to(root).as_posix().encode())
