@@ -160,7 +160,7 @@ def test_a_record_from_other_sources_or_another_program_is_not_used(tmp_path, mo
     assert quickkeys.lookup(ex.code) == quickkeys.record_of(ex)
     path = tmp_path / quickkeys.FILE_NAME
     doc = json.loads(path.read_text())
-    doc["codes"][ex.code][0] = "another solver"
+    doc["entries"][ex.code][0] = "another solver"
     path.write_text(json.dumps(doc))
     assert quickkeys.lookup(ex.code) is None  # the sources changed: the full way
     path.write_text('{"format": "someone else"}')

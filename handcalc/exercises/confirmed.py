@@ -96,24 +96,45 @@ def checker(family: str) -> str:
                      _source_digest(module), _version("torch")))
 
 
-def _read(path: Path) -> dict[str, Any] | None:
-    """The record's entries: {} when there is none yet, or when the file is broken (not
-    JSON: a write cut short; it is rewritten whole); None when the file is another
-    program's (JSON of another format, or not a regular file): then it is never written."""
+def read_record(path: Path, form: str, max_bytes: int) -> dict[str, Any] | None:
+    """A cache record's entries (a JSON file of format `form`): {} when there is none yet,
+    or when the file is broken (not JSON: a write cut short; it is rewritten whole); None
+    when the file is another program's (JSON of another format, not a regular file, larger
+    than `max_bytes`): then it is never written."""
     try:
         if path.is_symlink():
             return None
-        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+        if not path.is_file() or path.stat().st_size > max_bytes:
             return None if path.exists() else {}
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError:
         return None
     except ValueError:
         return {}
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+    if not isinstance(doc, dict) or doc.get("format") != form:
         return None
     entries = doc.get("entries")
     return entries if isinstance(entries, dict) else {}
+
+
+def write_record(path: Path, form: str, entries: dict[str, Any]) -> None:
+    """Write a cache record whole, by a temporary file renamed over it (OSError when the
+    folder cannot be written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"format": form, "entries": entries}).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    return read_record(path, FORMAT, MAX_FILE_BYTES)
 
 
 _MEMO: dict[Path, dict[str, Any] | None] = {}  # the record as this process last saw it
@@ -158,18 +179,8 @@ def record(confirmed: Iterable[Confirmed]) -> None:
             entries[code] = [digest, checker(family), float(worst)]
         while len(entries) > MAX_ENTRIES:
             entries.pop(next(iter(entries)))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps({"format": FORMAT, "entries": entries}).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=".confirmed-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-            _MEMO[path] = entries
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_record(path, FORMAT, entries)
+        _MEMO[path] = entries
     except Exception:  # noqa: BLE001 - a cache never stops a command
         return
 

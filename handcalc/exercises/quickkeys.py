@@ -19,13 +19,9 @@ codes, the latest kept; a file that is not this record is ignored and never writ
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import math
-import os
 import re
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -129,21 +125,7 @@ def _path() -> Path:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
-    """The entries; {} for none yet or a broken file; None for a file that is not ours."""
-    try:
-        if path.is_symlink():
-            return None
-        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-            return None if path.exists() else {}
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError:
-        return None
-    except ValueError:
-        return {}
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        return None
-    found = doc.get("codes")
-    return found if isinstance(found, dict) else {}
+    return confirmed.read_record(path, FORMAT, MAX_FILE_BYTES)
 
 
 def lookup(code: str) -> Record | None:
@@ -171,18 +153,10 @@ def remember(ex: Any) -> None:
         codes = _read(path)
         if record is None or codes is None or codes.get(ex.code) == [solver_digest(), record]:
             return
-        codes.pop(ex.code, None)
+        codes.pop(ex.code, None)  # re-inserted last: the newest
         codes[ex.code] = [solver_digest(), record]
         while len(codes) > MAX_CODES:
             codes.pop(next(iter(codes)))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".quick-keys.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"format": FORMAT, "codes": codes}, f)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        confirmed.write_record(path, FORMAT, codes)
     except Exception:  # noqa: BLE001 - a cache never stops a command
         return
