@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
@@ -440,13 +440,23 @@ def build(code: str) -> Exercise:
     return generate(*parsed, published=True)
 
 
-def cross_check(ex: Exercise) -> float:
-    """Recompute every part with the torch kernel; the largest difference, or KernelMismatch."""
+def torch_kernel(families: Iterable[str] = ()) -> ModuleType:
+    """handcalc.core.kernel, torch imported on first use, with what the checks of
+    `families` import (kernel.preload). A Ctrl-C or SIGTERM that comes meanwhile is handled
+    once the import is done (handcalc.io.procs.signals_held): torch's loading code may drop
+    its exception, or be left unable to load again in this process."""
     from handcalc.io.procs import signals_held
 
-    with signals_held():  # a signal halfway through leaves torch unloadable
-        from handcalc.core import kernel  # torch: only where cross-checking is asked for
+    with signals_held():
+        from handcalc.core import kernel
 
+        kernel.preload(families)
+    return kernel
+
+
+def cross_check(ex: Exercise) -> float:
+    """Recompute every part with the torch kernel; the largest difference, or KernelMismatch."""
+    kernel = torch_kernel()  # torch: only where cross-checking is asked for
     refs = reference(ex)
     return kernel_difference(ex.code, refs, ex.family.kernel(ex.instance, kernel),
                              lambda number, i: str(entries(ex.parts[number - 1].answer)[i]))

@@ -45,6 +45,7 @@ from handcalc.exercises.exercise import (
     generate,
     reference,
     rejection,
+    torch_kernel,
 )
 from handcalc.families import FAMILIES, Instance, get_family
 from handcalc.io.procs import check_interrupted
@@ -207,12 +208,7 @@ def finish(prep: Prepared, kernel: ModuleType) -> Outcome:
 
 def verify_one(task: Task) -> Outcome:
     """Generate one exercise and check it, in this process; every error becomes a Failure."""
-    from handcalc.io.procs import signals_held
-
-    with signals_held():
-        from handcalc.core import kernel  # torch
-
-    return finish(prepare(task), kernel)
+    return finish(prepare(task), torch_kernel())
 
 
 def summarise(outcomes: Iterable[Outcome], *, count: int, seed: int, seconds: float,
@@ -234,20 +230,15 @@ def load_kernel(families: Iterable[str] = ()) -> ModuleType:
     imports (they make millions of objects and no garbage to speak of: its passes cost a
     tenth of their time), and their objects are set aside until verify ends
     (``_gc_frozen``)."""
-    from handcalc.io.procs import signals_held
-
     enabled = gc.isenabled()
     gc.disable()
     try:
-        with signals_held():  # a signal halfway through leaves torch unloadable
-            import torch
-
-            from handcalc.core import kernel
-
-            kernel.preload(families)
+        kernel = torch_kernel(families)
     finally:
         if enabled:
             gc.enable()
+    import torch  # loaded by now
+
     # these tensors are tiny: one intra-op thread is far faster than a pool that
     # competes with the other core (16 ms against 0.025 ms for one small SDPA call)
     torch.set_num_threads(1)

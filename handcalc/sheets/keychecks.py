@@ -13,18 +13,17 @@ from handcalc.exercises import confirmed
 
 
 def _load_torch() -> None:
-    from handcalc.io.procs import signals_held
+    from handcalc.exercises.exercise import torch_kernel
 
-    with signals_held():  # a signal halfway through leaves torch unloadable
-        from handcalc.core import kernel  # noqa: F401 - the import is the work
+    torch_kernel()
 
 
 def check_all(checks: Sequence[Any]) -> list[confirmed.Confirmed]:
     """The torch halves of exercise.KernelCheck (in the checking process, or here):
     KernelMismatch at the first that disagrees; else what each confirmed."""
-    _load_torch()
-    from handcalc.core import kernel
+    from handcalc.exercises.exercise import torch_kernel
 
+    kernel = torch_kernel()
     return [(c.instance.code, c.instance.family, c.digest, c.check_with(kernel))
             for c in checks]
 
