@@ -211,16 +211,19 @@ class GQA(Family):
         point of the part."""
         return key == "map" and inst.params["G"] == 1
 
-    def refusal(self, inst: Instance) -> str | None:
-        """The named head's output must change when the wrong KV head (h mod G) is used,
-        at every level: the repeat_kv mapping is what the family exists to test. With one
-        KV head (MQA, level 4) every query head uses it, and h mod G names it too.
-        At levels 1 and 2 the cache holds a power-of-two number of tokens, as real
-        contexts do (4,096), so that the MiB come out round: dividing 3,000 tokens' bytes
-        by 2^20 by hand is not the lesson."""
+    def later_refusal(self, inst: Instance) -> str | None:
+        """At levels 1 and 2 the cache holds a power-of-two number of tokens, as real
+        contexts do (4,096), so that the MiB come out round: dividing 3,000 tokens' bytes by
+        2^20 by hand is not the lesson (a rule of new draws: gqa-2-100 keeps its 3,000)."""
         tokens = inst.params["tokens"]
         if inst.level in (1, 2) and tokens & (tokens - 1):
             return f"{tokens} tokens is not a power of two: the cache's MiB are not round"
+        return None
+
+    def refusal(self, inst: Instance) -> str | None:
+        """The named head's output must change when the wrong KV head (h mod G) is used,
+        at every level: the repeat_kv mapping is what the family exists to test. With one
+        KV head (MQA, level 4) every query head uses it, and h mod G names it too."""
         if inst.params["G"] == 1:
             return None
         right, wrong = Work(numeric=True, record=False), Work(mistake="kv-head-mod",
