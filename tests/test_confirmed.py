@@ -164,3 +164,29 @@ def test_record_keeps_at_most_max_entries(cache, monkeypatch):
     monkeypatch.setattr(confirmed, "MAX_ENTRIES", 3)
     confirmed.record((f"c{i}", "attention", "d", 0.0) for i in range(5))
     assert list(json.loads(cache.read_text())["entries"]) == ["c2", "c3", "c4"]
+
+
+def test_answers_digest_is_the_same_in_every_process():
+    """The digest reads sympy's expression trees in their canonical order, which no hash
+    seed changes: two processes with other seeds agree, and another answer differs."""
+    import subprocess
+    import sys
+
+    script = ("from handcalc.exercises.exercise import build\n"
+              "from handcalc.exercises.confirmed import answers_digest\n"
+              "print(answers_digest(build('mha-3-12')), answers_digest(build('rope-3-5')))")
+    seen = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2", "3")}
+    assert len(seen) == 1
+    a, b = seen.pop().split()
+    assert a != b
+
+
+def test_exact_form_tells_values_apart():
+    import sympy
+
+    forms = {confirmed.exact_form(x) for x in (
+        sympy.Rational(1, 2), sympy.Rational(2, 4) + 1, sympy.sqrt(2) / 2, sympy.sqrt(3) / 2,
+        sympy.exp(sympy.Rational(1, 2)), -sympy.oo, sympy.pi, sympy.Integer(0))}
+    assert len(forms) == 8

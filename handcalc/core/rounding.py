@@ -7,6 +7,7 @@ anything closer is decided on the exact value."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import sympy
 from sympy import Integer, Rational
@@ -260,8 +261,10 @@ def fmt_shown(m: Mat) -> list[list[str]]:
     return [[fmt2(v) for v in r] for r in m]
 
 
+@lru_cache(maxsize=4096)
 def fmt_exact(x: sympy.Expr) -> str:
-    """x as exact text: '5*sqrt(2)/2', '1/10', '-inf'."""
+    """x as exact text: '5*sqrt(2)/2', '1/10', '-inf' (kept: a key's digest and its printed
+    solution print the same values, and sympy's printer is slow)."""
     if x == NEG_INF:
         return "-inf"
     return sympy.sstr(x)
