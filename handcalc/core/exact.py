@@ -29,23 +29,40 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import sympy
-from sympy import Integer, Rational
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
-Mat = tuple[tuple[sympy.Expr, ...], ...]
+Mat = tuple[tuple["sympy.Expr", ...], ...]
 
-TOL = Rational(1, 200)  # 0.005, the two-decimal rule
-MARGIN = Rational(1, 2000)  # 0.0005, distance kept from a rounding boundary
-NEG_INF = -sympy.oo
+# exact (sympy takes a Fraction as the Rational it is), and read without importing sympy
+TOL = Fraction(1, 200)  # 0.005, the two-decimal rule
+MARGIN = Fraction(1, 2000)  # 0.0005, distance kept from a rounding boundary
 GUARD = 1e-9  # relative band around a threshold inside which floats do not decide
 TOL_F = float(TOL)  # the float screen's threshold (0.005 as the nearest float)
 
 
+def neg_inf() -> sympy.Expr:
+    """-oo, the masked score (sympy's one NegativeInfinity: ``is`` tells it)."""
+    return sympy.S.NegativeInfinity
+
+
+def __getattr__(name: str) -> object:
+    """``NEG_INF``, read from this module (sympy imported then): neg_inf()."""
+    if name == "NEG_INF":
+        return neg_inf()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def is_neg_inf(x: object) -> bool:
     """x == -oo, without sympy's comparison for a Rational (never -oo)."""
-    return x is NEG_INF or (not isinstance(x, Rational) and x == NEG_INF)
+    ninf = neg_inf()
+    return x is ninf or (not isinstance(x, sympy.Rational) and x == ninf)
 
 
 def to_exact(value: object) -> sympy.Expr:
@@ -55,12 +72,12 @@ def to_exact(value: object) -> sympy.Expr:
     if isinstance(value, bool):
         raise TypeError("booleans are not numbers here")
     if isinstance(value, int):
-        return Integer(value)
+        return sympy.Integer(value)
     if isinstance(value, str):
-        return Rational(value)
+        return sympy.Rational(value)
     if isinstance(value, float):
         raise TypeError("floats are not exact; give an int or a fraction string")
-    return Rational(value)  # fractions.Fraction
+    return sympy.Rational(value)  # fractions.Fraction
 
 
 def mat(rows: Iterable[Iterable[object]]) -> Mat:
@@ -131,9 +148,9 @@ def _times(x: object, y: object) -> object:
     """x * y. A product of an exact 0 is 0 unless sympy proves the other factor infinite,
     which it asks that factor's assumptions to find out, slowly; a factor that approx_err
     bounds as finite cannot be infinite, so the 0 is returned at once (the same value)."""
-    if x is _ZERO and _surely_finite(y):
+    if _is_zero(x) and _surely_finite(y):
         return x
-    if y is _ZERO and _surely_finite(x):
+    if _is_zero(y) and _surely_finite(x):
         return y
     return x * y  # type: ignore[operator]
 
@@ -142,23 +159,26 @@ def quotient(x: object, y: object) -> object:
     """x / y. An exact 0 over a divisor that approx_err bounds away from 0 and from
     infinity is 0 at once (sympy asks the divisor's assumptions first, slowly, to the same
     end); anything else, floats included, is divided as it is."""
-    if x is _ZERO and _surely_finite(y) and _surely_nonzero(y):
+    if _is_zero(x) and _surely_finite(y) and _surely_nonzero(y):
         return x
     return x / y  # type: ignore[operator]
 
 
-_ZERO = sympy.S.Zero  # the one exact 0 (Integer(0) and Rational(0) are this object)
+def _is_zero(x: object) -> bool:
+    """x is sympy's exact 0 (Integer(0) and Rational(0) are that one object); a float of
+    the float kit never is (nor does asking import sympy)."""
+    return not isinstance(x, float) and x is sympy.S.Zero
 
 
 def _surely_nonzero(v: object) -> bool:
-    if isinstance(v, Rational):
+    if isinstance(v, sympy.Rational):
         return v != 0
     value, err = approx_err(v)  # type: ignore[arg-type]
     return abs(value) > err
 
 
 def _surely_finite(v: object) -> bool:
-    if isinstance(v, Rational):
+    if isinstance(v, sympy.Rational):
         return True
     if not isinstance(v, sympy.Expr):
         return False
@@ -216,12 +236,12 @@ def _mul_err(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, flo
     return v, abs(x) * ey + abs(y) * ex + ex * ey + ULP * abs(v)
 
 
-def _pow_err(base: tuple[float, float], e: Rational) -> tuple[float, float]:
+def _pow_err(base: tuple[float, float], e: sympy.Rational) -> tuple[float, float]:
     b, eb = base
     fe = float(e)
     if b == 0 or eb >= abs(b) / 2 or (b < 0 and not e.is_integer):
         return math.nan, math.inf
-    v = math.sqrt(b) if e == Rational(1, 2) else b ** fe
+    v = math.sqrt(b) if e == sympy.Rational(1, 2) else b ** fe
     r = eb / (abs(b) - eb)  # relative error of the base, on the safe side
     return v, abs(v) * ((1 + r) ** abs(fe) - 1 + ULP)
 
@@ -234,9 +254,9 @@ def approx_err(x: sympy.Expr) -> tuple[float, float]:
     anything else falls back to a 20-digit evaluation. e is inf where no bound is known,
     which sends every decision about x to the exact path. Cached, so shared
     subexpressions are evaluated once."""
-    if x == NEG_INF or x == sympy.oo:
+    if x == neg_inf() or x == sympy.oo:
         return float(x), 0.0
-    if isinstance(x, Rational):
+    if isinstance(x, sympy.Rational):
         v = x.p / x.q  # int / int is correctly rounded
         return v, ULP * abs(v)
     if x is sympy.E or x is sympy.pi:
@@ -257,7 +277,7 @@ def approx_err(x: sympy.Expr) -> tuple[float, float]:
         for t in x.args:
             out = _mul_err(out, approx_err(t))
         return out
-    if x.is_Pow and isinstance(x.exp, Rational):
+    if x.is_Pow and isinstance(x.exp, sympy.Rational):
         return _pow_err(approx_err(x.base), x.exp)
     v = float(numeric(x, 20))
     return v, 1e-18 * max(1.0, abs(v))

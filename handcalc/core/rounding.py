@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-
-import sympy
-from sympy import Integer, Rational
-from sympy.core.evalf import PrecisionExhausted
-from sympy.polys.polyerrors import NotAlgebraic
+from typing import TYPE_CHECKING
 
 from handcalc.core.exact import (
     GUARD,
     MARGIN,
-    NEG_INF,
     TOL,
     TOL_F,
     Mat,
@@ -25,10 +20,16 @@ from handcalc.core.exact import (
     entries,
     is_finite,
     is_neg_inf,
+    neg_inf,
     numeric,
     shape,
 )
 from handcalc.errors import Undecidable
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 SIGN_DIGITS = (30, 120, 480, 1920)  # precisions tried by sign(), in decimal digits
 
@@ -37,8 +38,10 @@ def sign(x: sympy.Expr) -> int:
     """The sign of a real number (-1, 0 or 1), decided exactly (see the module's
     docstring); ValueError for a value that is not real, Undecidable when neither
     evaluation nor sympy's algebra can tell it from zero."""
-    if isinstance(x, Rational):
+    if isinstance(x, sympy.Rational):
         return _rational_sign(x)
+    from sympy.core.evalf import PrecisionExhausted
+
     for digits in SIGN_DIGITS:
         try:
             value = x.evalf(digits, strict=True, maxn=2 * digits)
@@ -51,29 +54,31 @@ def sign(x: sympy.Expr) -> int:
     return _symbolic_sign(x)
 
 
-def _rational_sign(x: Rational) -> int:
+def _rational_sign(x: sympy.Rational) -> int:
     return (x.p > 0) - (x.p < 0)
 
 
 def _symbolic_sign(x: sympy.Expr) -> int:
     """The sign of a value too close to zero to evaluate: zero when sympy proves it."""
     for form in (x, sympy.expand(x), sympy.expand_log(x, force=True), sympy.simplify(x)):
-        if isinstance(form, Rational):
+        if isinstance(form, sympy.Rational):
             return _rational_sign(form)
         if form.is_zero:
             return 0
+    from sympy.polys.polyerrors import NotAlgebraic
+
     try:
         poly = sympy.minimal_polynomial(x, sympy.Dummy("t"), polys=True)
     except (NotAlgebraic, NotImplementedError, ValueError):
         poly = None
     if poly is not None and poly.degree() == 1:  # a rational: -c0 / c1
-        return _rational_sign(-Rational(poly.nth(0)) / Rational(poly.nth(1)))
+        return _rational_sign(-sympy.Rational(poly.nth(0)) / sympy.Rational(poly.nth(1)))
     raise Undecidable(f"cannot decide the sign of {sympy.sstr(x)[:60]} exactly")
 
 
 def _floor(t: sympy.Expr) -> int:
     """floor(t), exactly: estimated from 30 digits, then checked (and corrected) by sign."""
-    if isinstance(t, Rational):
+    if isinstance(t, sympy.Rational):
         return int(sympy.floor(t))
     estimate = numeric(t)
     digits = len(str(abs(int(estimate)))) + 30  # enough for every integer digit
@@ -188,7 +193,7 @@ def near_boundary_f(f: float, margin: sympy.Expr = MARGIN) -> bool | None:
 
 def _cents(x: sympy.Expr) -> int:
     """x * 100 rounded half away from zero, as a signed int (x finite)."""
-    if isinstance(x, Rational):  # in integers: floor(|p| / q * 100 + 1/2)
+    if isinstance(x, sympy.Rational):  # in integers: floor(|p| / q * 100 + 1/2)
         p, q = int(x.p), int(x.q)
         n = (200 * abs(p) + q) // (2 * q)
         return -n if p < 0 else n
@@ -197,20 +202,20 @@ def _cents(x: sympy.Expr) -> int:
         n = math.floor(abs(f) * 100 + 0.5)
         return -n if f < 0 else n
     s = sign(x)
-    n = _floor(s * x * 100 + Rational(1, 2))
+    n = _floor(s * x * 100 + sympy.Rational(1, 2))
     return -n if s < 0 else n
 
 
 def round2(x: sympy.Expr) -> sympy.Expr:
     """x rounded to 2 decimals, half away from zero, as an exact Rational (-oo stays)."""
-    if x == NEG_INF or x == sympy.oo:
+    if x == neg_inf() or x == sympy.oo:
         return x
-    return Rational(_cents(x), 100)
+    return sympy.Rational(_cents(x), 100)
 
 
 def fmt2(x: sympy.Expr) -> str:
     """x at 2 decimals as text: '18.81', '-0.50', '-inf'."""
-    if x == NEG_INF:
+    if x == neg_inf():
         return "-inf"
     if x == sympy.oo:
         return "inf"
@@ -224,7 +229,7 @@ def simplest(x: sympy.Expr) -> sympy.Expr:
     """x as a fraction p/q (q <= 12) where it is one in a longer form, proved so (the
     difference over a common denominator expands to 0), e.g. a sum of exponentials that
     cancels to 0; else x as it is. For showing an exact answer, never for a record."""
-    if isinstance(x, Rational) or not is_finite(x):
+    if isinstance(x, sympy.Rational) or not is_finite(x):
         return x
     try:
         v, _ = approx_err(x)
@@ -235,9 +240,9 @@ def simplest(x: sympy.Expr) -> sympy.Expr:
     for q in range(1, 13):
         p = round(v * q)
         if abs(v - p / q) < 1e-9:
-            numerator, _ = sympy.fraction(sympy.together(x - Rational(p, q)))
+            numerator, _ = sympy.fraction(sympy.together(x - sympy.Rational(p, q)))
             if sympy.expand(numerator) == 0:
-                return Rational(p, q)
+                return sympy.Rational(p, q)
             return x
     return x
 
@@ -250,14 +255,14 @@ def simplest_mat(m: Mat) -> Mat:
 def whole(m: Mat) -> bool:
     """Whether every entry of m is an exact integer (or -inf, a masked entry): a matrix of
     indices, counts or bytes, or integer data, which reads best without decimals."""
-    return all(isinstance(v, Integer) or v == NEG_INF for r in m for v in r)
+    return all(isinstance(v, sympy.Integer) or v == neg_inf() for r in m for v in r)
 
 
 def fmt_shown(m: Mat) -> list[list[str]]:
     """m as a worked step or a key shows it: integers as integers when every entry is
     one (whole), else each entry at 2 decimals (fmt2)."""
     if whole(m):
-        return [["-inf" if v == NEG_INF else str(int(v)) for v in r] for r in m]
+        return [["-inf" if v == neg_inf() else str(int(v)) for v in r] for r in m]
     return [[fmt2(v) for v in r] for r in m]
 
 
@@ -265,7 +270,7 @@ def fmt_shown(m: Mat) -> list[list[str]]:
 def fmt_exact(x: sympy.Expr) -> str:
     """x as exact text: '5*sqrt(2)/2', '1/10', '-inf' (kept: a key's digest and its printed
     solution print the same values, and sympy's printer is slow)."""
-    if x == NEG_INF:
+    if x == neg_inf():
         return "-inf"
     return sympy.sstr(x)
 
@@ -274,15 +279,15 @@ def near_boundary(x: sympy.Expr, margin: sympy.Expr = MARGIN) -> bool:
     """True when x lies within `margin` of a rounding boundary k/100 + 1/200."""
     if not is_finite(x):
         return False
-    if isinstance(x, Rational):
+    if isinstance(x, sympy.Rational):
         t = abs(x) * 100
-        return bool(abs(t - sympy.floor(t) - Rational(1, 2)) < margin * 100)
+        return bool(abs(t - sympy.floor(t) - sympy.Rational(1, 2)) < margin * 100)
     f, err = approx_err(x)
     gap = _frac_to_half(f) - _cents_margin(margin)
     if abs(gap) > _band(f * 100) + 100 * err:
         return gap < 0
     t = sign(x) * x * 100
-    offset = t - _floor(t) - Rational(1, 2)  # from the tie k + 1/2, in cents
+    offset = t - _floor(t) - sympy.Rational(1, 2)  # from the tie k + 1/2, in cents
     return sign(sign(offset) * offset - margin * 100) < 0
 
 
@@ -290,7 +295,7 @@ def within(v: sympy.Expr, x: sympy.Expr, tol: sympy.Expr = TOL) -> bool:
     """The two-decimal rule: |v - x| <= tol, decided exactly. -inf accepts only -inf."""
     if not is_finite(x) or not is_finite(v):
         return bool(v == x)
-    if isinstance(x, Rational) and isinstance(v, Rational):
+    if isinstance(x, sympy.Rational) and isinstance(v, sympy.Rational):
         return bool(abs(v - x) <= tol)
     (fv, ev), (fx, ex) = approx_err(v), approx_err(x)
     gap = abs(fv - fx) - float(tol)

@@ -28,13 +28,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sympy
-
-from handcalc.core.exact import NEG_INF, Mat, elementwise, to_exact, to_floats
+from handcalc.core.exact import Mat, elementwise, neg_inf, to_exact, to_floats
 from handcalc.core.rounding import round2, round2_f
 from handcalc.text.messages import Math, Msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 
 class NotApplicable(Exception):
@@ -103,7 +106,7 @@ class Work:
 
     @property
     def neg_inf(self) -> Any:
-        return -math.inf if self.numeric else NEG_INF
+        return -math.inf if self.numeric else neg_inf()
 
     def given(self, inst: Any) -> Mapping[str, Mat]:
         """The instance's given matrices, in this work's kind of number."""

@@ -37,17 +37,19 @@ import hashlib
 import math
 import re
 import string
-from typing import Any
-
-import sympy
-from sympy import Integer, Rational
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat
 from handcalc.errors import GivenError
+from handcalc.families import givens
 from handcalc.families.base import Instance
 from handcalc.families.given import Description, Form, Param, Resolved, resolve
-from handcalc.families.givens import DESCRIPTIONS
 from handcalc.text.messages import msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 VERSION = "1"
 SEP = "~"
@@ -111,13 +113,13 @@ def text_num(text: str) -> sympy.Expr:
         raise ValueError(text)
     sign, whole, frac, den, is_pi = m.groups()
     if frac is not None:
-        v = Rational(f"{whole}.{frac}")
+        v = sympy.Rational(f"{whole}.{frac}")
     elif den is not None:
         if int(den) == 0:
             raise ValueError(text)
-        v = Rational(int(whole), int(den))
+        v = sympy.Rational(int(whole), int(den))
     else:
-        v = Integer(int(whole))
+        v = sympy.Integer(int(whole))
     v = -v if sign else v
     return v * sympy.pi if is_pi else v
 
@@ -138,7 +140,7 @@ def _param_text(p: Param, v: Any) -> str:
 
 def encode(family: str, r: Resolved) -> str:
     """The code of resolved data (GivenError when it would pass MAX_LENGTH)."""
-    desc = DESCRIPTIONS[family]
+    desc = givens.DESCRIPTIONS[family]
     form = desc.forms[r.form]
     version = VERSION + ("" if r.form == 0 else _DIGITS[10 + r.form])
     sections = [family, version]
@@ -185,7 +187,7 @@ def decode(code: str) -> Instance:
     if len(sections) < 4:
         raise _bad(text, "form")
     family, version = sections[0], sections[1]
-    desc = DESCRIPTIONS.get(family)
+    desc = givens.DESCRIPTIONS.get(family)
     if desc is None or not version.startswith(VERSION):
         raise _bad(text, "form")
     form_index = 0 if version == VERSION else _DIGITS.find(version[1:]) - 10

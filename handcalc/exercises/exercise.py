@@ -31,10 +31,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-import sympy
-
-from handcalc.core.exact import NEG_INF, Mat, approx_err, entries, is_finite, shape
+from handcalc.core.exact import Mat, approx_err, entries, is_finite, neg_inf, shape
 from handcalc.core.mistakes import LATER_MISTAKES as LATER_MISTAKES  # see FIRST_RULES
 from handcalc.core.mistakes import published_mistakes
 from handcalc.core.rounding import (
@@ -51,6 +50,11 @@ from handcalc.exercises import datacode
 from handcalc.exercises.worked import WORKED
 from handcalc.families import FAMILIES, Family, Instance, get_family
 from handcalc.text.messages import Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 MAX_SEED = 10**9
 MAX_CODE_LENGTH = 40
@@ -206,7 +210,7 @@ def mistaken(inst: Instance, mistake: str,
 
 def usable(m: Mat) -> bool:
     """A matrix whose entries are real numbers or -inf (not nan, zoo or +inf)."""
-    return all(v == NEG_INF or (v.is_number and is_finite(v) and v.is_real is not False)
+    return all(v == neg_inf() or (v.is_number and is_finite(v) and v.is_real is not False)
                for v in entries(m))
 
 
@@ -515,7 +519,7 @@ def reference(ex: Exercise) -> tuple[Reference, ...]:
 
 
 def _reference_value(x: sympy.Expr) -> float | str | None:
-    if x == NEG_INF:
+    if x == neg_inf():
         return NEG_INF_REF
     v, e = approx_err(x)
     if math.isfinite(v) and e <= 1e-3 * KERNEL_TOL * max(1.0, abs(v)):

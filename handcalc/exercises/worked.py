@@ -11,11 +11,12 @@ W^O = [[1, 0], [0, 1], [2, 0], [0, -1]]; worked 8 uses eps = 1e-5; worked 9 asks
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+from handcalc.families import givens
 from handcalc.families.base import Instance
 from handcalc.families.given import resolve
-from handcalc.families.givens import DESCRIPTIONS
 
 _SET: tuple[tuple[int, str, dict[str, str], dict[str, Any], tuple[str, ...]], ...] = (
     (1, "score", {"q": "2 1", "k": "1 3", "v": "4 0"}, {}, ()),
@@ -37,8 +38,28 @@ _SET: tuple[tuple[int, str, dict[str, str], dict[str, Any], tuple[str, ...]], ..
 
 def _inst(n: int, family: str, given: dict[str, str], params: dict[str, Any],
           ask: tuple[str, ...]) -> Instance:
-    r = resolve(DESCRIPTIONS[family], given, params, ask or None)
+    r = resolve(givens.DESCRIPTIONS[family], given, params, ask or None)
     return Instance(f"worked-{n}", family, None, None, r.given, r.params, r.ask)
 
 
-WORKED: dict[int, Instance] = {n: _inst(n, *rest) for n, *rest in _SET}
+class _Worked(Mapping[int, Instance]):
+    """The set by number, each exercise built when first read (its data are parsed into
+    exact values, which imports sympy: see handcalc.lazysympy)."""
+
+    def __init__(self) -> None:
+        self._rows = {n: rest for n, *rest in _SET}
+        self._built: dict[int, Instance] = {}
+
+    def __getitem__(self, n: int) -> Instance:
+        if n not in self._built:
+            self._built[n] = _inst(n, *self._rows[n])
+        return self._built[n]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+WORKED: Mapping[int, Instance] = _Worked()

@@ -28,15 +28,18 @@ from __future__ import annotations
 import math
 import random
 from fractions import Fraction
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core import attention as att
 from handcalc.core.exact import Mat, col, elementwise, mat, matmul, total, transpose
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.text.messages import Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 D = 2  # features per token (the d = 2)
 

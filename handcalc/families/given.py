@@ -25,14 +25,16 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import sympy
-from sympy import Integer, Rational
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, shape
 from handcalc.errors import GivenError
 from handcalc.text.messages import Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 MAX_DIM = 8
 MAX_ENTRY = 1000
@@ -169,11 +171,11 @@ def number(family: str, name: str, value: Any, *, angle: bool = False) -> sympy.
     if isinstance(value, bool):
         raise fail(family, "not_number", name=name, text=_text(value))
     if isinstance(value, int):
-        return Integer(value)
+        return sympy.Integer(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise fail(family, "not_number", name=name, text=repr(value))
-        return Rational(repr(value))
+        return sympy.Rational(repr(value))
     if isinstance(value, sympy.Rational):
         return value
     if isinstance(value, sympy.Basic) and angle and (value / sympy.pi).is_Rational:
@@ -182,7 +184,7 @@ def number(family: str, name: str, value: Any, *, angle: bool = False) -> sympy.
         raise fail(family, "not_number", name=name, text=_text(value))
     text = value.strip()
     if _DECIMAL.fullmatch(text):
-        return Rational(text)
+        return sympy.Rational(text)
     from handcalc.core.parse import parse_value  # the answer grammar: 1/10, 3/4, pi/6
     from handcalc.errors import ParseError
 

@@ -9,9 +9,7 @@ yields equal the draw's, so that data equal to a drawn exercise's poses that exe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from sympy import Integer, pi
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat
 from handcalc.families.cost import MODELS
@@ -28,8 +26,13 @@ from handcalc.families.given import (
     rule,
 )
 from handcalc.families.keys import keys_params
-from handcalc.families.layernorm import EPS, ln_params
+from handcalc.families.layernorm import default_eps, ln_params
 from handcalc.families.variance import variance_params
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 M = GivenMat
 
@@ -215,151 +218,165 @@ def _cost_check(mats: Mapping[str, Mat], p: dict[str, Any]) -> None:
 POSITION = 10000
 D = {"lo": 1, "hi": MAX_DIM}
 
-DESCRIPTIONS: dict[str, Description] = {d.family: d for d in (
-    Description("score", (Form(
-        (M("q", 1, "d_k"), M("k", 1, "d_k"), M("v", 1, "d_v")),
-        (Param("d_k", "int", cols("q"), **D, note="cols:q"),),
-        ("s", "a", "z")),)),
-    _attention_like("attention"),
-    Description("keys", (Form(
-        (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v", optional=True)),
-        (Param("query", "int", REQUIRED, **D), Param("keys", "ints", REQUIRED, **D),
-         Param("d_k", "int", cols("K"), **D, note="cols:K")),
-        ("s", "a", "z"), check=_keys_check, needs={"z": ("V",)}),)),
-    _attention_like("causal"),
-    Description("heads", (Form(
-        (), (Param("d_model", "int", REQUIRED, 1, 65536), Param("h", "int", REQUIRED, 1, 1024)),
-        ("d_k", "sqrt_dk", "inv_sqrt_dk"), ("d_k", "sqrt_dk"), check=_heads_check),)),
-    Description("concat", (Form(
-        (M("Z{i}", "n", "d_h", each=("1", "h")), M("W^O", "h*d_h", "d_model")),
-        (Param("h", "int", _count("Z"), **D, note="count:Z"),),
-        ("C", "out")),)),
-    Description("layernorm", (Form(
-        (M("X", "n", "d"), M("Z", "n", "d")),
-        (Param("eps", "number", EPS, 0, 1),),
-        ("Y", "mean", "var", "LN"), check=_ln_check("layernorm")),)),
-    Description("variance", (Form(
-        (), (Param("d_ks", "ints", REQUIRED, 1, 100000),
-             Param("var_q", "number", Integer(1), 0, 1000),
-             Param("var_k", "number", Integer(1), 0, 1000)),
-        ("var", "std", "scaled_var"), check=_variance_check),)),
-    Description("projection-grad", (
-        Form((M("W", "m", "n"), M("x", "n", 1), M("dL/dQ", "m", 1)), (), ("dW", "dx")),
-        Form((M("x", "n", 1), M("dL/dQ", "m", 1)), (), ("dW",)),
-    )),
-    Description("mha", (Form(
-        (M("X", "n", "d_model"), M("W^Q", "d_model", "d_model"),
-         M("W^K", "d_model", "d_model"), M("W^V", "d_model", "d_model"),
-         M("W^O", "d_model", "d_model")),
-        (Param("h", "int", 2, **D), Param("head", "int", 1, **D),
-         Param("d_model", "int", cols("X"), **D, note="cols:X"),
-         Param("d_k", "int", lambda m, g, p: p["d_model"] // p["h"], **D,
-               note="dmodel_h")),
-        ("Q", "S", "A", "C", "Y"), check=_mha_check),)),
-    Description("gqa", (Form(
-        (M("Q", "n", "d_k"), M("K{i}", "n", "d_k", each=("0", "G")),
-         M("V{i}", "n", "d_v", each=("0", "G"))),
-        (Param("H", "int", REQUIRED, 1, 64),
-         Param("G", "int", _count("K"), 1, 64, note="count:K"),
-         Param("head", "int", REQUIRED, 0, 63),
-         Param("d_k", "int", cols("Q"), **D, note="cols:Q"),
-         Param("layers", "int", REQUIRED, 1, 1000),
-         Param("head_dim", "int", REQUIRED, 1, 65536),
-         Param("tokens", "int", REQUIRED, 1, 10**7),
-         Param("batch", "int", REQUIRED, 1, 10**4),
-         Param("dtype", "choice", REQUIRED, choices=("fp32", "fp16", "bf16")),
-         Param("G2", "int", OMIT, 1, 64)),  # added with MQA (level 4): at the end
-        ("map", "Z", "cache", "ratio", "compare"), check=_gqa_check,
-        needs={"compare": ("G2",)}),)),
-    Description("decode", (Form(
-        (M("K", "t", "d_k"), M("V", "t", "d_v"),
-         M("q{i}", 1, "d_k", each=("t+1", "new")), M("k{i}", 1, "d_k", each=("t+1", "new")),
-         M("v{i}", 1, "d_v", each=("t+1", "new"))),
-        (Param("t", "int", rows("K"), 1, MAX_DIM - 1, note="rows:K"),
-         Param("new", "int", _count("q"), 1, 4, note="count:q"),
-         Param("d_k", "int", cols("K"), **D, note="cols:K")),
-        ("S", "A", "Z")),), order=_decode_order),
-    Description("padding", (Form(
-        (M("M", 2, "L"), M("Q", "L", "d"), M("K", "L", "d"), M("V", "L", "d_v")),
-        (SCALED, Param("d_k", "int", _dk_if_scaled("K"), **D, note="cols_unscaled:K"),
-         Param("b", "int", _first_padded, 1, 2, note="padded_row")),
-        ("S", "A", "Z"), check=_padding_check),), params_first=("d_k",)),
-    Description("cross", (
-        Form((M("Q", "m", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
-             (Param("d_k", "int", cols("Q"), **D, note="cols:Q"),
-              Param("m", "int", rows("Q"), **D, note="rows:Q"),
-              Param("n", "int", rows("K"), **D, note="rows:K")),
-             ("S", "A", "Z")),
-        Form((M("X", "m", "d_model"), M("H", "n", "d_model"), M("W_Q", "d_model", "d_k"),
-              M("W_K", "d_model", "d_k"), M("W_V", "d_model", "d_v")),
-             (Param("d_k", "int", cols("W_Q"), **D, note="cols:W_Q"),
-              Param("m", "int", rows("X"), **D, note="rows:X"),
-              Param("n", "int", rows("H"), **D, note="rows:H"),
-              Param("d_model", "int", cols("X"), **D, note="cols:X")),
-             ("S", "A", "Z")),
-    )),
-    Description("rmsnorm", (Form(
-        (M("x", "n", "d"), M("g", 1, "d")),
-        (Param("eps", "number", EPS, 0, 1),),
-        ("ms", "rms", "y"), check=_ln_check("rmsnorm")),)),
-    Description("softmax-grad", (Form(
-        (M("s", "rows", "n"), M("dL/dA", "rows", "n")),
-        (Param("rows", "int", rows("s"), **D, note="rows:s"),
-         Param("n", "int", cols("s"), **D, note="cols:s")),
-        ("A", "gA", "dS")),)),
-    Description("attention-grad", (Form(
-        (M("Q", "n", "d"), M("K", "n", "d"), M("V", "n", "d_v"), M("dL/dZ", "n", "d_v")),
-        (Param("n", "int", rows("Q"), **D, note="rows:Q"),
-         Param("d", "int", cols("Q"), **D, note="cols:Q")),
-        ("A", "dV", "dA", "dS", "dQ")),)),
-    Description("online-softmax", (
-        Form((M("s", 1, "n"), M("V", "n", "d_v")),
-             (Param("block", "int", REQUIRED, **D),),
-             ("m", "l", "O_tilde", "O"), check=_online_check),
-        Form((M("q", 1, "d"), M("K", "n", "d"), M("V", "n", "d_v")),
-             (Param("d", "int", cols("q"), **D, note="cols:q"),
-              Param("block", "int", REQUIRED, **D)),
-             ("s", "m", "l", "O_tilde", "O"), check=_online_check),
-    )),
-    Description("rope", (Form(
-        (M("q", 1, "d"), M("k", 1, "d")),
-        (Param("d", "int", cols("q"), **D, note="cols:q"),
-         Param("theta", "angle", OMIT, 0, 2 * pi),
-         Param("base", "number", OMIT, 1, 10**6),
-         Param("pairing", "choice", OMIT, choices=("interleaved", "half-split")),
-         Param("p_q", "int", REQUIRED, 0, POSITION), Param("p_k", "int", REQUIRED, 0, POSITION),
-         Param("shift", "int", 1, 0, POSITION)),
-        ("q_rot", "k_rot", "dot", "dot_shift"), check=_rope_check),)),
-    Description("window", (Form(
-        (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
-        (Param("w", "int", REQUIRED, **D),
-         Param("d_k", "int", cols("K"), **D, note="cols:K"),
-         Param("query", "int", _window_query, **D, note="window_query"),
-         Param("N", "int", OMIT, 1, 10**6), Param("W", "int", OMIT, 1, 10**6)),
-        ("M", "S", "a", "z", "count", "saved"), check=_window_check,
-        needs={"count": ("N", "W"), "saved": ("N", "W")}),)),
-    Description("linear", (Form(
-        (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
-        (Param("i", "int", OMIT, **D), Param("N", "int", OMIT, 1, 10**6),
-         Param("d", "int", OMIT, 1, 4096)),
-        ("phiQ", "phiK", "KV", "u", "Z", "S_i", "Zc", "mults"), check=_linear_check,
-        needs={"S_i": ("i",), "Zc": ("i",), "mults": ("i", "N", "d")},
-        without={"u": ("i",), "Z": ("i",)}),)),
-    Description("cost", (Form(
-        (),
-        (Param("model", "choice", REQUIRED, choices=tuple(_MODEL_NAMES)),
-         Param("n", "int", REQUIRED, 1, 10**5),
-         Param("d_model", "int", _model(0), 1, 65536, note="model"),
-         Param("heads", "int", _model(1), 1, 1024, note="model"),
-         Param("kv_heads", "int", _model(2), 1, 1024, note="model"),
-         Param("layers", "int", _model(3), 1, 1000, note="model"),
-         Param("batch", "int", REQUIRED, 1, 10**4),
-         Param("dtype", "choice", REQUIRED, choices=("fp32", "fp16", "bf16"))),
-        ("qk", "total", "scores", "scores_2n", "kv", "stats", "ratio"),
-        check=_cost_check),)),
-    Description("temperature", (Form(
-        (M("z", 1, "n"), M("T", 1, "m")),
-        (Param("n", "int", cols("z"), **D, note="cols:z"),
-         Param("m", "int", cols("T"), **D, note="cols:T")),
-        ("P", "pmax"), check=_temperature_check),)),
-)}
+def _descriptions() -> dict[str, Description]:
+    return {d.family: d for d in (
+        Description("score", (Form(
+            (M("q", 1, "d_k"), M("k", 1, "d_k"), M("v", 1, "d_v")),
+            (Param("d_k", "int", cols("q"), **D, note="cols:q"),),
+            ("s", "a", "z")),)),
+        _attention_like("attention"),
+        Description("keys", (Form(
+            (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v", optional=True)),
+            (Param("query", "int", REQUIRED, **D), Param("keys", "ints", REQUIRED, **D),
+             Param("d_k", "int", cols("K"), **D, note="cols:K")),
+            ("s", "a", "z"), check=_keys_check, needs={"z": ("V",)}),)),
+        _attention_like("causal"),
+        Description("heads", (Form(
+            (), (Param("d_model", "int", REQUIRED, 1, 65536), Param("h", "int", REQUIRED, 1, 1024)),
+            ("d_k", "sqrt_dk", "inv_sqrt_dk"), ("d_k", "sqrt_dk"), check=_heads_check),)),
+        Description("concat", (Form(
+            (M("Z{i}", "n", "d_h", each=("1", "h")), M("W^O", "h*d_h", "d_model")),
+            (Param("h", "int", _count("Z"), **D, note="count:Z"),),
+            ("C", "out")),)),
+        Description("layernorm", (Form(
+            (M("X", "n", "d"), M("Z", "n", "d")),
+            (Param("eps", "number", default_eps(), 0, 1),),
+            ("Y", "mean", "var", "LN"), check=_ln_check("layernorm")),)),
+        Description("variance", (Form(
+            (), (Param("d_ks", "ints", REQUIRED, 1, 100000),
+                 Param("var_q", "number", sympy.Integer(1), 0, 1000),
+                 Param("var_k", "number", sympy.Integer(1), 0, 1000)),
+            ("var", "std", "scaled_var"), check=_variance_check),)),
+        Description("projection-grad", (
+            Form((M("W", "m", "n"), M("x", "n", 1), M("dL/dQ", "m", 1)), (), ("dW", "dx")),
+            Form((M("x", "n", 1), M("dL/dQ", "m", 1)), (), ("dW",)),
+        )),
+        Description("mha", (Form(
+            (M("X", "n", "d_model"), M("W^Q", "d_model", "d_model"),
+             M("W^K", "d_model", "d_model"), M("W^V", "d_model", "d_model"),
+             M("W^O", "d_model", "d_model")),
+            (Param("h", "int", 2, **D), Param("head", "int", 1, **D),
+             Param("d_model", "int", cols("X"), **D, note="cols:X"),
+             Param("d_k", "int", lambda m, g, p: p["d_model"] // p["h"], **D,
+                   note="dmodel_h")),
+            ("Q", "S", "A", "C", "Y"), check=_mha_check),)),
+        Description("gqa", (Form(
+            (M("Q", "n", "d_k"), M("K{i}", "n", "d_k", each=("0", "G")),
+             M("V{i}", "n", "d_v", each=("0", "G"))),
+            (Param("H", "int", REQUIRED, 1, 64),
+             Param("G", "int", _count("K"), 1, 64, note="count:K"),
+             Param("head", "int", REQUIRED, 0, 63),
+             Param("d_k", "int", cols("Q"), **D, note="cols:Q"),
+             Param("layers", "int", REQUIRED, 1, 1000),
+             Param("head_dim", "int", REQUIRED, 1, 65536),
+             Param("tokens", "int", REQUIRED, 1, 10**7),
+             Param("batch", "int", REQUIRED, 1, 10**4),
+             Param("dtype", "choice", REQUIRED, choices=("fp32", "fp16", "bf16")),
+             Param("G2", "int", OMIT, 1, 64)),  # added with MQA (level 4): at the end
+            ("map", "Z", "cache", "ratio", "compare"), check=_gqa_check,
+            needs={"compare": ("G2",)}),)),
+        Description("decode", (Form(
+            (M("K", "t", "d_k"), M("V", "t", "d_v"),
+             M("q{i}", 1, "d_k", each=("t+1", "new")), M("k{i}", 1, "d_k", each=("t+1", "new")),
+             M("v{i}", 1, "d_v", each=("t+1", "new"))),
+            (Param("t", "int", rows("K"), 1, MAX_DIM - 1, note="rows:K"),
+             Param("new", "int", _count("q"), 1, 4, note="count:q"),
+             Param("d_k", "int", cols("K"), **D, note="cols:K")),
+            ("S", "A", "Z")),), order=_decode_order),
+        Description("padding", (Form(
+            (M("M", 2, "L"), M("Q", "L", "d"), M("K", "L", "d"), M("V", "L", "d_v")),
+            (SCALED, Param("d_k", "int", _dk_if_scaled("K"), **D, note="cols_unscaled:K"),
+             Param("b", "int", _first_padded, 1, 2, note="padded_row")),
+            ("S", "A", "Z"), check=_padding_check),), params_first=("d_k",)),
+        Description("cross", (
+            Form((M("Q", "m", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
+                 (Param("d_k", "int", cols("Q"), **D, note="cols:Q"),
+                  Param("m", "int", rows("Q"), **D, note="rows:Q"),
+                  Param("n", "int", rows("K"), **D, note="rows:K")),
+                 ("S", "A", "Z")),
+            Form((M("X", "m", "d_model"), M("H", "n", "d_model"), M("W_Q", "d_model", "d_k"),
+                  M("W_K", "d_model", "d_k"), M("W_V", "d_model", "d_v")),
+                 (Param("d_k", "int", cols("W_Q"), **D, note="cols:W_Q"),
+                  Param("m", "int", rows("X"), **D, note="rows:X"),
+                  Param("n", "int", rows("H"), **D, note="rows:H"),
+                  Param("d_model", "int", cols("X"), **D, note="cols:X")),
+                 ("S", "A", "Z")),
+        )),
+        Description("rmsnorm", (Form(
+            (M("x", "n", "d"), M("g", 1, "d")),
+            (Param("eps", "number", default_eps(), 0, 1),),
+            ("ms", "rms", "y"), check=_ln_check("rmsnorm")),)),
+        Description("softmax-grad", (Form(
+            (M("s", "rows", "n"), M("dL/dA", "rows", "n")),
+            (Param("rows", "int", rows("s"), **D, note="rows:s"),
+             Param("n", "int", cols("s"), **D, note="cols:s")),
+            ("A", "gA", "dS")),)),
+        Description("attention-grad", (Form(
+            (M("Q", "n", "d"), M("K", "n", "d"), M("V", "n", "d_v"), M("dL/dZ", "n", "d_v")),
+            (Param("n", "int", rows("Q"), **D, note="rows:Q"),
+             Param("d", "int", cols("Q"), **D, note="cols:Q")),
+            ("A", "dV", "dA", "dS", "dQ")),)),
+        Description("online-softmax", (
+            Form((M("s", 1, "n"), M("V", "n", "d_v")),
+                 (Param("block", "int", REQUIRED, **D),),
+                 ("m", "l", "O_tilde", "O"), check=_online_check),
+            Form((M("q", 1, "d"), M("K", "n", "d"), M("V", "n", "d_v")),
+                 (Param("d", "int", cols("q"), **D, note="cols:q"),
+                  Param("block", "int", REQUIRED, **D)),
+                 ("s", "m", "l", "O_tilde", "O"), check=_online_check),
+        )),
+        Description("rope", (Form(
+            (M("q", 1, "d"), M("k", 1, "d")),
+            (Param("d", "int", cols("q"), **D, note="cols:q"),
+             Param("theta", "angle", OMIT, 0, 2 * sympy.pi),
+             Param("base", "number", OMIT, 1, 10**6),
+             Param("pairing", "choice", OMIT, choices=("interleaved", "half-split")),
+             Param("p_q", "int", REQUIRED, 0, POSITION), Param("p_k", "int", REQUIRED, 0, POSITION),
+             Param("shift", "int", 1, 0, POSITION)),
+            ("q_rot", "k_rot", "dot", "dot_shift"), check=_rope_check),)),
+        Description("window", (Form(
+            (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
+            (Param("w", "int", REQUIRED, **D),
+             Param("d_k", "int", cols("K"), **D, note="cols:K"),
+             Param("query", "int", _window_query, **D, note="window_query"),
+             Param("N", "int", OMIT, 1, 10**6), Param("W", "int", OMIT, 1, 10**6)),
+            ("M", "S", "a", "z", "count", "saved"), check=_window_check,
+            needs={"count": ("N", "W"), "saved": ("N", "W")}),)),
+        Description("linear", (Form(
+            (M("Q", "n", "d_k"), M("K", "n", "d_k"), M("V", "n", "d_v")),
+            (Param("i", "int", OMIT, **D), Param("N", "int", OMIT, 1, 10**6),
+             Param("d", "int", OMIT, 1, 4096)),
+            ("phiQ", "phiK", "KV", "u", "Z", "S_i", "Zc", "mults"), check=_linear_check,
+            needs={"S_i": ("i",), "Zc": ("i",), "mults": ("i", "N", "d")},
+            without={"u": ("i",), "Z": ("i",)}),)),
+        Description("cost", (Form(
+            (),
+            (Param("model", "choice", REQUIRED, choices=tuple(_MODEL_NAMES)),
+             Param("n", "int", REQUIRED, 1, 10**5),
+             Param("d_model", "int", _model(0), 1, 65536, note="model"),
+             Param("heads", "int", _model(1), 1, 1024, note="model"),
+             Param("kv_heads", "int", _model(2), 1, 1024, note="model"),
+             Param("layers", "int", _model(3), 1, 1000, note="model"),
+             Param("batch", "int", REQUIRED, 1, 10**4),
+             Param("dtype", "choice", REQUIRED, choices=("fp32", "fp16", "bf16"))),
+            ("qk", "total", "scores", "scores_2n", "kv", "stats", "ratio"),
+            check=_cost_check),)),
+        Description("temperature", (Form(
+            (M("z", 1, "n"), M("T", 1, "m")),
+            (Param("n", "int", cols("z"), **D, note="cols:z"),
+             Param("m", "int", cols("T"), **D, note="cols:T")),
+            ("P", "pmax"), check=_temperature_check),)),
+    )}
+
+
+_BUILT: dict[str, dict[str, Description]] = {}
+
+
+def __getattr__(name: str) -> object:
+    """``DESCRIPTIONS`` (family -> Description), built on first read: its defaults and
+    bounds are exact values, and building them imports sympy (handcalc.lazysympy)."""
+    if name == "DESCRIPTIONS":
+        if not _BUILT:
+            _BUILT["all"] = _descriptions()
+        return _BUILT["all"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

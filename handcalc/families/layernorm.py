@@ -13,17 +13,25 @@ drawn (worked 8 has one: its LN is 0).
 from __future__ import annotations
 
 import random
-from typing import Any
-
-import sympy
-from sympy import Rational
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, add, col, total
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.text.messages import Math, Msg, msg
 
-EPS = Rational(1, 100000)
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
+
+
+
+@cache
+def default_eps() -> sympy.Expr:
+    """LayerNorm's epsilon, 1e-5."""
+    return sympy.Rational(1, 100000)
 
 
 def _mean(y: tuple[sympy.Expr, ...]) -> sympy.Expr:
@@ -47,7 +55,7 @@ class LayerNorm(Family):
             X, Z = rand_mat(rng, n, d, lo, hi), rand_mat(rng, n, d, lo, hi)
             if all(len(set(r)) > 1 for r in add(X, Z)):
                 break
-        return Draw({"X": X, "Z": Z}, ln_params(EPS), ("Y", "mean", "var", "LN"))
+        return Draw({"X": X, "Z": Z}, ln_params(default_eps()), ("Y", "mean", "var", "LN"))
 
     def args(self, inst: Instance) -> dict[str, Any]:
         return {**inst.params, "eps": Math(eps_math(inst.params["eps"]))}
@@ -82,7 +90,7 @@ class LayerNorm(Family):
 
 
 def ln_params(eps: sympy.Expr) -> dict[str, Any]:
-    text = "1e-5" if eps == EPS else sympy.sstr(eps)  # recorded in the golden codes
+    text = "1e-5" if eps == default_eps() else sympy.sstr(eps)  # recorded in the golden codes
     return {"eps": eps, "eps_text": text}
 
 

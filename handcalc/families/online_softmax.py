@@ -32,16 +32,18 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any
-
-import sympy
-from sympy import Rational
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import elementwise, mat, matmul, row, scalar, total, transpose
 from handcalc.core.work import Work
 from handcalc.families.apart import draw_apart
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.text.messages import ListOf, Math, Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 
 def blocks(n: int, size: int) -> list[tuple[int, ...]]:
@@ -99,7 +101,7 @@ class OnlineSoftmax(Family):
             halves = [rng.randint(-4, 6) for _ in range(n)]
         if len(set(halves)) < 3 or not _max_rises(halves, size):
             return None
-        s = mat([[Rational(h, 2) for h in halves]])
+        s = mat([[sympy.Rational(h, 2) for h in halves]])
         return Draw({"s": s, "V": V}, {"block": size}, ("m", "l", "O_tilde", "O"))
 
     def args(self, inst: Instance) -> dict[str, Any]:

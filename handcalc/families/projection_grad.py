@@ -12,14 +12,17 @@ different shape from the answer, which always tells it apart.
 from __future__ import annotations
 
 import random
-from typing import Any
-
-from sympy import Rational
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, col, elementwise, matmul, transpose
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.text.messages import Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 
 class ProjectionGrad(Family):
@@ -35,7 +38,7 @@ class ProjectionGrad(Family):
         W = rand_mat(rng, m, n, 0 if level == 1 else -2, 3)
         x = rand_mat(rng, n, 1, 1 if level == 1 else -2, 3)
         steps = (10,) if level < 3 else (2, 10)
-        g = col(Rational(rng.choice([v for v in range(-9 if level > 1 else 1, 10) if v]),
+        g = col(sympy.Rational(rng.choice([v for v in range(-9 if level > 1 else 1, 10) if v]),
                          rng.choice(steps)) for _ in range(m))
         return Draw({"W": W, "x": x, "dL/dQ": g}, {}, ("dW", "dx"))
 

@@ -19,9 +19,8 @@ d - 1: the diagnosis then names both).
 from __future__ import annotations
 
 import random
-from typing import Any
-
-from sympy import Rational
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, col, mat, total
 from handcalc.core.work import Work
@@ -30,8 +29,18 @@ from handcalc.families.layernorm import eps_math
 from handcalc.families.padding import ints
 from handcalc.text.messages import Math, Msg, msg
 
-_GAINS = {1: (1, 2), 2: (Rational(1, 2), 1, Rational(3, 2), 2),
-          3: (-1, Rational(1, 2), 1, Rational(3, 2), 2)}
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
+
+_GAINS = {1: (1, 2), 2: ("1/2", 1, "3/2", 2), 3: (-1, "1/2", 1, "3/2", 2)}
+
+
+@cache
+def _gains(level: int) -> tuple[Any, ...]:
+    """The gains a level draws from: whole ones as ints, the others exact."""
+    return tuple(sympy.Rational(g) if isinstance(g, str) else g for g in _GAINS[level])
 
 
 class RMSNorm(Family):
@@ -46,10 +55,10 @@ class RMSNorm(Family):
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n, d = {1: (1, 2), 2: (1, 4), 3: (2, rng.choice((3, 4)))}[level]
-        eps = Rational(1, 100) if level == 1 else Rational(1, 100000)
+        eps = sympy.Rational(1, 100) if level == 1 else sympy.Rational(1, 100000)
         while True:  # plain numbers while drawing: fast; exact matrices once accepted
             x = ints(rng, n, d, -3, 3)
-            g = [rng.choice(_GAINS[level]) for _ in range(d)]
+            g = [rng.choice(_gains(level)) for _ in range(d)]
             sums = {sum(v * v for v in r) for r in x}  # two rows: two different ms
             if (all(len(set(r)) > 1 and sum(r) != 0 and (level > 1 or all(r)) for r in x)
                     and len(sums) == n

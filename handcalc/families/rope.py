@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any
-
-import sympy
-from sympy import Rational
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import mat, row, scalar, total
 from handcalc.core.work import Work
 from handcalc.families.apart import draw_apart
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.text.messages import ListOf, Math, Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 ASK = ("q_rot", "k_rot", "dot", "dot_shift")
 
@@ -43,8 +45,8 @@ def thetas(params: dict[str, Any]) -> tuple[sympy.Expr, ...]:
     """theta_i for each pair: the stated angle (level 1) or base^(-2i/d)."""
     if "theta" in params:
         return (params["theta"],)
-    d, base = params["d"], Rational(params["base"])
-    return tuple(base ** Rational(-2 * i, d) for i in range(d // 2))
+    d, base = params["d"], sympy.Rational(params["base"])
+    return tuple(base ** sympy.Rational(-2 * i, d) for i in range(d // 2))
 
 
 def _values(params: dict[str, Any]) -> ListOf:

@@ -18,23 +18,25 @@ Mistakes: the subtracted term forgotten (a_j g_j), only the Jacobian's diagonal 
 from __future__ import annotations
 
 import random
-from typing import Any
-
-import sympy
-from sympy import Rational
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import col, elementwise, mat, total
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.text.messages import Msg, msg
 
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
-def _grad_row(rng: random.Random, n: int, level: int) -> list[Rational]:
+
+def _grad_row(rng: random.Random, n: int, level: int) -> list[sympy.Rational]:
     if level == 1:
-        return [Rational(rng.randint(-2, 2)) for _ in range(n)]
+        return [sympy.Rational(rng.randint(-2, 2)) for _ in range(n)]
     if level == 2:
-        return [Rational(rng.randint(-4, 4), 2) for _ in range(n)]
-    return [Rational(rng.randint(-20, 20), 10) for _ in range(n)]
+        return [sympy.Rational(rng.randint(-4, 4), 2) for _ in range(n)]
+    return [sympy.Rational(rng.randint(-20, 20), 10) for _ in range(n)]
 
 
 class SoftmaxGrad(Family):

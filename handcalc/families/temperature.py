@@ -20,20 +20,26 @@ divided by T).
 from __future__ import annotations
 
 import random
-from typing import Any
-
-from sympy import Rational
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, approx, col, elementwise, row, total
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.text.messages import Msg, msg
 
-_TEMPS = {
-    1: (Rational(1, 2), Rational(1), Rational(2)),
-    2: (Rational(1, 2), Rational(1), Rational(2), Rational(4)),
-    3: (Rational(1, 2), Rational(4, 5), Rational(3, 2), Rational(2), Rational(3)),
-}
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
+
+_TEMPS = {1: ("1/2", "1", "2"), 2: ("1/2", "1", "2", "4"), 3: ("1/2", "4/5", "3/2", "2", "3")}
+
+
+@cache
+def _temps(level: int) -> tuple[sympy.Expr, ...]:
+    """The temperatures a level draws from, exact."""
+    return tuple(sympy.Rational(t) for t in _TEMPS[level])
 
 
 def _size(v: Any) -> float:
@@ -65,7 +71,7 @@ class Temperature(Family):
             z = [rng.randint(lo, hi) for _ in range(n)]
             if len(set(z)) > 1:
                 break
-        temps = sorted(rng.sample(_TEMPS[level], m))
+        temps = sorted(rng.sample(_temps(level), m))
         return Draw({"z": row(z), "T": row(temps)}, {"n": n, "m": m}, ("P", "pmax"))
 
     def statement(self, inst: Instance) -> Msg:

@@ -21,15 +21,17 @@ changes nothing.
 from __future__ import annotations
 
 import random
-from typing import Any
-
-import sympy
-from sympy import Integer, Rational
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import row
 from handcalc.core.work import Work
 from handcalc.families.base import Draw, Family, Instance, Quantity
 from handcalc.text.messages import ListOf, Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 
 class Variance(Family):
@@ -43,13 +45,14 @@ class Variance(Family):
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 1:
-            dks, sq, sk = rng.sample((1, 4, 9, 16, 25, 36, 64), 2), Integer(1), Integer(1)
+            dks = rng.sample((1, 4, 9, 16, 25, 36, 64), 2)
+            sq = sk = sympy.Integer(1)
         elif level == 2:
             dks = rng.sample(range(2, 65), 2)
-            sq, sk = Integer(rng.randint(1, 4)), Integer(rng.randint(2, 4))
+            sq, sk = sympy.Integer(rng.randint(1, 4)), sympy.Integer(rng.randint(2, 4))
         else:
             dks = rng.sample(range(2, 129), 3)
-            choices = (Rational(1, 2), Integer(2), Integer(3), Integer(4))
+            choices = (sympy.Rational(1, 2), sympy.Integer(2), sympy.Integer(3), sympy.Integer(4))
             sq, sk = rng.choice(choices), rng.choice(choices[1:])
         return Draw({}, variance_params(dks, sq, sk), ("var", "std", "scaled_var"))
 

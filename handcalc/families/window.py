@@ -38,15 +38,18 @@ instances (``later_refusal``), the codes printed keep theirs.
 from __future__ import annotations
 
 import random
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core import attention as att
 from handcalc.core.exact import Mat, entries, matmul, scalar, total
 from handcalc.core.work import NotApplicable, Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
 from handcalc.text.messages import Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 # (N, w) for the count at level 3: Mistral's window 4096, the seeds' seq_len 10240
 LONG = ((10240, 4096), (8192, 4096), (32768, 4096), (10240, 2048), (16384, 1024),

@@ -14,7 +14,7 @@ import html
 
 import sympy
 
-from handcalc.core.exact import NEG_INF, Mat, shape
+from handcalc.core.exact import Mat, neg_inf, shape
 from handcalc.core.rounding import fmt2, fmt_exact
 from handcalc.exercises.exercise import Exercise, Part
 from handcalc.exercises.grade import Verdict
@@ -68,7 +68,7 @@ def _number(text: str) -> str:
 
 def value_mathml(x: sympy.Expr) -> str:
     """An exact value as MathML content: 3, −1/3 as a fraction, 5√2/2, −∞."""
-    if x == NEG_INF:
+    if x == neg_inf():
         return _number("-inf")
     if isinstance(x, sympy.Rational):
         text = exact_text(x)

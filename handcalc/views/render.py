@@ -10,9 +10,7 @@ with sympy's pretty printer; 2-decimal values as aligned grids.
 
 from __future__ import annotations
 
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, shape
 from handcalc.core.rounding import fmt2, fmt_exact, fmt_shown, simplest_mat
@@ -22,6 +20,11 @@ from handcalc.exercises.scoring import DEFAULT as DEFAULT_SCORING
 from handcalc.exercises.scoring import part_score
 from handcalc.families import FAMILIES
 from handcalc.text.messages import DEFAULT_LANG, Text, render, tr
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 PRETTY_WIDTH = 100
 

@@ -54,8 +54,7 @@ value (apart from a whole-entry ``inf``/``-inf``). Every violation raises
 from __future__ import annotations
 
 import re
-
-import sympy
+from typing import TYPE_CHECKING
 
 from handcalc.core.parse.grammar import Parser
 from handcalc.core.parse.limits import (
@@ -69,6 +68,11 @@ from handcalc.core.parse.limits import (
 from handcalc.core.parse.tokens import check_length, tokenize
 from handcalc.errors import ParseError
 from handcalc.text.messages import msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 __all__ = ["Mat", "parse_answer", "parse_value"]
 

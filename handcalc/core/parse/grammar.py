@@ -3,7 +3,7 @@ exact sympy values, built with constructors only, within the caps of limits."""
 
 from __future__ import annotations
 
-import sympy
+from typing import TYPE_CHECKING
 
 from handcalc.core.parse.limits import (
     MAX_ABS_VALUE,
@@ -29,6 +29,11 @@ from handcalc.core.parse.limits import (
 from handcalc.core.parse.tokens import ENDS, Token, quoted, show
 from handcalc.errors import ParseError
 from handcalc.text.messages import Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 
 class Parser:

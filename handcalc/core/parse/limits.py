@@ -3,10 +3,15 @@ the size of a rational under a root or in exp, and a product of many factors."""
 
 from __future__ import annotations
 
-import sympy
+from typing import TYPE_CHECKING
 
 from handcalc.errors import ParseError
 from handcalc.text.messages import msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 Mat = tuple[tuple[sympy.Expr, ...], ...]
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-
-import sympy
+from typing import TYPE_CHECKING
 
 from handcalc.core.parse.limits import MAX_DECIMAL_EXPONENT, MAX_DIGITS, MAX_LENGTH, rational_bits
 from handcalc.errors import ParseError
 from handcalc.text.messages import Msg, msg
+
+if TYPE_CHECKING:
+    import sympy
+else:
+    from handcalc.lazysympy import sympy
 
 _WHITESPACE = frozenset(" \t\n\r\u00a0\u3000")  # U+3000: the space bar in full-width mode
 _DIGITS = frozenset("0123456789")
