@@ -290,5 +290,6 @@ def approx(x: sympy.Expr) -> float:
 
 def to_floats(m: Mat) -> list[list[float]]:
     """Nested floats, for the torch kernel and the float screen (never a verdict alone)."""
-    return [[approx(v) if isinstance(v, sympy.Basic) else float(v) for v in r] for r in m]
+    return [[float(v) if isinstance(v, int | float | Fraction) else approx(v) for v in r]
+            for r in m]
 

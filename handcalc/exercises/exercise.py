@@ -49,6 +49,7 @@ from handcalc.errors import KernelMismatch, UnknownCode, UnknownPart
 from handcalc.exercises import datacode
 from handcalc.exercises.worked import WORKED
 from handcalc.families import FAMILIES, Family, Instance, get_family
+from handcalc.families.base import Given
 from handcalc.text.messages import Msg, msg
 
 if TYPE_CHECKING:
@@ -417,7 +418,8 @@ def parse_code(code: str) -> tuple[str, int, int] | int | Instance:
 def draw(name: str, level: int, seed: int) -> Instance:
     family = get_family(name)
     d = family.draw(random.Random(seed), level)
-    return Instance(f"{name}-{level}-{seed}", name, level, seed, d.given, d.params, d.ask)
+    return Instance(f"{name}-{level}-{seed}", name, level, seed, Given(d.given), d.params,
+                    d.ask)
 
 
 def generate(name: str, level: int, seed: int, *, published: bool = False) -> Exercise:

@@ -34,6 +34,9 @@ MAX_CODES = 500
 MAX_FILE_BYTES = 2**20
 MAX_CODE = 120  # longer codes (data codes) are not remembered
 TOL = 0.005
+GUARD = 1e-9  # handcalc.core.exact.GUARD (not imported: this path runs before the engine)
+MAX_KEY = 1e9  # larger keys are not remembered
+MAX_SCREEN_COUNT = 10**7
 
 Record = list[dict[str, Any]]  # per part: shape and entries (float, "-inf" or a count's str)
 
@@ -55,8 +58,14 @@ def solver_digest() -> str:
 
 def record_of(ex: Any) -> Record | None:
     """An exercise's key as this path compares it, or None when it holds an entry the path
-    cannot decide (not a finite number, a count that is not whole)."""
-    from handcalc.core.exact import NEG_INF, approx, entries, shape
+    cannot decide (not a finite number, a count that is not whole). From the exact key
+    when it is solved (or sympy is loaded anyway), else from the float screen, whose error
+    grade's own screen bounds by the guard band (handcalc.core.exact.GUARD) as decide does."""
+    from handcalc import lazysympy
+
+    if "parts" not in vars(ex) and not lazysympy.loaded():
+        return _screen_record(ex)
+    from handcalc.core.exact import approx, entries, is_neg_inf, shape
     from handcalc.exercises.grade import is_count
 
     parts = []
@@ -64,7 +73,7 @@ def record_of(ex: Any) -> Record | None:
         values: list[Any] = []
         count = is_count(ex, part.key)
         for v in entries(part.answer):
-            if v == NEG_INF:
+            if is_neg_inf(v):
                 values.append("-inf")
             elif count:
                 if not getattr(v, "is_Integer", False):
@@ -72,12 +81,37 @@ def record_of(ex: Any) -> Record | None:
                 values.append(str(int(v)))
             else:
                 f = approx(v)
-                if not math.isfinite(f) or abs(f) > 1e9:
+                if not math.isfinite(f) or abs(f) > MAX_KEY:
                     return None
                 values.append(f)
         parts.append({"shape": list(shape(part.answer)), "values": values})
     return parts
 
+
+def _screen_record(ex: Any) -> Record | None:
+    """The record from the float screen (ex.approx): a count only where its float cannot
+    be another whole number (below MAX_SCREEN_COUNT the guard band is under 0.1)."""
+    from handcalc.core.exact import entries, shape
+    from handcalc.exercises.grade import is_count
+
+    parts = []
+    for key in ex.keys:
+        m = ex.approx[key]
+        values: list[Any] = []
+        count = is_count(ex, key)
+        for f in entries(m):
+            if f == -math.inf:
+                values.append("-inf")
+            elif not math.isfinite(f) or abs(f) > MAX_KEY:
+                return None
+            elif count:
+                if abs(f) >= MAX_SCREEN_COUNT:
+                    return None
+                values.append(str(round(f)))
+            else:
+                values.append(f)
+        parts.append({"shape": list(shape(m)), "values": values})
+    return parts
 
 def _cells(text: str) -> list[list[str]] | None:
     """Plain decimals in rows (';' or a new line between rows; ',' or spaces between
@@ -115,8 +149,8 @@ def decide(record: Record, part: str, text: str) -> int | None:
         elif isinstance(key, str):  # a count: the whole number itself
             if "." in typed or typed.startswith("-.") or int(typed) != int(key):
                 return None
-        elif abs(float(typed) - key) > TOL - 1e-9 - 1e-15 * abs(key):
-            return None
+        elif abs(float(typed) - key) > TOL - GUARD * max(1.0, abs(key), abs(float(typed))):
+            return None  # not clearly within: grade's screen keeps the same band
     return int(part)
 
 

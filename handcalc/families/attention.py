@@ -67,7 +67,8 @@ class Attention(Family):
                     ("S", "A", "Z"))
 
     def statement(self, inst: Instance) -> Msg:
-        return msg("attention.statement", n=len(inst.given["Q"]), scaling=scaling(inst.params))
+        return msg("attention.statement", n=len(inst.plain_given["Q"]),
+                   scaling=scaling(inst.params))
 
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params

@@ -31,9 +31,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from handcalc.core import attention as att
-from handcalc.core.exact import Mat, col, elementwise, mat, matmul, total, transpose
+from handcalc.core.exact import Mat, col, elementwise, matmul, total, transpose
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.text.messages import Msg, msg
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class AttentionGrad(Family):
             # no row of dA constant (else that row of dS is 0), every answer clear of x.xx5
             if all(len(set(r)) > 1 for r in dA) and _clear_of_boundaries(Q, K, V, dZ):
                 break
-        return Draw({"Q": mat(Q), "K": mat(K), "V": mat(V), "dL/dZ": mat(dZ)},
+        return Draw({"Q": plain(Q), "K": plain(K), "V": plain(V), "dL/dZ": plain(dZ)},
                     {"n": n, "d": D}, ("A", "dV", "dA", "dS", "dQ"))
 
     def statement(self, inst: Instance) -> Msg:

@@ -19,7 +19,7 @@ and draws disagree (data equal to a drawn exercise's must pose that exercise).
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -43,6 +43,34 @@ class Quantity:
     count: bool = False
 
 
+class Given(Mapping[str, Mat]):
+    """A drawn instance's given matrices: kept as drawn (``plain``: ints and Fractions,
+    read without sympy by the float screen and the statement) and read as exact values
+    (``given[name]``, converted when first read: see handcalc.lazysympy). Equal to any
+    mapping of the same exact matrices."""
+
+    def __init__(self, plain: Mapping[str, Mat]) -> None:
+        self.plain: Mapping[str, Mat] = MappingProxyType(dict(plain))
+        self._exact: dict[str, Mat] = {}
+
+    def __getitem__(self, name: str) -> Mat:
+        if name not in self._exact:
+            self._exact[name] = mat(self.plain[name])
+        return self._exact[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.plain)
+
+    def __len__(self) -> int:
+        return len(self.plain)
+
+    def __repr__(self) -> str:
+        return f"Given({dict(self.plain)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Given, (dict(self.plain),)
+
+
 @dataclass(frozen=True)
 class Instance:
     """One exercise's data: given matrices, parameters and the quantities asked, in order.
@@ -59,11 +87,17 @@ class Instance:
     params: Mapping[str, Any] = field(default_factory=dict)
     ask: tuple[str, ...] = ()
 
+    @property
+    def plain_given(self) -> Mapping[str, Mat]:
+        """The given matrices as drawn (ints and Fractions, see Given), else exact: what
+        the statement and the float screen read, without sympy for a drawn instance."""
+        return self.given.plain if isinstance(self.given, Given) else self.given
+
     @cached_property
     def float_given(self) -> Mapping[str, Mat]:
         """The given matrices in floats, for the float screen (converted once)."""
         return MappingProxyType({k: tuple(tuple(r) for r in to_floats(m))
-                                 for k, m in self.given.items()})  # type: ignore[misc]
+                                 for k, m in self.plain_given.items()})  # type: ignore[misc]
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (verify's workers send instances) without the float cache."""
@@ -146,5 +180,14 @@ class Family:
 
 
 def rand_mat(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> Mat:
-    """A rows x cols matrix of integers drawn uniformly from lo..hi."""
-    return mat([[rng.randint(lo, hi) for _ in range(cols)] for _ in range(rows)])
+    """A rows x cols matrix of integers drawn uniformly from lo..hi (as ints: see Given)."""
+    return plain([[rng.randint(lo, hi) for _ in range(cols)] for _ in range(rows)])
+
+
+def plain(rows: Iterable[Iterable[Any]]) -> Mat:
+    """A drawn matrix as it is drawn (ints, Fractions), checked as exact.mat checks one:
+    the form a draw gives its data in (see Given)."""
+    out = tuple(tuple(rows_) for rows_ in rows)
+    if not out or any(len(r) != len(out[0]) for r in out) or not out[0]:
+        raise ValueError("a matrix needs equal, non-empty rows")
+    return out  # type: ignore[return-value]

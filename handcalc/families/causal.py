@@ -50,7 +50,7 @@ class Causal(Family):
                     ("S", "A", "Z"))
 
     def statement(self, inst: Instance) -> Msg:
-        return msg("causal.statement", n=len(inst.given["Q"]), scaling=scaling(inst.params))
+        return msg("causal.statement", n=len(inst.plain_given["Q"]), scaling=scaling(inst.params))
 
     def compute(self, inst: Instance, w: Work) -> None:
         g, p = w.given(inst), inst.params

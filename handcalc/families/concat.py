@@ -19,7 +19,7 @@ from handcalc.text.messages import ListOf, Math, Msg, msg
 
 
 def head_names(inst: Instance) -> list[str]:
-    return sorted((n for n in inst.given if n.startswith("Z")), key=lambda n: int(n[1:]))
+    return sorted((n for n in inst.plain_given if n.startswith("Z")), key=lambda n: int(n[1:]))
 
 
 class Concat(Family):

@@ -24,9 +24,9 @@ import random
 from typing import Any
 
 from handcalc.core import attention as att
-from handcalc.core.exact import mat, matmul, shape, transpose
+from handcalc.core.exact import matmul, shape, transpose
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.families.padding import ints
 from handcalc.text.messages import Msg, msg
 
@@ -67,7 +67,7 @@ class Cross(Family):
                 V = ints(rng, n, 2, lo, hi + 2)
                 if len(set(map(tuple, V))) == n:  # distinct rows: a changed A changes Z
                     break
-            return Draw({"Q": mat(Q), "K": mat(K), "V": mat(V)}, {"d_k": d, "m": m, "n": n},
+            return Draw({"Q": plain(Q), "K": plain(K), "V": plain(V)}, {"d_k": d, "m": m, "n": n},
                         ("S", "A", "Z"))
         d_model, d = rng.choice((2, 3)), 2
         while True:
@@ -79,11 +79,12 @@ class Cross(Family):
                     and all(any(r) for r in Q + K)
                     and len(set(map(tuple, _mul(H, WV)))) == n):
                 break
-        return Draw({"X": mat(X), "H": mat(H), "W_Q": mat(WQ), "W_K": mat(WK), "W_V": mat(WV)},
+        return Draw({"X": plain(X), "H": plain(H), "W_Q": plain(WQ), "W_K": plain(WK),
+                     "W_V": plain(WV)},
                     {"d_k": d, "m": m, "n": n, "d_model": d_model}, ("S", "A", "Z"))
 
     def statement(self, inst: Instance) -> Msg:
-        which = "cross.statement_proj" if "X" in inst.given else "cross.statement"
+        which = "cross.statement_proj" if "X" in inst.plain_given else "cross.statement"
         return msg(which, **self.args(inst))
 
     def compute(self, inst: Instance, w: Work) -> None:

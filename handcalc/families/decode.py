@@ -28,9 +28,9 @@ import random
 from typing import Any
 
 from handcalc.core import attention as att
-from handcalc.core.exact import Mat, mat, matmul, total, transpose, vconcat
+from handcalc.core.exact import Mat, matmul, total, transpose, vconcat
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.text.messages import ListOf, Math, Msg, msg
 
 
@@ -70,10 +70,11 @@ class Decode(Family):
             if distinct and all(any(c) for c in zip(*V, strict=True)) and all(
                     any(r) for r in V[t:]):
                 break
-        given = {"K": mat(K[:t]), "V": mat(V[:t])}
+        given = {"K": plain(K[:t]), "V": plain(V[:t])}
         for i in range(new):
             p = t + 1 + i
-            given |= {f"q{p}": mat([q[i]]), f"k{p}": mat([K[t + i]]), f"v{p}": mat([V[t + i]])}
+            given |= {f"q{p}": plain([q[i]]), f"k{p}": plain([K[t + i]]),
+                      f"v{p}": plain([V[t + i]])}
         return Draw(given, {"t": t, "new": new, "d_k": d_k}, ("S", "A", "Z"))
 
     def args(self, inst: Instance) -> dict[str, Any]:

@@ -40,10 +40,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from handcalc.core.exact import entries, mat, matmul, row, scalar, total, transpose
+from handcalc.core.exact import entries, matmul, row, scalar, total, transpose
 from handcalc.core.rounding import same2
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.text.messages import Msg, msg
 
 BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
@@ -102,9 +102,9 @@ class GQA(Family):
             dots = [_dots(Q, K) for K in Ks]
             if all(max(map(abs, d)) <= limit and len(set(d)) > 1 for d in dots):
                 break
-        given = {"Q": mat(Q)}
-        given |= {f"K{g}": mat(K) for g, K in enumerate(Ks)}
-        given |= {f"V{g}": mat(_ints(rng, n, d_k, lo, hi + 2)) for g in range(G)}
+        given = {"Q": plain(Q)}
+        given |= {f"K{g}": plain(K) for g, K in enumerate(Ks)}
+        given |= {f"V{g}": plain(_ints(rng, n, d_k, lo, hi + 2)) for g in range(G)}
         params = {"H": H, "G": G, "head": head, "d_k": d_k, "layers": layers,
                   "head_dim": head_dim, "tokens": tokens, "batch": batch, "dtype": dtype}
         return Draw(given, params, ("map", "Z", "cache", "ratio"))
@@ -122,7 +122,7 @@ class GQA(Family):
             d = _dots(Q, K)
             if max(map(abs, d)) <= 4 * 2 ** 0.5 and len(set(d)) > 1:
                 break
-        given = {"Q": mat(Q), "K0": mat(K), "V0": mat(_ints(rng, 3, 2, -2, 4))}
+        given = {"Q": plain(Q), "K0": plain(K), "V0": plain(_ints(rng, 3, 2, -2, 4))}
         params = {"H": H, "G": G, "head": head, "d_k": 2, "layers": layers,
                   "head_dim": head_dim, "tokens": tokens, "batch": batch, "dtype": dtype,
                   "G2": G2}
@@ -130,7 +130,7 @@ class GQA(Family):
 
     def args(self, inst: Instance) -> dict[str, Any]:
         p = inst.params
-        return {**p, "n": len(inst.given["Q"]), "last": p["H"] - 1, "last_kv": p["G"] - 1,
+        return {**p, "n": len(inst.plain_given["Q"]), "last": p["H"] - 1, "last_kv": p["G"] - 1,
                 "bytes": BYTES[p["dtype"]], "per": p["H"] // p["G"]}
 
     def statement(self, inst: Instance) -> Msg:

@@ -54,7 +54,7 @@ class Keys(Family):
         return Draw({"Q": Q, "K": K, "V": V}, keys_params(query, keys, d), ("s", "a", "z"))
 
     def args(self, inst: Instance) -> dict[str, Any]:
-        return {**inst.params, "keys": ListOf(inst.params["keys"]), "n": len(inst.given["Q"])}
+        return {**inst.params, "keys": ListOf(inst.params["keys"]), "n": len(inst.plain_given["Q"])}
 
     def statement(self, inst: Instance) -> Msg:
         return msg("keys.statement", **self.args(inst))

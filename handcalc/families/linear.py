@@ -77,7 +77,7 @@ class Linear(Family):
         return Draw({"Q": Q, "K": K, "V": V}, params, ask)
 
     def args(self, inst: Instance) -> dict[str, Any]:
-        return {**inst.params, "n": len(inst.given["Q"])}
+        return {**inst.params, "n": len(inst.plain_given["Q"])}
 
     def statement(self, inst: Instance) -> Msg:
         a = self.args(inst)

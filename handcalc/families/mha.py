@@ -32,9 +32,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from handcalc.core.exact import Mat, hconcat, mat, matmul, total, transpose
+from handcalc.core.exact import Mat, hconcat, matmul, total, transpose
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.text.messages import Msg, msg
 
 H = 2  # heads
@@ -132,13 +132,13 @@ class MHA(Family):
         assert WV is not None and WO is not None
         head = rng.randint(1, H)
         given = {"X": X, "W^Q": WQ, "W^K": WK, "W^V": WV, "W^O": WO}
-        return Draw({name: mat(m) for name, m in given.items()},
+        return Draw({name: plain(m) for name, m in given.items()},
                     {"h": H, "head": head, "d_model": d_model, "d_k": d_k},
                     ("Q", "S", "A", "C", "Y"))
 
     def args(self, inst: Instance) -> dict[str, Any]:
         # params["head"] counts from 1 (published codes); every word counts from 0
-        return {**inst.params, "n": len(inst.given["X"]), "head": inst.params["head"] - 1,
+        return {**inst.params, "n": len(inst.plain_given["X"]), "head": inst.params["head"] - 1,
                 "last": inst.params["h"] - 1}
 
     def statement(self, inst: Instance) -> Msg:

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import elementwise, mat, matmul, row, scalar, total, transpose
 from handcalc.core.work import Work
 from handcalc.families.apart import draw_apart
-from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain, rand_mat
 from handcalc.text.messages import ListOf, Math, Msg, msg
 
 if TYPE_CHECKING:
@@ -101,11 +102,11 @@ class OnlineSoftmax(Family):
             halves = [rng.randint(-4, 6) for _ in range(n)]
         if len(set(halves)) < 3 or not _max_rises(halves, size):
             return None
-        s = mat([[sympy.Rational(h, 2) for h in halves]])
+        s = plain([[Fraction(h, 2) for h in halves]])
         return Draw({"s": s, "V": V}, {"block": size}, ("m", "l", "O_tilde", "O"))
 
     def args(self, inst: Instance) -> dict[str, Any]:
-        n = len(inst.given["V"])
+        n = len(inst.plain_given["V"])
         bs = blocks(n, inst.params["block"])
         parts = ListOf(tuple(Math(f"({', '.join(f's_{j + 1}' for j in b)})") for b in bs))
         T = len(bs)
@@ -113,13 +114,14 @@ class OnlineSoftmax(Family):
         def seq(name: str) -> Math:
             return Math("(" + ", ".join(f"{name}_{b}" for b in range(1, T + 1)) + ")")
 
-        return {**inst.params, "n": n, "T": T, "blocks": parts, "d_v": len(inst.given["V"][0]),
+        return {**inst.params, "n": n, "T": T, "blocks": parts,
+                "d_v": len(inst.plain_given["V"][0]),
                 "m_row": seq("m"), "l_row": seq("l"),
                 "o_rows": Math(", ".join(f"tilde(O)_{b}" for b in range(1, T + 1)))}
 
     def statement(self, inst: Instance) -> Msg:
         a = self.args(inst)
-        given = msg("online-softmax.given.qK", **a) if "q" in inst.given else msg(
+        given = msg("online-softmax.given.qK", **a) if "q" in inst.plain_given else msg(
             "online-softmax.given.s", **a)
         return msg("online-softmax.statement", given=given, **a)
 
@@ -213,7 +215,7 @@ class OnlineSoftmax(Family):
     def refusal(self, inst: Instance) -> str | None:
         """Values whose rows are all equal make O that row whatever the weights: the
         exercise would test nothing of the softmax (decode likewise wants its rows apart)."""
-        if len({tuple(r) for r in inst.given["V"]}) == 1:
+        if len({tuple(r) for r in inst.plain_given["V"]}) == 1:
             return "every row of V is the same: O does not depend on the weights"
         return None
 

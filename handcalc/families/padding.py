@@ -29,10 +29,9 @@ import random
 from typing import Any
 
 from handcalc.core import attention as att
-from handcalc.core.exact import mat
 from handcalc.core.work import Work
 from handcalc.families.attention import scaling
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.text.messages import ListOf, Msg, msg
 
 
@@ -43,7 +42,7 @@ def ints(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> list[lis
 
 def real_tokens(inst: Instance) -> tuple[bool, ...]:
     """Whether each position of the padded sequence is a real token (M_bj = 1)."""
-    return tuple(bool(v == 1) for v in inst.given["M"][inst.params["b"] - 1])
+    return tuple(bool(v == 1) for v in inst.plain_given["M"][inst.params["b"] - 1])
 
 
 class Padding(Family):
@@ -66,7 +65,7 @@ class Padding(Family):
             pads = rng.choice((1, 2))
         b = rng.choice((1, 2))
         padded = [1] * (L - pads) + [0] * pads
-        M = mat([padded if row == b else [1] * L for row in (1, 2)])
+        M = plain([padded if row == b else [1] * L for row in (1, 2)])
         while True:  # plain ints while drawing: fast; exact matrices once accepted
             Q, K = ints(rng, L, d, lo, hi), ints(rng, L, d, lo, hi)
             raw = [sum(a * c for a, c in zip(qr, kr, strict=True)) for qr in Q for kr in K]
@@ -77,7 +76,7 @@ class Padding(Family):
             V = ints(rng, L, d_v, lo, hi + 2)
             if len(set(map(tuple, V))) == L:  # distinct rows: a changed A changes Z
                 break
-        return Draw({"M": M, "Q": mat(Q), "K": mat(K), "V": mat(V)},
+        return Draw({"M": M, "Q": plain(Q), "K": plain(K), "V": plain(V)},
                     {"d_k": d, "scaled": d > 1, "b": b}, ("S", "A", "Z"))
 
     def args(self, inst: Instance) -> dict[str, Any]:

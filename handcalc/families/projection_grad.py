@@ -12,17 +12,18 @@ different shape from the answer, which always tells it apart.
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from handcalc.core.exact import Mat, col, elementwise, matmul, transpose
+from handcalc.core.exact import Mat, elementwise, matmul, transpose
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain, rand_mat
 from handcalc.text.messages import Msg, msg
 
 if TYPE_CHECKING:
-    import sympy
+    pass
 else:
-    from handcalc.lazysympy import sympy
+    pass
 
 
 class ProjectionGrad(Family):
@@ -38,8 +39,8 @@ class ProjectionGrad(Family):
         W = rand_mat(rng, m, n, 0 if level == 1 else -2, 3)
         x = rand_mat(rng, n, 1, 1 if level == 1 else -2, 3)
         steps = (10,) if level < 3 else (2, 10)
-        g = col(sympy.Rational(rng.choice([v for v in range(-9 if level > 1 else 1, 10) if v]),
-                         rng.choice(steps)) for _ in range(m))
+        g = plain([Fraction(rng.choice([v for v in range(-9 if level > 1 else 1, 10) if v]),
+                             rng.choice(steps))] for _ in range(m))
         return Draw({"W": W, "x": x, "dL/dQ": g}, {}, ("dW", "dx"))
 
     def statement(self, inst: Instance) -> Msg:

@@ -18,11 +18,12 @@ Mistakes: the subtracted term forgotten (a_j g_j), only the Jacobian's diagonal 
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from handcalc.core.exact import col, elementwise, mat, total
+from handcalc.core.exact import col, elementwise, total
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain, rand_mat
 from handcalc.text.messages import Msg, msg
 
 if TYPE_CHECKING:
@@ -31,12 +32,12 @@ else:
     from handcalc.lazysympy import sympy
 
 
-def _grad_row(rng: random.Random, n: int, level: int) -> list[sympy.Rational]:
+def _grad_row(rng: random.Random, n: int, level: int) -> list[Fraction]:
     if level == 1:
-        return [sympy.Rational(rng.randint(-2, 2)) for _ in range(n)]
+        return [Fraction(rng.randint(-2, 2)) for _ in range(n)]
     if level == 2:
-        return [sympy.Rational(rng.randint(-4, 4), 2) for _ in range(n)]
-    return [sympy.Rational(rng.randint(-20, 20), 10) for _ in range(n)]
+        return [Fraction(rng.randint(-4, 4), 2) for _ in range(n)]
+    return [Fraction(rng.randint(-20, 20), 10) for _ in range(n)]
 
 
 class SoftmaxGrad(Family):
@@ -54,7 +55,7 @@ class SoftmaxGrad(Family):
         lo, hi = {1: (0, 2), 2: (-1, 2), 3: (-2, 2)}[level]
         while True:
             s = rand_mat(rng, r, n, lo, hi)
-            g = mat(_grad_row(rng, n, level) for _ in range(r))
+            g = plain(_grad_row(rng, n, level) for _ in range(r))
             if all(len(set(row)) > 1 for row in (*s, *g)):
                 break
         return Draw({"s": s, "dL/dA": g}, {"rows": r, "n": n}, ("A", "gA", "dS"))

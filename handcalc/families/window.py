@@ -127,7 +127,7 @@ class Window(Family):
         return Draw({"Q": Q, "K": K, "V": V}, params, ask)
 
     def args(self, inst: Instance) -> dict[str, Any]:
-        return {**inst.params, "n": len(inst.given["Q"]), "before": inst.params["w"] - 1}
+        return {**inst.params, "n": len(inst.plain_given["Q"]), "before": inst.params["w"] - 1}
 
     def statement(self, inst: Instance) -> Msg:
         a = self.args(inst)

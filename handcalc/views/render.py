@@ -10,6 +10,7 @@ with sympy's pretty printer; 2-decimal values as aligned grids.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, shape
@@ -204,25 +205,35 @@ def grid(cells: list[list[str]], target: str = "unicode") -> list[str]:
 
 
 def exact_text(x: sympy.Expr, target: str = "unicode") -> str:
-    """An exact value on one line: 3, -1/2, 0.1, 5√2/2, e²/(1 + e²), -inf."""
-    from handcalc.core.exact import NEG_INF
+    """An exact value on one line: 3, -1/2, 0.1, 5√2/2, e²/(1 + e²), -inf. A drawn int or
+    Fraction (handcalc.families.base.Given) reads as the sympy number it stands for."""
+    if isinstance(x, int | Fraction):
+        return _ratio_text(Fraction(x))
+    from handcalc.core.exact import is_neg_inf
     from handcalc.text import mathtext
 
-    if x == NEG_INF:
+    if is_neg_inf(x):
         return "-inf"
     if isinstance(x, sympy.Rational):
-        q = x.q
-        for f in (2, 5):
-            while q % f == 0:
-                q //= f
-        # a terminating decimal (0.1, -2.25) reads best as one; 1/3 stays a fraction
-        return _decimal(x) if q == 1 and x.q > 1 else sympy.sstr(x)
+        return _ratio_text(Fraction(x.p, x.q))
     from handcalc.text.exactmath import typst_math
 
     try:
         return mathtext.to_target(typst_math(x), target)
     except mathtext.MathSyntaxError:
         return fmt_exact(x)
+
+
+def _ratio_text(x: Fraction) -> str:
+    """A rational: a terminating decimal (0.1, -2.25) reads best as one; 1/3 stays a
+    fraction, an integer an integer."""
+    q = x.denominator
+    for f in (2, 5):
+        while q % f == 0:
+            q //= f
+    if q == 1 and x.denominator > 1:
+        return _decimal(x)
+    return str(x)
 
 
 def typed_text(x: sympy.Expr, target: str = "unicode") -> str:
@@ -235,13 +246,13 @@ def typed_text(x: sympy.Expr, target: str = "unicode") -> str:
     return text
 
 
-def _decimal(x: sympy.Rational) -> str:
-    """A Rational with a terminating decimal expansion, written exactly: 0.1, -2.25."""
+def _decimal(x: Fraction) -> str:
+    """A rational with a terminating decimal expansion, written exactly: 0.1, -2.25."""
     from decimal import Decimal, localcontext
 
     with localcontext() as ctx:
         ctx.prec = 60
-        text = format(Decimal(x.p) / Decimal(x.q), "f")
+        text = format(Decimal(x.numerator) / Decimal(x.denominator), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
@@ -345,11 +356,11 @@ def exercise_text(ex: Exercise, lang: str = DEFAULT_LANG, target: str = "unicode
     out = [tr("exercise.head", lang, target, title=ex.title, code=ex.code), "",
            wrap(_t(ex.statement, lang, target), width)]
     blocks = [labelled_block(name_text(name, target), matrix_lines(m, target))
-              for name, m in ex.given.items()]
+              for name, m in ex.instance.plain_given.items()]
     if blocks:
         out += [""] + side_by_side(blocks, width)
-    out += [""] + [wrap(f"  ({part.number}) {_t(part.prompt, lang, target)}", width, "      ")
-                   for part in ex.parts]
+    out += [""] + [wrap(f"  ({n}) {_t(ex.prompt(n), lang, target)}", width, "      ")
+                   for n in range(1, len(ex.keys) + 1)]
     footer = [tr("exercise.footer.round", lang, target)]
     if ex.family.row_softmax:
         footer.append(tr("exercise.footer.softmax", lang, target))
