@@ -12,7 +12,7 @@ happens. Used by every family that computes attention.
 
 from __future__ import annotations
 
-from handcalc.core.exact import Mat, col, elementwise, matmul, quotient, shape, total, transpose
+from handcalc.core.exact import Mat, col, elementwise, matmul, shape, total, transpose
 from handcalc.core.work import Work
 from handcalc.text.messages import msg
 
@@ -80,7 +80,7 @@ def _softmax_rows(w: Work, S: Mat, *, normalise: bool = True, one: bool = False)
     sums = col(total(r) for r in exps)
     if not one:  # one score: its sum is exp(s) itself
         sums = w.show(msg("step.row_sums"), sums)
-    return tuple(tuple(quotient(e, s) for e in r) for r, (s,) in zip(exps, sums, strict=True))
+    return tuple(tuple(w.quotient(e, s) for e in r) for r, (s,) in zip(exps, sums, strict=True))
 
 
 def softmax(w: Work, S: Mat, *, one: bool = False) -> Mat:

@@ -30,7 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handcalc.core.exact import Mat, elementwise, neg_inf, to_exact, to_floats
+from handcalc.core import rational
+from handcalc.core.exact import Mat, elementwise, neg_inf, quotient, to_exact, to_floats
 from handcalc.core.rounding import round2, round2_f
 from handcalc.text.messages import Math, Msg
 
@@ -76,10 +77,12 @@ class Work:
 
     def __init__(self, *, mistake: str | None = None, rounded: bool = False,
                  prior: Mapping[str, Mat] | None = None, numeric: bool = False,
-                 record: bool = True) -> None:
+                 record: bool = True, rational: bool = False) -> None:
         self.mistake = mistake
         self.rounded = rounded
-        self.numeric = numeric
+        self.numeric = numeric or rational
+        self.rational = rational  # the rational kit (handcalc.core.rational): a screen too
+        numeric = self.numeric
         self.record = record
         self.prior = {k: _float_mat(v) if numeric else v for k, v in (prior or {}).items()}
         self.results: dict[str, Mat] = {}
@@ -90,19 +93,33 @@ class Work:
 
     # -- the kit
     def num(self, x: Any) -> Any:
+        if self.rational:
+            return rational.num(x)
         return float(x) if self.numeric else to_exact(x)
 
     def sqrt(self, x: Any) -> Any:
+        if self.rational:
+            return rational.sqrt(x)
         return math.sqrt(float(x)) if self.numeric else sympy.sqrt(to_exact(x))
 
     def exp(self, x: Any) -> Any:
+        if self.rational:
+            return rational.exp(x)
         return math.exp(x) if self.numeric else sympy.exp(x)
 
     def cos(self, x: Any) -> Any:
+        if self.rational:
+            return rational.cos(x)
         return math.cos(x) if self.numeric else sympy.cos(x)
 
     def sin(self, x: Any) -> Any:
+        if self.rational:
+            return rational.sin(x)
         return math.sin(x) if self.numeric else sympy.sin(x)
+
+    def quotient(self, x: Any, y: Any) -> Any:
+        """x / y (handcalc.core.exact.quotient; the rational kit's own, which knows x / x)."""
+        return rational.quotient(x, y) if self.rational else quotient(x, y)
 
     @property
     def neg_inf(self) -> Any:
@@ -112,6 +129,8 @@ class Work:
         """The instance's given matrices, in this work's kind of number."""
         if not self.numeric:
             return inst.given
+        if self.rational:
+            return inst.rational_given
         return inst.float_given  # converted once per instance
 
     def has(self, mistake_id: str) -> bool:

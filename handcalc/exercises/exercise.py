@@ -29,10 +29,12 @@ import random
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from handcalc.core import rational as rat
 from handcalc.core.exact import Mat, approx_err, entries, is_finite, neg_inf, shape
 from handcalc.core.mistakes import LATER_MISTAKES as LATER_MISTAKES  # see FIRST_RULES
 from handcalc.core.mistakes import published_mistakes
@@ -125,6 +127,12 @@ class Exercise:
         return compute(self.instance, numeric=True).results
 
     @cached_property
+    def rational(self) -> dict[str, Mat] | None:
+        """Every asked quantity in the rational kit (handcalc.core.rational): an entry that
+        is a Fraction is the exact value. None where that kit cannot run the math."""
+        return rational_results(self.instance)
+
+    @cached_property
     def rejected(self) -> str | None:
         """Why the instance is not fit to be an exercise, or None (see ``rejection``);
         decided once per exercise, as the verdict depends on its data alone."""
@@ -164,20 +172,43 @@ def kind_of(m: Mat) -> str:
 
 def compute(inst: Instance, *, mistake: str | None = None, rounded: bool = False,
             prior: Mapping[str, Mat] | None = None, numeric: bool = False,
-            record: bool = True) -> Work:
+            record: bool = True, rational: bool = False) -> Work:
     """Run the family's computation; raises NotApplicable for a mistake that can't happen.
 
     numeric=True runs it in floats: a screen, never an answer key. A mistake that can be
     made but blocks a later step (stacking heads along rows leaves nothing W^O can
     multiply) keeps the results computed before that step. record=False keeps no worked
-    steps (for a screen that needs only the results)."""
-    w = Work(mistake=mistake, rounded=rounded, prior=prior, numeric=numeric, record=record)
+    steps (for a screen that needs only the results); rational=True runs the rational
+    kit (handcalc.core.rational), the screen's second look."""
+    w = Work(mistake=mistake, rounded=rounded, prior=prior, numeric=numeric, record=record,
+             rational=rational)
     try:
         FAMILIES[inst.family].compute(inst, w)
     except NotApplicable:
         if not w.results:
             raise
     return w
+
+
+def rational_results(inst: Instance, mistake: str | None = None) -> dict[str, Mat] | None:
+    """The quantities in the rational kit (with `mistake` made), {} where the mistake
+    cannot be made, None where the kit fails (the exact path decides then)."""
+    try:
+        return compute(inst, mistake=mistake, numeric=True, record=False,
+                       rational=True).results
+    except NotApplicable:
+        return {}
+    except Exception:  # noqa: BLE001 - a screen that cannot run leaves the decision to sympy
+        return None
+
+
+def _rational_entry(ex: Exercise, key: str, i: int) -> object | None:
+    """Entry i of quantity `key` when the rational kit has it exactly, else None."""
+    values = ex.rational
+    if values is None or key not in values:
+        return None
+    v = entries(values[key])[i]
+    return v if rat.exact(v) else None
 
 
 def _solve_parts(inst: Instance) -> tuple[Part, ...]:
@@ -324,7 +355,9 @@ def _rejection(ex: Exercise, published: bool = False) -> str | None:
         for i, f in enumerate(entries(screen[key])):
             near = near_boundary_f(f)
             if near is None:
-                near = near_boundary(entries(exact_value(key))[i])
+                q = _rational_entry(ex, key, i)
+                near = rat.near_boundary(q) if q is not None else \
+                    near_boundary(entries(exact_value(key))[i])
             if near:
                 return f"part {number} lies within 0.0005 of a rounding boundary"
     if inst.level is None:  # the worked set is posed as it is
@@ -335,8 +368,14 @@ def _rejection(ex: Exercise, published: bool = False) -> str | None:
     for number, key in enumerate(inst.ask, 1):
         if (not first_rules and all(abs(f) < 1e-9 for f in entries(screen[key]))
                 and not family.zero_allowed(inst, key)):
-            value = exact_value(key)
-            if not differs(value, tuple(tuple(sympy.Integer(0) for _ in r) for r in value)):
+            qs = [_rational_entry(ex, key, i) for i in range(len(entries(screen[key])))]
+            if all(q is not None for q in qs):
+                zero = not rat.differs(qs, [Fraction(0)] * len(qs))
+            else:
+                value = exact_value(key)
+                zero = not differs(value, tuple(tuple(sympy.Integer(0) for _ in r)
+                                                for r in value))
+            if zero:
                 return f"part {number}'s whole answer is 0"
     why = None if first_rules else family.refusal(inst)
     if why is None and not published:
@@ -356,6 +395,8 @@ def _rejection(ex: Exercise, published: bool = False) -> str | None:
             wrong = None
         results: dict[str, Mat] | None = None  # the exact mistaken values, once needed
         exact_done = False
+        rational_wrong: dict[str, Mat] | None = None  # the rational kit's, once needed
+        rational_done = False
         for number, key in enumerate(inst.ask, 1):
             if wrong is not None:
                 if key not in wrong.results or not wrong.affected[key]:
@@ -365,6 +406,17 @@ def _rejection(ex: Exercise, published: bool = False) -> str | None:
                     continue
             else:
                 same = None
+            if same is None and ex.rational is not None and key in ex.rational:
+                if not rational_done:
+                    rational_wrong, rational_done = rational_results(inst, mistake), True
+                if rational_wrong is not None:
+                    if key not in rational_wrong:
+                        same = False  # the mistake cannot be made, or stops before key
+                    elif shape(rational_wrong[key]) != shape(ex.rational[key]):
+                        same = False
+                    else:
+                        same = rat.same2(entries(rational_wrong[key]),
+                                         entries(ex.rational[key]))
             if same is None:
                 if not exact_done:
                     results, exact_done = mistaken(inst, mistake), True

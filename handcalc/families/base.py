@@ -25,6 +25,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from handcalc.core import rational
 from handcalc.core.exact import Mat, mat, to_floats
 from handcalc.core.work import Work
 from handcalc.text.messages import Msg, msg
@@ -99,10 +100,17 @@ class Instance:
         return MappingProxyType({k: tuple(tuple(r) for r in to_floats(m))
                                  for k, m in self.plain_given.items()})  # type: ignore[misc]
 
+    @cached_property
+    def rational_given(self) -> Mapping[str, Mat]:
+        """The given matrices for the rational kit (handcalc.core.rational): Fractions."""
+        return MappingProxyType({k: tuple(tuple(rational.num(v) for v in r) for r in m)
+                                 for k, m in self.plain_given.items()})  # type: ignore[misc]
+
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (verify's workers send instances) without the float cache."""
+        """Pickled (verify's workers send instances) without the screens' copies."""
         state = dict(self.__dict__)
         state.pop("float_given", None)
+        state.pop("rational_given", None)
         return state
 
 
