@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ def _param(value: Any) -> Any:
         return value
     if isinstance(value, tuple | list):
         return [_param(v) for v in value]
+    if isinstance(value, Fraction):  # a drawn exact value: as sympy's Rational prints
+        return str(value)
     if isinstance(value, sympy.Basic):
         return fmt_exact(value)  # type: ignore[arg-type]
     raise TypeError(f"cannot record a parameter of type {type(value).__name__}")

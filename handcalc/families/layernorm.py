@@ -13,6 +13,7 @@ drawn (worked 8 has one: its LN is 0).
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +29,13 @@ else:
 
 
 
+DEFAULT_EPS = Fraction(1, 100000)  # LayerNorm's epsilon, 1e-5
+
+
 @cache
 def default_eps() -> sympy.Expr:
-    """LayerNorm's epsilon, 1e-5."""
-    return sympy.Rational(1, 100000)
+    """LayerNorm's epsilon as sympy's Rational (a typed exercise's default)."""
+    return sympy.Rational(DEFAULT_EPS)
 
 
 def _mean(y: tuple[sympy.Expr, ...]) -> sympy.Expr:
@@ -55,7 +59,7 @@ class LayerNorm(Family):
             X, Z = rand_mat(rng, n, d, lo, hi), rand_mat(rng, n, d, lo, hi)
             if all(len(set(r)) > 1 for r in add(X, Z)):
                 break
-        return Draw({"X": X, "Z": Z}, ln_params(default_eps()), ("Y", "mean", "var", "LN"))
+        return Draw({"X": X, "Z": Z}, ln_params(DEFAULT_EPS), ("Y", "mean", "var", "LN"))
 
     def args(self, inst: Instance) -> dict[str, Any]:
         return {**inst.params, "eps": Math(eps_math(inst.params["eps"]))}
@@ -90,13 +94,16 @@ class LayerNorm(Family):
 
 
 def ln_params(eps: sympy.Expr) -> dict[str, Any]:
-    text = "1e-5" if eps == default_eps() else sympy.sstr(eps)  # recorded in the golden codes
+    # recorded in the golden codes
+    text = "1e-5" if eps == DEFAULT_EPS else str(eps) if isinstance(eps, int | Fraction) \
+        else sympy.sstr(eps)
     return {"eps": eps, "eps_text": text}
 
 
 def eps_math(eps: sympy.Expr) -> str:
     """eps in neutral math: 10^(-5) rather than 1/100000."""
-    r = sympy.Rational(eps)
-    if r.p == 1 and sympy.log(r.q, 10).is_integer:
-        return f"10^(-{sympy.log(r.q, 10)})"
-    return sympy.sstr(r)
+    r = Fraction(eps)  # a drawn Fraction, or sympy's Rational of a typed one
+    digits = len(str(r.denominator)) - 1
+    if r.numerator == 1 and r.denominator == 10 ** digits:
+        return f"10^(-{digits})"
+    return str(r)

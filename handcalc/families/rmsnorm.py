@@ -19,20 +19,21 @@ d - 1: the diagnosis then names both).
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from handcalc.core.exact import Mat, col, mat, total
+from handcalc.core.exact import Mat, col, total
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.families.layernorm import eps_math
 from handcalc.families.padding import ints
 from handcalc.text.messages import Math, Msg, msg
 
 if TYPE_CHECKING:
-    import sympy
+    pass
 else:
-    from handcalc.lazysympy import sympy
+    pass
 
 _GAINS = {1: (1, 2), 2: ("1/2", 1, "3/2", 2), 3: (-1, "1/2", 1, "3/2", 2)}
 
@@ -40,7 +41,7 @@ _GAINS = {1: (1, 2), 2: ("1/2", 1, "3/2", 2), 3: (-1, "1/2", 1, "3/2", 2)}
 @cache
 def _gains(level: int) -> tuple[Any, ...]:
     """The gains a level draws from: whole ones as ints, the others exact."""
-    return tuple(sympy.Rational(g) if isinstance(g, str) else g for g in _GAINS[level])
+    return tuple(Fraction(g) if isinstance(g, str) else g for g in _GAINS[level])
 
 
 class RMSNorm(Family):
@@ -55,7 +56,7 @@ class RMSNorm(Family):
 
     def draw(self, rng: random.Random, level: int) -> Draw:
         n, d = {1: (1, 2), 2: (1, 4), 3: (2, rng.choice((3, 4)))}[level]
-        eps = sympy.Rational(1, 100) if level == 1 else sympy.Rational(1, 100000)
+        eps = Fraction(1, 100) if level == 1 else Fraction(1, 100000)
         while True:  # plain numbers while drawing: fast; exact matrices once accepted
             x = ints(rng, n, d, -3, 3)
             g = [rng.choice(_gains(level)) for _ in range(d)]
@@ -64,7 +65,7 @@ class RMSNorm(Family):
                     and len(sums) == n
                     and any(v != 0 and gj != 1 for r in x for v, gj in zip(r, g, strict=True))):
                 break  # the gain changes y somewhere
-        return Draw({"x": mat(x), "g": mat([g])}, {"eps": eps}, ("ms", "rms", "y"))
+        return Draw({"x": plain(x), "g": plain([g])}, {"eps": eps}, ("ms", "rms", "y"))
 
     def args(self, inst: Instance) -> dict[str, Any]:
         return {**inst.params, "eps": Math(eps_math(inst.params["eps"]))}

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from handcalc.core.exact import mat, row, scalar, total
+from handcalc.core.exact import row, scalar, total
 from handcalc.core.work import Work
 from handcalc.families.apart import draw_apart
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.text.messages import ListOf, Math, Msg, msg
 
 if TYPE_CHECKING:
@@ -41,12 +42,40 @@ else:
 ASK = ("q_rot", "k_rot", "dot", "dot_shift")
 
 
-def thetas(params: dict[str, Any]) -> tuple[sympy.Expr, ...]:
-    """theta_i for each pair: the stated angle (level 1) or base^(-2i/d)."""
+def thetas(params: dict[str, Any]) -> tuple[Any, ...]:
+    """theta_i for each pair: the stated angle (level 1) or base^(-2i/d), a Fraction where
+    it is rational (every drawn one: 1 and 100^(-1/2) = 1/10), else sympy's power."""
     if "theta" in params:
         return (params["theta"],)
-    d, base = params["d"], sympy.Rational(params["base"])
-    return tuple(base ** sympy.Rational(-2 * i, d) for i in range(d // 2))
+    d, base = params["d"], params["base"]
+    return tuple(_power(base, Fraction(-2 * i, d)) for i in range(d // 2))
+
+
+def _power(base: Any, e: Fraction) -> Any:
+    """base ** e, exact: a Fraction when base is a whole number with a whole root of e's
+    denominator, else sympy's value."""
+    if isinstance(base, int) and base > 0:
+        root = round(base ** (1 / e.denominator))
+        for r in (root - 1, root, root + 1):
+            if r > 0 and r ** e.denominator == base:
+                return Fraction(r) ** e.numerator
+    return sympy.Rational(base) ** sympy.Rational(e.numerator, e.denominator)
+
+
+def _text(x: Any) -> str:
+    """An exact value as neutral math's text: 3/10, 2*pi/3."""
+    return str(x) if isinstance(x, int | Fraction) else sympy.sstr(x)
+
+
+def _six(f: Any, a: Any) -> str:
+    """f(a) (cos or sin) to 6 decimals: from the float where it is clearly not a tie of
+    the 7th decimal, else from sympy's value (the text sympy's value gives, either way)."""
+    if isinstance(a, int | Fraction):
+        v = getattr(math, f)(float(a))
+        scaled = abs(v) * 1e6
+        if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+            return f"{v:.6f}"
+    return f"{float(getattr(sympy, f)(a)):.6f}"
 
 
 def _values(params: dict[str, Any]) -> ListOf:
@@ -58,8 +87,8 @@ def _values(params: dict[str, Any]) -> ListOf:
     for pos in sorted({params["p_q"], params["p_k"]} - {0}):
         for t in thetas(params):
             a = pos * t
-            shown += [Math(f"cos({sympy.sstr(a)}) = {float(sympy.cos(a)):.6f}"),
-                      Math(f"sin({sympy.sstr(a)}) = {float(sympy.sin(a)):.6f}")]
+            shown += [Math(f"cos({_text(a)}) = {_six('cos', a)}"),
+                      Math(f"sin({_text(a)}) = {_six('sin', a)}")]
     return ListOf(tuple(shown))
 
 
@@ -120,7 +149,7 @@ class Rope(Family):
         # every pair of q and k carries something, and q and k are not parallel in it
         if any(c == 0 for c in _cross(q, k, pr)):
             return None
-        return Draw({"q": mat([q]), "k": mat([k])}, params, ASK)
+        return Draw({"q": plain([q]), "k": plain([k])}, params, ASK)
 
     def args(self, inst: Instance) -> dict[str, Any]:
         p = inst.params
@@ -132,7 +161,7 @@ class Rope(Family):
         elif p["d"] == 2:
             angles = msg("rope.angles.d2", **out)
         else:
-            out["theta_1"] = Math(sympy.sstr(thetas(p)[1]))
+            out["theta_1"] = Math(_text(thetas(p)[1]))
             angles = msg(f"rope.angles.{p['pairing']}", **out)
         if "theta" not in p:  # angles of whole radians: their cos and sin are given
             angles = msg("rope.with_values", angles=angles, values=_values(p))

@@ -20,32 +20,33 @@ divided by T).
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, approx, col, elementwise, row, total
 from handcalc.core.work import Work
-from handcalc.families.base import Draw, Family, Instance, Quantity
+from handcalc.families.base import Draw, Family, Instance, Quantity, plain
 from handcalc.text.messages import Msg, msg
 
 if TYPE_CHECKING:
-    import sympy
+    pass
 else:
-    from handcalc.lazysympy import sympy
+    pass
 
 _TEMPS = {1: ("1/2", "1", "2"), 2: ("1/2", "1", "2", "4"), 3: ("1/2", "4/5", "3/2", "2", "3")}
 
 
 @cache
-def _temps(level: int) -> tuple[sympy.Expr, ...]:
+def _temps(level: int) -> tuple[Fraction, ...]:
     """The temperatures a level draws from, exact."""
-    return tuple(sympy.Rational(t) for t in _TEMPS[level])
+    return tuple(Fraction(t) for t in _TEMPS[level])
 
 
 def _size(v: Any) -> float:
     """A value's size for choosing the largest: floats as they are, exact values from
     their cached float evaluation (the entries compared are never within its error)."""
-    return v if isinstance(v, float) else approx(v)
+    return float(v) if isinstance(v, float | int | Fraction) else approx(v)
 
 
 def _softmax_rows(w: Work, X: Mat) -> Mat:
@@ -72,7 +73,7 @@ class Temperature(Family):
             if len(set(z)) > 1:
                 break
         temps = sorted(rng.sample(_temps(level), m))
-        return Draw({"z": row(z), "T": row(temps)}, {"n": n, "m": m}, ("P", "pmax"))
+        return Draw({"z": plain([z]), "T": plain([temps])}, {"n": n, "m": m}, ("P", "pmax"))
 
     def statement(self, inst: Instance) -> Msg:
         return msg("temperature.statement", n=inst.params["n"], m=inst.params["m"])

@@ -21,6 +21,7 @@ changes nothing.
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import row
@@ -46,13 +47,13 @@ class Variance(Family):
     def draw(self, rng: random.Random, level: int) -> Draw:
         if level == 1:
             dks = rng.sample((1, 4, 9, 16, 25, 36, 64), 2)
-            sq = sk = sympy.Integer(1)
+            sq = sk = Fraction(1)
         elif level == 2:
             dks = rng.sample(range(2, 65), 2)
-            sq, sk = sympy.Integer(rng.randint(1, 4)), sympy.Integer(rng.randint(2, 4))
+            sq, sk = Fraction(rng.randint(1, 4)), Fraction(rng.randint(2, 4))
         else:
             dks = rng.sample(range(2, 129), 3)
-            choices = (sympy.Rational(1, 2), sympy.Integer(2), sympy.Integer(3), sympy.Integer(4))
+            choices = (Fraction(1, 2), Fraction(2), Fraction(3), Fraction(4))
             sq, sk = rng.choice(choices), rng.choice(choices[1:])
         return Draw({}, variance_params(dks, sq, sk), ("var", "std", "scaled_var"))
 

@@ -31,6 +31,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -283,7 +284,7 @@ def math(src: str, target: str) -> str:
 def _math_arg(value: Any) -> str:
     if isinstance(value, Math):
         return value.src
-    if isinstance(value, bool) or not isinstance(value, int | str) and not hasattr(
+    if isinstance(value, bool) or not isinstance(value, int | str | Fraction) and not hasattr(
             value, "is_number"):
         raise TypeError(f"cannot put {value!r} in math")
     return str(value)
