@@ -91,6 +91,19 @@ class Drill:
         return self.exercise is None
 
     @property
+    def number(self) -> int:
+        """The current part's number."""
+        return self._index + 1
+
+    @property
+    def answer_shape(self) -> tuple[int, int]:
+        """The current part's answer's shape, from the float screen: the exercise and its
+        first prompt show before anything is solved exactly."""
+        if self.exercise is None:
+            raise RuntimeError("the session is over")
+        return shape(self.exercise.approx[self.exercise.keys[self._index]])
+
+    @property
     def part(self) -> Part:
         if self.exercise is None:
             raise RuntimeError("the session is over")
@@ -264,11 +277,11 @@ def more_rows(text: str, part: Part, ask: Callable[[str], str],
     return "; ".join(lines)
 
 
-def shape_text(part: Part, lang: str = "en", target: str = "unicode") -> str:
-    """What the part's answer looks like, as the prompt says it."""
+def shape_text(size: tuple[int, int], lang: str = "en", target: str = "unicode") -> str:
+    """What a part's answer looks like (rows x cols), as the prompt says it."""
     from handcalc.text.messages import tr
 
-    rows, cols = shape(part.answer)
+    rows, cols = size
     if rows == cols == 1:
         return tr("practice.shape.scalar", lang, target)
     if rows == 1 or cols == 1:
@@ -297,13 +310,14 @@ def run(drill: Drill, ask: Callable[[str], str], say: Callable[[str], None],
     shown = None
     try:
         while drill.exercise is not None:
-            ex, part = drill.exercise, drill.part
+            ex = drill.exercise
             if ex is not shown:
                 say("\n" + exercise_text(ex, lang, target) + "\n")
                 shown = ex
-            text = ask(tr("practice.prompt", lang, target, part=part.number,
+            text = ask(tr("practice.prompt", lang, target, part=drill.number,
                           try_=drill.tries_used + 1, tries=drill.tries,
-                          shape=shape_text(part, lang, target)))
+                          shape=shape_text(drill.answer_shape, lang, target)))
+            part = drill.part  # solved exactly once the learner has typed something
             word = text.replace("\u3000", " ").strip().lower()
             if not word:
                 say(t("practice.empty"))

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 else:
     from handcalc.lazysympy import sympy
 
-Mat = tuple[tuple[sympy.Expr, ...], ...]
+Mat = tuple[tuple["sympy.Expr", ...], ...]
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 20
@@ -32,7 +32,7 @@ MAX_RATIONAL_BITS = 4000  # size cap of an exact intermediate result of a power
 # Size cap of a rational under a root (or inside exp, where exp(c*ln(x)) becomes x^c):
 # sympy factors such numbers, which gets slow for big ones.
 MAX_ROOT_BITS = 300
-MAX_INTERMEDIATE = sympy.Float("1e300")
+MAX_INTERMEDIATE = 1e300  # a float: compared with sympy Floats, read without importing sympy
 TINY = 1e-25  # numerically indistinguishable from zero at 30 digits
 PREC = 30
 
