@@ -482,10 +482,16 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     """
     from handcalc.exercises import quickkeys
 
-    if not (prior or strict or as_json):  # a clearly right answer to a key known here
+    ex = None
+    if not (prior or strict or as_json):  # a clearly right answer, decided before sympy
         record = quickkeys.lookup(code)
+        if record is None:  # a drawn exercise's key from its float screen
+            ex = quickkeys.drawn(code)
+            record = None if ex is None else quickkeys.record_of(ex)
         number = None if record is None else quickkeys.decide(record, part, " ".join(answer))
         if number is not None:
+            if ex is not None:
+                quickkeys.remember(ex)
             lang, target = text_lang(), stream_target()
             click.echo(tr("verdict.head", lang, target, code=code, part=number,
                           what=tr("verdict.accepted.exact", lang, target)))
@@ -495,11 +501,12 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     from handcalc.exercises.grade import grade
     from handcalc.views.render import verdict_dict, verdict_text
 
-    ex = build(code)
+    ex = ex or build(code)
     notice_moved(code, ex)
     ex.number(part)
     quickkeys.remember(ex)
-    verdict = grade(ex, part, parse_answer(lines_as_rows(" ".join(answer))),
+    typed = None if as_json else quickkeys.plain_answer(" ".join(answer))  # no sympy
+    verdict = grade(ex, part, typed or parse_answer(lines_as_rows(" ".join(answer))),
                     prior=_parse_prior(prior),
                     strict=strict)
     if as_json:

@@ -148,8 +148,12 @@ def test_check_answers_a_remembered_code_without_sympy(tmp_path):
         assert not sympy_loaded, args
         assert quick.returncode == full.returncode == 0
         assert quick.stdout == full.stdout
+    # a wrong plain answer: graded in full, still without sympy where the screens decide
+    # (tests/test_lazysympy.py compares that grade with the exact parser's), a hint follows
     wrong, sympy_loaded = run(["check", "score-2-5", "1", "1.74"], tmp_path)
-    assert sympy_loaded and wrong.returncode == 1  # the full way: a hint follows
+    assert not sympy_loaded and wrong.returncode == 1 and b"hint" in wrong.stdout
+    exact, sympy_loaded = run(["check", "score-2-5", "1", "sqrt(3)"], tmp_path)
+    assert sympy_loaded and exact.returncode == 0  # an exact form is parsed exactly
 
 
 def test_a_record_from_other_sources_or_another_program_is_not_used(tmp_path, monkeypatch):

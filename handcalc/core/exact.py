@@ -60,7 +60,10 @@ def __getattr__(name: str) -> object:
 
 
 def is_neg_inf(x: object) -> bool:
-    """x == -oo, without sympy's comparison for a Rational (never -oo)."""
+    """x == -oo, without sympy's comparison for a Rational (never -oo); a screen's float
+    or a typed Fraction without sympy."""
+    if isinstance(x, float | int | Fraction):
+        return x == -math.inf
     ninf = neg_inf()
     return x is ninf or (not isinstance(x, sympy.Rational) and x == ninf)
 
@@ -222,6 +225,8 @@ def fmt_shape(m: Mat | tuple[int, int]) -> str:
 
 
 def is_finite(x: sympy.Expr) -> bool:
+    if isinstance(x, float | int | Fraction):
+        return math.isfinite(x)
     return x.is_finite is True or (x.is_number and bool(x.is_finite))
 
 
@@ -259,6 +264,11 @@ def approx_err(x: sympy.Expr) -> tuple[float, float]:
     anything else falls back to a 20-digit evaluation. e is inf where no bound is known,
     which sends every decision about x to the exact path. Cached, so shared
     subexpressions are evaluated once."""
+    if isinstance(x, Fraction | int):  # typed plain decimals (handcalc.exercises.quickkeys)
+        v = x.numerator / x.denominator  # int / int is correctly rounded
+        return v, ULP * abs(v)
+    if isinstance(x, float):  # a typed -inf
+        return x, 0.0 if math.isinf(x) else ULP * abs(x)
     if x == neg_inf() or x == sympy.oo:
         return float(x), 0.0
     if isinstance(x, sympy.Rational):

@@ -28,17 +28,26 @@ answer is clearly right or wrong never pays for the exact solve.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from handcalc.core import rational as rat
 from handcalc.core.exact import TOL, Mat, entries, fmt_shape, shape, transpose
 from handcalc.core.mistakes import CATALOGUE, Mistake
 from handcalc.core.rounding import Undecided, differs_f, within, within_f
 from handcalc.core.work import NotApplicable, Work, float_mat
 from handcalc.errors import ShapeError
-from handcalc.exercises.exercise import SCREEN_ERRORS, Exercise, compute, differs, usable
+from handcalc.exercises.exercise import (
+    SCREEN_ERRORS,
+    Exercise,
+    compute,
+    differs,
+    rational_results,
+    usable,
+)
 from handcalc.text.messages import ListOf, Msg, msg
 
 EXACT = "exact"
@@ -130,6 +139,7 @@ class _Paths:
         self.ex = ex
         self._screens: dict[tuple, Work | None | Undecided] = {}
         self._exact: dict[tuple, Work | None] = {}
+        self._rational: dict[str | None, dict[str, Mat] | None] = {}
         self._priors: dict[tuple, int] = {}  # earlier answers (sorted items) -> a number
         self._floats: dict[int, dict[str, Mat]] = {}  # that number -> them in floats
         self._numbers = itertools.count(1)  # never reused: old keys cannot be mistaken
@@ -197,6 +207,16 @@ class _Paths:
                 self._exact[key] = None
         return self._exact[key]
 
+    def rational(self, mistake: str | None = None, rounded: bool = False,
+                 prior: Mapping[str, Mat] | None = None) -> dict[str, Mat] | None:
+        """The rational kit's run (handcalc.core.rational) of a plain path (no rounding, no
+        earlier answers): its exact entries decide before sympy; None where it has none."""
+        if rounded or prior:
+            return None
+        if mistake not in self._rational:
+            self._rational[mistake] = rational_results(self.ex.instance, mistake)
+        return self._rational[mistake]
+
     def matches(self, key: str, answer: Mat, **path: Any) -> bool:
         """Whether the answer matches quantity `key` on this path, at 2 decimals (exactly
         for a count)."""
@@ -211,6 +231,13 @@ class _Paths:
             verdict = _match_screen(answer, value)
             if verdict is not None:
                 return verdict
+        if counted and isinstance(screened, Work):  # a count: exact in the rational kit?
+            value = self.rational(**path)
+            if value is not None and key in value and all(map(_plain, entries(answer))) \
+                    and all(rat.exact(q) for q in entries(value[key])):
+                fitted = fit_shape(answer, shape(value[key]))
+                return fitted is not None and all(
+                    v == q for v, q in zip(entries(fitted), entries(value[key]), strict=True))
         work = self.exact(**path)
         value = None if work is None else work.results.get(key)
         return value is not None and _match_exact(answer, value, tolerance(self.ex, key))
@@ -223,9 +250,29 @@ class _Paths:
                 return False
             if differs_f(screened.results[key], self.ex.approx[key]):
                 return True
+            value, right = self.rational(**path), self.ex.rational
+            if value is not None and right is not None and key in right:
+                if key not in value:
+                    return False
+                if shape(value[key]) == shape(right[key]) and all(
+                        rat.exact(q) for q in entries(value[key]) + entries(right[key])):
+                    return rat.differs(entries(value[key]), entries(right[key]))
         work = self.exact(**path)
         value = None if work is None else work.results.get(key)
         return value is not None and usable(value) and differs(value, self.ex.by_key(key).answer)
+
+
+def _plain(v: Any) -> bool:
+    """A typed entry given as a Fraction or -inf (handcalc.exercises.quickkeys.plain_answer)."""
+    return isinstance(v, Fraction) or (isinstance(v, float) and v == -math.inf)
+
+
+def _rational(values: Mapping[str, Mat] | None, key: str, index: int) -> Any:
+    """Entry `index` of quantity `key` when the rational kit has it exactly, else None."""
+    if values is None or key not in values:
+        return None
+    q = entries(values[key])[index]
+    return q if rat.exact(q) else None
 
 
 _PATHS: dict[str, _Paths] = {}
@@ -277,6 +324,10 @@ def tolerance(ex: Exercise, key: str) -> Any:
 def _cell(ex: Exercise, number: int, index: int, v: Any, f: float) -> bool:
     exact = is_count(ex, ex.keys[number - 1])
     ok = None if exact else within_f(v, f)
+    if ok is None and exact:  # a count the rational kit has exactly, typed as a rational
+        q = _rational(ex.rational, ex.keys[number - 1], index)
+        if q is not None and _plain(v):
+            ok = v == q
     if ok is None:
         ok = within(v, entries(ex.part(number).answer)[index], 0 if exact else TOL)
     return ok

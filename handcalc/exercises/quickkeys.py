@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,17 @@ def _cells(text: str) -> list[list[str]] | None:
     return out
 
 
+def plain_answer(text: str) -> tuple[tuple[Any, ...], ...] | None:
+    """Typed text of plain decimals (and -inf) as a matrix of Fractions (and -inf floats),
+    the values the exact parser gives them, or None for any other text (parsed exactly):
+    grade decides such an answer without sympy wherever its screens can
+    (tests/test_lazysympy.py compares this with handcalc.core.parse over many texts)."""
+    cells = _cells(text)
+    if cells is None or any(len(r) != len(cells[0]) for r in cells):
+        return None
+    return tuple(tuple(-math.inf if c == "-inf" else Fraction(c) for c in r) for r in cells)
+
+
 def decide(record: Record, part: str, text: str) -> int | None:
     """The part's number when `text` is clearly right for it (see the module docstring),
     else None."""
@@ -174,6 +186,22 @@ def lookup(code: str) -> Record | None:
     except Exception:  # noqa: BLE001 - a cache never stops a command
         return None
     return None
+
+
+def drawn(code: str) -> Any | None:
+    """The exercise of a drawn code typed as handcalc prints it (FAMILY-LEVEL-SEED, the
+    seed accepted), built without sympy where its float screens decide; None for any
+    other code (the worked set and data codes are parsed exactly: the full way)."""
+    from handcalc.errors import HandcalcError
+    from handcalc.exercises.exercise import build, parse_code
+
+    try:
+        if not isinstance(parse_code(code), tuple):
+            return None
+        ex = build(code)
+    except HandcalcError:
+        return None  # the full way says why, as it always has
+    return ex if ex.code == code else None
 
 
 def remember(ex: Any) -> None:

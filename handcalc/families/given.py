@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, shape
@@ -176,6 +177,8 @@ def number(family: str, name: str, value: Any, *, angle: bool = False) -> sympy.
         if not math.isfinite(value):
             raise fail(family, "not_number", name=name, text=repr(value))
         return sympy.Rational(repr(value))
+    if isinstance(value, Fraction):  # a drawn exact value (handcalc.families.base.Given)
+        return sympy.Rational(value.numerator, value.denominator)
     if isinstance(value, sympy.Rational):
         return value
     if isinstance(value, sympy.Basic) and angle and (value / sympy.pi).is_Rational:
@@ -208,7 +211,7 @@ def matrix(family: str, name: str, value: Any) -> Mat:
             value = parse_answer(value)
         except ParseError as e:
             raise fail(family, "matrix_text", name=name, why=e.text) from None
-    if isinstance(value, int | float | sympy.Basic) and not isinstance(value, bool):
+    if isinstance(value, int | float | Fraction | sympy.Basic) and not isinstance(value, bool):
         value = [[value]]
     if not isinstance(value, list | tuple) or not value:
         raise fail(family, "matrix_rows", name=name)

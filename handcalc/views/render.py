@@ -240,7 +240,9 @@ def typed_text(x: sympy.Expr, target: str = "unicode") -> str:
     """A typed value as the learner gave it, decimals with at least 2 places: 18.80,
     0.7131, 5√2/2."""
     text = exact_text(x, target)
-    if isinstance(x, sympy.Rational) and "/" not in text:
+    rational = isinstance(x, int | Fraction) or (
+        not isinstance(x, float) and isinstance(x, sympy.Rational))  # a typed -inf: float
+    if rational and "/" not in text:
         whole, _, frac = text.partition(".")
         return f"{whole}.{frac.ljust(2, '0')}"
     return text
