@@ -205,3 +205,26 @@ def test_rope_values_to_six_decimals_are_sympy_s():
 def test_eps_reads_as_before():
     assert eps_math(Fraction(1, 100000)) == "10^(-5)" == eps_math(sympy.Rational(1, 100000))
     assert eps_math(Fraction(1, 3)) == "1/3" and eps_math(Fraction(3, 1000)) == "3/1000"
+
+
+def test_a_result_a_mistake_does_not_reach_is_the_right_one_itself():
+    """Work.affected (and has(..., reaches=...)) tells the screens which results a mistake
+    leaves alone: for every family, level and mistake, over drawn instances, each result
+    it calls unaffected is the very expression of the right result."""
+    checked = 0
+    for name, family in FAMILIES.items():
+        for level in family.levels:
+            for seed in range(1, 4):
+                inst = generate(name, level, seed).instance
+                right = exercise.compute(inst).results
+                for mistake in family.mistakes:
+                    try:
+                        w = exercise.compute(inst, mistake=mistake)
+                    except (exercise.NotApplicable, ZeroDivisionError, ValueError):
+                        continue
+                    for key, value in w.results.items():
+                        if not w.affected[key]:
+                            checked += 1
+                            assert exercise.identical(value, right[key]), (inst.code, mistake,
+                                                                           key)
+    assert checked >= 500, checked

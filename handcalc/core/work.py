@@ -90,6 +90,7 @@ class Work:
         self.steps: dict[str, tuple[Step, ...]] = {}
         self._pending: list[Step] = []
         self._touched = False
+        self._reaches: set[str] | None = None  # the results a taken branch can change
 
     # -- the kit
     def num(self, x: Any) -> Any:
@@ -133,8 +134,16 @@ class Work:
             return inst.rational_given
         return inst.float_given  # converted once per instance
 
-    def has(self, mistake_id: str) -> bool:
+    def has(self, mistake_id: str, reaches: tuple[str, ...] | None = None) -> bool:
+        """Whether to make `mistake_id` here. ``reaches``: the results its branch can
+        change, when the family knows them (the rest are computed without it: the
+        screens then know that the mistake leaves them as they are); else every later
+        result. tests/test_lazysympy.py checks the lists against the exact results."""
         if self.mistake == mistake_id:
+            if not self._touched or reaches is None:
+                self._reaches = None if reaches is None else set(reaches)
+            elif self._reaches is not None:
+                self._reaches |= set(reaches)
             self._touched = True
             return True
         return False
@@ -156,7 +165,8 @@ class Work:
         if label is not None and self.record and not self.numeric:
             self._pending.append(Step(as_label(label), value, key))
         self.results[key] = value
-        self.affected[key] = self._touched or any(k in self.prior for k in self.results)
+        reached = self._touched and (self._reaches is None or key in self._reaches)
+        self.affected[key] = reached or any(k in self.prior for k in self.results)
         if self.record:
             self.steps[key] = tuple(self._pending)
             self._pending = []

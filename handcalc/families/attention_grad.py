@@ -123,13 +123,13 @@ class AttentionGrad(Family):
         Q, K, V, dZ = g["Q"], g["K"], g["V"], g["dL/dZ"]
         S = att.scores(w, Q, K, d)  # (n x n)
         A = w.result("A", att.softmax(w, S), label=msg("step.softmax_rows"))  # (n x n)
-        if w.has("da-transposed"):
+        if w.has("da-transposed", reaches=("dA", "dS", "dQ")):  # dV: A and dZ alone
             dA = matmul(V, transpose(dZ))  # (n x d) @ (d x n): V dZ^T
         else:
             dA = matmul(dZ, transpose(V))  # (n x d) @ (d x n) -> (n x n)
         dA = w.result("dA", dA, label="d A = (d Z) V^T")
         canonical = False
-        if w.has("softmax-backward-skipped"):
+        if w.has("softmax-backward-skipped", reaches=("dS", "dQ")):
             dS = dA  # the softmax's Jacobian ignored
         else:
             r = w.show("r_i = sum_k A_(i k) (d A_(i k))",  # (n x 1)
@@ -147,7 +147,7 @@ class AttentionGrad(Family):
             dSK = w.show("(d S) K", _dq_over_denominator(S, dA, K, 1))
         else:
             dSK = w.show("(d S) K", matmul(dS, K))  # (n x n) @ (n x d) -> (n x d)
-        root = 1 if w.has("dq-no-scale") else w.sqrt(d)
+        root = 1 if w.has("dq-no-scale", reaches=("dQ",)) else w.sqrt(d)
         if canonical:
             dQ = _dq_over_denominator(S, dA, K, root)
         else:

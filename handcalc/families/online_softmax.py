@@ -168,7 +168,8 @@ class OnlineSoftmax(Family):
             else:
                 f = w.show(f"exp(m_{b - 1} - m_{b})", scalar(w.exp(m[b - 2] - m[b - 1])))[0][0]
                 factors.append(f)
-                kept = l_prev if w.has("online-l-not-rescaled") else _scaled(w, f, l_prev)
+                kept = l_prev if w.has("online-l-not-rescaled", reaches=("l", "O")) \
+                    else _scaled(w, f, l_prev)  # O~ is made of the exponentials alone
                 l_b = kept + total(e)
                 label = f"l_{b} = exp(m_{b - 1} - m_{b}) l_{b - 1} + sum_j exp(s_j - m_{b})"
             l_prev = w.show(label, scalar(l_b))[0][0]
@@ -186,8 +187,8 @@ class OnlineSoftmax(Family):
                 label = "tilde(O)_1 = sum_j exp(s_j - m_1) v_j"
             else:
                 f = factors[b - 1]
-                kept = O_prev if w.has("online-o-not-rescaled") else tuple(
-                    _scaled(w, f, o) for o in O_prev)
+                unscaled = w.has("online-o-not-rescaled", reaches=("O_tilde", "O"))
+                kept = O_prev if unscaled else tuple(_scaled(w, f, o) for o in O_prev)
                 o_b = [k + a for k, a in zip(kept, add, strict=True)]
                 label = (f"tilde(O)_{b} = exp(m_{b - 1} - m_{b}) tilde(O)_{b - 1}"
                          f" + sum_j exp(s_j - m_{b}) v_j")
