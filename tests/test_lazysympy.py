@@ -23,12 +23,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handcalc.core import rational
+from handcalc.core.expsum import ExpSum, Surds
 from handcalc.core.parse import lines_as_rows, parse_answer
 from handcalc.errors import HandcalcError
 from handcalc.exercises import exercise, quickkeys
 from handcalc.exercises.exercise import Exercise, draw, generate
 from handcalc.exercises.grade import grade
-from handcalc.families import FAMILIES
+from handcalc.families import FAMILIES, window
 from handcalc.families.base import Given
 from handcalc.families.layernorm import eps_math
 from handcalc.families.rope import _six
@@ -83,6 +84,7 @@ def test_the_rational_kit_decides_every_rule_as_the_exact_path(monkeypatch):
     with_kit = {(n, lv): _rejections(n, lv, range(12))
                 for n, f in FAMILIES.items() for lv in f.levels}
     monkeypatch.setattr(exercise, "rational_results", lambda inst, mistake=None: None)
+    monkeypatch.setattr(window, "_same_z", lambda inst, mistake, family: None)
     monkeypatch.setattr(Exercise, "rational", None)
     compared = 0
     for (name, level), verdicts in with_kit.items():
@@ -183,14 +185,39 @@ def test_given_reads_its_data_as_exact_values():
 
 def test_the_rational_kit_is_exact_or_a_float():
     assert rational.sqrt(Fraction(9, 4)) == Fraction(3, 2)
-    assert isinstance(rational.sqrt(2), float)
+    assert rational.sqrt(8) == Surds({2: Fraction(2)})  # 2 sqrt(2)
+    assert rational.sqrt(Fraction(1, 2)) * rational.sqrt(2) == 1
     assert rational.exp(Fraction(0)) == 1 and rational.exp(float("-inf")) == 0
-    assert isinstance(rational.exp(Fraction(1, 2)), float)
-    x = rational.exp(Fraction(1, 3))
+    e = rational.exp(Fraction(1, 2))
+    assert isinstance(e, ExpSum) and rational.exp(Fraction(1, 4)) * \
+        rational.exp(Fraction(1, 4)) == e
+    assert isinstance(rational.exp(rational.sqrt(2) * Fraction(1, 3)), ExpSum)
+    assert isinstance(rational.cos(Fraction(1)), float) and rational.cos(Fraction(0)) == 1
+    x = 0.5 + 0.25
     assert rational.quotient(x, x) == 1 and isinstance(rational.quotient(x, x + 0.0), float)
     assert rational.fmt2(Fraction(-1, 200)) == "-0.01" and rational.fmt2(Fraction(1, 300)) == "0.00"
     assert rational.near_boundary(Fraction(52, 10000))  # 0.0052: 0.0002 from the tie 0.005
     assert not rational.near_boundary(Fraction(1, 100))
+
+
+def test_sums_of_exponentials_are_equal_exactly_when_their_forms_are():
+    """The canonical forms of handcalc.core.expsum against sympy's values."""
+    a, b = rational.exp(Fraction(1)), rational.exp(Fraction(2))
+    w1 = a / (a + b)  # a softmax weight
+    w2 = 1 / (1 + rational.exp(Fraction(1)))  # the same weight, written otherwise
+    assert w1 == w2 and rational.differs([w1], [w2]) is False
+    assert w1 / w1 == 1 and a / a == 1 and (a + b) - b == a
+    s = rational.sqrt(2)
+    assert rational.exp(s) * rational.exp(-s) == 1
+    other = b / (a + b)
+    assert w1 + other == 1  # the weights of a row sum to 1, exactly
+    assert rational.differs([w1], [other]) is True
+    want = sympy.E / (sympy.E + sympy.E ** 2)
+    assert abs(float(w1) - float(want)) < 1e-15
+    assert rational.same2([w1], [w2]) is False  # the same value: not a slip's answer
+    with pytest.raises(ValueError):
+        max(a + Fraction(1, 10**12), a + Fraction(2, 10**12))  # too close for floats
+    assert max(a, b) == b and abs(-a) == a
 
 
 def test_rope_values_to_six_decimals_are_sympy_s():

@@ -33,6 +33,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from handcalc.core.rational import KINDS
+
 if TYPE_CHECKING:
     import sympy
 else:
@@ -94,7 +96,7 @@ def mat(rows: Iterable[Iterable[object]]) -> Mat:
 def _value(v: object) -> object:
     """Exact numbers as sympy values; floats and Fractions (the screens' kits, see
     handcalc.core.rational) pass through."""
-    return v if isinstance(v, float | Fraction) else to_exact(v)
+    return v if isinstance(v, (float, *KINDS)) else to_exact(v)
 
 
 def row(values: Iterable[object]) -> Mat:
@@ -115,11 +117,11 @@ def scalar(value: object) -> Mat:
 def total(values: Iterable[object]) -> sympy.Expr:
     """The sum of exact values (one sympy Add) or of floats."""
     vals = list(values)
-    if len(vals) == 1 and isinstance(vals[0], float | Fraction):
+    if len(vals) == 1 and isinstance(vals[0], (float, *KINDS)):
         return vals[0]  # type: ignore[return-value]  # itself (the rational kit's x / x)
     if vals and isinstance(vals[0], float):
         return sum(vals, 0.0)  # type: ignore[return-value]
-    if vals and all(isinstance(v, float | Fraction) for v in vals):  # the rational kit's
+    if vals and all(isinstance(v, (float, *KINDS)) for v in vals):  # the rational kit's
         return sum(vals, Fraction(0))  # type: ignore[return-value]
     return sympy.Add(*vals)
 
@@ -175,7 +177,7 @@ def quotient(x: object, y: object) -> object:
 def _is_zero(x: object) -> bool:
     """x is sympy's exact 0 (Integer(0) and Rational(0) are that one object); a float or
     Fraction of the screens' kits never is (nor does asking import sympy)."""
-    return not isinstance(x, float | int | Fraction) and x is sympy.S.Zero
+    return not isinstance(x, (float, int, *KINDS)) and x is sympy.S.Zero
 
 
 def _surely_nonzero(v: object) -> bool:

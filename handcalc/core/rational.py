@@ -1,15 +1,16 @@
-"""The rational kit: the float screen's second look, exact where the math is rational.
+"""The rational kit: the float screen's second look, exact where the math allows.
 
 The float screen (handcalc.core.work's float kit) cannot tell two values apart that lie
 within its guard band, nor say on which side of a rounding tie a value lies when it is
 too near: the exact sympy computation decides those. Much of the math is rational
 (scores of integer data, masks, counts, maxima, gradients of rational data), and for
 rational values Python's ``Fraction`` decides exactly, without sympy. The rational kit
-runs a family's math with the given data as Fractions: ``num`` gives Fractions, and
-``sqrt``, ``exp``, ``cos`` and ``sin`` give an exact value where sympy's is rational
-(sqrt(4) = 2, exp(0) = 1, exp(-oo) = 0, cos(0) = 1, sin(0) = 0) and a float otherwise.
-A result entry that is a Fraction (or -inf, a masked score) is thus the exact value
-itself; a float entry is only an approximation, and the decision goes to sympy as before.
+runs a family's math with the given data as Fractions: ``num`` gives Fractions, ``sqrt``
+a Fraction or an exact square root, ``exp`` an exact sum of exponentials (the kinds of
+handcalc.core.expsum: a softmax's weights are their ratios), ``cos`` and ``sin`` a float
+unless the angle is 0. A result entry of an exact kind (or -inf, a masked score) is the
+exact value itself, and two such entries are equal exactly when their forms are; a float
+entry is only an approximation, and the decision goes to sympy as before.
 
 The decisions here are the exact ones of handcalc.core.rounding and handcalc.exercises
 (a rounding tie's margin, the two-decimal text, ``differs``' 1e-20) for exact rationals.
@@ -22,6 +23,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from handcalc.core.expsum import EXACT_TYPES, GAP, ExpFrac, ExpSum, Surds
+
 DIFFER = Fraction(1, 10**20)  # handcalc.exercises.exercise.differ's threshold
 MARGIN_CENTS = Fraction(1, 2000) * 100  # handcalc.core.exact.MARGIN in cents
 
@@ -29,12 +32,10 @@ MARGIN_CENTS = Fraction(1, 2000) * 100  # handcalc.core.exact.MARGIN in cents
 def num(x: Any) -> Any:
     """A number as the rational kit holds it: a Fraction when exact and rational, else a
     float (-inf stays -inf)."""
-    if isinstance(x, Fraction):
+    if isinstance(x, Fraction | float | Surds | ExpSum | ExpFrac):
         return x
     if isinstance(x, int):
         return Fraction(x)
-    if isinstance(x, float):
-        return x
     if getattr(x, "is_Rational", False):  # a sympy Rational (sympy is loaded: x is one)
         return Fraction(int(x.p), int(x.q))
     return float(x)
@@ -43,9 +44,7 @@ def num(x: Any) -> Any:
 def sqrt(x: Any) -> Any:
     x = num(x)
     if isinstance(x, Fraction) and x >= 0:
-        n, d = math.isqrt(x.numerator), math.isqrt(x.denominator)
-        if n * n == x.numerator and d * d == x.denominator:
-            return Fraction(n, d)
+        return Surds.root(x)
     return math.sqrt(float(x))
 
 
@@ -53,8 +52,8 @@ def exp(x: Any) -> Any:
     x = num(x)
     if x == -math.inf:
         return Fraction(0)
-    if isinstance(x, Fraction) and x == 0:
-        return Fraction(1)
+    if isinstance(x, Fraction | Surds):
+        return ExpSum.exp(x)
     return math.exp(float(x))
 
 
@@ -76,22 +75,40 @@ def quotient(x: Any, y: Any) -> Any:
     return x / y
 
 
+KINDS = (Fraction, *EXACT_TYPES)  # what the kit holds besides floats
+
+
 def exact(v: Any) -> bool:
-    """Whether a rational kit's entry is the exact value (a Fraction, or -inf)."""
+    """Whether a rational kit's entry is the exact value (of an exact kind, or -inf)."""
+    return isinstance(v, KINDS) or v == -math.inf
+
+
+def is_rational(v: Any) -> bool:
+    """Whether a rational kit's entry is an exact rational (a Fraction), or -inf."""
     return isinstance(v, Fraction) or v == -math.inf
 
 
-def cents(x: Fraction) -> int:
-    """x * 100 rounded half away from zero (handcalc.core.rounding._cents)."""
-    n = (200 * abs(x.numerator) + x.denominator) // (2 * x.denominator)
-    return -n if x < 0 else n
+def cents(x: Any) -> int | None:
+    """x * 100 rounded half away from zero (handcalc.core.rounding._cents); for an exact
+    value that is not rational, from its float when clearly not at a tie, else None."""
+    if isinstance(x, Fraction):
+        n = (200 * abs(x.numerator) + x.denominator) // (2 * x.denominator)
+        return -n if x < 0 else n
+    f = float(x)
+    t = abs(f) * 100
+    if not math.isfinite(t) or abs(t - math.floor(t) - 0.5) <= GAP * max(1.0, t):
+        return None
+    n = math.floor(t + 0.5)
+    return -n if f < 0 else n
 
 
-def fmt2(x: Any) -> str:
-    """x at 2 decimals as handcalc.core.rounding.fmt2 writes it."""
+def fmt2(x: Any) -> str | None:
+    """x at 2 decimals as handcalc.core.rounding.fmt2 writes it (None: undecided)."""
     if x == -math.inf:
         return "-inf"
     n = cents(x)
+    if n is None:
+        return None
     return f"{'-' if n < 0 else ''}{abs(n) // 100}.{abs(n) % 100:02d}"
 
 
@@ -103,21 +120,49 @@ def near_boundary(x: Any) -> bool:
     return abs(t - math.floor(t) - Fraction(1, 2)) < MARGIN_CENTS
 
 
-def differs(a: Sequence[Any], b: Sequence[Any]) -> bool:
-    """handcalc.exercises.exercise.differs for entries of one shape, all exact."""
+def _differ(x: Any, y: Any) -> bool | None:
+    """|x - y| > 1e-20 for two exact values: exactly for rationals, and for the other
+    kinds exactly when equal, from the float of the difference when clearly apart."""
+    if isinstance(x, Fraction) and isinstance(y, Fraction):
+        return abs(x - y) > DIFFER
+    d = x - y
+    if d == 0:
+        return False
+    if isinstance(d, Fraction):
+        return abs(d) > DIFFER
+    f = float(d)
+    size = max(1.0, abs(float(x)), abs(float(y)))
+    return True if abs(f) > GAP * size else None
+
+
+def differs(a: Sequence[Any], b: Sequence[Any]) -> bool | None:
+    """handcalc.exercises.exercise.differs for exact entries of one shape; None when
+    undecided (values apart by less than the float's band: sympy decides)."""
+    undecided = False
     for x, y in zip(a, b, strict=True):
         if x == -math.inf or y == -math.inf:
-            if x != y:
+            if not (x == -math.inf and y == -math.inf):
                 return True
-        elif abs(x - y) > DIFFER:
+            continue
+        got = _differ(x, y)
+        if got:
             return True
-    return False
+        undecided = undecided or got is None
+    return None if undecided else False
 
 
 def same2(wrong: Sequence[Any], right: Sequence[Any]) -> bool | None:
     """Whether a mistaken result shows the same at 2 decimals as the right one while
-    differing from it (the rejection rule), or None when an entry is not exact."""
+    differing from it (the rejection rule), or None when the kit cannot tell."""
     if not all(exact(v) for v in (*wrong, *right)):
         return None
-    return differs(wrong, right) and all(
-        fmt2(x) == fmt2(y) for x, y in zip(wrong, right, strict=True))
+    try:
+        apart = differs(wrong, right)
+        if not apart:
+            return apart
+        texts = [(fmt2(x), fmt2(y)) for x, y in zip(wrong, right, strict=True)]
+    except (ValueError, ArithmeticError):
+        return None
+    if any(x is None or y is None for x, y in texts):
+        return None
+    return all(x == y for x, y in texts)

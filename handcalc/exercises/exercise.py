@@ -203,12 +203,13 @@ def rational_results(inst: Instance, mistake: str | None = None) -> dict[str, Ma
 
 
 def _rational_entry(ex: Exercise, key: str, i: int) -> object | None:
-    """Entry i of quantity `key` when the rational kit has it exactly, else None."""
+    """Entry i of quantity `key` when the rational kit has it as an exact rational (or
+    -inf), else None."""
     values = ex.rational
     if values is None or key not in values:
         return None
     v = entries(values[key])[i]
-    return v if rat.exact(v) else None
+    return v if rat.is_rational(v) else None
 
 
 def _solve_parts(inst: Instance) -> tuple[Part, ...]:

@@ -234,7 +234,7 @@ class _Paths:
         if counted and isinstance(screened, Work):  # a count: exact in the rational kit?
             value = self.rational(**path)
             if value is not None and key in value and all(map(_plain, entries(answer))) \
-                    and all(rat.exact(q) for q in entries(value[key])):
+                    and all(rat.is_rational(q) for q in entries(value[key])):
                 fitted = fit_shape(answer, shape(value[key]))
                 return fitted is not None and all(
                     v == q for v, q in zip(entries(fitted), entries(value[key]), strict=True))
@@ -256,7 +256,12 @@ class _Paths:
                     return False
                 if shape(value[key]) == shape(right[key]) and all(
                         rat.exact(q) for q in entries(value[key]) + entries(right[key])):
-                    return rat.differs(entries(value[key]), entries(right[key]))
+                    try:
+                        apart = rat.differs(entries(value[key]), entries(right[key]))
+                    except (ValueError, ArithmeticError):
+                        apart = None
+                    if apart is not None:
+                        return apart
         work = self.exact(**path)
         value = None if work is None else work.results.get(key)
         return value is not None and usable(value) and differs(value, self.ex.by_key(key).answer)
@@ -272,7 +277,7 @@ def _rational(values: Mapping[str, Mat] | None, key: str, index: int) -> Any:
     if values is None or key not in values:
         return None
     q = entries(values[key])[index]
-    return q if rat.exact(q) else None
+    return q if rat.is_rational(q) else None
 
 
 _PATHS: dict[str, _Paths] = {}

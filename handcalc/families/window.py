@@ -41,6 +41,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from handcalc.core import attention as att
+from handcalc.core import rational
 from handcalc.core.exact import Mat, entries, matmul, scalar, total
 from handcalc.core.work import NotApplicable, Work
 from handcalc.families.base import Draw, Family, Instance, Quantity, rand_mat
@@ -184,6 +185,11 @@ class Window(Family):
             if _gap(wrong.results["z"], right.results["z"]) > 1e-9 or \
                     _gap(wrong.results["a"], right.results["a"]) <= 1e-9:
                 continue  # z told apart, or a mistake that leaves the row alone
+            same = _same_z(inst, mistake, self)  # the rational kit, exactly, where it can
+            if same is not None:
+                if same:
+                    return f"mistake '{mistake}' changes a but leaves z as it is"
+                continue
             exact_right, exact_wrong = Work(record=False), Work(mistake=mistake, record=False)
             self.compute(inst, exact_right)
             self.compute(inst, exact_wrong)
@@ -203,4 +209,18 @@ class Window(Family):
         return out
 
 
-
+def _same_z(inst: Instance, mistake: str, family: Family) -> bool | None:
+    """Whether the mistake leaves z as it is (no entry moved by more than 1e-20), decided
+    by the rational kit (handcalc.core.rational), or None where it cannot tell."""
+    try:
+        right, wrong = Work(rational=True, record=False), Work(mistake=mistake, rational=True,
+                                                                record=False)
+        family.compute(inst, right)
+        family.compute(inst, wrong)
+        zs = entries(right.results["z"]), entries(wrong.results["z"])
+        if not all(rational.exact(v) for z in zs for v in z):
+            return None
+        apart = rational.differs(*zs)
+    except Exception:  # noqa: BLE001 - a screen that cannot run leaves it to sympy
+        return None
+    return None if apart is None else not apart
