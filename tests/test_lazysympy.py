@@ -51,6 +51,8 @@ def run(*args: str) -> tuple[subprocess.CompletedProcess, bool]:
     ("show", "gqa-2-100"), ("show", "causal-3-14"), ("show", "rope-3-5"),
     ("new", "score", "--level", "2", "--seed", "5"), ("new", "layernorm", "--seed", "1"),
     ("new", "temperature", "--level", "3", "--seed", "2"), ("new", "cost", "--seed", "9"),
+    ("new", "rope", "--seed", "3"), ("new", "attention-grad", "--level", "2", "--seed", "4"),
+    ("new", "online-softmax", "--level", "3", "--seed", "8"), ("show", "keys-3-7"),
     ("practice", "--seed", "4", "--count", "1", "concat"),
     ("check", "attention-3-14", "3", "1.06 -0.56; 0.49 -0.05; -1.04 0.37"),
     ("check", "attention-3-14", "3", "0 0; 0 0; 0 0"),

@@ -82,6 +82,8 @@ def to_exact(value: object) -> sympy.Expr:
         return sympy.Rational(value)
     if isinstance(value, float):
         raise TypeError("floats are not exact; give an int or a fraction string")
+    if hasattr(value, "_sympy_"):  # an exact value of handcalc's own (rope.PiTimes)
+        return value._sympy_()
     return sympy.Rational(value)  # fractions.Fraction
 
 

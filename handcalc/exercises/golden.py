@@ -49,6 +49,8 @@ def _param(value: Any) -> Any:
         return str(value)
     if isinstance(value, sympy.Basic):
         return fmt_exact(value)  # type: ignore[arg-type]
+    if hasattr(value, "_sympy_"):  # an exact value of handcalc's own (rope.PiTimes)
+        return fmt_exact(value._sympy_())
     raise TypeError(f"cannot record a parameter of type {type(value).__name__}")
 
 

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from handcalc import lazysympy
 from handcalc.core.exact import row, scalar, total
 from handcalc.core.work import Work
 from handcalc.families.apart import draw_apart
@@ -40,6 +42,45 @@ else:
     from handcalc.lazysympy import sympy
 
 ASK = ("q_rot", "k_rot", "dot", "dot_shift")
+
+
+@dataclass(frozen=True, eq=False)
+class PiTimes:
+    """q pi: a drawn angle of level 1 (pi/6, pi/4), read without sympy. sympy takes it as
+    the value it is (``_sympy_``), handcalc.core.exact.to_exact too; it is equal to that
+    value, prints as sympy prints it (pi/6, 2*pi/3) and multiplies by whole numbers."""
+
+    q: Fraction
+
+    def _sympy_(self) -> sympy.Expr:
+        return sympy.pi * sympy.Rational(self.q.numerator, self.q.denominator)
+
+    def __float__(self) -> float:
+        return float(self.q) * math.pi
+
+    def __mul__(self, k: object) -> Any:
+        if isinstance(k, int) and not isinstance(k, bool):
+            return PiTimes(self.q * k)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PiTimes):
+            return self.q == other.q
+        # a sympy value (only where sympy is loaded: no other can be one)
+        return lazysympy.loaded() and isinstance(other, sympy.Basic) and bool(
+            other == self._sympy_())
+
+    def __hash__(self) -> int:
+        return hash(self._sympy_())  # as the sympy value it equals (sympy loads then)
+
+    def __str__(self) -> str:
+        a, b = self.q.numerator, self.q.denominator
+        top = "pi" if a == 1 else "-pi" if a == -1 else f"{a}*pi"
+        return top if b == 1 else f"{top}/{b}"
+
+    __repr__ = __str__
 
 
 def thetas(params: dict[str, Any]) -> tuple[Any, ...]:
@@ -104,9 +145,9 @@ OTHER = {"interleaved": "half-split", "half-split": "interleaved"}
 
 def _angle_text(theta: sympy.Expr) -> str:
     """A rational multiple of pi in neutral math: pi/6, pi/4."""
-    r = sympy.Rational(theta / sympy.pi)
-    top = "pi" if r.p == 1 else f"{r.p} pi"
-    return top if r.q == 1 else f"{top} / {r.q}"
+    r = theta.q if isinstance(theta, PiTimes) else Fraction(sympy.Rational(theta / sympy.pi))
+    top = "pi" if r.numerator == 1 else f"{r.numerator} pi"
+    return top if r.denominator == 1 else f"{top} / {r.denominator}"
 
 
 def _cross(a: list[int], b: list[int], pr: tuple[tuple[int, int], ...]) -> list[int]:
@@ -136,7 +177,7 @@ class Rope(Family):
         shift = rng.randint(1, 3)
         params: dict[str, Any] = {"d": dim}
         if level == 1:
-            params["theta"] = sympy.pi / rng.choice((6, 4))
+            params["theta"] = PiTimes(Fraction(1, rng.choice((6, 4))))
             turn = float((p_k - p_q) * params["theta"])
             if abs(math.sin(turn)) < 1e-9:  # q' . k' would not tell the direction
                 return None
