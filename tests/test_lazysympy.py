@@ -257,3 +257,27 @@ def test_a_result_a_mistake_does_not_reach_is_the_right_one_itself():
                             assert exercise.identical(value, right[key]), (inst.code, mistake,
                                                                            key)
     assert checked >= 500, checked
+
+
+def _as_sympy(v):
+    if isinstance(v, Fraction):
+        return sympy.Rational(v.numerator, v.denominator)
+    return sum(sympy.Rational(c.numerator, c.denominator) * sympy.sqrt(n)
+               for n, c in v.terms.items())
+
+
+def test_cos_and_sin_of_a_multiple_of_pi_are_exact():
+    from handcalc.families.rope import PiTimes
+
+    exact = 0
+    for k in range(-30, 31):
+        angle = PiTimes(Fraction(k, 12))
+        for f in ("cos", "sin"):
+            got = getattr(rational, f)(angle)
+            want = getattr(sympy, f)(sympy.pi * sympy.Rational(k, 12))
+            if isinstance(got, float):
+                assert k % 2 and k % 3 and abs(got - float(want)) < 1e-12
+            else:
+                exact += 1
+                assert sympy.simplify(_as_sympy(got) - want) == 0, (f, k)
+    assert exact >= 80

@@ -32,8 +32,8 @@ MARGIN_CENTS = Fraction(1, 2000) * 100  # handcalc.core.exact.MARGIN in cents
 def num(x: Any) -> Any:
     """A number as the rational kit holds it: a Fraction when exact and rational, else a
     float (-inf stays -inf)."""
-    if isinstance(x, Fraction | float | Surds | ExpSum | ExpFrac):
-        return x
+    if isinstance(x, Fraction | float | Surds | ExpSum | ExpFrac) or hasattr(x, "pi_multiple"):
+        return x  # an angle that knows itself as a multiple of pi stays one, for cos and sin
     if isinstance(x, int):
         return Fraction(x)
     if getattr(x, "is_Rational", False):  # a sympy Rational (sympy is loaded: x is one)
@@ -57,12 +57,38 @@ def exp(x: Any) -> Any:
     return math.exp(float(x))
 
 
+def _cos_pi(q: Fraction) -> Any:
+    """cos(q pi) exactly where q pi is a multiple of pi/6 or pi/4, else None."""
+    k = q * 12
+    if k.denominator != 1:
+        return None
+    k = int(k) % 24
+    if k > 12:
+        k = 24 - k  # cos(2 pi - x) = cos x
+    sign = 1
+    if k > 6:
+        k, sign = 12 - k, -1  # cos(pi - x) = -cos x
+    half = {0: Fraction(1), 2: Surds.root(Fraction(3, 4)), 3: Surds.root(Fraction(1, 2)),
+            4: Fraction(1, 2), 6: Fraction(0)}.get(k)
+    return None if half is None else half * sign
+
+
 def cos(x: Any) -> Any:
+    """cos x: exact at 0 and at an angle that is a multiple of pi/6 or pi/4 (one that
+    carries ``pi_multiple``, as RoPE's drawn angles do), else a float."""
+    q = getattr(x, "pi_multiple", None)
+    if isinstance(q, Fraction):
+        found = _cos_pi(q)
+        return found if found is not None else math.cos(float(x))
     x = num(x)
     return Fraction(1) if isinstance(x, Fraction) and x == 0 else math.cos(float(x))
 
 
 def sin(x: Any) -> Any:
+    q = getattr(x, "pi_multiple", None)
+    if isinstance(q, Fraction):
+        found = _cos_pi(Fraction(1, 2) - q)  # sin x = cos(pi/2 - x)
+        return found if found is not None else math.sin(float(x))
     x = num(x)
     return Fraction(0) if isinstance(x, Fraction) and x == 0 else math.sin(float(x))
 

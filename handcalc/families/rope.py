@@ -55,6 +55,11 @@ class PiTimes:
     def _sympy_(self) -> sympy.Expr:
         return sympy.pi * sympy.Rational(self.q.numerator, self.q.denominator)
 
+    @property
+    def pi_multiple(self) -> Fraction:
+        """q: the rational kit's cos and sin are exact for it (handcalc.core.rational)."""
+        return self.q
+
     def __float__(self) -> float:
         return float(self.q) * math.pi
 
