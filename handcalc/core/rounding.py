@@ -229,13 +229,15 @@ def simplest(x: sympy.Expr) -> sympy.Expr:
     """x as a fraction p/q (q <= 12) where it is one in a longer form, proved so (the
     difference over a common denominator expands to 0), e.g. a sum of exponentials that
     cancels to 0; else x as it is. For showing an exact answer, never for a record."""
-    if isinstance(x, sympy.Rational) or not is_finite(x):
+    if isinstance(x, sympy.Rational):
         return x
     try:
-        v, _ = approx_err(x)
+        v, err = approx_err(x)
     except (ValueError, TypeError, OverflowError):
         return x
     if not math.isfinite(v) or abs(v) > 1e6:
+        return x
+    if not math.isfinite(err) and not is_finite(x):  # a bound proves x finite, cheaply
         return x
     for q in range(1, 13):
         p = round(v * q)
