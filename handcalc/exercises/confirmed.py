@@ -3,8 +3,8 @@
 
 A record holds, per code, a digest of the exact answers torch agreed with, the versions that
 confirmed them (handcalc's version and a digest of the torch kernel's sources: handcalc's
-``core/kernel.py``, ``core/kernel_cost.py`` and the family's module; torch's version, read
-from its metadata without importing it), and the largest difference torch showed
+``core/kernel.py``, ``core/kernel_cost.py`` and the family's module; the torch build, a
+digest of its ``version.py``, read without importing torch), and the largest difference torch showed
 (``solve --json`` prints it). A key is taken as confirmed only when all of these match
 what this installation would check now: a solver that changed an answer, another kernel
 or another torch is checked again.
@@ -73,37 +73,45 @@ def exact_form(x: Any) -> str:
     return f"{type(x).__name__}({','.join(exact_form(a) for a in args)})"
 
 
-@cache
-def _source_digest(module: str) -> str:
-    import importlib.util
-
-    spec = importlib.util.find_spec(module)
-    origin = spec.origin if spec else None
+def _file_digest(path: Path) -> str:
     try:
-        return hashlib.sha256(Path(str(origin)).read_bytes()).hexdigest()[:16]
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     except OSError:
         return "unknown"
 
 
 @cache
-def _version(dist: str) -> str:
-    from importlib import metadata  # on first use: its import costs a quick check 25 ms
+def _source_digest(module: str) -> str:
+    """A digest of a top-level module's or package's file, found without importing it."""
+    import importlib.util
 
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
+    spec = importlib.util.find_spec(module)
+    return _file_digest(Path(str(spec.origin if spec else None)))
+
+
+@cache
+def _torch_build() -> str:
+    """Which torch this is, without importing it or reading its package metadata (whose
+    import costs solve 20 ms): a digest of torch/version.py, written when torch is built
+    (its version, and the commit it was built from)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.origin:
         return "unknown"
+    return _file_digest(Path(spec.origin).with_name("version.py"))
 
 
 def checker(family: str) -> str:
-    """What confirms a key of `family` here: handcalc's version and kernel sources, torch's
-    version."""
+    """What confirms a key of `family` here: handcalc's version and kernel sources, the
+    torch build."""
+    import handcalc
     from handcalc.families import FAMILIES
 
     module = type(FAMILIES[family]).__module__
-    return ":".join((_version("handcalc"), _source_digest("handcalc.core.kernel"),
+    return ":".join((handcalc.__version__, _source_digest("handcalc.core.kernel"),
                      _source_digest("handcalc.core.kernel_cost"),  # kernel re-exports it
-                     _source_digest(module), _version("torch")))
+                     _source_digest(module), _torch_build()))
 
 
 def read_record(path: Path, form: str, max_bytes: int) -> dict[str, Any] | None:
