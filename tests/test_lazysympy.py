@@ -57,6 +57,8 @@ def run(*args: str) -> tuple[subprocess.CompletedProcess, bool]:
     ("check", "attention-3-14", "3", "1.06 -0.56; 0.49 -0.05; -1.04 0.37"),
     ("check", "attention-3-14", "3", "0 0; 0 0; 0 0"),
     ("check", "causal-3-14", "1", "1 -inf -inf; 0 -1 -inf; 1 0 2"),
+    ("show", "worked-4"), ("check", "worked-5", "2", "10, 18.81, 29.48"),
+    ("check", "worked-4", "1", "1, 3"),
 ], ids=lambda a: " ".join(a))
 def test_the_quick_commands_import_no_sympy(args):
     r, loaded = run(*args)
@@ -65,9 +67,9 @@ def test_the_quick_commands_import_no_sympy(args):
     assert b"Traceback" not in r.stderr
 
 
-def test_an_exact_form_or_the_worked_set_still_imports_it():
+def test_an_exact_form_or_typed_data_still_imports_it():
     assert run("check", "attention-3-14", "3", "sqrt(2) 0; 0 0; 0 0")[1]
-    assert run("show", "worked-4")[1]
+    assert run("new", "score", "--given", "q=1 2", "--given", "k=1 0", "--given", "v=3 4")[1]
 
 
 def _rejections(name: str, level: int, seeds: range) -> list[tuple[str | None, str | None]]:

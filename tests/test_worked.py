@@ -66,3 +66,16 @@ def test_worked_6_to_10():
 @pytest.mark.parametrize("n", range(1, 11))
 def test_worked_agrees_with_torch(n):
     assert cross_check(build(f"worked-{n}")) < 1e-12
+
+
+@pytest.mark.parametrize("n", range(1, 11))
+def test_the_set_as_computed_is_what_its_typed_data_resolve_to(n):
+    """worked.py writes each exercise out as numbers, to build without the exact parser:
+    the family's description, given the typed set, makes the very same instance."""
+    from handcalc.exercises.worked import WORKED, resolved
+
+    built, typed = WORKED[n], resolved(n)
+    assert built.family == typed.family and built.ask == typed.ask
+    assert dict(built.given) == dict(typed.given) and list(built.given) == list(typed.given)
+    assert dict(built.params) == dict(typed.params)
+    assert list(built.params) == list(typed.params)

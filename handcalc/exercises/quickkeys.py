@@ -189,14 +189,15 @@ def lookup(code: str) -> Record | None:
 
 
 def drawn(code: str) -> Any | None:
-    """The exercise of a drawn code typed as handcalc prints it (FAMILY-LEVEL-SEED, the
-    seed accepted), built without sympy where its float screens decide; None for any
-    other code (the worked set and data codes are parsed exactly: the full way)."""
+    """The exercise of a code typed as handcalc prints it (FAMILY-LEVEL-SEED with the seed
+    accepted, or worked-N), built without sympy where its float screens decide; None for
+    a code that carries its own data (parsed exactly: the full way)."""
     from handcalc.errors import HandcalcError
     from handcalc.exercises.exercise import build, parse_code
+    from handcalc.families.base import Instance
 
     try:
-        if not isinstance(parse_code(code), tuple):
+        if isinstance(parse_code(code), Instance):
             return None
         ex = build(code)
     except HandcalcError:
