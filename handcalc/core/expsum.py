@@ -53,16 +53,50 @@ def _q(x: Any) -> Fraction | None:
     return None
 
 
+ULP = 1e-15  # a generous bound on a float operation's relative error (2.2e-16)
+
+
+def approx_err(x: Any) -> tuple[float, float]:
+    """(v, e): x in floats with |v - x| <= e, for every kind here and Fractions, ints
+    and floats (a float as it is, e 0: the kit's floats are decided elsewhere). A sum's
+    bound follows the size of its terms, so cancellation cannot hide an error."""
+    if isinstance(x, Fraction | int):
+        v = x.numerator / x.denominator
+        return v, ULP * abs(v)
+    if isinstance(x, float):
+        return x, 0.0
+    if isinstance(x, Surds):
+        terms = [float(c) * math.sqrt(n) for n, c in x.terms.items()]
+        return math.fsum(terms), 4 * ULP * math.fsum(abs(t) for t in terms)
+    if isinstance(x, ExpSum):
+        terms, err = [], 0.0
+        for a, r in x.terms.values():
+            (va, ea), (vr, er) = approx_err(a), approx_err(r)
+            e = math.exp(va)
+            terms.append(vr * e)
+            # exp's own error, the exponent's (e^(a +- ea)), the coefficient's, the product
+            err += abs(vr) * e * (4 * ULP + math.expm1(ea)) + er * e * (1 + math.expm1(ea))
+        return math.fsum(terms), err + 4 * ULP * math.fsum(abs(t) for t in terms)
+    if isinstance(x, ExpFrac):
+        (vn, en), (vd, ed) = approx_err(x.num), approx_err(x.den)
+        if abs(vd) <= ed:
+            return math.nan, math.inf
+        v = vn / vd
+        return v, (en + abs(v) * ed) / (abs(vd) - ed) + ULP * abs(v)
+    return float(x), math.inf
+
+
 def _order(x: Any, y: Any) -> int:
-    """-1, 0 or 1: x against y, exactly equal or clearly apart in floats."""
+    """-1, 0 or 1: x against y, exactly equal or apart by more than their floats' errors
+    (and GAP)."""
     if x == y:
         return 0
-    fx, fy = float(x), float(y)
+    (fx, ex), (fy, ey) = approx_err(x), approx_err(y)
     if math.isinf(fx) or math.isinf(fy):  # -inf, a masked score, below everything
         if fx == fy:
             raise ValueError("two infinities of two kinds")
         return -1 if fx < fy else 1
-    if abs(fx - fy) <= GAP * max(1.0, abs(fx), abs(fy)):
+    if not abs(fx - fy) > ex + ey + GAP * max(1.0, abs(fx), abs(fy)):
         raise ValueError("too close to order without sympy")
     return -1 if fx < fy else 1
 
@@ -285,10 +319,6 @@ class ExpSum(_Exact):
 
     def __float__(self) -> float:
         return math.fsum(float(r) * math.exp(float(a)) for a, r in self.terms.values())
-
-    def scale(self) -> float:
-        """sum_i |r_i exp(a_i)|: what a float of this sum may lose to rounding, relatively."""
-        return math.fsum(abs(float(r)) * math.exp(float(a)) for a, r in self.terms.values())
 
 
 class ExpFrac(_Exact):

@@ -7,13 +7,17 @@ too near: the exact sympy computation decides those. Much of the math is rationa
 rational values Python's ``Fraction`` decides exactly, without sympy. The rational kit
 runs a family's math with the given data as Fractions: ``num`` gives Fractions, ``sqrt``
 a Fraction or an exact square root, ``exp`` an exact sum of exponentials (the kinds of
-handcalc.core.expsum: a softmax's weights are their ratios), ``cos`` and ``sin`` a float
-unless the angle is 0. A result entry of an exact kind (or -inf, a masked score) is the
+handcalc.core.expsum: a softmax's weights are their ratios), ``cos`` and ``sin`` an exact
+value at 0 and at multiples of pi/6 and pi/4 (RoPE's drawn angles), else a float. A
+result entry of an exact kind (or -inf, a masked score) is the
 exact value itself, and two such entries are equal exactly when their forms are; a float
 entry is only an approximation, and the decision goes to sympy as before.
 
 The decisions here are the exact ones of handcalc.core.rounding and handcalc.exercises
-(a rounding tie's margin, the two-decimal text, ``differs``' 1e-20) for exact rationals.
+(a rounding tie's margin, the two-decimal text, ``differs``' 1e-20): exactly for
+rationals; for the other exact kinds, equality exactly and anything else from floats
+only when clearly apart, else None (sympy decides). tests/test_lazysympy.py compares them
+with the exact path.
 """
 
 from __future__ import annotations
@@ -23,15 +27,16 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from handcalc.core.expsum import EXACT_TYPES, GAP, ExpFrac, ExpSum, Surds
+from handcalc.core.expsum import EXACT_TYPES, GAP, ExpFrac, ExpSum, Surds, approx_err
 
 DIFFER = Fraction(1, 10**20)  # handcalc.exercises.exercise.differ's threshold
 MARGIN_CENTS = Fraction(1, 2000) * 100  # handcalc.core.exact.MARGIN in cents
 
 
 def num(x: Any) -> Any:
-    """A number as the rational kit holds it: a Fraction when exact and rational, else a
-    float (-inf stays -inf)."""
+    """A number as the rational kit holds it: an int as a Fraction, an exact kind (or an
+    angle that knows itself as a multiple of pi) as it is, a sympy Rational as a Fraction,
+    anything else as a float (-inf stays -inf)."""
     if isinstance(x, Fraction | float | Surds | ExpSum | ExpFrac) or hasattr(x, "pi_multiple"):
         return x  # an angle that knows itself as a multiple of pi stays one, for cos and sin
     if isinstance(x, int):
@@ -116,13 +121,15 @@ def is_rational(v: Any) -> bool:
 
 def cents(x: Any) -> int | None:
     """x * 100 rounded half away from zero (handcalc.core.rounding._cents); for an exact
-    value that is not rational, from its float when clearly not at a tie, else None."""
+    value that is not rational, from its float when its error bound keeps it clear of a
+    tie (and GAP), else None."""
     if isinstance(x, Fraction):
         n = (200 * abs(x.numerator) + x.denominator) // (2 * x.denominator)
         return -n if x < 0 else n
-    f = float(x)
+    f, err = approx_err(x)
     t = abs(f) * 100
-    if not math.isfinite(t) or abs(t - math.floor(t) - 0.5) <= GAP * max(1.0, t):
+    if not (math.isfinite(t) and math.isfinite(err)) or \
+            abs(t - math.floor(t) - 0.5) <= GAP * max(1.0, t) + 100 * err:
         return None
     n = math.floor(t + 0.5)
     return -n if f < 0 else n
@@ -148,7 +155,8 @@ def near_boundary(x: Any) -> bool:
 
 def _differ(x: Any, y: Any) -> bool | None:
     """|x - y| > 1e-20 for two exact values: exactly for rationals, and for the other
-    kinds exactly when equal, from the float of the difference when clearly apart."""
+    kinds exactly when equal, from the difference's float when its error bound keeps it
+    clear (by GAP) of 0."""
     if isinstance(x, Fraction) and isinstance(y, Fraction):
         return abs(x - y) > DIFFER
     d = x - y
@@ -156,9 +164,9 @@ def _differ(x: Any, y: Any) -> bool | None:
         return False
     if isinstance(d, Fraction):
         return abs(d) > DIFFER
-    f = float(d)
+    f, err = approx_err(d)
     size = max(1.0, abs(float(x)), abs(float(y)))
-    return True if abs(f) > GAP * size else None
+    return True if abs(f) - err > GAP * size else None
 
 
 def differs(a: Sequence[Any], b: Sequence[Any]) -> bool | None:
