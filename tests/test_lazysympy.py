@@ -283,3 +283,41 @@ def test_cos_and_sin_of_a_multiple_of_pi_are_exact():
                 exact += 1
                 assert sympy.simplify(_as_sympy(got) - want) == 0, (f, k)
     assert exact >= 80
+
+
+def _sym(v):
+    """A kit value as sympy's."""
+    if isinstance(v, Fraction):
+        return sympy.Rational(v.numerator, v.denominator)
+    if isinstance(v, Surds):
+        return sum(_sym(c) * sympy.sqrt(n) for n, c in v.terms.items())
+    if isinstance(v, ExpSum):
+        return sum(_sym(r) * sympy.exp(_sym(a)) for a, r in v.terms.values())
+    return _sym(v.num) / _sym(v.den)
+
+
+SCORE = st.builds(lambda k, half, root: Fraction(k, 2 if half else 1) * (
+    rational.sqrt(2) if root else 1), st.integers(-3, 3), st.booleans(), st.booleans())
+
+
+@settings(max_examples=25, deadline=None)
+@given(row=st.lists(SCORE, min_size=1, max_size=3), other=st.lists(SCORE, min_size=1,
+                                                                     max_size=3))
+def test_the_kit_s_softmax_is_sympy_s(row, other):
+    """Weights of two rows of scores (rational, or rational times sqrt 2): each within its
+    error bound of sympy's value, and two weights equal in the kit exactly when sympy
+    proves them equal."""
+    from handcalc.core.expsum import approx_err
+
+    def softmax(scores):
+        exps = [rational.exp(s) for s in scores]
+        total = sum(exps, Fraction(0))
+        return [e / total for e in exps]
+
+    weights = softmax(row) + softmax(other)
+    for w in weights:
+        v, err = approx_err(w)
+        assert abs(v - float(_sym(w))) <= err + 1e-15
+    for a in weights:
+        for b in weights:
+            assert (a == b) == (sympy.simplify(_sym(a) - _sym(b)) == 0), (a, b)
