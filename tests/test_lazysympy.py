@@ -168,9 +168,38 @@ def test_plain_answers_are_the_values_the_exact_parser_gives(rows, cols, data, s
         assert (b == -sympy.oo and a == float("-inf")) or a == b
 
 
-@pytest.mark.parametrize("text", ["1e3", "sqrt(2)", "1/2", "+1", "1 2; 3", ""])
+TOKEN = st.one_of(DECIMAL, st.sampled_from(["-inf", " ", ",", ", ", ";", "; ", "\n", ",\n",
+                                             "\r\n", "[", "]", "  "]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(TOKEN, min_size=1, max_size=14))
+def test_whatever_plain_reading_accepts_the_exact_parser_reads_alike(tokens):
+    """Any mix of numbers and separators: when the quick reading takes it, the exact
+    parser reads the very same matrix (else the exact parser decides, errors included)."""
+    text = "".join(tokens)
+    plain = quickkeys.plain_answer(text)
+    if plain is None:
+        return
+    exact = parse_answer(lines_as_rows(text))
+    assert [len(r) for r in plain] == [len(r) for r in exact], text
+    for a, b in zip((v for r in plain for v in r), (v for r in exact for v in r), strict=True):
+        assert (b == -sympy.oo and a == float("-inf")) or a == b, text
+
+
+@pytest.mark.parametrize("text", ["1e3", "sqrt(2)", "1/2", "+1", "1 2; 3", "", "1 2; 3 4\n5 6",
+                                  "[1, 2]", " ".join(["1"] * 21), "; ".join(["1"] * 21),
+                                  "1 " * 1001])
 def test_other_texts_are_left_to_the_exact_parser(text):
     assert quickkeys.plain_answer(text) is None
+
+
+def test_the_quick_reading_keeps_the_parser_s_caps():
+    from handcalc.core.parse import limits
+
+    assert (quickkeys.MAX_LENGTH, quickkeys.MAX_ROWS, quickkeys.MAX_COLS,
+            quickkeys.MAX_ENTRIES) == (limits.MAX_LENGTH, limits.MAX_ROWS, limits.MAX_COLS,
+                                       limits.MAX_ENTRIES)
 
 
 def test_given_reads_its_data_as_exact_values():

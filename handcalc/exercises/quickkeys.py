@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from handcalc.core.answertext import lines_as_rows
 from handcalc.exercises import confirmed
 
 FORMAT = "handcalc-quick-keys/1"
@@ -114,18 +115,30 @@ def _screen_record(ex: Any) -> Record | None:
         parts.append({"shape": list(shape(m)), "values": values})
     return parts
 
+# the exact parser's caps (handcalc.core.parse.limits, not imported: it loads the parser):
+# beyond them, the parser's own message says why
+MAX_LENGTH, MAX_ROWS, MAX_COLS, MAX_ENTRIES = 2000, 20, 20, 400
+
+
 def _cells(text: str) -> list[list[str]] | None:
-    """Plain decimals in rows (';' or a new line between rows; ',' or spaces between
-    entries, not both), or None."""
-    rows = [r.strip() for r in re.split(r"[;\n]", text)]
-    if not rows or any(not r for r in rows):
+    """Plain decimals (and -inf) in rows, read as the exact parser reads them (lines are
+    rows unless there is a ';', then newlines are spaces; ',' or spaces between entries,
+    not both), within its caps; else None (the exact parser then decides)."""
+    if len(text) > MAX_LENGTH:
         return None
+    text = lines_as_rows(text)
+    if "[" in text:
+        return None
+    rows = [r.strip() for r in text.split(";")]
     out = []
     for r in rows:
         cells = [c.strip() for c in r.split(",")] if "," in r else r.split()
         if not cells or any(not (_NUMBER.fullmatch(c) or c == "-inf") for c in cells):
             return None
         out.append(cells)
+    if len(out) > MAX_ROWS or max(len(r) for r in out) > MAX_COLS or \
+            sum(len(r) for r in out) > MAX_ENTRIES:
+        return None
     return out
 
 

@@ -56,6 +56,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from handcalc.core.answertext import lines_as_rows as lines_as_rows
 from handcalc.core.parse.grammar import Parser
 from handcalc.core.parse.limits import (
     MAX_ABS_VALUE,
@@ -154,16 +155,3 @@ def parse_value(text: str) -> sympy.Expr:
     if tok.kind in (",", ";", "[", "]") or (tok.space_before and tok.kind != ")"):
         raise ParseError(msg("parse.single_value"), tok.pos)
     raise parser.unexpected_after_value(tok)
-
-
-def lines_as_rows(text: str) -> str:
-    """An answer typed on several lines, as its text means it: the lines are the rows of a
-    matrix (``1 2⏎3 4`` is ``1 2; 3 4``), unless it has brackets or ``;``."""
-    if "[" in text or ";" in text:
-        return text
-    lines = [line.strip() for line in
-             text.strip().replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    lines = [line for line in lines if line]
-    rows = [line[:-1].rstrip() if line.endswith(",") and i < len(lines) - 1 else line
-            for i, line in enumerate(lines)]
-    return "; ".join(rows)
