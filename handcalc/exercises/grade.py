@@ -35,19 +35,13 @@ from fractions import Fraction
 from typing import Any
 
 from handcalc.core import rational as rat
+from handcalc.core.compare import differs, usable
 from handcalc.core.exact import TOL, Mat, entries, fmt_shape, shape, transpose
 from handcalc.core.mistakes import CATALOGUE, Mistake
 from handcalc.core.rounding import Undecided, differs_f, within, within_f
 from handcalc.core.work import NotApplicable, Work, float_mat
 from handcalc.errors import ShapeError
-from handcalc.exercises.exercise import (
-    SCREEN_ERRORS,
-    Exercise,
-    compute,
-    differs,
-    rational_results,
-    usable,
-)
+from handcalc.exercises.exercise import SCREEN_ERRORS, Exercise, compute, rational_results
 from handcalc.text.messages import ListOf, Msg, msg
 
 EXACT = "exact"

@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from handcalc.core.compare import differs, identical, usable
 from handcalc.core.exact import Mat, entries
 from handcalc.core.mistakes import CATALOGUE
 from handcalc.core.rounding import near_boundary, same2
 from handcalc.errors import GivenError
 from handcalc.exercises import datacode
-from handcalc.exercises.exercise import Exercise, differs, identical, mistaken, usable
+from handcalc.exercises.exercise import Exercise, mistaken
 from handcalc.families import FAMILIES, Instance, get_family
 from handcalc.families.given import resolve
 from handcalc.families.givens import DESCRIPTIONS

@@ -221,8 +221,9 @@ def entry_feedback(mistake: Any, key: sympy.Expr, lang: str) -> str:
 def alternatives(ex: Any, lang: str) -> list[list[list[list[Alternative]]]]:
     """Per part, per entry, the other values worth naming, in the order Moodle tries
     them: intermediates rounded to 2 decimals (right), then each catalogued mistake."""
+    from handcalc.core.compare import usable
     from handcalc.core.mistakes import CATALOGUE
-    from handcalc.exercises.exercise import compute, mistaken, usable
+    from handcalc.exercises.exercise import compute, mistaken
     from handcalc.text.messages import msg
 
     rounded_text = plain_words(msg("moodle.entry.rounded"), lang)
