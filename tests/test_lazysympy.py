@@ -189,7 +189,7 @@ def test_whatever_plain_reading_accepts_the_exact_parser_reads_alike(tokens):
 
 @pytest.mark.parametrize("text", ["1e3", "sqrt(2)", "1/2", "+1", "1 2; 3", "", "1 2; 3 4\n5 6",
                                   "[1, 2]", " ".join(["1"] * 21), "; ".join(["1"] * 21),
-                                  "1 " * 1001])
+                                  "1 " * 1001, "1000000000001", "-2000000000000.5"])
 def test_other_texts_are_left_to_the_exact_parser(text):
     assert quickkeys.plain_answer(text) is None
 
@@ -198,8 +198,9 @@ def test_the_quick_reading_keeps_the_parser_s_caps():
     from handcalc.core.parse import limits
 
     assert (quickkeys.MAX_LENGTH, quickkeys.MAX_ROWS, quickkeys.MAX_COLS,
-            quickkeys.MAX_ENTRIES) == (limits.MAX_LENGTH, limits.MAX_ROWS, limits.MAX_COLS,
-                                       limits.MAX_ENTRIES)
+            quickkeys.MAX_ENTRIES, quickkeys.MAX_ABS_VALUE) == (
+        limits.MAX_LENGTH, limits.MAX_ROWS, limits.MAX_COLS, limits.MAX_ENTRIES,
+        limits.MAX_ABS_VALUE)
 
 
 def test_given_reads_its_data_as_exact_values():
@@ -350,3 +351,9 @@ def test_the_kit_s_softmax_is_sympy_s(row, other):
     for a in weights:
         for b in weights:
             assert (a == b) == (sympy.simplify(_sym(a) - _sym(b)) == 0), (a, b)
+
+
+def test_a_data_code_is_told_by_the_data_parser_s_separator():
+    from handcalc.exercises import datacode
+
+    assert exercise.DATA_SEP == datacode.SEP

@@ -25,7 +25,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -140,6 +139,8 @@ def write_record(path: Path, form: str, entries: dict[str, Any]) -> None:
     folder cannot be written)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps({"format": form, "entries": entries}).encode("utf-8")
+    import tempfile  # on first use: not every command that reads the record writes it
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -47,7 +47,6 @@ from handcalc.core.rounding import (
 )
 from handcalc.core.work import NotApplicable, Step, Work
 from handcalc.errors import KernelMismatch, UnknownCode, UnknownPart
-from handcalc.exercises import datacode
 from handcalc.exercises.worked import WORKED
 from handcalc.families import FAMILIES, Family, Instance, get_family
 from handcalc.families.base import Given
@@ -59,6 +58,7 @@ else:
     from handcalc.lazysympy import sympy
 
 MAX_SEED = 10**9
+DATA_SEP = "~"  # handcalc.exercises.datacode.SEP: a code that carries its data
 MAX_CODE_LENGTH = 40
 SEED_TRIES = 2000
 KERNEL_TOL = 1e-9
@@ -369,7 +369,9 @@ _PART = re.compile(r"[0-9]{1,6}", re.ASCII)
 def parse_code(code: str) -> tuple[str, int, int] | int | Instance:
     """(family, level, seed), the number of a worked exercise, or the Instance of a code
     that carries its data (handcalc.exercises.datacode; validated as typed data is)."""
-    if datacode.is_data_code(code):
+    if DATA_SEP in code:  # datacode.is_data_code, without importing the data parser
+        from handcalc.exercises import datacode
+
         return datacode.decode(code)
     text = code.strip().lower()
     if len(text) > MAX_CODE_LENGTH:

@@ -117,7 +117,7 @@ def _screen_record(ex: Any) -> Record | None:
 
 # the exact parser's caps (handcalc.core.parse.limits, not imported: it loads the parser):
 # beyond them, the parser's own message says why
-MAX_LENGTH, MAX_ROWS, MAX_COLS, MAX_ENTRIES = 2000, 20, 20, 400
+MAX_LENGTH, MAX_ROWS, MAX_COLS, MAX_ENTRIES, MAX_ABS_VALUE = 2000, 20, 20, 400, 10**12
 
 
 def _cells(text: str) -> list[list[str]] | None:
@@ -134,6 +134,8 @@ def _cells(text: str) -> list[list[str]] | None:
     for r in rows:
         cells = [c.strip() for c in r.split(",")] if "," in r else r.split()
         if not cells or any(not (_NUMBER.fullmatch(c) or c == "-inf") for c in cells):
+            return None
+        if any(c != "-inf" and abs(Fraction(c)) > MAX_ABS_VALUE for c in cells):
             return None
         out.append(cells)
     if len(out) > MAX_ROWS or max(len(r) for r in out) > MAX_COLS or \

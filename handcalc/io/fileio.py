@@ -36,7 +36,6 @@ import contextlib
 import errno
 import io
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Iterable, Sequence
@@ -241,6 +240,8 @@ def _stage(target: Target, data: Data) -> str:
     """A temporary file beside `target.real` holding `data` (bytes, or chunks written as
     they come), synced; its path. Nothing is left behind when producing or writing the
     data fails."""
+    import secrets  # here: its import (hmac, hashlib) would be felt by every short command
+
     folder = os.path.dirname(target.real) or "."
     name = os.path.basename(target.real)
     try:
@@ -269,6 +270,8 @@ def _backup(real: str) -> str | None:
         return None
     folder, name = os.path.split(real)
     while True:
+        import secrets
+
         bak = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.bak")
         try:
             os.link(real, bak)
