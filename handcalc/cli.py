@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
 import random
 import re
@@ -236,6 +235,8 @@ def interrupted(e: KeyboardInterrupt) -> int:
 
 def emit_json(obj: Any) -> None:
     """One JSON object on stdout; as \\u escapes where the stream cannot carry Unicode."""
+    import json
+
     from handcalc.io.terminal import can_encode
 
     text = json.dumps(obj, ensure_ascii=False, indent=2)

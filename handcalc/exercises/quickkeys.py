@@ -19,7 +19,6 @@ codes, the latest kept; a file that is not this record is ignored and never writ
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from fractions import Fraction
@@ -50,6 +49,8 @@ _PART = re.compile(r"[1-9][0-9]?", re.ASCII)
 def solver_digest() -> str:
     """A digest of the sources that compute a key (what a new version changes)."""
     root = Path(__file__).resolve().parent.parent
+    import hashlib
+
     h = hashlib.sha256(FORMAT.encode())
     for folder in ("core", "families", "exercises"):
         for path in sorted((root / folder).rglob("*.py")):

@@ -15,9 +15,7 @@ from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
-from handcalc.families import givens
 from handcalc.families.base import Given, Instance
-from handcalc.families.given import resolve
 
 _SET: tuple[tuple[int, str, dict[str, str], dict[str, Any], tuple[str, ...]], ...] = (
     (1, "score", {"q": "2 1", "k": "1 3", "v": "4 0"}, {}, ()),
@@ -69,6 +67,9 @@ _RESOLVED: dict[int, tuple[dict[str, tuple[tuple[Any, ...], ...]], dict[str, Any
 def resolved(n: int) -> Instance:
     """worked-n as the family's description resolves its typed data (the exact parser:
     sympy), for the test that the set as computed is this."""
+    from handcalc.families import givens
+    from handcalc.families.given import resolve
+
     _, family, given, params, ask = next(row for row in _SET if row[0] == n)
     r = resolve(givens.DESCRIPTIONS[family], given, params, ask or None)
     return Instance(f"worked-{n}", family, None, None, r.given, r.params, r.ask)
