@@ -11,6 +11,7 @@ with sympy's pretty printer; 2-decimal values as aligned grids.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from handcalc.core.exact import Mat, shape
@@ -204,9 +205,11 @@ def grid(cells: list[list[str]], target: str = "unicode") -> list[str]:
     return [f"{a}{line}{b}" for a, line, b in zip(left, lines, right, strict=True)]
 
 
+@lru_cache(maxsize=4096)
 def exact_text(x: sympy.Expr, target: str = "unicode") -> str:
     """An exact value on one line: 3, -1/2, 0.1, 5√2/2, e²/(1 + e²), -inf. A drawn int or
-    Fraction (handcalc.families.base.Given) reads as the sympy number it stands for."""
+    Fraction (handcalc.families.base.Given) reads as the sympy number it stands for.
+    Kept: a worked solution shows most values more than once (a step, then the key)."""
     if isinstance(x, int | Fraction):
         return _ratio_text(Fraction(x))
     from handcalc.core.exact import is_neg_inf
