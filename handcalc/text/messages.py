@@ -131,11 +131,17 @@ PLURAL = {"en": lambda n: 0 if n == 1 else 1, "zh": lambda n: 0}
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r"}
 
 
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def _unquote(line: str, where: str) -> str:
     m = _PO_STRING.fullmatch(line.strip())
     if not m:
         raise ValueError(f"{where}: expected a quoted string, got {line.strip()!r}")
-    return re.sub(r"\\(.)", lambda e: _ESCAPES.get(e.group(1), "\\" + e.group(1)), m.group(1))
+    text = m.group(1)
+    if "\\" not in text:  # most strings: nothing to unescape (every command reads them all)
+        return text
+    return _ESCAPE.sub(lambda e: _ESCAPES.get(e.group(1), "\\" + e.group(1)), text)
 
 
 def read_po(text: str, name: str = "<po>") -> dict[str, str]:
