@@ -125,11 +125,23 @@ class Exercise:
         """Every asked quantity computed in floats (the screen; never shown as a key)."""
         return compute(self.instance, numeric=True).results
 
-    @cached_property
+    @property
     def rational(self) -> dict[str, Mat] | None:
-        """Every asked quantity in the rational kit (handcalc.core.rational): an entry that
-        is a Fraction is the exact value. None where that kit cannot run the math."""
-        return rational_results(self.instance)
+        """Every asked quantity in the rational kit (handcalc.core.rational): an entry of
+        an exact kind is the exact value. None where that kit cannot run the math."""
+        return self.rational_run()
+
+    @cached_property
+    def _rational_runs(self) -> dict[str | None, dict[str, Mat] | None]:
+        return {}
+
+    def rational_run(self, mistake: str | None = None) -> dict[str, Mat] | None:
+        """rational_results with `mistake` made, run once per exercise: the draw's rules
+        and grade's checks of the same exercise share it."""
+        runs = self._rational_runs
+        if mistake not in runs:
+            runs[mistake] = rational_results(self.instance, mistake)
+        return runs[mistake]
 
     @cached_property
     def rejected(self) -> str | None:
@@ -201,7 +213,7 @@ def rational_results(inst: Instance, mistake: str | None = None) -> dict[str, Ma
         return None
 
 
-def _rational_entry(ex: Exercise, key: str, i: int) -> object | None:
+def rational_entry(ex: Exercise, key: str, i: int) -> object | None:
     """Entry i of quantity `key` when the rational kit has it as an exact rational (or
     -inf), else None."""
     values = ex.rational
@@ -285,7 +297,7 @@ def _rejection(ex: Exercise, published: bool = False) -> str | None:
         for i, f in enumerate(entries(screen[key])):
             near = near_boundary_f(f)
             if near is None:
-                q = _rational_entry(ex, key, i)
+                q = rational_entry(ex, key, i)
                 near = rat.near_boundary(q) if q is not None else \
                     near_boundary(entries(exact_value(key))[i])
             if near:
@@ -298,7 +310,7 @@ def _rejection(ex: Exercise, published: bool = False) -> str | None:
     for number, key in enumerate(inst.ask, 1):
         if (not first_rules and all(abs(f) < 1e-9 for f in entries(screen[key]))
                 and not family.zero_allowed(inst, key)):
-            qs = [_rational_entry(ex, key, i) for i in range(len(entries(screen[key])))]
+            qs = [rational_entry(ex, key, i) for i in range(len(entries(screen[key])))]
             if all(q is not None for q in qs):
                 zero = not rat.differs(qs, [Fraction(0)] * len(qs))
             else:
@@ -325,8 +337,6 @@ def _rejection(ex: Exercise, published: bool = False) -> str | None:
             wrong = None
         results: dict[str, Mat] | None = None  # the exact mistaken values, once needed
         exact_done = False
-        rational_wrong: dict[str, Mat] | None = None  # the rational kit's, once needed
-        rational_done = False
         for number, key in enumerate(inst.ask, 1):
             if wrong is not None:
                 if key not in wrong.results or not wrong.affected[key]:
@@ -337,8 +347,7 @@ def _rejection(ex: Exercise, published: bool = False) -> str | None:
             else:
                 same = None
             if same is None and ex.rational is not None and key in ex.rational:
-                if not rational_done:
-                    rational_wrong, rational_done = rational_results(inst, mistake), True
+                rational_wrong = ex.rational_run(mistake)
                 if rational_wrong is not None:
                     if key not in rational_wrong:
                         same = False  # the mistake cannot be made, or stops before key

@@ -41,7 +41,7 @@ from handcalc.core.mistakes import CATALOGUE, Mistake
 from handcalc.core.rounding import Undecided, differs_f, within, within_f
 from handcalc.core.work import NotApplicable, Work, float_mat
 from handcalc.errors import ShapeError
-from handcalc.exercises.exercise import SCREEN_ERRORS, Exercise, compute, rational_results
+from handcalc.exercises.exercise import SCREEN_ERRORS, Exercise, compute, rational_entry
 from handcalc.text.messages import ListOf, Msg, msg
 
 EXACT = "exact"
@@ -133,7 +133,6 @@ class _Paths:
         self.ex = ex
         self._screens: dict[tuple, Work | None | Undecided] = {}
         self._exact: dict[tuple, Work | None] = {}
-        self._rational: dict[str | None, dict[str, Mat] | None] = {}
         self._priors: dict[tuple, int] = {}  # earlier answers (sorted items) -> a number
         self._floats: dict[int, dict[str, Mat]] = {}  # that number -> them in floats
         self._numbers = itertools.count(1)  # never reused: old keys cannot be mistaken
@@ -205,11 +204,7 @@ class _Paths:
                  prior: Mapping[str, Mat] | None = None) -> dict[str, Mat] | None:
         """The rational kit's run (handcalc.core.rational) of a plain path (no rounding, no
         earlier answers): its exact entries decide before sympy; None where it has none."""
-        if rounded or prior:
-            return None
-        if mistake not in self._rational:
-            self._rational[mistake] = rational_results(self.ex.instance, mistake)
-        return self._rational[mistake]
+        return None if rounded or prior else self.ex.rational_run(mistake)
 
     def matches(self, key: str, answer: Mat, **path: Any) -> bool:
         """Whether the answer matches quantity `key` on this path, at 2 decimals (exactly
@@ -266,14 +261,6 @@ def _plain(v: Any) -> bool:
     return isinstance(v, Fraction) or (isinstance(v, float) and v == -math.inf)
 
 
-def _rational(values: Mapping[str, Mat] | None, key: str, index: int) -> Any:
-    """Entry `index` of quantity `key` when the rational kit has it exactly, else None."""
-    if values is None or key not in values:
-        return None
-    q = entries(values[key])[index]
-    return q if rat.is_rational(q) else None
-
-
 _PATHS: dict[str, _Paths] = {}
 
 
@@ -324,7 +311,7 @@ def _cell(ex: Exercise, number: int, index: int, v: Any, f: float) -> bool:
     exact = is_count(ex, ex.keys[number - 1])
     ok = None if exact else within_f(v, f)
     if ok is None and exact:  # a count the rational kit has exactly, typed as a rational
-        q = _rational(ex.rational, ex.keys[number - 1], index)
+        q = rational_entry(ex, ex.keys[number - 1], index)
         if q is not None and _plain(v):
             ok = v == q
     if ok is None:
