@@ -33,6 +33,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from handcalc.core.expsum import ULP
+from handcalc.core.expsum import approx_err as kit_approx_err
 from handcalc.core.rational import KINDS
 
 if TYPE_CHECKING:
@@ -89,10 +91,15 @@ def to_exact(value: object) -> sympy.Expr:
 
 def mat(rows: Iterable[Iterable[object]]) -> Mat:
     """A Mat from nested iterables of exact numbers."""
-    out = tuple(tuple(to_exact(v) for v in row) for row in rows)
+    return shaped(tuple(to_exact(v) for v in row) for row in rows)
+
+
+def shaped(rows: Iterable[Iterable[object]]) -> Mat:
+    """Rows as a matrix of the values as they are, checked: equal, non-empty rows."""
+    out = tuple(tuple(row) for row in rows)
     if not out or any(len(r) != len(out[0]) for r in out) or not out[0]:
         raise ValueError("a matrix needs equal, non-empty rows")
-    return out
+    return out  # type: ignore[return-value]
 
 
 def _value(v: object) -> object:
@@ -241,7 +248,6 @@ def numeric(x: sympy.Expr, digits: int = 30) -> sympy.Float:
     return value
 
 
-ULP = 1e-15  # a generous bound on float64's relative error per operation (2.2e-16)
 
 
 def _mul_err(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
@@ -269,8 +275,7 @@ def approx_err(x: sympy.Expr) -> tuple[float, float]:
     which sends every decision about x to the exact path. Cached, so shared
     subexpressions are evaluated once."""
     if isinstance(x, Fraction | int):  # typed plain decimals (handcalc.exercises.quickkeys)
-        v = x.numerator / x.denominator  # int / int is correctly rounded
-        return v, ULP * abs(v)
+        return kit_approx_err(x)
     if isinstance(x, float):  # a typed -inf
         return x, 0.0 if math.isinf(x) else ULP * abs(x)
     if x == neg_inf() or x == sympy.oo:

@@ -18,8 +18,9 @@ canonical form, in which two values are equal exactly when their forms are:
 Each value normalises to the simplest kind that holds it (an ExpSum of exp(0) alone is a
 Fraction, and so on), so equal values of different kinds never meet. Anything else (the
 square root of an ExpSum, a product of two irrational Surds, forms grown past MAX_TERMS)
-becomes a float: an approximation, for the exact path to decide. Order (max, abs) is
-decided from floats when they are clearly apart, else refused (ValueError), never guessed.
+becomes a float: an approximation, for the exact path to decide. A value's float and its
+error bound come from ``approx_err``; order (max, abs) is decided from them only when the
+floats are apart by more than their errors, else refused (ValueError), never guessed.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def _q(x: Any) -> Fraction | None:
     return None
 
 
-ULP = 1e-15  # a generous bound on a float operation's relative error (2.2e-16)
+ULP = 1e-15  # a generous bound on a float operation's relative error (2.2e-16): for
+# the kit here and for handcalc.core.exact's error calculus
 
 
 def approx_err(x: Any) -> tuple[float, float]:
@@ -130,6 +132,9 @@ class _Exact:
 
     def __rmul__(self, other: Any) -> Any:
         return self * other
+
+    def __float__(self) -> float:
+        return approx_err(self)[0]
 
 
 class Surds(_Exact):
@@ -213,9 +218,6 @@ class Surds(_Exact):
     def __hash__(self) -> int:
         return hash(frozenset(self.terms.items()))
 
-    def __float__(self) -> float:
-        return math.fsum(float(c) * math.sqrt(n) for n, c in self.terms.items())
-
     def __repr__(self) -> str:
         return " + ".join(f"{c}*sqrt({n})" for n, c in sorted(self.terms.items()))
 
@@ -241,12 +243,11 @@ class ExpSum(_Exact):
     @staticmethod
     def make(terms: dict[Any, tuple[Exponent, Any]]) -> Any:
         terms = {k: (a, r) for k, (a, r) in terms.items() if r != 0}
-        if any(not isinstance(r, Fraction | Surds) for _, r in terms.values()):
+        if len(terms) > MAX_TERMS or any(not isinstance(r, Fraction | Surds)
+                                         for _, r in terms.values()):
             return math.fsum(float(r) * math.exp(float(a)) for a, r in terms.values())
         if not terms:
             return Fraction(0)
-        if len(terms) > MAX_TERMS:
-            return math.fsum(float(r) * math.exp(float(a)) for a, r in terms.values())
         if list(terms) == [Fraction(0)]:
             return terms[Fraction(0)][1]
         return ExpSum(terms)
@@ -317,9 +318,6 @@ class ExpSum(_Exact):
     def __hash__(self) -> int:
         return hash(frozenset((k, r) for k, (_, r) in self.terms.items()))
 
-    def __float__(self) -> float:
-        return math.fsum(float(r) * math.exp(float(a)) for a, r in self.terms.values())
-
 
 class ExpFrac(_Exact):
     """num / den, two ExpSums (or Fractions), den not 0."""
@@ -335,7 +333,7 @@ class ExpFrac(_Exact):
             raise ZeroDivisionError("an exact 0 divisor")
         if num == 0:
             return Fraction(0)
-        if not isinstance(den, ExpSum):  # a Fraction
+        if not isinstance(den, ExpSum):  # a Fraction or Surds
             return num / den
         if len(den.terms) == 1:  # r exp(a): num exp(-a) / r
             (a, r), = den.terms.values()
@@ -385,9 +383,6 @@ class ExpFrac(_Exact):
         return pair is not None and self.num * pair[1] == self.den * pair[0]
 
     __hash__ = None  # type: ignore[assignment]  # equal ratios have no common form to hash
-
-    def __float__(self) -> float:
-        return float(self.num) / float(self.den)
 
 
 EXACT_TYPES = (Surds, ExpSum, ExpFrac)

@@ -7,7 +7,6 @@ anything closer is decided on the exact value."""
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from handcalc.core.exact import (
@@ -268,10 +267,8 @@ def fmt_shown(m: Mat) -> list[list[str]]:
     return [[fmt2(v) for v in r] for r in m]
 
 
-@lru_cache(maxsize=4096)
 def fmt_exact(x: sympy.Expr) -> str:
-    """x as exact text: '5*sqrt(2)/2', '1/10', '-inf' (kept: a key's digest and its printed
-    solution print the same values, and sympy's printer is slow)."""
+    """x as exact text: '5*sqrt(2)/2', '1/10', '-inf'."""
     if x == neg_inf():
         return "-inf"
     return sympy.sstr(x)

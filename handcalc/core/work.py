@@ -82,9 +82,9 @@ class Work:
         self.rounded = rounded
         self.numeric = numeric or rational
         self.rational = rational  # the rational kit (handcalc.core.rational): a screen too
-        numeric = self.numeric
         self.record = record
-        self.prior = {k: _float_mat(v) if numeric else v for k, v in (prior or {}).items()}
+        self.prior = {k: _float_mat(v) if self.numeric else v
+                      for k, v in (prior or {}).items()}
         self.results: dict[str, Mat] = {}
         self.affected: dict[str, bool] = {}
         self.steps: dict[str, tuple[Step, ...]] = {}

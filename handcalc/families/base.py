@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from handcalc.core import rational
-from handcalc.core.exact import Mat, mat, to_floats
+from handcalc.core.exact import Mat, mat, shaped, to_floats
 from handcalc.core.work import Work
 from handcalc.text.messages import Msg, msg
 
@@ -195,7 +195,4 @@ def rand_mat(rng: random.Random, rows: int, cols: int, lo: int, hi: int) -> Mat:
 def plain(rows: Iterable[Iterable[Any]]) -> Mat:
     """A drawn matrix as it is drawn (ints, Fractions), checked as exact.mat checks one:
     the form a draw gives its data in (see Given)."""
-    out = tuple(tuple(rows_) for rows_ in rows)
-    if not out or any(len(r) != len(out[0]) for r in out) or not out[0]:
-        raise ValueError("a matrix needs equal, non-empty rows")
-    return out  # type: ignore[return-value]
+    return shaped(rows)
