@@ -119,13 +119,24 @@ def is_rational(v: Any) -> bool:
     return isinstance(v, Fraction) or v == -math.inf
 
 
+def cents_pq(p: int, q: int) -> int:
+    """p/q * 100 rounded half away from zero, in integers: floor(|p| / q * 100 + 1/2),
+    signed (q > 0). handcalc.core.rounding's too."""
+    n = (200 * abs(p) + q) // (2 * q)
+    return -n if p < 0 else n
+
+
+def cents_text(n: int) -> str:
+    """Whole cents as 2-decimal text: -50 -> '-0.50'. handcalc.core.rounding's too."""
+    return f"{'-' if n < 0 else ''}{abs(n) // 100}.{abs(n) % 100:02d}"
+
+
 def cents(x: Any) -> int | None:
     """x * 100 rounded half away from zero (handcalc.core.rounding._cents); for an exact
     value that is not rational, from its float when its error bound keeps it clear of a
     tie (and GAP), else None."""
     if isinstance(x, Fraction):
-        n = (200 * abs(x.numerator) + x.denominator) // (2 * x.denominator)
-        return -n if x < 0 else n
+        return cents_pq(x.numerator, x.denominator)
     f, err = approx_err(x)
     t = abs(f) * 100
     if not (math.isfinite(t) and math.isfinite(err)) or \
@@ -140,9 +151,7 @@ def fmt2(x: Any) -> str | None:
     if x == -math.inf:
         return "-inf"
     n = cents(x)
-    if n is None:
-        return None
-    return f"{'-' if n < 0 else ''}{abs(n) // 100}.{abs(n) % 100:02d}"
+    return None if n is None else cents_text(n)
 
 
 def near_boundary(x: Any) -> bool:

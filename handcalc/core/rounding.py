@@ -23,6 +23,7 @@ from handcalc.core.exact import (
     numeric,
     shape,
 )
+from handcalc.core.rational import cents_pq, cents_text
 from handcalc.errors import Undecidable
 
 if TYPE_CHECKING:
@@ -192,10 +193,8 @@ def near_boundary_f(f: float, margin: sympy.Expr = MARGIN) -> bool | None:
 
 def _cents(x: sympy.Expr) -> int:
     """x * 100 rounded half away from zero, as a signed int (x finite)."""
-    if isinstance(x, sympy.Rational):  # in integers: floor(|p| / q * 100 + 1/2)
-        p, q = int(x.p), int(x.q)
-        n = (200 * abs(p) + q) // (2 * q)
-        return -n if p < 0 else n
+    if isinstance(x, sympy.Rational):  # in integers
+        return cents_pq(int(x.p), int(x.q))
     f, err = approx_err(x)
     if _frac_to_half(f) > _band(f * 100) + 100 * err:
         n = math.floor(abs(f) * 100 + 0.5)
@@ -218,10 +217,7 @@ def fmt2(x: sympy.Expr) -> str:
         return "-inf"
     if x == sympy.oo:
         return "inf"
-    n = _cents(x)
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    return f"{sign}{n // 100}.{n % 100:02d}"
+    return cents_text(_cents(x))
 
 
 def simplest(x: sympy.Expr) -> sympy.Expr:
