@@ -88,7 +88,7 @@ def test_the_rational_kit_decides_every_rule_as_the_exact_path(monkeypatch):
     with_kit = {(n, lv): _rejections(n, lv, range(12))
                 for n, f in FAMILIES.items() for lv in f.levels}
     monkeypatch.setattr(exercise, "rational_results", lambda inst, mistake=None: None)
-    monkeypatch.setattr(window, "_same_z", lambda inst, mistake, family: None)
+    monkeypatch.setattr(window, "_same_z", lambda *args: None)
     monkeypatch.setattr(Exercise, "rational", None)
     compared = 0
     for (name, level), verdicts in with_kit.items():

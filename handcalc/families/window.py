@@ -176,6 +176,7 @@ class Window(Family):
         were published (window-1-1 and window-1-3 are such): new draws only."""
         right = Work(numeric=True, record=False)
         self.compute(inst, right)
+        exact_z: dict[str | None, list[Any] | None] = {}  # the rational kit's z, once each
         for mistake in self.mistakes:
             wrong = Work(mistake=mistake, numeric=True, record=False)
             try:
@@ -185,7 +186,7 @@ class Window(Family):
             if _gap(wrong.results["z"], right.results["z"]) > 1e-9 or \
                     _gap(wrong.results["a"], right.results["a"]) <= 1e-9:
                 continue  # z told apart, or a mistake that leaves the row alone
-            same = _same_z(inst, mistake, self)  # the rational kit, exactly, where it can
+            same = _same_z(inst, self, mistake, exact_z)  # the rational kit, where it can
             if same is not None:
                 if same:
                     return f"mistake '{mistake}' changes a but leaves z as it is"
@@ -209,18 +210,25 @@ class Window(Family):
         return out
 
 
-def _same_z(inst: Instance, mistake: str, family: Family) -> bool | None:
+def _same_z(inst: Instance, family: Family, mistake: str,
+            runs: dict[str | None, list[Any] | None]) -> bool | None:
     """Whether the mistake leaves z as it is (no entry moved by more than 1e-20), decided
-    by the rational kit (handcalc.core.rational), or None where it cannot tell."""
+    by the rational kit (handcalc.core.rational), or None where it cannot tell. ``runs``
+    keeps each run's exact z (None: not exact) for the other mistakes."""
+    for m in (None, mistake):
+        if m not in runs:
+            try:
+                w = Work(mistake=m, rational=True, record=False)
+                family.compute(inst, w)
+                z = entries(w.results["z"])
+                runs[m] = z if all(rational.exact(v) for v in z) else None
+            except Exception:  # noqa: BLE001 - a screen that cannot run leaves it to sympy
+                runs[m] = None
+    right, wrong = runs[None], runs[mistake]
+    if right is None or wrong is None:
+        return None
     try:
-        right, wrong = Work(rational=True, record=False), Work(mistake=mistake, rational=True,
-                                                                record=False)
-        family.compute(inst, right)
-        family.compute(inst, wrong)
-        zs = entries(right.results["z"]), entries(wrong.results["z"])
-        if not all(rational.exact(v) for z in zs for v in z):
-            return None
-        apart = rational.differs(*zs)
-    except Exception:  # noqa: BLE001 - a screen that cannot run leaves it to sympy
+        apart = rational.differs(wrong, right)
+    except (ValueError, ArithmeticError):
         return None
     return None if apart is None else not apart
