@@ -6,8 +6,9 @@ Target (issue 27): a confirmed key at most 1.3 times the floor; a new key as bef
 imports torch to check the key once).
 Run: .venv/bin/python benchmarks/solve_speed.py [--runs N]
 
-The record lives in a temporary folder of this run (HANDCALC_CACHE_DIR), so the user's own
-is neither read nor changed. handcalc is byte-compiled first, as a pip install does.
+The record lives in a temporary cache folder of this run (XDG_CACHE_HOME, found through
+platformdirs as a user's is), so the user's own is neither read nor changed.
+handcalc is byte-compiled first, as a pip install does.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def main() -> None:
     args = ap.parse_args()
     compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "handcalc"), quiet=1)
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "HANDCALC_CACHE_DIR": folder}
-        env.pop("HANDCALC_NO_CACHE", None)
+        env = {**os.environ, "XDG_CACHE_HOME": folder}
+        for name in ("HANDCALC_CACHE_DIR", "HANDCALC_NO_CACHE"):
+            env.pop(name, None)
         fresh = {**env, "HANDCALC_NO_CACHE": "1"}
         floor_cmd = [sys.executable, "-c", "import sympy, click"]
         for code in CODES:

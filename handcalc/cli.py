@@ -269,6 +269,60 @@ def notice_moved(typed: str, ex: Any) -> None:
         click.echo(render(note, text_lang(), stream_target(err=True)), err=True)
 
 
+class ExitNow(SystemExit):
+    """The end of a command that has written everything and needs nothing more of its
+    process (``raise ExitNow(status)``): its threads and worker processes have ended, and
+    nothing is left to the interpreter's teardown (objects' finalizers, unclosed files).
+    It is a SystemExit: CliRunner and callers see the status as for ``sys.exit``; ``main``
+    then ends the process without that teardown (``exit_now``)."""
+
+
+def exit_now(status: int) -> None:
+    """End the process with ``status`` once standard output and error are flushed and the
+    atexit handlers have run, skipping the interpreter's teardown: a process that holds
+    torch and sympy's caches (verify's) spends about a second freeing its objects one by
+    one, for no one. Returns, without ending anything, when a flush fails (the ordinary
+    exit then reports it as before)."""
+    import atexit
+    import os
+
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    atexit._run_exitfuncs()  # as at an ordinary exit (multiprocessing's finalizers, ...)
+    with contextlib.suppress(OSError, ValueError):  # what the handlers wrote, if they did
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    os._exit(status)
+
+
+def ends_now(command: Any) -> Any:
+    """A short command (new, show, solve, check, families) ends through ``ExitNow`` with
+    its status: it writes everything before it returns, and starts no thread or worker
+    process, so the interpreter's teardown (about 50 ms of freeing sympy's objects one by
+    one) is time a learner waits for nothing. Errors are left as they are (the group
+    turns them into a message and an exit status)."""
+    import functools
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except ExitNow:
+            raise
+        except SystemExit as e:
+            if not isinstance(e.code, int):
+                raise
+            raise ExitNow(e.code) from None
+        raise ExitNow(0)
+
+    return run
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["--help"]})
 @click.version_option(package_name="handcalc")
 def cli() -> None:
@@ -284,6 +338,7 @@ def cli() -> None:
               help="JSON: the families and their levels; with FAMILY, its given-data "
                    "description.")
 @lang_option
+@ends_now
 def families(family: str | None, as_json: bool) -> None:
     """List the exercise families and what they ask; with FAMILY, the given data it takes
     for your own exercise (names, shapes, parameters, defaults, parts)."""
@@ -337,6 +392,7 @@ def say_notes(ex: Any) -> None:
                    "input): family, given, params, and the keys of parts.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @lang_option
+@ends_now
 def new(family: str | None, level: int, seed: int | None, given: tuple[str, ...],
         param: tuple[str, ...], part: tuple[str, ...], size: tuple[str, ...],
         data: str | None, as_json: bool) -> None:
@@ -408,6 +464,7 @@ def _named(items: tuple[str, ...], form: str) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object (given data, parts, exact and rounded answers).")
 @lang_option
+@ends_now
 def show(code: str, as_json: bool) -> None:
     """The exercise for CODE."""
     from handcalc.exercises.exercise import build
@@ -422,6 +479,7 @@ def show(code: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every step.")
 @no_cache_option
 @lang_option
+@ends_now
 def solve(code: str, as_json: bool) -> None:
     """The worked solution of CODE, every step, checked against torch (once: a key torch
     has confirmed here is remembered; --no-cache checks it again)."""
@@ -473,6 +531,7 @@ def _parse_prior(items: tuple[str, ...]) -> dict[int, Any]:
                    "entries) or part (0).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @lang_option
+@ends_now
 def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
           strict: bool, scoring: str, as_json: bool) -> None:
     """Grade ANSWER to PART of exercise CODE, to 2 decimal places.
@@ -515,37 +574,6 @@ def check(code: str, part: str, answer: tuple[str, ...], prior: tuple[str, ...],
     else:
         click.echo(verdict_text(verdict, text_lang(), stream_target(), use_color()))
     sys.exit(EXIT_CORRECT if verdict.correct else EXIT_INCORRECT)
-
-
-class ExitNow(SystemExit):
-    """The end of a command that has written everything and needs nothing more of its
-    process (``raise ExitNow(status)``): its threads and worker processes have ended, and
-    nothing is left to the interpreter's teardown (objects' finalizers, unclosed files).
-    It is a SystemExit: CliRunner and callers see the status as for ``sys.exit``; ``main``
-    then ends the process without that teardown (``exit_now``)."""
-
-
-def exit_now(status: int) -> None:
-    """End the process with ``status`` once standard output and error are flushed and the
-    atexit handlers have run, skipping the interpreter's teardown: a process that holds
-    torch and sympy's caches (verify's) spends about a second freeing its objects one by
-    one, for no one. Returns, without ending anything, when a flush fails (the ordinary
-    exit then reports it as before)."""
-    import atexit
-    import os
-
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except (OSError, ValueError):
-        return
-    atexit._run_exitfuncs()  # as at an ordinary exit (multiprocessing's finalizers, ...)
-    with contextlib.suppress(OSError, ValueError):  # what the handlers wrote, if they did
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    os._exit(status)
 
 
 def main() -> None:

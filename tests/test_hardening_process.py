@@ -77,6 +77,54 @@ def test_a_reader_that_goes_away_is_exit_1_with_one_line():
     assert "Broken pipe" in one_line(stderr)
 
 
+# a finalizer that only an ordinary teardown runs: a short command ends without it
+TEARDOWN_PROBE = (
+    "import sys\n"
+    "from handcalc.cli import main\n"
+    "class Probe:\n"
+    "    def __del__(self):\n"
+    "        sys.stderr.write('torn down\\n')\n"
+    "probe = Probe()\n"
+    "main()\n")
+
+
+@pytest.mark.parametrize(("args", "status"), [
+    (["show", "gqa-2-100"], 0),
+    (["solve", "worked-2"], 0),
+    (["new", "causal", "--seed", "7"], 0),
+    (["families"], 0),
+    (["check", "worked-1", "1", "3.54"], 0),
+    (["check", "worked-1", "1", "3.50"], 1),
+    (["check", "worked-1", "1", "3.50", "--json"], 1),
+], ids=["show", "solve", "new", "families", "check right", "check wrong", "check --json"])
+def test_a_short_command_writes_everything_then_skips_the_teardown(args, status, tmp_path):
+    from click.testing import CliRunner
+
+    from handcalc.cli import cli
+
+    env = {**os.environ, "HANDCALC_CACHE_DIR": str(tmp_path), "HANDCALC_LANG": "en"}
+    out = tmp_path / "out.txt"
+    with open(out, "wb") as f:
+        r = subprocess.run([sys.executable, "-c", TEARDOWN_PROBE, *args], stdout=f,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
+                           timeout=WAIT)
+    assert r.returncode == status
+    assert b"torn down" not in r.stderr and b"Traceback" not in r.stderr
+    expected = CliRunner().invoke(cli, args, env=env)
+    assert expected.exit_code == status
+    assert out.read_text(encoding="utf-8") == expected.stdout
+
+
+def test_an_error_still_ends_through_the_ordinary_exit(tmp_path):
+    env = {**os.environ, "HANDCALC_CACHE_DIR": str(tmp_path), "HANDCALC_LANG": "en"}
+    r = subprocess.run([sys.executable, "-c", TEARDOWN_PROBE, "show", "nope-1-1"],
+                       capture_output=True, stdin=subprocess.DEVNULL, env=env, timeout=WAIT)
+    assert r.returncode == 2
+    assert r.stderr.decode().splitlines() == [
+        r.stderr.decode().splitlines()[0], "torn down"]
+    assert r.stderr.decode().startswith("handcalc: unknown family 'nope'")
+
+
 # ---------------------------------------------------------------- practice
 
 
