@@ -35,15 +35,19 @@ from handcalc.families.layernorm import eps_math
 from handcalc.families.rope import _six
 from handcalc.views.render import verdict_text
 
-WRAPPER = ("import sys\nfrom handcalc.cli import main\nsys.argv = ['handcalc', *sys.argv[1:]]\n"
-           "try:\n    main()\nfinally:\n"
-           "    print('SYMPY', 'sympy' in sys.modules, file=sys.stderr)\n")
+# the short commands end without the interpreter's teardown (cli.ends_now), after the
+# atexit handlers: the line is written there, and a run that lacks it fails
+WRAPPER = ("import atexit, sys\nfrom handcalc.cli import main\n"
+           "sys.argv = ['handcalc', *sys.argv[1:]]\n"
+           "atexit.register(lambda: print('SYMPY', 'sympy' in sys.modules, file=sys.stderr))\n"
+           "main()\n")
 
 
 def run(*args: str) -> tuple[subprocess.CompletedProcess, bool]:
     env = {**os.environ, "HANDCALC_NO_CACHE": "1"}  # no remembered keys: drawn afresh
     r = subprocess.run([sys.executable, "-c", WRAPPER, *args], capture_output=True,
                        env=env, timeout=120, stdin=subprocess.DEVNULL)
+    assert b"SYMPY " in r.stderr, r.stderr.decode()[-1500:]
     return r, b"SYMPY True" in r.stderr
 
 
