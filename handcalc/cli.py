@@ -301,11 +301,11 @@ def exit_now(status: int) -> None:
 
 
 def ends_now(command: Any) -> Any:
-    """A short command (new, show, solve, check, families) ends through ``ExitNow`` with
-    its status: it writes everything before it returns, and starts no thread or worker
-    process, so the interpreter's teardown (about 50 ms of freeing sympy's objects one by
-    one) is time a learner waits for nothing. Errors are left as they are (the group
-    turns them into a message and an exit status)."""
+    """A short command (new, show, solve, check, families, practice) ends through
+    ``ExitNow`` with its status: it writes everything before it returns, and starts no
+    thread or worker process, so the interpreter's teardown (about 50 ms of freeing
+    sympy's objects one by one) is time a learner waits for nothing. Errors are left as
+    they are (the group turns them into a message and an exit status)."""
     import functools
 
     @functools.wraps(command)

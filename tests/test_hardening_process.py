@@ -96,7 +96,9 @@ TEARDOWN_PROBE = (
     (["check", "worked-1", "1", "3.54"], 0),
     (["check", "worked-1", "1", "3.50"], 1),
     (["check", "worked-1", "1", "3.50", "--json"], 1),
-], ids=["show", "solve", "new", "families", "check right", "check wrong", "check --json"])
+    (["practice", "score", "--seed", "5", "--count", "1"], 0),
+], ids=["show", "solve", "new", "families", "check right", "check wrong", "check --json",
+        "practice"])
 def test_a_short_command_writes_everything_then_skips_the_teardown(args, status, tmp_path):
     from click.testing import CliRunner
 

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from handcalc.cli import Command, lang_option, stream_target, text_lang
+from handcalc.cli import Command, ends_now, lang_option, stream_target, text_lang
 
 
 @click.command(cls=Command)
@@ -28,6 +28,7 @@ from handcalc.cli import Command, lang_option, stream_target, text_lang
               help="Drill this exercise (any code: causal-2-4821, worked-5, or your own "
                    "from `new FAMILY --given ...`). Repeat for several; no FAMILY then.")
 @lang_option
+@ends_now
 def practice(families: tuple[str, ...], level: int, count: int, seed: int | None,
              codes: tuple[str, ...]) -> None:
     """Drill exercises of FAMILY ... (default: every family) in the terminal.
