@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from handcalc.core.expsum import ULP
 from handcalc.core.expsum import approx_err as kit_approx_err
 from handcalc.core.rational import KINDS
+from handcalc.core.rational import MARGIN as MARGIN  # 0.0005, kept from a rounding boundary
 
 if TYPE_CHECKING:
     import sympy
@@ -46,7 +47,6 @@ Mat = tuple[tuple["sympy.Expr", ...], ...]
 
 # exact (sympy takes a Fraction as the Rational it is), and read without importing sympy
 TOL = Fraction(1, 200)  # 0.005, the two-decimal rule
-MARGIN = Fraction(1, 2000)  # 0.0005, distance kept from a rounding boundary
 GUARD = 1e-9  # relative band around a threshold inside which floats do not decide
 TOL_F = float(TOL)  # the float screen's threshold (0.005 as the nearest float)
 

@@ -30,7 +30,7 @@ from typing import Any
 from handcalc.core.expsum import EXACT_TYPES, GAP, ExpFrac, ExpSum, Surds, approx_err
 
 DIFFER = Fraction(1, 10**20)  # handcalc.exercises.exercise.differ's threshold
-MARGIN_CENTS = Fraction(1, 2000) * 100  # handcalc.core.exact.MARGIN in cents
+MARGIN = Fraction(1, 2000)  # 0.0005, distance kept from a rounding boundary (core.exact's)
 
 
 def num(x: Any) -> Any:
@@ -154,12 +154,13 @@ def fmt2(x: Any) -> str | None:
     return None if n is None else cents_text(n)
 
 
-def near_boundary(x: Any) -> bool:
-    """handcalc.core.rounding.near_boundary for an exact rational (or -inf)."""
+def near_boundary(x: Any, margin: Any = MARGIN) -> bool:
+    """Whether an exact rational (or -inf) lies within ``margin`` of a rounding boundary
+    k/100 + 1/200: handcalc.core.rounding.near_boundary's rationals."""
     if x == -math.inf:
         return False
     t = abs(x) * 100
-    return abs(t - math.floor(t) - Fraction(1, 2)) < MARGIN_CENTS
+    return bool(abs(t - math.floor(t) - Fraction(1, 2)) < margin * 100)
 
 
 def _differ(x: Any, y: Any) -> bool | None:

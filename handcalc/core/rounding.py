@@ -7,8 +7,10 @@ anything closer is decided on the exact value."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from handcalc.core import rational
 from handcalc.core.exact import (
     GUARD,
     MARGIN,
@@ -275,8 +277,7 @@ def near_boundary(x: sympy.Expr, margin: sympy.Expr = MARGIN) -> bool:
     if not is_finite(x):
         return False
     if isinstance(x, sympy.Rational):
-        t = abs(x) * 100
-        return bool(abs(t - sympy.floor(t) - sympy.Rational(1, 2)) < margin * 100)
+        return rational.near_boundary(Fraction(int(x.p), int(x.q)), margin)
     f, err = approx_err(x)
     gap = _frac_to_half(f) - _cents_margin(margin)
     if abs(gap) > _band(f * 100) + 100 * err:
