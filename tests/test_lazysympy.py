@@ -207,6 +207,12 @@ def test_the_quick_reading_keeps_the_parser_s_caps():
         limits.MAX_ABS_VALUE)
 
 
+def test_the_quick_path_keeps_the_engine_s_guard_band():
+    from handcalc.core import exact
+
+    assert quickkeys.GUARD == exact.GUARD  # a copy: the quick path imports no engine
+
+
 def test_given_reads_its_data_as_exact_values():
     g = Given({"Q": ((1, 2), (3, Fraction(1, 2)))})
     assert g["Q"] == ((sympy.Integer(1), sympy.Integer(2)), (sympy.Integer(3),
